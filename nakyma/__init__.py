@@ -1,0 +1,1 @@
+"""Näkymä: a shared, current picture of local wellbeing for collective-impact work."""

@@ -1,0 +1,255 @@
+"""Command line: `nakyma serve`, `db`, `import`, `users` and `demo`, over the core and pipelines."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+from sqlite_utils import Database
+
+from nakyma import accounts
+from nakyma.config import Settings
+from nakyma.db import BackupError, applied_migrations, backup, open_db, upgrade
+from nakyma.regions import Region, load_region
+from nakyma.vocabulary import USER_ROLES
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        # Only our own messages: pydantic's text would echo the offending values.
+        messages = "; ".join(
+            str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors()
+        )
+        raise click.ClickException(f"Asetukset eivät kelpaa: {messages}") from None
+
+
+def _db(settings: Settings) -> Database:
+    return open_db(settings.database_path)
+
+
+def _region(settings: Settings) -> Region:
+    try:
+        return load_region(settings.region_file)
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"Aluetiedostoa ei voitu lukea: {exc}") from None
+
+
+@click.group()
+@click.version_option(package_name="nakyma")
+def cli() -> None:
+    """Näkymä: tilannekuva hyvinvointialueen yhteisövaikuttavuustyöhön.
+
+    Asetukset luetaan NAKYMA_-alkuisista ympäristömuuttujista tai .env-tiedostosta
+    (ks. .env.example).
+    """
+
+
+@cli.command()
+@click.option("--host", default=None, help="Kuunteluosoite (oletus NAKYMA_HOST tai 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Portti (oletus NAKYMA_PORT tai 8000).")
+def serve(host: str | None, port: int | None) -> None:
+    """Käynnistä verkkopalvelu."""
+    import uvicorn
+
+    from web.app import create_app
+
+    settings = load_settings()
+    app = create_app(settings)
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+@cli.group()
+def db() -> None:
+    """Tietokannan ylläpito."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Luo tietokanta tai päivitä sen rakenne uusimpaan versioon."""
+    settings = load_settings()
+    database = open_db(settings.database_path, migrate=False)
+    applied = upgrade(database)
+    if applied:
+        click.echo("Päivitetty: " + ", ".join(applied))
+    else:
+        click.echo("Tietokanta on jo ajan tasalla.")
+    click.echo(
+        f"Tietokanta: {settings.database_path} ({len(applied_migrations(database))} muutosta)"
+    )
+
+
+@db.command("backup")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Korvaa olemassa oleva tiedosto.")
+def db_backup(path: Path, force: bool) -> None:
+    """Tee tietokannasta yhtenäinen varmuuskopio PATH-tiedostoon ja tarkista sen eheys."""
+    settings = load_settings()
+    try:
+        target = backup(_db(settings), path, overwrite=force)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Varmuuskopio tehty ja tarkistettu (integrity_check: ok): {target}")
+
+
+@cli.group("import")
+def import_() -> None:
+    """Tuo aineistoa tiedostoista."""
+
+
+@import_.command("observations")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Tarkista rivit tallentamatta mitään.")
+@click.option(
+    "--redact",
+    is_flag=True,
+    help="Korvaa henkilötiedot merkinnöillä [HETU], [PUHELIN], [SÄHKÖPOSTI] "
+    "rivin hylkäämisen sijaan.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Tulosta raportti JSON-muodossa.")
+def import_observations_cmd(file: Path, dry_run: bool, redact: bool, as_json: bool) -> None:
+    """Tuo havainnot CSV- tai XLSX-tiedostosta (Webropol, Excel).
+
+    Sarakkeet: id, text, municipality, observed_on, target_group, theme, role
+    (myös suomeksi: tunniste, teksti, kunta, päivämäärä, kohderyhmä, teema, rooli).
+    """
+    from pipelines.observations import ImportFileError, import_observations
+
+    settings = load_settings()
+    database = _db(settings)
+    try:
+        report = import_observations(
+            database,
+            file,
+            region=_region(settings),
+            today=settings.today(),
+            dry_run=dry_run,
+            redact=redact,
+        )
+    except ImportFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        if report.dry_run:
+            click.echo(f"Koeajo: {report.count('valid')} riviä kelpaa, mitään ei tallennettu.")
+        else:
+            click.echo(f"Tallennettu: {report.count('stored')} havaintoa.")
+        if report.count("already_stored"):
+            click.echo(f"Jo aiemmin tuotu (ohitettu): {report.count('already_stored')}.")
+        if report.encoding != "utf-8" and report.encoding != "xlsx":
+            click.echo(f"Huom: tiedosto luettiin merkistöllä {report.encoding}.")
+        if report.ignored_columns:
+            click.echo("Tuntemattomat sarakkeet ohitettiin: " + ", ".join(report.ignored_columns))
+        rejected = report.rejected
+        click.echo(f"Hylätty: {len(rejected)} riviä.")
+        for row in rejected:
+            for error in row.errors:
+                click.echo(f"  rivi {row.line}: {error.field}: {error.message}")
+    if report.rejected:
+        sys.exit(1)
+
+
+@cli.group()
+def users() -> None:
+    """Käyttäjätunnukset ja API-avaimet."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(list(USER_ROLES)), help="Käyttäjän rooli.")
+@click.option(
+    "--municipality",
+    "municipalities",
+    multiple=True,
+    help="Kunta, jonka tietoja käyttäjä käsittelee (toistettavissa; johdolle pakollinen).",
+)
+@click.option("--display-name", default=None, help="Näytettävä nimi (oletus: tunnus).")
+@click.option("--password-stdin", is_flag=True, required=True, help="Lue salasana vakiosyötteestä.")
+def users_add(
+    name: str,
+    role: str,
+    municipalities: tuple[str, ...],
+    display_name: str | None,
+    password_stdin: bool,
+) -> None:
+    """Lisää käyttäjä NAME."""
+    settings = load_settings()
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = accounts.create_user(
+            _db(settings),
+            name,
+            role=role,
+            password=password,
+            region=_region(settings),
+            municipalities=municipalities,
+            display_name=display_name,
+        )
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    scope = ", ".join(user.municipalities) or "koko alue"
+    click.echo(f"Käyttäjä {user.username} lisätty: rooli {user.role}, kunnat: {scope}.")
+
+
+@users.command("token")
+@click.argument("name")
+def users_token(name: str) -> None:
+    """Luo käyttäjälle NAME uusi henkilökohtainen API-avain ja tulosta se (näytetään kerran)."""
+    settings = load_settings()
+    try:
+        token = accounts.create_api_token(_db(settings), name)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(token)
+
+
+@users.command("list")
+def users_list() -> None:
+    """Luettele käyttäjät."""
+    settings = load_settings()
+    region = _region(settings)
+    for user in accounts.list_users(_db(settings)):
+        names = ", ".join(region.municipality(c).name for c in user.municipalities) or "koko alue"
+        click.echo(f"{user.username}\t{user.role}\t{names}")
+
+
+@cli.command()
+def demo() -> None:
+    """Lataa demoaineisto tyhjään tietokantaan ja luo demokäyttäjät (vain demotilassa)."""
+    from pipelines.demo import DEMO_ACCOUNTS, DemoError, demo_loaded, load_demo
+
+    settings = load_settings()
+    if not settings.demo:
+        raise click.ClickException(
+            "Demotila ei ole päällä: aseta NAKYMA_DEMO=true (ei koskaan tuotannossa)."
+        )
+    database = _db(settings)
+    region = _region(settings)
+    if demo_loaded(database):
+        click.echo("Demoaineisto on jo ladattu.")
+    else:
+        try:
+            report = load_demo(database, region=region, today=settings.today())
+        except DemoError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(
+            f"Demoaineisto ladattu: {report.count('stored')} havaintoa "
+            f"({len(report.rejected)} hylättyä riviä)."
+        )
+        for row in report.rejected:
+            for error in row.errors:
+                click.echo(f"  rivi {row.line}: {error.field}: {error.message}", err=True)
+    click.echo("\nDemotunnukset (vain demokäyttöön):")
+    for a in DEMO_ACCOUNTS:
+        scope = ", ".join(region.municipality(c).name for c in a.municipalities) or "koko alue"
+        click.echo(f"  {a.username:<12} salasana {a.password:<18} rooli {a.role:<12} {scope}")
+    click.echo(f"\nAvaa selaimessa http://{settings.host}:{settings.port}/")
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,94 @@
+"""Settings: every knob of the service, read from NAKYMA_* environment variables or .env."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_PLACEHOLDER = "vaihda-tama-salainen-avain"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    """Configuration for one deployment (one wellbeing services county)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NAKYMA_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(
+        Path("./data"),
+        description="Directory for the SQLite database and other runtime state.",
+    )
+    secret_key: str = Field(
+        SECRET_KEY_PLACEHOLDER,
+        description=(
+            "Secret used to sign CSRF tokens. Must be changed (at least 32 characters) "
+            "outside demo mode; generate one with `python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'`."
+        ),
+    )
+    demo: bool = Field(
+        False,
+        description=(
+            "Demo mode: allows the placeholder secret key and lets `nakyma demo` create "
+            "demo accounts with published passwords. Never enable in production."
+        ),
+    )
+    region_file: Path | None = Field(
+        None,
+        description=(
+            "TOML file describing the region (county, municipalities, groupings). "
+            "Default: the packaged Keski-Suomi file."
+        ),
+    )
+    host: str = Field("127.0.0.1", description="Address `nakyma serve` listens on.")
+    port: int = Field(8000, description="Port `nakyma serve` listens on.")
+    cookie_secure: bool = Field(
+        False,
+        description="Mark cookies Secure (set to true when served over HTTPS, as it should be).",
+    )
+    session_hours: int = Field(
+        10, ge=1, le=24 * 30, description="How long a browser session stays valid, in hours."
+    )
+    login_max_failures: int = Field(
+        5,
+        ge=1,
+        description="Failed logins allowed per user name (and 4x per client) within the window.",
+    )
+    login_window_minutes: int = Field(
+        15, ge=1, description="Window for counting failed logins, in minutes."
+    )
+    timezone: str = Field(
+        "Europe/Helsinki", description="Local time zone; decides what 'today' means."
+    )
+
+    @field_validator("region_file", mode="before")
+    @classmethod
+    def _empty_means_default(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if not self.demo and (
+            self.secret_key == SECRET_KEY_PLACEHOLDER
+            or len(self.secret_key) < MIN_SECRET_KEY_LENGTH
+        ):
+            raise ValueError(
+                "NAKYMA_SECRET_KEY on asetettava (vähintään 32 merkkiä) kun demotila ei ole "
+                "päällä / NAKYMA_SECRET_KEY must be set to a real secret of at least "
+                "32 characters outside demo mode"
+            )
+        return self
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "nakyma.db"
+
+    def today(self) -> date:
+        """Today's date in the deployment's local time zone."""
+        return datetime.now(ZoneInfo(self.timezone)).date()

@@ -1,0 +1,175 @@
+"""Storage: opening the SQLite database, schema migrations and consistent backups."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("nakyma")
+
+
+def open_db(path: Path | str, *, migrate: bool = True) -> Database:
+    """Open (and create) the database at `path` in WAL mode, migrations applied."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # One connection per request/thread; check_same_thread is off because FastAPI may
+    # finish a sync dependency on another worker thread than the one that opened it.
+    conn = sqlite3.connect(str(path), timeout=10, check_same_thread=False)
+    db = Database(conn)
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA busy_timeout = 10000")
+    db.enable_wal()
+    if migrate:
+        upgrade(db)
+    return db
+
+
+def upgrade(db: Database) -> list[str]:
+    """Apply pending migrations; return the names applied."""
+    pending = [m.name for m in migrations.pending(db)]
+    migrations.apply(db)
+    return pending
+
+
+def applied_migrations(db: Database) -> list[str]:
+    return [m.name for m in migrations.applied(db)]
+
+
+def now_utc() -> str:
+    """Current time as an ISO 8601 UTC string, the one timestamp format in the database."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class BackupError(Exception):
+    """A backup could not be made or failed verification."""
+
+
+def backup(db: Database, target: Path | str, *, overwrite: bool = False) -> Path:
+    """Copy the live database to `target` with SQLite's online backup API and verify it.
+
+    The copy is written beside the target first and renamed into place only after
+    `PRAGMA integrity_check` says ok, so a failed backup never leaves a half file.
+    """
+    target = Path(target)
+    if target.exists() and not overwrite:
+        raise BackupError(f"Kohde on jo olemassa: {target}")
+    if target.is_dir():
+        raise BackupError(f"Kohde on hakemisto: {target}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    dest = sqlite3.connect(str(partial))
+    try:
+        db.conn.backup(dest)
+        result = dest.execute("PRAGMA integrity_check").fetchone()[0]
+        # The copy is a standalone file: leave WAL mode so it is one self-contained file.
+        dest.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        dest.close()
+    if result != "ok":
+        partial.unlink(missing_ok=True)
+        raise BackupError(f"Varmuuskopion eheystarkistus epäonnistui: {result}")
+    partial.replace(target)
+    return target
+
+
+@migrations(name="0001_initial")
+def _m0001_initial(db: Database) -> None:
+    db.table("users").create(
+        {
+            "id": int,
+            "username": str,
+            "display_name": str,
+            "role": str,
+            "password_hash": str,
+            "active": int,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"username", "role", "password_hash", "active", "created_at"},
+        defaults={"active": 1},
+    )
+    db.table("users").create_index(["username"], unique=True)
+    db.table("user_municipalities").create(
+        {"user_id": int, "municipality_code": str},
+        pk=("user_id", "municipality_code"),
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db.table("api_tokens").create(
+        {
+            "id": int,
+            "user_id": int,
+            "token_hash": str,
+            "created_at": str,
+            "last_used_at": str,
+            "revoked_at": str,
+        },
+        pk="id",
+        not_null={"user_id", "token_hash", "created_at"},
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db.table("api_tokens").create_index(["token_hash"], unique=True)
+    db.table("sessions").create(
+        {
+            "token_hash": str,
+            "user_id": int,
+            "created_at": str,
+            "expires_at": str,
+        },
+        pk="token_hash",
+        not_null={"user_id", "created_at", "expires_at"},
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db.table("login_attempts").create(
+        {
+            "id": int,
+            "username": str,
+            "client": str,
+            "attempted_at": str,
+            "succeeded": int,
+        },
+        pk="id",
+        not_null={"username", "client", "attempted_at", "succeeded"},
+    )
+    db.table("login_attempts").create_index(["username", "attempted_at"])
+    db.table("login_attempts").create_index(["client", "attempted_at"])
+    db.table("observations").create(
+        {
+            "id": int,
+            "external_id": str,
+            "text": str,
+            "text_key": str,
+            "municipality_code": str,
+            "observed_on": str,
+            "target_group": str,
+            "theme": str,
+            "role": str,
+            "source": str,
+            "redacted": int,
+            "created_by": int,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={
+            "text",
+            "text_key",
+            "municipality_code",
+            "observed_on",
+            "target_group",
+            "source",
+            "redacted",
+            "created_at",
+        },
+        defaults={"redacted": 0},
+        foreign_keys=[("created_by", "users", "id")],
+    )
+    db.table("observations").create_index(["external_id"], unique=True)
+    db.table("observations").create_index(
+        ["text_key", "municipality_code", "observed_on"], unique=True
+    )
+    db.table("observations").create_index(["municipality_code", "observed_on"])
+    db.table("observations").create_index(["created_by"])

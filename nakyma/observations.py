@@ -1,0 +1,415 @@
+"""Observation intake: the one function every entry point (form, API, import) stores through."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+from sqlite_utils import Database
+
+from nakyma import privacy
+from nakyma.db import now_utc
+from nakyma.regions import Municipality, Region, fold
+from nakyma.vocabulary import OBSERVER_ROLES, TARGET_GROUPS, THEMES
+
+MIN_TEXT_LENGTH = 10
+MAX_TEXT_LENGTH = 2000
+EARLIEST_DATE = date(2000, 1, 1)
+MAX_EXTERNAL_ID_LENGTH = 200
+
+SOURCES = ("lomake", "api", "tuonti", "demo")
+FIELDS = ("text", "municipality", "observed_on", "target_group", "theme", "role", "external_id")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field, in words a user can act on. Never echoes the input."""
+
+    field: str
+    message: str
+    code: str = "invalid"
+    kind: str | None = None
+    start: int | None = None
+    end: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"field": self.field, "message": self.message, "code": self.code}
+        if self.kind is not None:
+            out.update(kind=self.kind, start=self.start, end=self.end)
+        return out
+
+
+class IntakeError(Exception):
+    """The observation was not stored; `errors` says why, field by field."""
+
+    def __init__(self, errors: list[FieldError]):
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+        self.errors = errors
+
+    @property
+    def codes(self) -> set[str]:
+        return {e.code for e in self.errors}
+
+
+@dataclass(frozen=True)
+class CleanObservation:
+    text: str
+    text_key: str
+    municipality: Municipality
+    observed_on: date
+    target_group: str
+    theme: str | None
+    role: str | None
+    external_id: str | None
+    redacted_kinds: tuple[str, ...] = ()
+
+
+@dataclass
+class Submission:
+    status: Literal["stored", "already_stored", "valid"]
+    observation: CleanObservation
+    record: dict[str, Any] | None = field(default=None)
+
+
+def normalise_text(text: str) -> str:
+    """Unicode-normalise and trim; keeps the writer's line breaks but not runs of spaces."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def text_key(text: str) -> str:
+    """Key for duplicate detection: case, accents' encoding and whitespace do not matter."""
+    folded = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()
+
+
+def parse_date(value: object) -> date | None:
+    """ISO (2025-03-12) or Finnish (12.3.2025) dates, or date/datetime objects from XLSX."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        return None
+    s = value.strip()
+    try:
+        if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.+Z-]*)?", s):
+            return date(int(m[1]), int(m[2]), int(m[3]))
+        if m := re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", s):
+            return date(int(m[3]), int(m[2]), int(m[1]))
+    except ValueError:
+        return None
+    return None
+
+
+def _choice(value: str, vocabulary: Mapping[str, str]) -> str | None:
+    """Match a key or its Finnish label, case- and diacritic-insensitively."""
+    wanted = fold(value).replace(" ", "_").replace("-", "_")
+    for key, label in vocabulary.items():
+        if wanted in (key, fold(label).replace(" ", "_").replace("-", "_")):
+            return key
+    return None
+
+
+def _as_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def validate_observation(
+    raw: Mapping[str, object], *, region: Region, today: date, redact: bool = False
+) -> CleanObservation:
+    """Check every field and run the privacy guard; raise IntakeError listing all problems.
+
+    With `redact`, personal data in the text is replaced by placeholders instead of
+    being refused (used by the import's --redact).
+    """
+    errors: list[FieldError] = []
+
+    text = normalise_text(_as_text(raw.get("text")))
+    redacted_kinds: tuple[str, ...] = ()
+    findings = privacy.find_personal_data(text)
+    if findings and redact:
+        text = privacy.redact(text, findings)
+        redacted_kinds = tuple(sorted({f.kind for f in findings}))
+    elif findings:
+        errors.extend(
+            FieldError(
+                "text", f.message(), code="personal_data", kind=f.kind, start=f.start, end=f.end
+            )
+            for f in findings
+        )
+    if not text:
+        errors.append(FieldError("text", "Kirjoita havainto.", code="required"))
+    elif len(text) < MIN_TEXT_LENGTH:
+        errors.append(
+            FieldError(
+                "text",
+                f"Havainto on liian lyhyt: kirjoita vähintään {MIN_TEXT_LENGTH} merkkiä.",
+                code="too_short",
+            )
+        )
+    elif len(text) > MAX_TEXT_LENGTH:
+        errors.append(
+            FieldError(
+                "text",
+                f"Havainto on liian pitkä: enintään {MAX_TEXT_LENGTH} merkkiä (nyt {len(text)}).",
+                code="too_long",
+            )
+        )
+
+    municipality = None
+    written = _as_text(raw.get("municipality"))
+    if not written:
+        errors.append(FieldError("municipality", "Valitse kunta.", code="required"))
+    elif (municipality := region.resolve(written)) is None:
+        errors.append(
+            FieldError(
+                "municipality",
+                f"Kuntaa ei tunnistettu. Kirjoita jonkin alueen ({region.name}) kunnan nimi.",
+                code="unknown_municipality",
+            )
+        )
+
+    observed_on = None
+    raw_date = raw.get("observed_on")
+    if raw_date is None or _as_text(raw_date) == "":
+        errors.append(FieldError("observed_on", "Anna havainnon päivämäärä.", code="required"))
+    elif (observed_on := parse_date(raw_date)) is None:
+        errors.append(
+            FieldError(
+                "observed_on",
+                "Päivämäärä ei kelpaa. Käytä muotoa P.K.VVVV (esim. 5.3.2026) tai VVVV-KK-PP.",
+                code="invalid_date",
+            )
+        )
+    elif observed_on > today:
+        errors.append(
+            FieldError("observed_on", "Päivämäärä ei voi olla tulevaisuudessa.", code="future_date")
+        )
+    elif observed_on < EARLIEST_DATE:
+        errors.append(
+            FieldError("observed_on", "Päivämäärä ei voi olla ennen vuotta 2000.", code="too_old")
+        )
+
+    target_group = None
+    written = _as_text(raw.get("target_group"))
+    if not written:
+        errors.append(FieldError("target_group", "Valitse kohderyhmä.", code="required"))
+    elif (target_group := _choice(written, TARGET_GROUPS)) is None:
+        errors.append(
+            FieldError(
+                "target_group",
+                "Tuntematon kohderyhmä. Sallitut: " + ", ".join(TARGET_GROUPS) + ".",
+                code="invalid_choice",
+            )
+        )
+
+    theme = None
+    written = _as_text(raw.get("theme"))
+    if written and (theme := _choice(written, THEMES)) is None:
+        errors.append(
+            FieldError(
+                "theme",
+                "Tuntematon teema. Sallitut: " + ", ".join(THEMES) + ".",
+                code="invalid_choice",
+            )
+        )
+
+    role = None
+    written = _as_text(raw.get("role"))
+    if written and (role := _choice(written, OBSERVER_ROLES)) is None:
+        errors.append(
+            FieldError(
+                "role",
+                "Tuntematon havainnoijan rooli. Sallitut: " + ", ".join(OBSERVER_ROLES) + ".",
+                code="invalid_choice",
+            )
+        )
+
+    external_id = _as_text(raw.get("external_id")) or None
+    if external_id is not None:
+        if len(external_id) > MAX_EXTERNAL_ID_LENGTH:
+            errors.append(
+                FieldError(
+                    "external_id",
+                    f"Tunniste on liian pitkä (enintään {MAX_EXTERNAL_ID_LENGTH} merkkiä).",
+                    code="too_long",
+                )
+            )
+        elif privacy.find_personal_data(external_id):
+            errors.append(
+                FieldError(
+                    "external_id",
+                    "Tunniste näyttää sisältävän henkilötietoja. Käytä juoksevaa numeroa.",
+                    code="personal_data",
+                )
+            )
+
+    if errors:
+        raise IntakeError(errors)
+    assert municipality is not None and observed_on is not None and target_group is not None
+    return CleanObservation(
+        text=text,
+        text_key=text_key(text),
+        municipality=municipality,
+        observed_on=observed_on,
+        target_group=target_group,
+        theme=theme,
+        role=role,
+        external_id=external_id,
+        redacted_kinds=redacted_kinds,
+    )
+
+
+def _duplicate_error() -> IntakeError:
+    return IntakeError(
+        [
+            FieldError(
+                "text",
+                "Sama havainto on jo kirjattu tälle kunnalle ja päivälle.",
+                code="duplicate",
+            )
+        ]
+    )
+
+
+def _existing(db: Database, obs: CleanObservation) -> dict[str, Any] | None:
+    rows = list(
+        db.query(
+            "select * from observations where text_key = ? and municipality_code = ? "
+            "and observed_on = ?",
+            [obs.text_key, obs.municipality.code, obs.observed_on.isoformat()],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def submit_observation(
+    db: Database,
+    raw: Mapping[str, object],
+    *,
+    region: Region,
+    source: str,
+    today: date,
+    created_by: int | None = None,
+    redact: bool = False,
+    dry_run: bool = False,
+) -> Submission:
+    """Validate, guard and store one observation.
+
+    Raises IntakeError when the observation is invalid, holds personal data, or
+    duplicates a stored one. Re-sending an observation with the same `external_id` and
+    the same content is not an error: it answers `already_stored` and stores nothing.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}")
+    obs = validate_observation(raw, region=region, today=today, redact=redact)
+
+    same = _existing(db, obs)
+    if obs.external_id is not None:
+        by_id = list(
+            db.query("select * from observations where external_id = ?", [obs.external_id])
+        )
+        if by_id:
+            if same is not None and same["id"] == by_id[0]["id"]:
+                return Submission("already_stored", obs, observation_record(same, region))
+            raise IntakeError(
+                [
+                    FieldError(
+                        "external_id",
+                        "Tunniste on jo käytössä toisella havainnolla.",
+                        code="conflict",
+                    )
+                ]
+            )
+    if same is not None:
+        raise _duplicate_error()
+    if dry_run:
+        return Submission("valid", obs)
+
+    row = {
+        "external_id": obs.external_id,
+        "text": obs.text,
+        "text_key": obs.text_key,
+        "municipality_code": obs.municipality.code,
+        "observed_on": obs.observed_on.isoformat(),
+        "target_group": obs.target_group,
+        "theme": obs.theme,
+        "role": obs.role,
+        "source": source,
+        "redacted": 1 if obs.redacted_kinds else 0,
+        "created_by": created_by,
+        "created_at": now_utc(),
+    }
+    try:
+        with db.atomic():
+            table = db.table("observations")
+            table.insert(row)
+            row["id"] = table.last_pk
+    except sqlite3.IntegrityError as exc:  # lost a race with an identical submission
+        raise _duplicate_error() from exc
+    return Submission("stored", obs, observation_record(row, region))
+
+
+def observation_record(row: Mapping[str, Any], region: Region) -> dict[str, Any]:
+    """The public shape of a stored observation (API responses, page data)."""
+    municipality = region.municipality(row["municipality_code"])
+    return {
+        "id": row["id"],
+        "external_id": row["external_id"],
+        "text": row["text"],
+        "municipality": {"code": municipality.code, "name": municipality.name},
+        "observed_on": row["observed_on"],
+        "target_group": row["target_group"],
+        "theme": row["theme"],
+        "role": row["role"],
+        "source": row["source"],
+        "created_at": row["created_at"],
+    }
+
+
+def list_observations(
+    db: Database,
+    region: Region,
+    *,
+    created_by: int | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Newest first; `created_by` limits to one user's own submissions."""
+    where, params = "", []
+    if created_by is not None:
+        where, params = "where created_by = ?", [created_by]
+    rows = db.query(
+        f"select * from observations {where} order by observed_on desc, id desc limit ? offset ?",
+        [*params, limit, offset],
+    )
+    return [observation_record(r, region) for r in rows]
+
+
+def count_observations(db: Database, *, created_by: int | None = None) -> int:
+    if created_by is None:
+        return db.table("observations").count
+    return db.execute(
+        "select count(*) from observations where created_by = ?", [created_by]
+    ).fetchone()[0]
+
+
+def counts_by_municipality(db: Database) -> dict[str, int]:
+    return {
+        code: n
+        for code, n in db.execute(
+            "select municipality_code, count(*) from observations group by municipality_code"
+        ).fetchall()
+    }

@@ -1,0 +1,1 @@
+"""Pipelines: one module per source or job, each fetch → save → run."""

@@ -1,0 +1,271 @@
+"""Observation import: CSV (Webropol, Excel) and XLSX files through the one intake function."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from nakyma.observations import FieldError, IntakeError, submit_observation, text_key
+from nakyma.regions import Region, fold
+
+# Column names accepted for each field, compared after fold() (case and accents ignored).
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "external_id": ("id", "tunniste", "tunnus", "vastaustunnus", "external_id"),
+    "text": ("text", "teksti", "havainto", "havainnon kuvaus", "kuvaus"),
+    "municipality": ("municipality", "kunta", "kotikunta"),
+    "observed_on": (
+        "observed_on",
+        "paivamaara",
+        "pvm",
+        "havaintopaiva",
+        "havaintopaivamaara",
+        "havainnon paivamaara",
+    ),
+    "target_group": ("target_group", "kohderyhma"),
+    "theme": ("theme", "teema", "painopiste", "painopistealue"),
+    "role": ("role", "rooli", "havainnoijan rooli", "ammattiryhma", "tehtava"),
+}
+REQUIRED_COLUMNS = ("text", "municipality", "observed_on", "target_group")
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read; nothing was stored."""
+
+
+@dataclass
+class RowOutcome:
+    line: int
+    status: str  # "stored", "valid", "already_stored", "rejected"
+    errors: list[FieldError] = field(default_factory=list)
+    external_id: str | None = None
+
+
+@dataclass
+class ImportReport:
+    path: str
+    dry_run: bool
+    rows: list[RowOutcome] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    encoding: str = "utf-8"
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.rows if r.status == status)
+
+    @property
+    def rejected(self) -> list[RowOutcome]:
+        return [r for r in self.rows if r.status == "rejected"]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "dry_run": self.dry_run,
+            "rows": len(self.rows),
+            "stored": self.count("stored"),
+            "valid": self.count("valid"),
+            "already_stored": self.count("already_stored"),
+            "rejected": [
+                {"line": r.line, "errors": [e.as_dict() for e in r.errors]} for r in self.rejected
+            ],
+            "ignored_columns": self.ignored_columns,
+            "encoding": self.encoding,
+        }
+
+
+def _column_map(headers: list[str]) -> tuple[dict[int, str], list[str]]:
+    lookup = {fold(alias): name for name, aliases in COLUMN_ALIASES.items() for alias in aliases}
+    mapping: dict[int, str] = {}
+    ignored: list[str] = []
+    for i, header in enumerate(headers):
+        name = lookup.get(fold(str(header or "")).replace("_", " ")) or lookup.get(
+            fold(str(header or ""))
+        )
+        if name is None or name in mapping.values():
+            if str(header or "").strip():
+                ignored.append(str(header).strip())
+            continue
+        mapping[i] = name
+    missing = [c for c in REQUIRED_COLUMNS if c not in mapping.values()]
+    if missing:
+        raise ImportFileError(
+            "Tiedostosta puuttuu sarake: "
+            + ", ".join(missing)
+            + ". Ensimmäisellä rivillä on oltava sarakkeiden nimet "
+            "(esim. text/teksti, municipality/kunta, observed_on/päivämäärä, "
+            "target_group/kohderyhmä)."
+        )
+    return mapping, ignored
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        # Excel's "CSV (erotinmerkein eroteltu)" on Finnish Windows writes Windows-1252.
+        return data.decode("cp1252"), "cp1252"
+
+
+def _csv_rows(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]], str]:
+    text, encoding = _decode(data)
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        headers = next(reader)
+    except StopIteration:
+        raise ImportFileError("Tiedosto on tyhjä.") from None
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        line = reader.line_num + 1
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                yield line, row
+            line = reader.line_num + 1
+
+    return headers, rows(), encoding
+
+
+def _xlsx_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+    import zipfile
+
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ImportFileError("XLSX-tiedostoa ei voitu lukea. Onko se Excel-työkirja?") from exc
+    sheet = workbook.worksheets[0]
+    all_rows = sheet.iter_rows(values_only=True)
+    try:
+        headers = ["" if h is None else str(h) for h in next(all_rows)]
+    except StopIteration:
+        raise ImportFileError("Työkirjan ensimmäinen taulukko on tyhjä.") from None
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        for number, row in enumerate(all_rows, start=2):
+            if any(cell is not None and str(cell).strip() for cell in row):
+                yield number, list(row)
+
+    return headers, rows()
+
+
+def read_observation_rows(
+    path: Path,
+) -> tuple[Iterator[tuple[int, dict[str, Any]]], list[str], str]:
+    """Rows of a CSV or XLSX file as (line number, {field: value}); plus ignored columns."""
+    if not path.is_file():
+        raise ImportFileError(f"Tiedostoa ei löydy: {path}")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ImportFileError("Tiedosto on liian suuri (yli 50 Mt).")
+    encoding = "xlsx"
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        headers, raw_rows = _xlsx_rows(path)
+    elif path.suffix.lower() in (".csv", ".txt"):
+        headers, raw_rows, encoding = _csv_rows(path.read_bytes())
+    else:
+        raise ImportFileError("Tuettuja tiedostomuotoja ovat CSV (.csv) ja Excel (.xlsx).")
+    mapping, ignored = _column_map(headers)
+
+    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        for line, values in raw_rows:
+            yield (
+                line,
+                {name: values[i] if i < len(values) else None for i, name in mapping.items()},
+            )
+
+    return rows(), ignored, encoding
+
+
+def import_observations(
+    db: Database,
+    path: Path,
+    *,
+    region: Region,
+    today: date,
+    dry_run: bool = False,
+    redact: bool = False,
+    source: str = "tuonti",
+) -> ImportReport:
+    """Validate every row and store the valid ones, all in one transaction.
+
+    A row that fails is reported with its line number and reasons and the rest go on;
+    a crash half-way stores nothing (the transaction rolls back). Re-importing the same
+    file stores nothing new: rows whose `id` is already stored are `already_stored`.
+    """
+    rows, ignored, encoding = read_observation_rows(path)
+    report = ImportReport(
+        path=str(path), dry_run=dry_run, ignored_columns=ignored, encoding=encoding
+    )
+    return store_rows(db, rows, report, region=region, today=today, redact=redact, source=source)
+
+
+def store_rows(
+    db: Database,
+    rows: Iterable[tuple[int, Mapping[str, Any]]],
+    report: ImportReport,
+    *,
+    region: Region,
+    today: date,
+    redact: bool = False,
+    source: str = "tuonti",
+    created_by: Callable[[Mapping[str, Any]], int | None] | None = None,
+) -> ImportReport:
+    """Run numbered rows through the intake in one transaction, recording each outcome."""
+    dry_run = report.dry_run
+    seen_keys: dict[tuple[str, str, str], int] = {}
+    seen_ids: dict[str, int] = {}
+    with db.atomic():
+        for line, raw in rows:
+            external_id = str(raw.get("external_id") or "").strip() or None
+            try:
+                submission = submit_observation(
+                    db,
+                    raw,
+                    region=region,
+                    source=source,
+                    today=today,
+                    redact=redact,
+                    dry_run=dry_run,
+                    created_by=created_by(raw) if created_by else None,
+                )
+            except IntakeError as exc:
+                report.rows.append(RowOutcome(line, "rejected", exc.errors, external_id))
+                continue
+            obs = submission.observation
+            key = (text_key(obs.text), obs.municipality.code, obs.observed_on.isoformat())
+            status = submission.status
+            # Dry runs store nothing, so repeats inside the file are caught here instead,
+            # answering as submit_observation would had the earlier row been stored.
+            if dry_run and status == "valid":
+                same_key = seen_keys.get(key)
+                same_id = seen_ids.get(obs.external_id) if obs.external_id else None
+                error = None
+                if same_id is not None and same_key == same_id:
+                    status = "already_stored"
+                elif same_id is not None:
+                    error = FieldError(
+                        "external_id",
+                        f"Tunniste on jo käytössä rivillä {same_id}.",
+                        code="conflict",
+                    )
+                elif same_key is not None:
+                    error = FieldError(
+                        "text", f"Sama havainto on jo rivillä {same_key}.", code="duplicate"
+                    )
+                else:
+                    seen_keys[key] = line
+                    if obs.external_id:
+                        seen_ids[obs.external_id] = line
+                if error is not None:
+                    report.rows.append(RowOutcome(line, "rejected", [error], external_id))
+                    continue
+            report.rows.append(RowOutcome(line, status, [], external_id))
+    return report

@@ -1,0 +1,129 @@
+"""Shared fixtures: a fresh SQLite database per test in tmp_path, an app, and seed factories."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlite_utils import Database
+
+from nakyma.accounts import User, create_api_token, create_user
+from nakyma.config import Settings
+from nakyma.db import open_db
+from nakyma.regions import Region, load_region
+from web.app import create_app
+
+TEST_SECRET = "testisalaisuus-" + "x" * 40
+PASSWORD = "oikea-salasana-123"
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's own NAKYMA_* variables must not change what a test sees."""
+    for name in list(os.environ):
+        if name.startswith("NAKYMA_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(_env_file=None, data_dir=tmp_path / "data", secret_key=TEST_SECRET)
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = open_db(settings.database_path)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def region() -> Region:
+    return load_region()
+
+
+@pytest.fixture
+def today(settings: Settings) -> date:
+    return settings.today()
+
+
+@pytest.fixture
+def make_user(db: Database, region: Region) -> Callable[..., User]:
+    def make(
+        username: str = "kenttä",
+        role: str = "havainnoija",
+        municipalities: tuple[str, ...] = (),
+        password: str = PASSWORD,
+    ) -> User:
+        if role == "johto" and not municipalities:
+            municipalities = ("Äänekoski",)
+        return create_user(
+            db,
+            username.replace("ä", "a"),
+            role=role,
+            password=password,
+            region=region,
+            municipalities=municipalities,
+        )
+
+    return make
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database):
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c
+
+
+def csrf_from(client: TestClient, path: str) -> str:
+    page = client.get(path)
+    match = CSRF_RE.search(page.text)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> None:
+    token = csrf_from(client, "/kirjaudu")
+    response = client.post(
+        "/kirjaudu",
+        data={"username": username, "password": password, "csrf_token": token, "seuraava": "/"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+
+
+@pytest.fixture
+def frontline(make_user, client: TestClient) -> User:
+    """A signed-in frontline user on `client`."""
+    user = make_user("kentta", "havainnoija")
+    login(client, user.username)
+    return user
+
+
+@pytest.fixture
+def api_headers(db: Database, make_user) -> dict[str, str]:
+    user = make_user("rajapinta", "havainnoija")
+    return {"Authorization": f"Bearer {create_api_token(db, user.username)}"}
+
+
+def valid_observation(**overrides: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "text": "Yläkoulun välitunneilla yhä useampi istuu yksin puhelimen kanssa.",
+        "municipality": "Äänekoski",
+        "observed_on": "2026-01-15",
+        "target_group": "nuoret",
+        "theme": "mielen_hyvinvointi",
+        "role": "opettaja",
+    }
+    base.update(overrides)
+    return base

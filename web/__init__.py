@@ -1,0 +1,1 @@
+"""Web layer: the FastAPI app, its routes, templates and vendored static files."""

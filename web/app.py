@@ -1,0 +1,166 @@
+"""The FastAPI application factory: settings, middleware, routes, templates and error pages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from nakyma.config import Settings
+from nakyma.db import open_db
+from nakyma.regions import load_region
+from nakyma.vocabulary import OBSERVER_ROLES, TARGET_GROUPS, THEMES, USER_ROLES
+from web.deps import CSRF_COOKIE, CsrfFailed, LoginRequired, csrf_token, new_csrf_seed
+
+HERE = Path(__file__).parent
+log = logging.getLogger("nakyma.web")
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def build_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    env = templates.env
+    env.globals.update(
+        csrf_token=csrf_token,
+        TARGET_GROUPS=TARGET_GROUPS,
+        THEMES=THEMES,
+        OBSERVER_ROLES=OBSERVER_ROLES,
+        USER_ROLES=USER_ROLES,
+    )
+    env.filters["fi_date"] = _fi_date
+    return templates
+
+
+def _fi_date(value: str | None) -> str:
+    """2026-03-05 -> 5.3.2026, the way Finnish readers write dates."""
+    if not value:
+        return ""
+    y, m, d = value[:10].split("-")
+    return f"{int(d)}.{int(m)}.{y}"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    region = load_region(settings.region_file)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = open_db(settings.database_path)  # applies pending migrations at start-up
+        db.close()
+        yield
+
+    app = FastAPI(
+        title="Näkymä",
+        description="Tilannekuva yhteisövaikuttavuustyöhön",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.region = region
+    app.state.templates = build_templates()
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        seed = request.cookies.get(CSRF_COOKIE, "")
+        fresh = not (20 <= len(seed) <= 100 and seed.replace("-", "").replace("_", "").isalnum())
+        request.state.csrf_seed = new_csrf_seed() if fresh else seed
+        response = await call_next(request)
+        if fresh:
+            response.set_cookie(
+                CSRF_COOKIE,
+                request.state.csrf_seed,
+                httponly=True,
+                samesite="strict",
+                secure=settings.cookie_secure,
+            )
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    from web.routes import api, auth, observations, region_pages
+
+    app.include_router(auth.router)
+    app.include_router(observations.router)
+    app.include_router(region_pages.router)
+    app.include_router(api.router)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+        target = request.url.path
+        if request.url.query:
+            target += "?" + request.url.query
+        return RedirectResponse(f"/kirjaudu?seuraava={target}", status_code=303)
+
+    @app.exception_handler(CsrfFailed)
+    async def _csrf_failed(request: Request, exc: CsrfFailed) -> Response:
+        return app.state.templates.TemplateResponse(
+            request,
+            "error.html",
+            {
+                "title": "Lomake vanhentui",
+                "message": "Lomakkeen turvatarkiste puuttui tai oli vanhentunut. "
+                "Lataa sivu uudelleen ja lähetä lomake uudestaan.",
+                "user": None,
+            },
+            status_code=403,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        # Same shape as the intake's own errors, so clients handle one format.
+        detail = []
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+            field = ".".join(loc) or "body"
+            message = (
+                "Pyynnön runko ei ole kelvollista JSONia."
+                if err.get("type") == "json_invalid"
+                else "Kenttä puuttuu tai sen arvo on väärää tyyppiä."
+            )
+            detail.append({"field": field, "message": message, "code": "invalid"})
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
+            "accept", ""
+        ):
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+        titles = {404: "Sivua ei löydy", 403: "Ei käyttöoikeutta", 405: "Toiminto ei ole sallittu"}
+        return app.state.templates.TemplateResponse(
+            request,
+            "error.html",
+            {
+                "title": titles.get(exc.status_code, "Virhe"),
+                "message": exc.detail if exc.status_code not in titles else None,
+                "user": None,
+            },
+            status_code=exc.status_code,
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

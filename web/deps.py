@@ -1,0 +1,105 @@
+"""Request dependencies: database, settings, region, the signed-in user and CSRF checks."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlite_utils import Database
+
+from nakyma.accounts import User, user_for_session, user_for_token
+from nakyma.config import Settings
+from nakyma.db import open_db
+from nakyma.regions import Region
+
+SESSION_COOKIE = "nakyma_session"
+CSRF_COOKIE = "nakyma_csrf"
+CSRF_FIELD = "csrf_token"
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_region(request: Request) -> Region:
+    region: Region = request.app.state.region
+    return region
+
+
+def get_db(request: Request) -> Iterator[Database]:
+    db = open_db(request.app.state.settings.database_path, migrate=False)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+RegionDep = Annotated[Region, Depends(get_region)]
+DbDep = Annotated[Database, Depends(get_db)]
+
+
+class LoginRequired(Exception):
+    """Raised by page dependencies; the app turns it into a redirect to the login page."""
+
+
+def optional_user(request: Request, db: DbDep) -> User | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    return user_for_session(db, token) if token else None
+
+
+def page_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+def api_user(request: Request, db: DbDep) -> User:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    user = user_for_token(db, token.strip()) if scheme.lower() == "bearer" and token else None
+    if user is None:
+        raise HTTPException(
+            status_code=401,
+            detail="Kirjautuminen vaaditaan: lähetä henkilökohtainen API-avain "
+            "otsakkeessa 'Authorization: Bearer …'.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+PageUser = Annotated[User, Depends(page_user)]
+ApiUser = Annotated[User, Depends(api_user)]
+
+
+def csrf_token(request: Request) -> str:
+    """The token forms must echo: an HMAC of this browser's CSRF cookie."""
+    seed: str = request.state.csrf_seed
+    key = request.app.state.settings.secret_key.encode()
+    return hmac.new(key, seed.encode(), hashlib.sha256).hexdigest()
+
+
+def new_csrf_seed() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class CsrfFailed(Exception):
+    """A form post without a valid CSRF token."""
+
+
+async def check_csrf(request: Request) -> None:
+    form = await request.form()
+    sent = form.get(CSRF_FIELD)
+    if not isinstance(sent, str) or not hmac.compare_digest(
+        sent.encode("utf-8"), csrf_token(request).encode("utf-8")
+    ):
+        raise CsrfFailed()
+
+
+CsrfChecked = Depends(check_csrf)

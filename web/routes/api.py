@@ -1,0 +1,80 @@
+"""JSON API for integrations: bearer-token authenticated, errors as {"detail": [...]}."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException
+from fastapi.responses import JSONResponse
+
+from nakyma.observations import FIELDS, FieldError, IntakeError, submit_observation
+from nakyma.views import my_observations, region_overview
+from web.deps import ApiUser, DbDep, RegionDep, SettingsDep
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+@router.post("/observations", status_code=201)
+def create_observation(
+    user: ApiUser,
+    db: DbDep,
+    region: RegionDep,
+    settings: SettingsDep,
+    payload: Annotated[
+        dict[str, Any],
+        Body(
+            ...,
+            examples=[
+                {
+                    "text": "Yläkoulun välitunneilla moni istuu yksin puhelimen kanssa.",
+                    "municipality": "Äänekoski",
+                    "observed_on": "2026-11-20",
+                    "target_group": "nuoret",
+                    "theme": "mielen_hyvinvointi",
+                    "role": "opettaja",
+                    "external_id": "webropol-1234",
+                }
+            ],
+        ),
+    ],
+) -> JSONResponse:
+    """Store one observation. 201 with the record; 200 when the same `external_id` and
+    content were already stored; 422 with per-field errors."""
+    unknown = sorted(set(payload) - set(FIELDS))
+    if unknown:
+        errors = [FieldError(k, "Tuntematon kenttä.", code="unknown_field") for k in unknown]
+        return JSONResponse({"detail": [e.as_dict() for e in errors]}, status_code=422)
+    bad_types = [
+        FieldError(k, "Arvon on oltava merkkijono.", code="invalid_type")
+        for k, v in payload.items()
+        if v is not None and not isinstance(v, str)
+    ]
+    if bad_types:
+        return JSONResponse({"detail": [e.as_dict() for e in bad_types]}, status_code=422)
+    try:
+        submission = submit_observation(
+            db, payload, region=region, source="api", today=settings.today(), created_by=user.id
+        )
+    except IntakeError as exc:
+        return JSONResponse({"detail": [e.as_dict() for e in exc.errors]}, status_code=422)
+    status = 201 if submission.status == "stored" else 200
+    return JSONResponse(submission.record, status_code=status)
+
+
+@router.get("/observations")
+def list_own_observations(
+    user: ApiUser, db: DbDep, region: RegionDep, page: int = 1
+) -> dict[str, Any]:
+    """The caller's own observations, newest first (JSON twin of "Omat havainnot")."""
+    return my_observations(db, region, user, page=page).as_dict()
+
+
+@router.get("/region")
+def region(
+    user: ApiUser, db: DbDep, region: RegionDep, grouping: str | None = None
+) -> dict[str, Any]:
+    """Municipalities by group with observation counts (JSON twin of the region page)."""
+    try:
+        return region_overview(db, region, grouping=grouping).as_dict()
+    except KeyError:
+        raise HTTPException(404, "Tuntematon ryhmittely.") from None

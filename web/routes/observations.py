@@ -1,0 +1,155 @@
+"""Frontline pages: the observation form, its live privacy check and "my observations"."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import RedirectResponse
+
+from nakyma import privacy
+from nakyma.observations import IntakeError, normalise_text, submit_observation
+from nakyma.views import my_observations
+from web.deps import CsrfChecked, DbDep, PageUser, RegionDep, SettingsDep
+
+router = APIRouter()
+
+
+def marked_segments(text: str, spans: list[tuple[int, int, str]]) -> list[dict[str, Any]]:
+    """Split text into plain and marked parts so the page can highlight personal data."""
+    out: list[dict[str, Any]] = []
+    pos = 0
+    for start, end, kind in sorted(spans):
+        if start < pos:
+            continue
+        if start > pos:
+            out.append({"text": text[pos:start], "kind": None})
+        out.append({"text": text[start:end], "kind": privacy.KINDS.get(kind, kind)})
+        pos = end
+    if pos < len(text):
+        out.append({"text": text[pos:], "kind": None})
+    return out
+
+
+@router.get("/")
+def home(user: PageUser) -> Response:
+    return RedirectResponse("/havainnot/uusi" if user.role == "havainnoija" else "/alue", 303)
+
+
+def _form_page(
+    request: Request,
+    user: Any,
+    region: Any,
+    settings: Any,
+    *,
+    values: dict[str, str],
+    errors: dict[str, list[str]] | None = None,
+    segments: list[dict[str, Any]] | None = None,
+    saved: bool = False,
+    status_code: int = 200,
+) -> Response:
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "observation_form.html",
+        {
+            "user": user,
+            "municipalities": sorted(region.municipalities, key=lambda m: m.name),
+            "values": values,
+            "errors": errors or {},
+            "segments": segments,
+            "saved": saved,
+            "today": settings.today().isoformat(),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/havainnot/uusi")
+def observation_form(
+    request: Request, user: PageUser, region: RegionDep, settings: SettingsDep, tallennettu: int = 0
+) -> Response:
+    values = {
+        "municipality": user.municipalities[0] if user.municipalities else "",
+        "observed_on": settings.today().isoformat(),
+    }
+    return _form_page(request, user, region, settings, values=values, saved=bool(tallennettu))
+
+
+@router.post("/havainnot/uusi", dependencies=[CsrfChecked])
+def submit_form(
+    request: Request,
+    user: PageUser,
+    db: DbDep,
+    region: RegionDep,
+    settings: SettingsDep,
+    text: Annotated[str, Form()] = "",
+    municipality: Annotated[str, Form()] = "",
+    observed_on: Annotated[str, Form()] = "",
+    target_group: Annotated[str, Form()] = "",
+    theme: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+) -> Response:
+    values = {
+        "text": text,
+        "municipality": municipality,
+        "observed_on": observed_on,
+        "target_group": target_group,
+        "theme": theme,
+        "role": role,
+    }
+    try:
+        submission = submit_observation(
+            db, values, region=region, source="lomake", today=settings.today(), created_by=user.id
+        )
+    except IntakeError as exc:
+        errors: dict[str, list[str]] = {}
+        for e in exc.errors:
+            errors.setdefault(e.field, []).append(e.message)
+        spans = [(e.start, e.end, e.kind) for e in exc.errors if e.kind and e.start is not None]
+        values["text"] = normalise_text(text)  # the spans refer to the normalised text
+        segments = marked_segments(values["text"], spans) if spans else None  # type: ignore[arg-type]
+        return _form_page(
+            request,
+            user,
+            region,
+            settings,
+            values=values,
+            errors=errors,
+            segments=segments,
+            status_code=422,
+        )
+    assert submission.record is not None
+    return RedirectResponse(f"/havainnot/uusi?tallennettu={submission.record['id']}", 303)
+
+
+@router.post("/havainnot/tarkista", dependencies=[CsrfChecked])
+def check_text(request: Request, user: PageUser, text: Annotated[str, Form()] = "") -> Response:
+    """htmx partial: warns about personal data while the user is still writing."""
+    normalised = normalise_text(text)
+    findings = privacy.find_personal_data(normalised)
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "_privacy_check.html",
+        {
+            "findings": findings,
+            "segments": marked_segments(normalised, [(f.start, f.end, f.kind) for f in findings]),
+        },
+    )
+
+
+@router.get("/havainnot/omat")
+def own_observations(
+    request: Request, user: PageUser, db: DbDep, region: RegionDep, sivu: int = 1
+) -> Response:
+    data = my_observations(db, region, user, page=sivu)
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "my_observations.html",
+        {"user": user, "data": data, "labels": _labels()},
+    )
+
+
+def _labels() -> dict[str, dict[str, str]]:
+    from nakyma.vocabulary import OBSERVER_ROLES, TARGET_GROUPS, THEMES
+
+    return {"target_group": TARGET_GROUPS, "theme": THEMES, "role": OBSERVER_ROLES}

@@ -1,0 +1,23 @@
+"""Region pages: the municipalities of the county, grouped, with their observation counts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, Response
+
+from nakyma.views import region_overview
+from web.deps import DbDep, PageUser, RegionDep
+
+router = APIRouter()
+
+
+@router.get("/alue")
+def region_page(
+    request: Request, user: PageUser, db: DbDep, region: RegionDep, ryhmittely: str | None = None
+) -> Response:
+    try:
+        data = region_overview(db, region, grouping=ryhmittely)
+    except KeyError:
+        raise HTTPException(404, "Tuntematon ryhmittely.") from None
+    return request.app.state.templates.TemplateResponse(
+        request, "region.html", {"user": user, "data": data}
+    )
