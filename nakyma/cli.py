@@ -79,7 +79,7 @@ def db_upgrade() -> None:
     else:
         click.echo("Tietokanta on jo ajan tasalla.")
     click.echo(
-        f"Tietokanta: {settings.database_path} ({len(applied_migrations(database))} muutosta)"
+        f"Tietokanta: {settings.database_path} (rakenneversio {len(applied_migrations(database))})"
     )
 
 

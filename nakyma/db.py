@@ -68,6 +68,14 @@ def backup(db: Database, target: Path | str, *, overwrite: bool = False) -> Path
         result = dest.execute("PRAGMA integrity_check").fetchone()[0]
         # The copy is a standalone file: leave WAL mode so it is one self-contained file.
         dest.execute("PRAGMA journal_mode = DELETE")
+    except sqlite3.Error as exc:
+        dest.close()
+        partial.unlink(missing_ok=True)
+        raise BackupError(f"Varmuuskopiointi epäonnistui: {exc}") from exc
+    except BaseException:
+        dest.close()
+        partial.unlink(missing_ok=True)
+        raise
     finally:
         dest.close()
     if result != "ok":

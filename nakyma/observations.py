@@ -48,9 +48,11 @@ class FieldError:
 class IntakeError(Exception):
     """The observation was not stored; `errors` says why, field by field."""
 
-    def __init__(self, errors: list[FieldError]):
+    def __init__(self, errors: list[FieldError], *, checked_text: str | None = None):
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
         self.errors = errors
+        # The text that personal-data spans (start, end) refer to.
+        self.checked_text = checked_text
 
     @property
     def codes(self) -> set[str]:
@@ -136,9 +138,21 @@ def validate_observation(
     """
     errors: list[FieldError] = []
 
-    text = normalise_text(_as_text(raw.get("text")))
+    value = raw.get("text")
+    written = "" if value is None else str(value)
+    text = normalise_text(written)
     redacted_kinds: tuple[str, ...] = ()
+    # The stored (normalised) text is what the guard must clear. Spans are reported
+    # against what the user actually wrote, so a client or the form can point at them;
+    # only if normalising created a match (e.g. collapsed spaces) are they reported
+    # against the normalised text instead.
     findings = privacy.find_personal_data(text)
+    spans_in = written
+    if findings and not redact:
+        if written_findings := privacy.find_personal_data(written):
+            findings = written_findings
+        else:
+            spans_in = text
     if findings and redact:
         text = privacy.redact(text, findings)
         redacted_kinds = tuple(sorted({f.kind for f in findings}))
@@ -257,7 +271,7 @@ def validate_observation(
             )
 
     if errors:
-        raise IntakeError(errors)
+        raise IntakeError(errors, checked_text=spans_in)
     assert municipality is not None and observed_on is not None and target_group is not None
     return CleanObservation(
         text=text,

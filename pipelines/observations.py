@@ -32,6 +32,15 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "theme": ("theme", "teema", "painopiste", "painopistealue"),
     "role": ("role", "rooli", "havainnoijan rooli", "ammattiryhma", "tehtava"),
 }
+COLUMN_LABELS = {
+    "external_id": "tunniste",
+    "text": "teksti",
+    "municipality": "kunta",
+    "observed_on": "päivämäärä",
+    "target_group": "kohderyhmä",
+    "theme": "teema",
+    "role": "rooli",
+}
 REQUIRED_COLUMNS = ("text", "municipality", "observed_on", "target_group")
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
@@ -96,7 +105,7 @@ def _column_map(headers: list[str]) -> tuple[dict[int, str], list[str]]:
     if missing:
         raise ImportFileError(
             "Tiedostosta puuttuu sarake: "
-            + ", ".join(missing)
+            + ", ".join(f"{c} ({COLUMN_LABELS[c]})" for c in missing)
             + ". Ensimmäisellä rivillä on oltava sarakkeiden nimet "
             "(esim. text/teksti, municipality/kunta, observed_on/päivämäärä, "
             "target_group/kohderyhmä)."
@@ -108,8 +117,14 @@ def _decode(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
+        pass
+    try:
         # Excel's "CSV (erotinmerkein eroteltu)" on Finnish Windows writes Windows-1252.
         return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        raise ImportFileError(
+            "Tiedoston merkistöä ei tunnistettu. Tallenna se CSV UTF-8 -muodossa."
+        ) from None
 
 
 def _csv_rows(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]], str]:
@@ -124,10 +139,16 @@ def _csv_rows(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]], 
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         line = reader.line_num + 1
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                yield line, row
-            line = reader.line_num + 1
+        try:
+            for row in reader:
+                if any(cell.strip() for cell in row):
+                    yield line, row
+                line = reader.line_num + 1
+        except csv.Error as exc:
+            # Raised inside the import transaction, so nothing from the file is stored.
+            raise ImportFileError(
+                f"CSV-tiedoston rivi {line} on virheellinen ({exc}). Mitään ei tallennettu."
+            ) from None
 
     return headers, rows(), encoding
 

@@ -185,3 +185,26 @@ def test_cli_reports_the_settings_error_in_finnish(tmp_path, monkeypatch, env):
     assert "Traceback" not in result.output
     assert "liian-lyhyt-salaisuus" not in result.output
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize("timezone", ["Europe/Helsingfors", "", "../etc/passwd"])
+def test_unknown_time_zone_is_refused_at_start_up(tmp_path, timezone):
+    with pytest.raises(ValidationError, match="NAKYMA_TIMEZONE"):
+        make_settings(tmp_path, secret_key=TEST_SECRET, timezone=timezone)
+
+
+def test_cli_reports_an_unknown_time_zone_without_a_traceback(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NAKYMA_SECRET_KEY", TEST_SECRET)
+    monkeypatch.setenv("NAKYMA_TIMEZONE", "Europe/Helsingfors")
+    result = CliRunner().invoke(cli, ["db", "upgrade"])
+    assert result.exit_code == 1
+    assert "Asetukset eivät kelpaa: NAKYMA_TIMEZONE: tuntematon aikavyöhyke" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("value", ["", "  "])
+def test_empty_region_file_means_the_packaged_default(monkeypatch, value):
+    monkeypatch.setenv("NAKYMA_SECRET_KEY", TEST_SECRET)
+    monkeypatch.setenv("NAKYMA_REGION_FILE", value)
+    assert Settings(_env_file=None).region_file is None

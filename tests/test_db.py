@@ -226,3 +226,13 @@ def test_cli_backup_to_a_new_file(db, run_cli, tmp_path):
     assert result.exit_code == 0, result.output
     assert str(target) in result.output
     assert rows(target, "PRAGMA integrity_check") == [("ok",)]
+
+
+def test_failed_backup_leaves_no_partial_file(settings, tmp_path):
+    broken = open_db(settings.database_path)
+    broken.conn.close()
+    target = tmp_path / "kopio.db"
+    with pytest.raises(BackupError, match="Varmuuskopiointi epäonnistui"):
+        backup(broken, target)
+    assert not target.exists()
+    assert not (tmp_path / "kopio.db.partial").exists()

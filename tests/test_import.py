@@ -248,7 +248,9 @@ def test_unknown_columns_are_reported_not_fatal(db, region, today, tmp_path) -> 
 def test_missing_required_column(db, region, today, tmp_path, drop, field) -> None:
     header = [h for h in FINNISH_HEADER if h != drop]
     path = write_csv(tmp_path / "h.csv", [row()[: len(header)]], header=header)
-    with pytest.raises(ImportFileError, match=f"^Tiedostosta puuttuu sarake: {field}\\."):
+    with pytest.raises(
+        ImportFileError, match=f"^Tiedostosta puuttuu sarake: {field} \\({drop}\\)\\."
+    ):
         run_import(db, path, region, today)
     assert stored(db) == []
 
@@ -269,6 +271,7 @@ def test_optional_columns_may_be_missing(db, region, today, tmp_path, optional) 
         ("h.csv", b"", "Tiedosto on tyhjä"),
         ("h.csv", b"\xef\xbb\xbf", "Tiedosto on tyhjä"),
         ("h.xlsx", b"not a zip file", "XLSX-tiedostoa ei voitu lukea"),
+        ("h.csv", b"text,kunta\n\x81\x8d\x00\xff,x\n", "merkistöä ei tunnistettu"),
     ],
 )
 def test_unreadable_files(db, region, today, tmp_path, name, content, message) -> None:
@@ -346,6 +349,14 @@ def test_every_rejected_row_is_reported_with_its_line(db, region, today, tmp_pat
     as_dict = report.as_dict()
     assert (as_dict["rows"], as_dict["stored"], as_dict["valid"]) == (8, 3, 0)
     assert [r["line"] for r in as_dict["rejected"]] == [6, 9, 11, 12, 13]
+
+
+def test_line_numbers_count_a_multi_line_header(db, region, today, tmp_path) -> None:
+    header = [*HEADER, "Kerro lisää\n(vapaaehtoinen)"]
+    path = write_csv(tmp_path / "h.csv", [[*row("1"), ""], [*row("2", "lyhyt"), ""]], header=header)
+    report = run_import(db, path, region, today)
+    assert report.ignored_columns == ["Kerro lisää\n(vapaaehtoinen)"]
+    assert [(r.line, r.status) for r in report.rows] == [(3, "stored"), (4, "rejected")]
 
 
 def test_dry_run_stores_nothing_and_reports_the_same(db, region, today, tmp_path) -> None:
@@ -436,7 +447,10 @@ def test_dry_run_of_an_imported_file_says_already_stored(db, region, today, tmp_
     assert [r.status for r in dry.rows] == ["already_stored", "already_stored"]
 
 
-def test_second_file_without_ids_duplicating_stored_rows(db, region, today, tmp_path) -> None:
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_second_file_without_ids_duplicating_stored_rows(
+    db, region, today, tmp_path, dry_run
+) -> None:
     run_import(
         db, write_csv(tmp_path / "a.csv", [row("1", TEXT_A), row("2", TEXT_B)]), region, today
     )
@@ -444,10 +458,10 @@ def test_second_file_without_ids_duplicating_stored_rows(db, region, today, tmp_
         tmp_path / "b.csv",
         [row("", TEXT_A.upper()), row("", TEXT_C), row("", TEXT_B, observed_on="2026-03-05")],
     )
-    report = run_import(db, second, region, today)
+    report = run_import(db, second, region, today, dry_run=dry_run)
     assert rejections(report) == {2: ["duplicate"], 4: ["duplicate"]}
-    assert report.count("stored") == 1
-    assert [r["text"] for r in stored(db)] == [TEXT_A, TEXT_B, TEXT_C]
+    assert report.count("valid" if dry_run else "stored") == 1
+    assert [r["text"] for r in stored(db)] == [TEXT_A, TEXT_B] + ([] if dry_run else [TEXT_C])
 
 
 def test_personal_data_rows_rejected_with_kind_and_span(db, region, today, tmp_path) -> None:
@@ -667,7 +681,7 @@ def test_cli_redact(db, invoke, tmp_path) -> None:
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
-        ("missing-column", "Tiedostosta puuttuu sarake: municipality."),
+        ("missing-column", "Tiedostosta puuttuu sarake: municipality (kunta)."),
         ("missing-file", "Tiedostoa ei löydy"),
         ("empty", "Tiedosto on tyhjä."),
         ("extension", "Tuettuja tiedostomuotoja ovat CSV (.csv) ja Excel (.xlsx)."),
@@ -683,4 +697,18 @@ def test_cli_file_errors_exit_non_zero_with_finnish_message(db, invoke, tmp_path
     assert result.exit_code == 1
     assert message in result.output
     assert "Traceback" not in result.output
+    assert stored(db) == []
+
+
+def test_unreadable_csv_row_stops_the_import_and_stores_nothing(db, region, today, tmp_path):
+    path = tmp_path / "rikki.csv"
+    huge = "x" * 200_000  # over Python csv's field size limit
+    path.write_text(
+        "teksti,kunta,päivämäärä,kohderyhmä\n"
+        "Ensimmäinen kelvollinen havainto nuorista.,Laukaa,2026-01-02,nuoret\n"
+        f'"{huge}",Laukaa,2026-01-03,nuoret\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ImportFileError, match="rivi 3 on virheellinen"):
+        run_import(db, path, region, today)
     assert stored(db) == []

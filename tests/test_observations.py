@@ -508,6 +508,15 @@ def test_other_external_id_same_content_is_a_duplicate(db, region, today) -> Non
     assert [r["external_id"] for r in stored(db)] == ["A-1"]
 
 
+def test_dry_run_submission_still_refuses_a_duplicate(db, region, today) -> None:
+    submit(db, region, today)
+    with pytest.raises(IntakeError) as excinfo:
+        submit_observation(
+            db, valid_observation(), region=region, source="api", today=today, dry_run=True
+        )
+    assert excinfo.value.codes == {"duplicate"}
+
+
 def test_no_external_id_resending_is_a_duplicate(db, region, today) -> None:
     submit(db, region, today)
     with pytest.raises(IntakeError) as excinfo:
@@ -637,3 +646,28 @@ def test_external_id_with_personal_data_is_refused(db, region, today) -> None:
     assert [(e.field, e.code) for e in excinfo.value.errors] == [("external_id", "personal_data")]
     assert HETU_1900 not in str(excinfo.value)
     assert stored(db) == []
+
+
+def test_personal_data_spans_point_into_the_text_as_written(db, region, today) -> None:
+    written = "   Asiakas  antoi   numeron 040 123 4567 ja pyysi soittoa."
+    with pytest.raises(IntakeError) as caught:
+        submit_observation(
+            db, valid_observation(text=written), region=region, source="api", today=today
+        )
+    (error,) = caught.value.errors
+    assert written[error.start : error.end] == "040 123 4567"
+    assert caught.value.checked_text == written
+
+
+def test_personal_data_made_visible_by_normalising_is_still_refused(db, region, today) -> None:
+    # Runs of spaces collapse when the text is normalised; the stored form must be clean.
+    written = "Asiakas antoi numeron 040\t123\t4567 ja pyysi soittoa."
+    with pytest.raises(IntakeError) as caught:
+        submit_observation(
+            db, valid_observation(text=written), region=region, source="api", today=today
+        )
+    (error,) = caught.value.errors
+    assert error.code == "personal_data"
+    checked = caught.value.checked_text
+    assert checked is not None and checked[error.start : error.end] == "040 123 4567"
+    assert db.table("observations").count == 0

@@ -469,3 +469,16 @@ def test_health_and_not_found(client: TestClient) -> None:
     html = client.get("/eiole", headers={"accept": "text/html"})
     assert html.status_code == 404 and "Sivua ei löydy" in html.text
     assert CSRF_RE.search(html.text) is None  # no logout form for anonymous visitors
+
+
+def test_personal_data_never_reaches_the_logs(client, api_headers, frontline, caplog) -> None:
+    caplog.set_level("DEBUG")
+    text = f"Asiakkaan tunnus {HETU} ja numero {PHONE} kirjattiin vahingossa."
+    client.post("/api/observations", json=valid_observation(text=text), headers=api_headers)
+    client.post("/havainnot/uusi", data=form_data(client, text=text))
+    client.post(
+        "/havainnot/tarkista",
+        data={"csrf_token": csrf_from(client, "/havainnot/uusi"), "text": text},
+    )
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert HETU not in logged and PHONE not in logged

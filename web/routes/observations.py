@@ -105,9 +105,15 @@ def submit_form(
         errors: dict[str, list[str]] = {}
         for e in exc.errors:
             errors.setdefault(e.field, []).append(e.message)
-        spans = [(e.start, e.end, e.kind) for e in exc.errors if e.kind and e.start is not None]
-        values["text"] = normalise_text(text)  # the spans refer to the normalised text
-        segments = marked_segments(values["text"], spans) if spans else None  # type: ignore[arg-type]
+        spans = [
+            (e.start, e.end, e.kind)
+            for e in exc.errors
+            if e.kind is not None and e.start is not None and e.end is not None
+        ]
+        segments = None
+        if spans and exc.checked_text is not None:
+            values["text"] = exc.checked_text  # what the spans point into
+            segments = marked_segments(exc.checked_text, spans)
         return _form_page(
             request,
             user,
