@@ -128,6 +128,33 @@ def _as_text(value: object) -> str:
     return str(value).strip()
 
 
+def _choice_field(
+    raw: Mapping[str, object],
+    name: str,
+    vocabulary: Mapping[str, str],
+    noun: str,
+    errors: list[FieldError],
+    *,
+    required: str | None = None,
+) -> str | None:
+    """Validate one controlled-vocabulary field; append its error, return its key."""
+    written = _as_text(raw.get(name))
+    if not written:
+        if required:
+            errors.append(FieldError(name, required, code="required"))
+        return None
+    key = _choice(written, vocabulary)
+    if key is None:
+        errors.append(
+            FieldError(
+                name,
+                f"Tuntematon {noun}. Sallitut: " + ", ".join(vocabulary) + ".",
+                code="invalid_choice",
+            )
+        )
+    return key
+
+
 def validate_observation(
     raw: Mapping[str, object], *, region: Region, today: date, redact: bool = False
 ) -> CleanObservation:
@@ -216,40 +243,11 @@ def validate_observation(
             FieldError("observed_on", "Päivämäärä ei voi olla ennen vuotta 2000.", code="too_old")
         )
 
-    target_group = None
-    written = _as_text(raw.get("target_group"))
-    if not written:
-        errors.append(FieldError("target_group", "Valitse kohderyhmä.", code="required"))
-    elif (target_group := _choice(written, TARGET_GROUPS)) is None:
-        errors.append(
-            FieldError(
-                "target_group",
-                "Tuntematon kohderyhmä. Sallitut: " + ", ".join(TARGET_GROUPS) + ".",
-                code="invalid_choice",
-            )
-        )
-
-    theme = None
-    written = _as_text(raw.get("theme"))
-    if written and (theme := _choice(written, THEMES)) is None:
-        errors.append(
-            FieldError(
-                "theme",
-                "Tuntematon teema. Sallitut: " + ", ".join(THEMES) + ".",
-                code="invalid_choice",
-            )
-        )
-
-    role = None
-    written = _as_text(raw.get("role"))
-    if written and (role := _choice(written, OBSERVER_ROLES)) is None:
-        errors.append(
-            FieldError(
-                "role",
-                "Tuntematon havainnoijan rooli. Sallitut: " + ", ".join(OBSERVER_ROLES) + ".",
-                code="invalid_choice",
-            )
-        )
+    target_group = _choice_field(
+        raw, "target_group", TARGET_GROUPS, "kohderyhmä", errors, required="Valitse kohderyhmä."
+    )
+    theme = _choice_field(raw, "theme", THEMES, "teema", errors)
+    role = _choice_field(raw, "role", OBSERVER_ROLES, "havainnoijan rooli", errors)
 
     external_id = _as_text(raw.get("external_id")) or None
     if external_id is not None:
