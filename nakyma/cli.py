@@ -218,6 +218,156 @@ def users_list() -> None:
         click.echo(f"{user.username}\t{user.role}\t{names}")
 
 
+@cli.command("run")
+@click.argument("pipeline", type=click.Choice(["news", "indicators"]))
+@click.option(
+    "--source",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Lue verkon sijaan paikallisesta tiedostosta (news) tai hakemistosta (indicators).",
+)
+@click.option(
+    "--indicator",
+    "indicator_ids",
+    type=int,
+    multiple=True,
+    help="indicators: rajaa ajo näihin indikaattoreihin (toistettavissa).",
+)
+@click.option(
+    "--higher-is-worse/--higher-is-better",
+    default=True,
+    help="indicators: suunta luettelon ulkopuolisille --indicator-tunnisteille (oletus: "
+    "suurempi on huonompi).",
+)
+def run_cmd(
+    pipeline: str,
+    source: Path | None,
+    indicator_ids: tuple[int, ...],
+    higher_is_worse: bool,
+) -> None:
+    """Aja putki nyt: news (Yle-uutiset) tai indicators (THL Sotkanet)."""
+    from nakyma.runs import JobLocked
+    from pipelines.registry import run_pipeline
+
+    settings = load_settings()
+    options: dict[str, object] = {}
+    if pipeline == "indicators":
+        options = {"indicator_ids": indicator_ids or None, "higher_is_worse": higher_is_worse}
+    elif indicator_ids:
+        raise click.UsageError("--indicator koskee vain indicators-putkea.")
+    try:
+        report = run_pipeline(
+            _db(settings), settings, pipeline, source=source, trigger="cli", **options
+        )
+    except JobLocked as exc:
+        raise click.ClickException(
+            f"Ajo {pipeline} on jo käynnissä ({exc.holder}); yritä myöhemmin uudelleen."
+        ) from None
+    click.echo(report.summary())
+    for warning in report.warnings:
+        click.echo(f"  huomio: {warning}")
+    for error in report.errors:
+        click.echo(f"  virhe: {error}", err=True)
+    if report.status == "failed":
+        sys.exit(1)
+
+
+@cli.command("runs")
+@click.option("--pipeline", default=None, help="Näytä vain tämän putken ajot.")
+@click.option("--limit", default=20, show_default=True, help="Montako ajoa näytetään.")
+def runs_cmd(pipeline: str | None, limit: int) -> None:
+    """Näytä viimeisimmät putkiajot: aika, tila, määrät ja virheet."""
+    from nakyma.runs import list_runs
+
+    settings = load_settings()
+    for run in list_runs(_db(settings), pipeline=pipeline, limit=limit):
+        click.echo(
+            f"{run['id']:>5}  {run['started_at']}  {run['pipeline']:<11} {run['status']:<8} "
+            f"+{run['added']} ~{run['updated']} ={run['skipped']}  ({run['trigger']})"
+        )
+        for error in run["errors"]:
+            click.echo(f"       virhe: {error}")
+
+
+@cli.group("export")
+def export() -> None:
+    """Vie tietoja CSV-muodossa."""
+
+
+def _write_csv(rows: list[dict], columns: list[str]) -> None:
+    import csv
+
+    writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row)
+
+
+@export.command("headlines")
+@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.option("--limit", default=100_000, help="Enintään näin monta uusinta uutista.")
+def export_headlines(fmt: str, limit: int) -> None:
+    """Vie uutisotsikot kuntatunnisteineen (guid, title, published, municipalities, link)."""
+    from nakyma.views import headlines_for_export
+
+    settings = load_settings()
+    rows = headlines_for_export(_db(settings), _region(settings), limit=limit)
+    _write_csv(rows, ["guid", "title", "published", "municipalities", "link"])
+
+
+@export.command("indicator-signals")
+@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+def export_indicator_signals(fmt: str) -> None:
+    """Vie indikaattorisignaalit (indicator_id, municipality, year, value, … text)."""
+    from nakyma.indicators import list_signals
+
+    settings = load_settings()
+    rows = list_signals(_db(settings), _region(settings))
+    _write_csv(
+        rows,
+        [
+            "indicator_id",
+            "municipality",
+            "year",
+            "value",
+            "previous_value",
+            "county_value",
+            "country_value",
+            "direction",
+            "strength",
+            "text",
+        ],
+    )
+
+
+@cli.group("indicators")
+def indicators_group() -> None:
+    """Indikaattoriluettelo (THL Sotkanet)."""
+
+
+@indicators_group.command("search")
+@click.argument("word")
+@click.option(
+    "--source",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Hae tallennetusta hakemistosta (sen indicators.json) verkon sijaan.",
+)
+def indicators_search(word: str, source: Path | None) -> None:
+    """Hae Sotkanetin indikaattoreita otsikon sanalla, luettelon laajentamista varten."""
+    from pipelines.http import FetchError
+    from pipelines.indicators import search_indicators
+
+    settings = load_settings()
+    try:
+        hits = search_indicators(settings, word, source=source)
+    except FetchError as exc:
+        raise click.ClickException(f"Haku epäonnistui: {exc.reason}") from None
+    for hit in hits:
+        click.echo(f"{hit['id']:>6}  {hit['title']}  [{hit['organization']}]")
+    click.echo(f"{len(hits)} osumaa.")
+
+
 @cli.command()
 def demo() -> None:
     """Lataa demoaineisto tyhjään tietokantaan ja luo demokäyttäjät (vain demotilassa)."""

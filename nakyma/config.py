@@ -67,7 +67,55 @@ class Settings(BaseSettings):
         "Europe/Helsinki", description="Local time zone; decides what 'today' means."
     )
 
-    @field_validator("region_file", mode="before")
+    scheduler_enabled: bool = Field(
+        True,
+        description="Run the pipelines on their schedule inside `nakyma serve` (off in tests).",
+    )
+    news_feeds: list[str] = Field(
+        ["https://yle.fi/rss/t/18-148148/fi"],
+        description="RSS feeds to follow, as a JSON list (default: Yle Keski-Suomi).",
+    )
+    news_allowed_hosts: list[str] = Field(
+        ["yle.fi", "feeds.yle.fi"],
+        description="Hosts the news pipeline may fetch from, redirects included (JSON list).",
+    )
+    news_interval_minutes: int = Field(
+        15, ge=5, description="How often the scheduler polls the news feeds, in minutes."
+    )
+    news_max_bytes: int = Field(
+        5_000_000, ge=10_000, description="Largest feed response accepted, in bytes."
+    )
+    sotkanet_base_url: str = Field(
+        "https://sotkanet.fi/rest/1.1", description="Base URL of THL's Sotkanet REST API."
+    )
+    sotkanet_max_bytes: int = Field(
+        50_000_000, ge=10_000, description="Largest Sotkanet response accepted, in bytes."
+    )
+    sotkanet_retries: int = Field(
+        4, ge=0, le=10, description="Retries on 5xx, 429 and timeouts, with back-off."
+    )
+    sotkanet_max_retry_wait: int = Field(
+        120, ge=1, description="Longest wait between retries in seconds (caps Retry-After)."
+    )
+    indicators_interval_days: int = Field(
+        7, ge=1, description="How often the scheduler refreshes the indicators, in days."
+    )
+    indicator_years: int = Field(
+        12, ge=2, le=40, description="How many recent years of indicator values to keep."
+    )
+    indicator_catalogue: Path | None = Field(
+        None,
+        description="TOML file of indicators to follow. Default: the packaged catalogue.",
+    )
+    http_timeout_seconds: float = Field(
+        20.0, gt=0, description="Connect and read timeout for outside sources, in seconds."
+    )
+    user_agent: str = Field(
+        "nakyma/0.1 (hyvinvointialueen tilannekuvapalvelu; python-httpx)",
+        description="User-Agent sent to outside sources; add a contact address in production.",
+    )
+
+    @field_validator("region_file", "indicator_catalogue", mode="before")
     @classmethod
     def _empty_means_default(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

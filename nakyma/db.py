@@ -181,3 +181,131 @@ def _m0001_initial(db: Database) -> None:
     )
     db.table("observations").create_index(["municipality_code", "observed_on"])
     db.table("observations").create_index(["created_by"])
+
+
+@migrations(name="0002_pipelines")
+def _m0002_pipelines(db: Database) -> None:
+    db.table("runs").create(
+        {
+            "id": int,
+            "pipeline": str,
+            "trigger": str,
+            "source": str,
+            "status": str,
+            "started_at": str,
+            "finished_at": str,
+            "added": int,
+            "updated": int,
+            "skipped": int,
+            "errors": str,  # JSON list of Finnish messages
+            "warnings": str,  # JSON list
+            "details": str,  # JSON object
+        },
+        pk="id",
+        not_null={"pipeline", "trigger", "status", "started_at"},
+    )
+    db.table("runs").create_index(["pipeline", "started_at"])
+    db.table("job_locks").create(
+        {"name": str, "holder": str, "acquired_at": str, "expires_at": str},
+        pk="name",
+        not_null={"holder", "acquired_at", "expires_at"},
+    )
+    db.table("feed_state").create(
+        {
+            "url": str,
+            "etag": str,
+            "last_modified": str,
+            "last_fetched_at": str,
+            "last_status": str,
+        },
+        pk="url",
+    )
+    db.table("headlines").create(
+        {
+            "guid": str,
+            "feed_url": str,
+            "title": str,
+            "teaser": str,
+            "link": str,
+            "categories": str,  # JSON list
+            "published": str,  # ISO 8601 with offset
+            "content_hash": str,
+            "first_seen_at": str,
+            "updated_at": str,
+        },
+        pk="guid",
+        not_null={"feed_url", "title", "link", "content_hash", "first_seen_at", "updated_at"},
+    )
+    db.table("headlines").create_index(["published"])
+    db.table("headline_municipalities").create(
+        {"guid": str, "municipality_code": str},
+        pk=("guid", "municipality_code"),
+        foreign_keys=[("guid", "headlines", "guid")],
+    )
+    db.table("headline_municipalities").create_index(["municipality_code"])
+    db.table("sotkanet_regions").create(
+        {
+            "id": int,
+            "code": str,
+            "category": str,
+            "title_fi": str,
+            "member_of": str,  # JSON list of region ids
+            "fetched_at": str,
+        },
+        pk="id",
+        not_null={"code", "category", "fetched_at"},
+    )
+    db.table("sotkanet_regions").create_index(["category", "code"])
+    db.table("indicators").create(
+        {
+            "id": int,
+            "title": str,
+            "short_title": str,
+            "higher_is_worse": int,
+            "population_group": str,
+            "theme": str,
+            "unit": str,
+            "in_catalogue": int,
+            "organization": str,
+            "range_start": int,
+            "range_end": int,
+            "region_levels": str,  # JSON list of Finnish region classification titles
+            "decimals": int,
+            "status": str,  # ok / stale / missing / no_municipal_data
+            "checked_at": str,
+        },
+        pk="id",
+        not_null={"title", "higher_is_worse", "in_catalogue"},
+    )
+    db.table("indicator_values").create(
+        {
+            "indicator_id": int,
+            "area_kind": str,  # kunta / hyvinvointialue / maa
+            "area_code": str,
+            "year": int,
+            "gender": str,
+            "value": float,
+            "abs_value": float,
+        },
+        pk=("indicator_id", "area_kind", "area_code", "year", "gender"),
+        foreign_keys=[("indicator_id", "indicators", "id")],
+    )
+    db.table("indicator_signals").create(
+        {
+            "indicator_id": int,
+            "municipality_code": str,
+            "year": int,
+            "value": float,
+            "previous_year": int,
+            "previous_value": float,
+            "county_value": float,
+            "country_value": float,
+            "direction": str,  # worse / better
+            "strength": float,
+            "method": str,
+            "text": str,
+            "computed_at": str,
+        },
+        pk=("indicator_id", "municipality_code"),
+        foreign_keys=[("indicator_id", "indicators", "id")],
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -86,3 +87,55 @@ def my_observations(
         db, region, created_by=user.id, limit=per_page, offset=(page - 1) * per_page
     )
     return MyObservations(total=total, page=page, pages=pages, observations=rows)
+
+
+def _headline_codes(db: Database, guids: list[str]) -> dict[str, list[str]]:
+    codes: dict[str, list[str]] = {g: [] for g in guids}
+    if guids:
+        marks = ",".join("?" * len(guids))
+        for guid, code in db.execute(
+            f"select guid, municipality_code from headline_municipalities where guid in ({marks}) "
+            "order by municipality_code",
+            guids,
+        ).fetchall():
+            codes[guid].append(code)
+    return codes
+
+
+def latest_headlines(
+    db: Database, region: Region, *, municipality: str | None = None, limit: int = 20
+) -> list[dict[str, Any]]:
+    """Newest first; with `municipality` (a code), only headlines tagged with it."""
+    if municipality:
+        rows = list(
+            db.query(
+                "select h.* from headlines h join headline_municipalities m on m.guid = h.guid "
+                "where m.municipality_code = ? order by h.published desc, h.guid limit ?",
+                [municipality, limit],
+            )
+        )
+    else:
+        rows = list(
+            db.query("select * from headlines order by published desc, guid limit ?", [limit])
+        )
+    codes = _headline_codes(db, [r["guid"] for r in rows])
+    return [
+        {
+            "guid": row["guid"],
+            "title": row["title"],
+            "teaser": row["teaser"],
+            "link": row["link"],
+            "published": row["published"],
+            "categories": json.loads(row["categories"] or "[]"),
+            "municipalities": [region.municipality(c).name for c in codes[row["guid"]]],
+        }
+        for row in rows
+    ]
+
+
+def headlines_for_export(db: Database, region: Region, *, limit: int = 100_000) -> list[dict]:
+    """Rows for `nakyma export headlines`: municipalities as nominative names joined by ';'."""
+    return [
+        {**h, "municipalities": ";".join(h["municipalities"]), "published": h["published"] or ""}
+        for h in latest_headlines(db, region, limit=limit)
+    ]

@@ -32,7 +32,12 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings(_env_file=None, data_dir=tmp_path / "data", secret_key=TEST_SECRET)
+    return Settings(
+        _env_file=None,
+        data_dir=tmp_path / "data",
+        secret_key=TEST_SECRET,
+        scheduler_enabled=False,
+    )
 
 
 @pytest.fixture

@@ -40,8 +40,8 @@ def test_distribution_declares_packages_and_package_data() -> None:
     packages = set(config["tool"]["setuptools"]["packages"])
     assert {"nakyma", "pipelines", "web"} <= packages
     data = config["tool"]["setuptools"]["package-data"]
-    assert any("templates" in p for p in data["web"])
-    assert any("static" in p for p in data["web"])
+    assert "*.html" in data["web.templates"]
+    assert data["web.static.vendor"] == ["*"]
     assert config["project"]["requires-python"] == ">=3.11"
 
 

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from nakyma.config import Settings
 from nakyma.db import open_db
 from nakyma.regions import load_region
+from nakyma.runs import mark_abandoned_runs
 from nakyma.vocabulary import OBSERVER_ROLES, TARGET_GROUPS, THEMES, USER_ROLES
 from web.deps import CSRF_COOKIE, CsrfFailed, LoginRequired, csrf_token, new_csrf_seed
 
@@ -58,8 +59,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = open_db(settings.database_path)  # applies pending migrations at start-up
+        mark_abandoned_runs(db)
         db.close()
-        yield
+        scheduler = None
+        if settings.scheduler_enabled:
+            from pipelines.schedule import build_scheduler
+
+            scheduler = build_scheduler(settings)
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
 
     app = FastAPI(
         title="Näkymä",

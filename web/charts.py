@@ -1,0 +1,137 @@
+"""Server-rendered SVG line charts: no JavaScript, no CDN, readable without colour."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+WIDTH, HEIGHT = 560, 240
+LEFT, RIGHT, TOP, BOTTOM = 56, 120, 28, 36
+
+
+@dataclass(frozen=True)
+class Line:
+    label: str
+    values: Sequence[float | None]
+    dash: str  # stroke-dasharray: the line style tells the series apart without colour
+    marker: str  # "circle", "square" or "triangle"
+    css_class: str
+
+
+def _fmt(value: float, decimals: int = 1) -> str:
+    return f"{value:.{decimals}f}".replace(".", ",")
+
+
+def _marker(kind: str, x: float, y: float) -> str:
+    if kind == "square":
+        return f'<rect x="{x - 3.5:.1f}" y="{y - 3.5:.1f}" width="7" height="7"/>'
+    if kind == "triangle":
+        top, right, left, base = y - 4.5, x + 4.5, x - 4.5, y + 3.5
+        return f'<path d="M{x:.1f} {top:.1f} L{right:.1f} {base:.1f} L{left:.1f} {base:.1f} Z"/>'
+    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5"/>'
+
+
+def line_chart(
+    years: Sequence[int],
+    lines: Sequence[Line],
+    *,
+    title: str,
+    unit: str,
+    higher_is_worse: bool | None,
+) -> Markup:
+    """An accessible SVG line chart (role=img with a text alternative)."""
+    points = [v for line in lines for v in line.values if v is not None]
+    if not years or not points:
+        return Markup('<p class="no-data">Ei arvoja.</p>')
+    low, high = min(points), max(points)
+    if high == low:
+        low, high = low - 1, high + 1
+    pad = (high - low) * 0.1
+    low, high = max(0.0, low - pad) if low >= 0 else low - pad, high + pad
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    step = plot_w / max(1, len(years) - 1)
+
+    def x(i: int) -> float:
+        return LEFT + (i * step if len(years) > 1 else plot_w / 2)
+
+    def y(v: float) -> float:
+        return TOP + plot_h - (v - low) / (high - low) * plot_h
+
+    parts: list[str] = []
+    for k in range(5):
+        value = low + (high - low) * k / 4
+        yy = y(value)
+        parts.append(
+            f'<line class="grid" x1="{LEFT}" x2="{LEFT + plot_w}" y1="{yy:.1f}" y2="{yy:.1f}"/>'
+            f'<text class="tick" x="{LEFT - 6}" y="{yy + 4:.1f}" text-anchor="end">'
+            f"{_fmt(value)}</text>"
+        )
+    label_every = max(1, len(years) // 6)
+    for i, year in enumerate(years):
+        if i % label_every == 0 or i == len(years) - 1:
+            parts.append(
+                f'<text class="tick" x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 18}" '
+                f'text-anchor="middle">{year}</text>'
+            )
+    if higher_is_worse is not None:
+        worse = "↑ suurempi on huonompi" if higher_is_worse else "↓ pienempi on huonompi"
+        parts.append(f'<text class="direction" x="{LEFT}" y="{TOP - 10}">{escape(worse)}</text>')
+    end_labels: list[tuple[float, str]] = []
+    for line in lines:
+        segments: list[list[tuple[float, float]]] = [[]]
+        for i, v in enumerate(line.values):
+            if v is None:
+                segments.append([])
+            else:
+                segments[-1].append((x(i), y(v)))
+        group = [f'<g class="series {line.css_class}">']
+        for seg in segments:
+            if len(seg) > 1:
+                d = " ".join(
+                    f"{'M' if j == 0 else 'L'}{px:.1f} {py:.1f}" for j, (px, py) in enumerate(seg)
+                )
+                group.append(f'<path class="line" d="{d}" stroke-dasharray="{line.dash}"/>')
+            group.extend(_marker(line.marker, px, py) for px, py in seg)
+        group.append("</g>")
+        parts.append("".join(group))
+        last = next(
+            ((i, v) for i, v in reversed(list(enumerate(line.values))) if v is not None), None
+        )
+        if last is not None:
+            end_labels.append((y(last[1]), f"{line.label} {_fmt(last[1])}"))
+    # Direct labels at the line ends, nudged apart so they never overlap.
+    end_labels.sort()
+    placed: list[float] = []
+    for yy, text in end_labels:
+        if placed and yy - placed[-1] < 14:
+            yy = placed[-1] + 14
+        placed.append(yy)
+        label_x = LEFT + plot_w + 8
+        parts.append(
+            f'<text class="end-label" x="{label_x}" y="{yy + 4:.1f}">{escape(text)}</text>'
+        )
+    summary = "; ".join(
+        f"{line.label}: "
+        + ", ".join(
+            f"{yr} {_fmt(v)}" for yr, v in zip(years, line.values, strict=False) if v is not None
+        )
+        for line in lines
+    )
+    alt = f"{title} ({unit}). {summary}"
+    return Markup(
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-label="{escape(alt)}" xmlns="http://www.w3.org/2000/svg">'
+        + "".join(parts)
+        + "</svg>"
+    )
+
+
+def series_lines(series: dict, municipality_name: str) -> list[Line]:
+    """The three comparison lines of one indicator series (see nakyma.indicators)."""
+    return [
+        Line(municipality_name, series["municipality"], "none", "circle", "s-municipality"),
+        Line("Hyvinvointialue", series["county"], "7 4", "square", "s-county"),
+        Line("Koko maa", series["country"], "2 3", "triangle", "s-country"),
+    ]
