@@ -304,7 +304,14 @@ def _write_csv(rows: list[dict], columns: list[str]) -> None:
 
 
 @export.command("headlines")
-@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv"]),
+    default="csv",
+    show_default=True,
+    help="Tulostusmuoto (CSV vakiotulosteeseen).",
+)
 @click.option("--limit", default=100_000, help="Enintään näin monta uusinta uutista.")
 def export_headlines(fmt: str, limit: int) -> None:
     """Vie uutisotsikot kuntatunnisteineen (guid, title, published, municipalities, link)."""
@@ -316,7 +323,14 @@ def export_headlines(fmt: str, limit: int) -> None:
 
 
 @export.command("indicator-signals")
-@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv"]),
+    default="csv",
+    show_default=True,
+    help="Tulostusmuoto (CSV vakiotulosteeseen).",
+)
 def export_indicator_signals(fmt: str) -> None:
     """Vie indikaattorisignaalit (indicator_id, municipality, year, value, … text)."""
     from nakyma.indicators import list_signals
@@ -394,6 +408,20 @@ def demo() -> None:
         for row in report.rejected:
             for error in row.errors:
                 click.echo(f"  rivi {row.line}: {error.field}: {error.message}", err=True)
+    from nakyma.runs import JobLocked
+    from pipelines.demo import demo_sources
+    from pipelines.registry import run_pipeline
+
+    for name, source in demo_sources().items():
+        if database.execute(
+            "select 1 from runs where pipeline = ? and trigger = 'demo'", [name]
+        ).fetchone():
+            continue
+        try:
+            run = run_pipeline(database, settings, name, source=source, trigger="demo")
+        except JobLocked:
+            continue
+        click.echo(f"Demo: {run.summary()}")
     click.echo("\nDemotunnukset (vain demokäyttöön):")
     for a in DEMO_ACCOUNTS:
         scope = ", ".join(region.municipality(c).name for c in a.municipalities) or "koko alue"

@@ -139,9 +139,7 @@ def finish_run(db: Database, run_id: int, report: RunReport) -> None:
 
 def list_runs(db: Database, *, pipeline: str | None = None, limit: int = 50) -> list[dict]:
     where, params = ("where pipeline = ?", [pipeline]) if pipeline else ("", [])
-    rows = db.query(
-        f"select * from runs {where} order by id desc limit ?", [*params, limit]
-    )
+    rows = db.query(f"select * from runs {where} order by id desc limit ?", [*params, limit])
     out = []
     for row in rows:
         for key in ("errors", "warnings", "details"):

@@ -139,3 +139,42 @@ def headlines_for_export(db: Database, region: Region, *, limit: int = 100_000) 
         {**h, "municipalities": ";".join(h["municipalities"]), "published": h["published"] or ""}
         for h in latest_headlines(db, region, limit=limit)
     ]
+
+
+def municipality_overview(db: Database, region: Region, code: str) -> dict[str, Any]:
+    """Everything the municipality page shows: counts, indicator series and signals,
+    and the latest headlines tagged with the municipality. Raises KeyError if unknown."""
+    from nakyma.indicators import list_signals, municipality_series
+
+    municipality = region.municipality(code)
+    group = region.group_of(code)
+    observations = db.execute(
+        "select count(*) from observations where municipality_code = ?", [code]
+    ).fetchone()[0]
+    signals = list_signals(db, region, municipality=code)
+    return {
+        "municipality": {
+            "code": municipality.code,
+            "name": municipality.name,
+            "in_form": municipality.in_form,
+            "from_form": municipality.from_form,
+            "genitive": municipality.genitive,
+            "partitive": municipality.partitive,
+            "population": municipality.population,
+        },
+        "group": {"key": group.key, "name": group.name},
+        "observations": observations,
+        "signals": signals,
+        "series": municipality_series(db, region, code),
+        "headlines": latest_headlines(db, region, municipality=code, limit=15),
+    }
+
+
+def runs_overview(db: Database, *, limit: int = 50) -> dict[str, Any]:
+    """The "Ajot" page: recent runs of every pipeline, newest first, and feed states."""
+    from nakyma.runs import list_runs
+
+    return {
+        "runs": list_runs(db, limit=limit),
+        "feeds": list(db.query("select * from feed_state order by url")),
+    }

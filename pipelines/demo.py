@@ -50,6 +50,12 @@ def demo_file() -> Path:
     return packaged if packaged.is_file() else DEMO_FILE
 
 
+def demo_sources() -> dict[str, Path]:
+    """Offline copies the demo runs the news and indicator pipelines from."""
+    base = demo_file().parent
+    return {"news": base / "yle_keski_suomi.xml", "indicators": base / "sotkanet"}
+
+
 def demo_loaded(db: Database) -> bool:
     return bool(db.execute("select 1 from observations where source = 'demo' limit 1").fetchone())
 

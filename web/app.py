@@ -41,6 +41,8 @@ def build_templates() -> Jinja2Templates:
         USER_ROLES=USER_ROLES,
     )
     env.filters["fi_date"] = _fi_date
+    env.filters["fi_datetime"] = _fi_datetime
+    env.filters["fi_number"] = _fi_number
     return templates
 
 
@@ -50,6 +52,25 @@ def _fi_date(value: str | None) -> str:
         return ""
     y, m, d = value[:10].split("-")
     return f"{int(d)}.{int(m)}.{y}"
+
+
+def _fi_datetime(value: str | None, zone: str = "Europe/Helsinki") -> str:
+    """An ISO timestamp as Finnish local time: 12.9.2026 klo 10.22."""
+    if not value:
+        return ""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    when = datetime.fromisoformat(value)
+    if when.tzinfo is not None:
+        when = when.astimezone(ZoneInfo(zone))
+    return f"{when.day}.{when.month}.{when.year} klo {when.hour}.{when.minute:02d}"
+
+
+def _fi_number(value: float | None, decimals: int = 1) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.{decimals}f}".replace(",", "\u00a0").replace(".", ",")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -107,11 +128,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 
-    from web.routes import api, auth, observations, region_pages
+    from web.routes import api, auth, municipality_pages, observations, region_pages
 
     app.include_router(auth.router)
     app.include_router(observations.router)
     app.include_router(region_pages.router)
+    app.include_router(municipality_pages.router)
     app.include_router(api.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 

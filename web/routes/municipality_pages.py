@@ -1,0 +1,52 @@
+"""Municipality pages: indicators with charts and signals, and the latest local headlines."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, Response
+
+from nakyma.views import municipality_overview, runs_overview
+from web.charts import line_chart, series_lines
+from web.deps import DbDep, PageUser, RegionDep
+
+router = APIRouter()
+
+
+@router.get("/kunnat/{code}")
+def municipality_page(
+    request: Request, code: str, user: PageUser, db: DbDep, region: RegionDep
+) -> Response:
+    municipality = region.resolve(code)
+    if municipality is None:
+        raise HTTPException(404, "Tuntematon kunta.")
+    if municipality.code != code:  # /kunnat/Äänekoski -> /kunnat/992
+        from fastapi.responses import RedirectResponse
+
+        return RedirectResponse(f"/kunnat/{municipality.code}", status_code=301)
+    data = municipality_overview(db, region, municipality.code)
+    charts = [
+        {
+            "series": s,
+            "svg": line_chart(
+                s["years"],
+                series_lines(s, municipality.name),
+                title=s["title"],
+                unit=s["unit"] or "",
+                higher_is_worse=s["higher_is_worse"],
+            ),
+        }
+        for s in data["series"]
+    ]
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "municipality.html",
+        {"user": user, "data": data, "charts": charts, "region": region},
+    )
+
+
+@router.get("/ajot")
+def runs_page(request: Request, user: PageUser, db: DbDep) -> Response:
+    if user.role != "admin":
+        raise HTTPException(403, "Ajot-sivu on vain ylläpitäjille.")
+    return request.app.state.templates.TemplateResponse(
+        request, "runs.html", {"user": user, "data": runs_overview(db)}
+    )
