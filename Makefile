@@ -22,10 +22,12 @@ install: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
 
 ## Set up, create the database, load the demo data and serve at http://127.0.0.1:8000
+# The demo runs on its offline (synthetic) copies of the sources, so the scheduler that
+# would fetch live Yle and Sotkanet data into it stays off; production leaves it on.
 run: $(VENV)/.installed
 	NAKYMA_DEMO=true $(BIN)/nakyma db upgrade
 	NAKYMA_DEMO=true $(BIN)/nakyma demo
-	NAKYMA_DEMO=true $(BIN)/nakyma serve
+	NAKYMA_DEMO=true NAKYMA_SCHEDULER_ENABLED=false $(BIN)/nakyma serve
 
 ## Set up the dev tools and Debian's chromium, then run lint, types and the whole test suite
 test: dev chromium lint pytest

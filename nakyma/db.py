@@ -309,3 +309,9 @@ def _m0002_pipelines(db: Database) -> None:
         pk=("indicator_id", "municipality_code"),
         foreign_keys=[("indicator_id", "indicators", "id")],
     )
+
+
+@migrations(name="0003_context_indicators")
+def _m0003_context_indicators(db: Database) -> None:
+    # Background indicators (population, age structure) are charted but never signalled.
+    db.table("indicators").add_column("context", int, not_null_default=0)

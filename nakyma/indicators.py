@@ -20,7 +20,6 @@ How a change is judged (see `compute_signals`):
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 import tomllib
@@ -38,6 +37,15 @@ from nakyma.regions import Region
 DEFAULT_CATALOGUE_FILE: Path = Path(__file__).parent / "data" / "indicators" / "catalogue.toml"
 
 COUNTRY_CODE = "FI"  # area_code of the whole country in indicator_values
+# Sotkanet's terms: name THL and Sotkanet, and each indicator's producer, wherever values show.
+ATTRIBUTION = "Lähde: THL, Sotkanet"
+
+
+def sotkanet_page(indicator_id: int) -> str:
+    """The indicator's metadata page on sotkanet.fi (for attribution links)."""
+    return f"https://sotkanet.fi/sotkanet/fi/metadata/indicators/{indicator_id}"
+
+
 AREA_KINDS = ("kunta", "hyvinvointialue", "maa")
 
 # --- Thresholds ----------------------------------------------------------------------------
@@ -87,6 +95,7 @@ class CatalogueEntry:
     source: str = ""
     verified: str = ""
     note: str = ""
+    context: bool = False  # background figure (population, age structure): no signals
 
 
 _ENTRY_KEYS = {
@@ -100,6 +109,7 @@ _ENTRY_KEYS = {
     "source",
     "verified",
     "note",
+    "context",
 }
 
 
@@ -155,6 +165,8 @@ def _catalogue_from_data(data: Mapping[str, Any]) -> tuple[CatalogueEntry, ...]:
             if not isinstance(value, str):
                 raise ValueError(f"{where}: {key!r} must be a string")
             optional[key] = value.strip()
+        if not isinstance(t.get("context", False), bool):
+            raise ValueError(f"{where}: 'context' must be true or false")
         verified = t.get("verified", "")
         if not isinstance(verified, str | bool):
             raise ValueError(f"{where}: 'verified' must be a string or true/false")
@@ -165,6 +177,7 @@ def _catalogue_from_data(data: Mapping[str, Any]) -> tuple[CatalogueEntry, ...]:
                 short_title=optional.pop("short_title") or title.strip(),
                 higher_is_worse=t["higher_is_worse"],
                 verified=str(verified).lower() if isinstance(verified, bool) else verified,
+                context=t.get("context", False),
                 **optional,
             )
         )
@@ -226,7 +239,9 @@ def _sentence_label(short_title: str) -> str:
 # --- Statistics ----------------------------------------------------------------------------
 
 
-def _tail(log_pmf: Callable[[int], float], k: int, lo: int, hi: int, mode: int, upper: bool) -> float:
+def _tail(
+    log_pmf: Callable[[int], float], k: int, lo: int, hi: int, mode: int, upper: bool
+) -> float:
     """P(X >= k) (upper) or P(X <= k) of a unimodal discrete distribution on [lo, hi].
 
     Sums outward from k and stops once past the mode and the terms are negligible, so a tail
@@ -390,8 +405,10 @@ def _dispersion(kind: str, series: Mapping[str, list[_Obs]], latest: int) -> flo
 def _count_verdict(
     kind: str, baseline: Sequence[_Obs], last: _Obs, rising: bool, dispersion: float
 ) -> _Verdict | None:
-    if last.count is None or not last.exposure or any(
-        o.count is None or not o.exposure for o in baseline
+    if (
+        last.count is None
+        or not last.exposure
+        or any(o.count is None or not o.exposure for o in baseline)
     ):
         return None
     k1 = sum(o.count or 0 for o in baseline)
@@ -501,9 +518,7 @@ def _indicator_signals(
         "where indicator_id = ? and gender = 'total'",
         [ident],
     ).fetchall()
-    by_area: dict[tuple[str, str], list[tuple[int, float | None, float | None]]] = defaultdict(
-        list
-    )
+    by_area: dict[tuple[str, str], list[tuple[int, float | None, float | None]]] = defaultdict(list)
     for kind, code, year, value, abs_value in rows:
         by_area[(kind, code)].append((year, value, abs_value))
     series = {
@@ -514,7 +529,9 @@ def _indicator_signals(
     if not series:
         return []
     latest = max(o.year for obs in series.values() for o in obs)
-    county = {y: v for y, v, _ in by_area.get(("hyvinvointialue", region.code), []) if v is not None}
+    county = {
+        y: v for y, v, _ in by_area.get(("hyvinvointialue", region.code), []) if v is not None
+    }
     country = {y: v for y, v, _ in by_area.get(("maa", COUNTRY_CODE), []) if v is not None}
     kind = _count_test_kind(unit)
     dispersion = _dispersion(kind, series, latest) if _scale(unit) is not None else 1.0
@@ -530,7 +547,9 @@ def _indicator_signals(
             continue
         baseline = obs[-1 - BASELINE_OBSERVATIONS : -1]
         base_value = _pooled_value(baseline, unit)
-        rising = last.value > base_value if base_value != last.value else last.value > previous.value
+        rising = (
+            last.value > base_value if base_value != last.value else last.value > previous.value
+        )
         if _relative_change(base_value, last.value, unit) < MIN_RELATIVE_CHANGE:
             continue
         verdict = None
@@ -618,7 +637,7 @@ def compute_signals(db: Database, region: Region) -> int:
     indicators = list(
         db.query(
             "select id, title, short_title, unit, decimals, higher_is_worse from indicators "
-            "where status is null or status != 'missing' order by id"
+            "where (status is null or status != 'missing') and context = 0 order by id"
         )
     )
     populations = _populations(region)
@@ -738,7 +757,8 @@ def municipality_series(db: Database, region: Region, code: str) -> list[dict[st
                 "short_title": ind["short_title"] or ind["title"],
                 "unit": ind["unit"],
                 "decimals": ind["decimals"],
-                "higher_is_worse": bool(ind["higher_is_worse"]),
+                # None: a context indicator has no better or worse direction.
+                "higher_is_worse": None if ind["context"] else bool(ind["higher_is_worse"]),
                 "organization": ind["organization"],
                 "status": ind["status"],
                 "years": years,
@@ -748,4 +768,3 @@ def municipality_series(db: Database, region: Region, code: str) -> list[dict[st
             }
         )
     return out
-

@@ -115,6 +115,7 @@ def start_run(db: Database, pipeline: str, *, trigger: str, source: str | None) 
                 "details": "{}",
             }
         )
+        assert table.last_pk is not None
         return int(table.last_pk)
 
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -19,9 +20,17 @@ REDIRECT_CODES = {301, 302, 303, 307, 308}
 class FetchError(Exception):
     """A fetch failed; `reason` is a Finnish sentence for the run log."""
 
-    def __init__(self, reason: str, *, retryable: bool = False, retry_after: float | None = None):
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retryable: bool = False,
+        retry_after: float | None = None,
+        status: int | None = None,
+    ):
         super().__init__(reason)
         self.reason = reason
+        self.status = status  # the HTTP status, when the source answered
         self.retryable = retryable
         self.retry_after = retry_after
 
@@ -121,7 +130,7 @@ class SafeClient:
         headers: Mapping[str, str] | None,
     ) -> FetchResult:
         current = url
-        query = list(params) if params else None
+        query: Any = list(params) if params else None
         for _ in range(MAX_REDIRECTS + 1):
             if self.allowed_hosts is not None and not host_allowed(current, self.allowed_hosts):
                 raise FetchError(
@@ -154,11 +163,12 @@ class SafeClient:
         if status == 429 or status >= 500:
             raise FetchError(
                 f"Lähde vastasi virheellä HTTP {status}.",
+                status=status,
                 retryable=True,
                 retry_after=parse_retry_after(response.headers.get("retry-after")),
             )
         if status != 200:
-            raise FetchError(f"Lähde vastasi HTTP {status}.")
+            raise FetchError(f"Lähde vastasi HTTP {status}.", status=status)
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
             raise FetchError(f"Vastaus on liian suuri ({int(declared)} tavua).")

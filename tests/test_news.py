@@ -306,3 +306,17 @@ def test_runs_report_is_json_round_trippable(db, settings, tmp_path) -> None:
     run_pipeline(db, settings, "news", source=path)
     row = next(db.query("select details from runs"))
     assert json.loads(row["details"]) == {"feeds": {"feed.xml": {"items": 3}}}
+
+
+def test_serve_starts_and_stops_the_scheduler(settings) -> None:
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    settings.scheduler_enabled = True
+    app = create_app(settings)
+    with TestClient(app):
+        scheduler = app.state.scheduler
+        assert scheduler is not None and scheduler.running
+        assert {job.id for job in scheduler.get_jobs()} == {"news", "indicators"}
+    assert not scheduler.running and app.state.scheduler is None

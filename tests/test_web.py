@@ -482,3 +482,89 @@ def test_personal_data_never_reaches_the_logs(client, api_headers, frontline, ca
     )
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert HETU not in logged and PHONE not in logged
+
+
+# --- municipality pages and runs --------------------------------------------------------
+
+
+@pytest.fixture
+def demo_sources_loaded(db, settings):
+    from pipelines.demo import demo_sources
+    from pipelines.registry import run_pipeline
+
+    for name, source in demo_sources().items():
+        assert run_pipeline(db, settings, name, source=source).status == "ok"
+
+
+def test_municipality_page_shows_signals_charts_and_headlines(
+    client, frontline, demo_sources_loaded
+) -> None:
+    response = client.get("/kunnat/992")
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.h1.get_text() == "Äänekoski"
+    signals = [li.get_text(" ", strip=True) for li in page.select(".signal-worse")]
+    assert any("lastensuojeluilmoituksen saaneet" in s and "9,1 % → 11,4 %" in s for s in signals)
+    charts = page.select("svg.chart[role=img]")
+    assert len(charts) >= 25
+    first = charts[0]
+    label = first["aria-label"]  # the chart's text alternative carries every value
+    assert "Äänekoski: 2013" in label and "Hyvinvointialue: " in label and "Koko maa: " in label
+    attribution = page.select_one(".chart-card .attribution")
+    assert attribution.get_text().startswith("Lähde: THL, Sotkanet")
+    assert attribution.a["href"].startswith("https://sotkanet.fi/sotkanet/fi/metadata/indicators/")
+    headlines = page.select(".headline-list a")
+    assert headlines and all(a["href"].endswith("?origin=rss") for a in headlines)
+    assert page.find("h2", id="uutiset").get_text() == "Uutisia Äänekoskelta"
+
+
+def test_context_indicator_chart_has_no_direction(client, frontline, demo_sources_loaded):
+    page = soup(client.get("/kunnat/179"))
+    population = next(f for f in page.select("figure.chart-card") if "(ind. 127)" in f.get_text())
+    assert population.select_one("text.direction") is None
+    worse = next(f for f in page.select("figure.chart-card") if "(ind. 1086)" in f.get_text())
+    assert worse.select_one("text.direction").get_text() == "↑ suurempi on huonompi"
+
+
+def test_municipality_page_by_name_redirects_and_unknown_is_404(client, frontline) -> None:
+    response = client.get("/kunnat/Laukaa", follow_redirects=False)
+    assert response.status_code == 301 and response.headers["location"] == "/kunnat/410"
+    missing = client.get("/kunnat/Tampere", headers={"accept": "text/html"})
+    assert missing.status_code == 404
+
+
+def test_municipality_page_before_any_pipeline_run(client, frontline) -> None:
+    page = soup(client.get("/kunnat/435"))
+    assert "Indikaattoritietoja ei ole vielä haettu" in page.get_text()
+    assert "Ei uutisia, jotka koskisivat Luhankaa." in page.get_text()
+
+
+def test_region_page_links_to_municipality_pages(client, frontline) -> None:
+    page = soup(client.get("/alue"))
+    assert page.find("a", string="Äänekoski")["href"] == "/kunnat/992"
+
+
+def test_runs_page_is_for_admins_only(client, make_user, db, settings, tmp_path) -> None:
+    from pipelines.registry import run_pipeline
+
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<html></html>")
+    run_pipeline(db, settings, "news", source=bad)
+    make_user("kentta")
+    login(client, "kentta")
+    assert client.get("/ajot", headers={"accept": "text/html"}).status_code == 403
+    make_user("yllapito", "admin")
+    login(client, "yllapito")
+    page = soup(client.get("/ajot"))
+    row = page.select_one("table.runs tbody tr")
+    assert row.select_one(".badge").get_text() == "Epäonnistui"
+    assert "bad.xml" in row.select_one(".run-error").get_text()
+    assert page.find("a", string="Ajot")["aria-current"] == "page"
+
+
+def test_demo_mode_says_the_data_is_made_up(settings, db) -> None:
+    from web.app import create_app
+
+    settings.demo = True
+    with TestClient(create_app(settings)) as demo_client:
+        assert "Demotila" in demo_client.get("/kirjaudu").text

@@ -88,11 +88,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
             scheduler = build_scheduler(settings)
             scheduler.start()
+        app.state.scheduler = scheduler
         try:
             yield
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
+            app.state.scheduler = None
 
     app = FastAPI(
         title="Näkymä",

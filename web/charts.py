@@ -40,6 +40,7 @@ def line_chart(
     title: str,
     unit: str,
     higher_is_worse: bool | None,
+    decimals: int = 1,
 ) -> Markup:
     """An accessible SVG line chart (role=img with a text alternative)."""
     points = [v for line in lines for v in line.values if v is not None]
@@ -66,7 +67,7 @@ def line_chart(
         parts.append(
             f'<line class="grid" x1="{LEFT}" x2="{LEFT + plot_w}" y1="{yy:.1f}" y2="{yy:.1f}"/>'
             f'<text class="tick" x="{LEFT - 6}" y="{yy + 4:.1f}" text-anchor="end">'
-            f"{_fmt(value)}</text>"
+            f"{_fmt(value, decimals)}</text>"
         )
     label_every = max(1, len(years) // 6)
     for i, year in enumerate(years):
@@ -100,7 +101,7 @@ def line_chart(
             ((i, v) for i, v in reversed(list(enumerate(line.values))) if v is not None), None
         )
         if last is not None:
-            end_labels.append((y(last[1]), f"{line.label} {_fmt(last[1])}"))
+            end_labels.append((y(last[1]), f"{line.label} {_fmt(last[1], decimals)}"))
     # Direct labels at the line ends, nudged apart so they never overlap.
     end_labels.sort()
     placed: list[float] = []
@@ -115,7 +116,9 @@ def line_chart(
     summary = "; ".join(
         f"{line.label}: "
         + ", ".join(
-            f"{yr} {_fmt(v)}" for yr, v in zip(years, line.values, strict=False) if v is not None
+            f"{yr} {_fmt(v, decimals)}"
+            for yr, v in zip(years, line.values, strict=False)
+            if v is not None
         )
         for line in lines
     )

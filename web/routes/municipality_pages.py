@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
+from nakyma.indicators import sotkanet_page
 from nakyma.views import municipality_overview, runs_overview
 from web.charts import line_chart, series_lines
 from web.deps import DbDep, PageUser, RegionDep
@@ -26,12 +27,14 @@ def municipality_page(
     charts = [
         {
             "series": s,
+            "sotkanet_url": sotkanet_page(s["id"]),
             "svg": line_chart(
                 s["years"],
                 series_lines(s, municipality.name),
                 title=s["title"],
                 unit=s["unit"] or "",
                 higher_is_worse=s["higher_is_worse"],
+                decimals=s["decimals"] if s["decimals"] is not None else 1,
             ),
         }
         for s in data["series"]
