@@ -382,6 +382,25 @@ def indicators_search(word: str, source: Path | None) -> None:
     click.echo(f"{len(hits)} osumaa.")
 
 
+@indicators_group.command("record")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def indicators_record(directory: Path) -> None:
+    """Tallenna Sotkanetin vastaukset hakemistoon DIRECTORY (--source-muoto), verkosta."""
+    from pipelines.http import FetchError
+    from pipelines.indicators import record_copy
+
+    settings = load_settings()
+    try:
+        notes = record_copy(settings, directory)
+    except FetchError as exc:
+        raise click.ClickException(f"Tallennus epäonnistui: {exc.reason}") from None
+    for note in notes:
+        click.echo(f"  ei tallennettu: {note}")
+    click.echo(
+        f"Tallennettu hakemistoon {directory}; lataa: nakyma run indicators --source {directory}"
+    )
+
+
 @cli.command()
 def demo() -> None:
     """Lataa demoaineisto tyhjään tietokantaan ja luo demokäyttäjät (vain demotilassa)."""

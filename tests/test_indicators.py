@@ -673,3 +673,24 @@ def test_cli_run_with_missing_source_data_fails(run_cli, tmp_path: Path):
     result = run_cli("run", "indicators", "--source", str(empty))
     assert result.exit_code == 1
     assert "Alueluetteloa ei saatu" in result.output
+
+
+def test_cli_indicators_record_reports_network_failure(settings, tmp_path) -> None:
+    """`nakyma indicators record DIR` writes the --source layout; a network fault is a
+    Finnish error, not a traceback."""
+    from click.testing import CliRunner
+
+    from nakyma.cli import cli
+    from tests.conftest import TEST_SECRET
+
+    env = {
+        "NAKYMA_DATA_DIR": str(settings.data_dir),
+        "NAKYMA_SECRET_KEY": TEST_SECRET,
+        # A closed port on loopback: refused at once, nothing leaves the machine.
+        "NAKYMA_SOTKANET_BASE_URL": "https://127.0.0.1:9/rest/1.1",
+        "NAKYMA_SOTKANET_RETRIES": "0",
+        "NAKYMA_HTTP_TIMEOUT_SECONDS": "0.5",
+    }
+    result = CliRunner().invoke(cli, ["indicators", "record", str(tmp_path / "rec")], env=env)
+    assert result.exit_code == 1
+    assert "Tallennus epäonnistui" in result.output
