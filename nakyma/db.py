@@ -315,3 +315,128 @@ def _m0002_pipelines(db: Database) -> None:
 def _m0003_context_indicators(db: Database) -> None:
     # Background indicators (population, age structure) are charted but never signalled.
     db.table("indicators").add_column("context", int, not_null_default=0)
+
+
+@migrations(name="0004_phenomena")
+def _m0004_phenomena(db: Database) -> None:
+    # One vector per item and model, float32 little-endian; never recomputed.
+    db.table("embeddings").create(
+        {
+            "item_kind": str,  # observation / headline
+            "item_key": str,  # observation id, or headline guid
+            "model": str,
+            "dim": int,
+            "vector": bytes,
+            "created_at": str,
+        },
+        pk=("item_kind", "item_key", "model"),
+        not_null={"dim", "vector", "created_at"},
+    )
+    db.table("embeddings").create_index(["model"])
+    db.table("phenomena").create(
+        {
+            "id": int,  # stable: never reused, survives re-runs
+            "title": str,
+            "title_auto": str,
+            "title_edited": int,
+            "summary": str,
+            "keywords": str,  # JSON list
+            "representatives": str,  # JSON list of [kind, key]
+            "status": str,  # review status (issue 5 workflow); "uusi" when created
+            "dismissed": int,
+            "merged_into": int,
+            "centroid": bytes,
+            "model": str,
+            "size": int,
+            "first_seen": str,
+            "last_seen": str,
+            "created_run": int,
+            "updated_run": int,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"title", "title_auto", "title_edited", "status", "dismissed", "size"},
+        defaults={"title_edited": 0, "dismissed": 0, "status": "uusi", "size": 0},
+    )
+    db.table("phenomenon_members").create(
+        {
+            "item_kind": str,
+            "item_key": str,
+            "phenomenon_id": int,
+            "similarity": float,
+            "origin": str,  # cluster / incremental / manual
+            "assigned_at": str,
+        },
+        pk=("item_kind", "item_key"),
+        not_null={"phenomenon_id", "origin", "assigned_at"},
+        foreign_keys=[("phenomenon_id", "phenomena", "id")],
+    )
+    db.table("phenomenon_members").create_index(["phenomenon_id"])
+    # Human decisions, replayed after every clustering run.
+    db.table("manual_assignments").create(
+        {
+            "item_kind": str,
+            "item_key": str,
+            "phenomenon_id": int,
+            "user_id": int,
+            "created_at": str,
+        },
+        pk=("item_kind", "item_key"),
+        not_null={"phenomenon_id", "created_at"},
+        foreign_keys=[("phenomenon_id", "phenomena", "id")],
+    )
+    db.table("phenomenon_lineage").create(
+        {
+            "id": int,
+            "run_id": int,
+            "kind": str,  # merge / split / manual_merge / manual_split / new / vanished
+            "from_id": int,
+            "to_id": int,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"kind", "created_at"},
+    )
+    db.table("phenomenon_indicator_links").create(
+        {
+            "phenomenon_id": int,
+            "indicator_id": int,
+            "similarity": float,
+            "decision": str,  # suggested / accepted / rejected
+            "decided_by": int,
+            "decided_at": str,
+        },
+        pk=("phenomenon_id", "indicator_id"),
+        not_null={"decision"},
+    )
+    db.table("weak_signals").create(
+        {
+            "phenomenon_id": int,
+            "area_kind": str,  # kunta / kuntaryhma / alue
+            "area_code": str,
+            "as_of": str,
+            "score": float,
+            "category": str,  # heikko_signaali / vahvistuva / vakiintunut / hiipuva
+            "reasons": str,  # JSON list of Finnish sentences
+            "recent": int,
+            "baseline": float,
+            "trend": str,  # JSON list of weekly or monthly counts
+            "sources": str,  # JSON {"observation": n, "headline": n, "indicator": n}
+            "computed_at": str,
+        },
+        pk=("phenomenon_id", "area_kind", "area_code"),
+        not_null={"as_of", "score", "category", "reasons", "computed_at"},
+    )
+    db.table("weak_signals").create_index(["area_kind", "area_code", "score"])
+
+
+@migrations(name="0005_cluster_space")
+def _m0005_cluster_space(db: Database) -> None:
+    # The mean vector a clustering run centred its vectors with, so that incremental
+    # assignment and search compare new items in the same space as the stored centroids.
+    db.table("cluster_space").create(
+        {"model": str, "mean": bytes, "dim": int, "run_at": str},
+        pk="model",
+        not_null={"mean", "dim", "run_at"},
+    )

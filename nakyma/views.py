@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -166,6 +167,7 @@ def municipality_overview(db: Database, region: Region, code: str) -> dict[str, 
         "observations": observations,
         "signals": signals,
         "series": municipality_series(db, region, code),
+        "weak_signals": weak_signals_for(db, region, municipality=code),
         "headlines": latest_headlines(db, region, municipality=code, limit=15),
     }
 
@@ -178,3 +180,217 @@ def runs_overview(db: Database, *, limit: int = 50) -> dict[str, Any]:
         "runs": list_runs(db, limit=limit),
         "feeds": list(db.query("select * from feed_state order by url")),
     }
+
+
+# --- phenomena, weak signals and search -------------------------------------------------
+
+
+def observation_visible(user: User, row: dict[str, Any]) -> bool:
+    """Who may read an observation's text: its writer; leadership of its municipality;
+    the backbone team and admins for the whole region."""
+    if user.sees_whole_region:
+        return True
+    if row.get("created_by") == user.id:
+        return True
+    return user.role == "johto" and row.get("municipality_code") in user.municipalities
+
+
+def _month_counts(dates: list[str], months: int = 12, *, until: str | None = None) -> list[int]:
+    from datetime import date as _date
+
+    end = _date.fromisoformat(until) if until else _date.today()
+    keys = []
+    y, m = end.year, end.month
+    for _ in range(months):
+        keys.append(f"{y:04d}-{m:02d}")
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    keys.reverse()
+    counts = dict.fromkeys(keys, 0)
+    for d in dates:
+        if d and d[:7] in counts:
+            counts[d[:7]] += 1
+    return [counts[k] for k in keys]
+
+
+def phenomenon_detail(
+    db: Database, region: Region, phenomenon_id: int, user: User, *, today: str | None = None
+) -> dict[str, Any]:
+    """The phenomenon page's data. Raises KeyError when there is no such phenomenon."""
+    rows = list(db.query("select * from phenomena where id = ?", [phenomenon_id]))
+    if not rows:
+        raise KeyError(phenomenon_id)
+    p = rows[0]
+    members = list(
+        db.query(
+            "select m.item_kind, m.item_key, m.similarity, m.origin, o.text, o.observed_on, "
+            "o.municipality_code, o.created_by, o.target_group, o.role, h.title, h.link, "
+            "h.published from phenomenon_members m "
+            "left join observations o on m.item_kind = 'observation' "
+            "and o.id = cast(m.item_key as integer) "
+            "left join headlines h on m.item_kind = 'headline' and h.guid = m.item_key "
+            "where m.phenomenon_id = ? "
+            "order by coalesce(o.observed_on, substr(h.published, 1, 10)) desc, m.item_key",
+            [phenomenon_id],
+        )
+    )
+    observations = [m for m in members if m["item_kind"] == "observation"]
+    headlines = [m for m in members if m["item_kind"] == "headline"]
+    municipalities = Counter(m["municipality_code"] for m in observations)
+    for guid_codes in _headline_codes(db, [h["item_key"] for h in headlines]).values():
+        municipalities.update(guid_codes)
+    visible = [o for o in observations if observation_visible(user, o)]
+    links = list(
+        db.query(
+            "select l.indicator_id, l.similarity, l.decision, i.title, i.short_title "
+            "from phenomenon_indicator_links l join indicators i on i.id = l.indicator_id "
+            "where l.phenomenon_id = ? and l.decision != 'rejected' "
+            "order by l.decision = 'accepted' desc, l.similarity desc",
+            [phenomenon_id],
+        )
+    )
+    lineage = list(
+        db.query(
+            "select kind, from_id, to_id, created_at from phenomenon_lineage "
+            "where from_id = ? or to_id = ? order by id desc limit 20",
+            [phenomenon_id, phenomenon_id],
+        )
+    )
+    return {
+        "id": p["id"],
+        "title": p["title"],
+        "title_auto": p["title_auto"],
+        "status": p["status"],
+        "dismissed": bool(p["dismissed"]),
+        "merged_into": p["merged_into"],
+        "summary": p["summary"],
+        "keywords": json.loads(p["keywords"] or "[]"),
+        "size": p["size"],
+        "first_seen": p["first_seen"],
+        "last_seen": p["last_seen"],
+        "counts": {"observation": len(observations), "headline": len(headlines)},
+        "timeline": {
+            "observation": _month_counts([o["observed_on"] for o in observations], until=today),
+            "headline": _month_counts(
+                [(h["published"] or "")[:10] for h in headlines], until=today
+            ),
+        },
+        "municipalities": [
+            {"code": c, "name": region.municipality(c).name, "count": n}
+            for c, n in sorted(municipalities.items(), key=lambda cn: (-cn[1], cn[0]))
+            if c
+        ],
+        "observations": [
+            {
+                "id": int(o["item_key"]),
+                "text": o["text"],
+                "observed_on": o["observed_on"],
+                "municipality": region.municipality(o["municipality_code"]).name,
+                "origin": o["origin"],
+            }
+            for o in visible
+        ],
+        "hidden_observations": len(observations) - len(visible),
+        "headlines": [
+            {
+                "guid": h["item_key"],
+                "title": h["title"],
+                "link": h["link"],
+                "published": h["published"],
+            }
+            for h in headlines
+        ],
+        "indicators": links,
+        "lineage": lineage,
+    }
+
+
+def weak_signals_for(
+    db: Database, region: Region, *, municipality: str | None = None, limit: int = 20
+) -> list[dict[str, Any]]:
+    """Stored weak signals for a municipality (or the county), best first, page-ready."""
+    kind, code = ("kunta", municipality) if municipality else ("alue", region.code)
+    rows = db.query(
+        "select w.*, p.title from weak_signals w join phenomena p on p.id = w.phenomenon_id "
+        "where w.area_kind = ? and w.area_code = ? and p.dismissed = 0 "
+        "order by w.score desc, w.phenomenon_id limit ?",
+        [kind, code, limit],
+    )
+    return [
+        {
+            "phenomenon_id": r["phenomenon_id"],
+            "title": r["title"],
+            "category": r["category"],
+            "score": r["score"],
+            "reasons": json.loads(r["reasons"] or "[]"),
+            "trend": json.loads(r["trend"] or "[]"),
+            "sources": json.loads(r["sources"] or "{}"),
+            "as_of": r["as_of"],
+        }
+        for r in rows
+    ]
+
+
+def search_results(
+    db: Database, region: Region, embedder: Any, query: str, user: User, *, limit: int = 30
+) -> list[dict[str, Any]]:
+    """Semantic search over observations (those the user may read), headlines, phenomena."""
+    from nakyma.phenomena import search
+
+    out: list[dict[str, Any]] = []
+    for hit in search(db, embedder, query, limit=limit * 2):
+        if hit.kind == "observation":
+            rows = list(db.query("select * from observations where id = ?", [int(hit.key)]))
+            if not rows or not observation_visible(user, rows[0]):
+                continue
+            r = rows[0]
+            out.append(
+                {
+                    "kind": "observation",
+                    "score": hit.score,
+                    "text": r["text"],
+                    "municipality": region.municipality(r["municipality_code"]).name,
+                    "date": r["observed_on"],
+                    "phenomenon": _phenomenon_of(db, "observation", hit.key),
+                }
+            )
+        elif hit.kind == "headline":
+            rows = list(db.query("select * from headlines where guid = ?", [hit.key]))
+            if rows:
+                out.append(
+                    {
+                        "kind": "headline",
+                        "score": hit.score,
+                        "text": rows[0]["title"],
+                        "link": rows[0]["link"],
+                        "date": (rows[0]["published"] or "")[:10],
+                        "phenomenon": _phenomenon_of(db, "headline", hit.key),
+                    }
+                )
+        else:
+            rows = list(
+                db.query("select id, title, size from phenomena where id = ?", [int(hit.key)])
+            )
+            if rows:
+                out.append(
+                    {
+                        "kind": "phenomenon",
+                        "score": hit.score,
+                        "text": rows[0]["title"],
+                        "phenomenon": {"id": rows[0]["id"], "title": rows[0]["title"]},
+                        "size": rows[0]["size"],
+                    }
+                )
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _phenomenon_of(db: Database, kind: str, key: str) -> dict[str, Any] | None:
+    rows = list(
+        db.query(
+            "select p.id, p.title from phenomenon_members m join phenomena p "
+            "on p.id = m.phenomenon_id where m.item_kind = ? and m.item_key = ?",
+            [kind, key],
+        )
+    )
+    return {"id": rows[0]["id"], "title": rows[0]["title"]} if rows else None

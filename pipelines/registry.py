@@ -20,19 +20,23 @@ from nakyma.runs import (
     release_lock,
     start_run,
 )
-from pipelines import indicators, news
+from pipelines import indicators, news, phenomena
 
 log = logging.getLogger("nakyma.pipelines")
 
 PIPELINES: dict[str, Callable[..., RunReport]] = {
     "news": news.run,
     "indicators": indicators.run,
+    "phenomena": phenomena.run,
+    "embed": phenomena.run_incremental,
 }
 
 # A lock outlives a crashed holder by this much at most.
 LOCK_TTL: dict[str, timedelta] = {
     "news": timedelta(minutes=30),
     "indicators": timedelta(hours=6),
+    "phenomena": timedelta(hours=2),
+    "embed": timedelta(hours=1),
 }
 
 

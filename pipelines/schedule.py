@@ -58,6 +58,9 @@ def build_scheduler(settings: Settings, *, now: datetime | None = None) -> Backg
     plans = {
         "news": (timedelta(minutes=settings.news_interval_minutes), 60),
         "indicators": (timedelta(days=settings.indicators_interval_days), 1800),
+        # New items join the nearest phenomenon between full runs.
+        "embed": (timedelta(minutes=settings.embed_interval_minutes), 60),
+        "phenomena": (timedelta(hours=settings.phenomena_interval_hours), 600),
     }
     for name, (interval, jitter) in plans.items():
         last = _last_success(settings, name)

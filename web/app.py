@@ -130,12 +130,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 
-    from web.routes import api, auth, municipality_pages, observations, region_pages
+    from web.routes import (
+        api,
+        auth,
+        municipality_pages,
+        observations,
+        phenomena_pages,
+        region_pages,
+    )
 
     app.include_router(auth.router)
     app.include_router(observations.router)
     app.include_router(region_pages.router)
     app.include_router(municipality_pages.router)
+    app.include_router(phenomena_pages.router)
     app.include_router(api.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 

@@ -138,3 +138,23 @@ def series_lines(series: dict, municipality_name: str) -> list[Line]:
         Line("Hyvinvointialue", series["county"], "7 4", "square", "s-county"),
         Line("Koko maa", series["country"], "2 3", "triangle", "s-country"),
     ]
+
+
+def sparkline(values: Sequence[int], *, label: str) -> Markup:
+    """A tiny bar chart of counts (e.g. per 4 weeks), with its numbers as the text alternative."""
+    if not values:
+        return Markup("")
+    width, height, gap = 4 * len(values) + 2 * (len(values) - 1), 22, 2
+    top = max(values) or 1
+    bars = []
+    for i, v in enumerate(values):
+        h = 0 if v == 0 else max(2.0, v / top * (height - 2))
+        x = i * (4 + gap)
+        bars.append(f'<rect x="{x}" y="{height - h:.1f}" width="4" height="{h:.1f}"/>')
+    alt = f"{label}: " + ", ".join(str(v) for v in values)
+    return Markup(
+        f'<svg class="sparkline" viewBox="0 0 {width} {height}" width="{width * 2}" '
+        f'height="{height}" role="img" aria-label="{escape(alt)}" '
+        f'xmlns="http://www.w3.org/2000/svg"><line x1="0" x2="{width}" y1="{height}" '
+        f'y2="{height}" class="baseline"/>' + "".join(bars) + "</svg>"
+    )

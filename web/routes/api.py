@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException
 from fastapi.responses import JSONResponse
 
 from nakyma.observations import FIELDS, FieldError, IntakeError, submit_observation
-from nakyma.views import my_observations, region_overview
+from nakyma.views import (
+    my_observations,
+    phenomenon_detail,
+    region_overview,
+    search_results,
+    weak_signals_for,
+)
 from web.deps import ApiUser, DbDep, RegionDep, SettingsDep
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -78,3 +85,59 @@ def region(
         return region_overview(db, region, grouping=grouping).as_dict()
     except KeyError:
         raise HTTPException(404, "Tuntematon ryhmittely.") from None
+
+
+@router.get("/phenomena")
+def list_phenomena(user: ApiUser, db: DbDep) -> dict[str, Any]:
+    """Active phenomena, largest first."""
+    rows = db.query(
+        "select id, title, size, status, keywords, first_seen, last_seen from phenomena "
+        "where size > 0 and dismissed = 0 and merged_into is null order by size desc, id"
+    )
+    return {"phenomena": [{**r, "keywords": json.loads(r["keywords"] or "[]")} for r in rows]}
+
+
+@router.get("/phenomena/{phenomenon_id}")
+def get_phenomenon(
+    phenomenon_id: int, user: ApiUser, db: DbDep, region: RegionDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """One phenomenon: members the caller may read, municipalities, timeline, indicators."""
+    try:
+        return phenomenon_detail(
+            db, region, phenomenon_id, user, today=settings.today().isoformat()
+        )
+    except KeyError:
+        raise HTTPException(404, "Ilmiötä ei löydy.") from None
+
+
+@router.get("/signals")
+def weak_signals(
+    user: ApiUser, db: DbDep, region: RegionDep, municipality: str | None = None
+) -> dict[str, Any]:
+    """Ranked weak signals for a municipality (any written form or code), or the county."""
+    code = None
+    if municipality:
+        found = region.resolve(municipality)
+        if found is None:
+            raise HTTPException(404, "Tuntematon kunta.")
+        code = found.code
+    return {"signals": weak_signals_for(db, region, municipality=code, limit=100)}
+
+
+@router.get("/search")
+def search(
+    user: ApiUser, db: DbDep, region: RegionDep, settings: SettingsDep, q: str = ""
+) -> dict[str, Any]:
+    """Semantic search over phenomena, headlines and the observations the caller may read."""
+    from nakyma.embedding import get_embedder
+
+    if len(q) > 300:
+        return JSONResponse(  # type: ignore[return-value]
+            {
+                "detail": [
+                    {"field": "q", "message": "Hakulause on liian pitkä.", "code": "too_long"}
+                ]
+            },
+            status_code=422,
+        )
+    return {"results": search_results(db, region, get_embedder(settings), q, user)}

@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 
 from nakyma.indicators import sotkanet_page
 from nakyma.views import municipality_overview, runs_overview
-from web.charts import line_chart, series_lines
+from web.charts import line_chart, series_lines, sparkline
 from web.deps import DbDep, PageUser, RegionDep
 
 router = APIRouter()
@@ -39,10 +39,14 @@ def municipality_page(
         }
         for s in data["series"]
     ]
+    trends = {
+        s["phenomenon_id"]: sparkline(s["trend"], label="Havainnot ja uutiset 4 viikon jaksoissa")
+        for s in data["weak_signals"]
+    }
     return request.app.state.templates.TemplateResponse(
         request,
         "municipality.html",
-        {"user": user, "data": data, "charts": charts, "region": region},
+        {"user": user, "data": data, "charts": charts, "region": region, "trends": trends},
     )
 
 

@@ -1,0 +1,930 @@
+"""Phenomena: observations and headlines grouped by meaning, with identities that survive re-runs.
+
+The method, and why (BERTopic's users' complaints are the design brief):
+
+1. **Centre the vectors.** Sentence-embedding spaces are anisotropic: with
+   multilingual-e5 almost every pair of Finnish texts has a cosine of 0.8–0.9. Removing
+   the corpus mean and renormalising spreads the similarities out, so that neighbours
+   mean something.
+2. **A k-nearest-neighbour graph and Louvain communities.** The number of phenomena comes
+   from the data, not a fixed k, and small groups are allowed. Every item lands in a
+   community, so few are left as outliers; BERTopic's HDBSCAN often leaves 30–50 %.
+   Louvain is run with a fixed seed on a graph built in a fixed order, so the same input
+   always gives the same groups. Above `exact_limit` items the graph is built on k-means
+   micro-clusters instead of items, which keeps a full re-run of 10⁵ vectors fast.
+3. **Small and loose groups.** Communities smaller than `min_size` become unassigned,
+   unless they are a tight pair. So do items far from their community's centre. The
+   share left unassigned is reported.
+4. **Identity.** New groups are matched to the previous phenomena by shared members
+   (greedy on overlap), then by centroid. A persisting phenomenon keeps its id, title,
+   review status and human edits. Merges and splits are written to the lineage table.
+5. **Human decisions win.** Pinned items (moved or split by hand), manual merges
+   (`merged_into`), dismissals and edited titles are replayed after every run.
+6. **Labels.** Class-based TF-IDF over lemmatised Finnish text (simplemma, with Finnish
+   stop words) gives the keywords, and the items nearest the centre are the
+   representatives.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from sqlite_utils import Database
+
+from nakyma.db import now_utc
+from nakyma.embedding import load_vectors, vector_to_blob
+
+Key = tuple[str, str]  # (item_kind, item_key)
+ITEM_KINDS = ("observation", "headline")  # what is clustered; indicator titles are not
+
+
+def blob_to_vector(blob: bytes) -> np.ndarray:
+    """A stored float32 vector (little-endian), whatever its dimension."""
+    return np.frombuffer(blob, dtype="<f4").astype(np.float32)
+
+
+@dataclass(frozen=True)
+class ClusterParams:
+    """Clustering knobs. Similarities are cosines in the centred space (see module doc)."""
+
+    knn: int = 15  # neighbours per item in the graph
+    resolution: float = 2.0  # Louvain resolution: higher gives more, smaller phenomena
+    min_size: int = 3  # smallest group kept as a phenomenon ...
+    tight_pair_similarity: float = 0.55  # ... except a pair at least this similar
+    min_member_similarity: float = 0.15  # items this far from their group stay unassigned
+    min_neighbour_similarity: float = 0.20  # ... as do items with no close group-mate
+    assign_similarity: float = 0.30  # incremental: join the nearest phenomenon from here
+    exact_limit: int = 12_000  # above this, build the graph on k-means micro-clusters
+    micro_clusters: int = 3_000
+    centroid_match: float = 0.80  # identity by centroid when members do not tell
+    seed: int = 0
+
+
+# ---------------------------------------------------------------------------------------
+# Vectors and the clustering itself (pure functions over numpy arrays)
+
+
+def normalise(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def centre(matrix: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    return normalise(matrix - mean)
+
+
+def _knn(vectors: np.ndarray, k: int, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest neighbours by cosine (rows are normalised), chunked for memory."""
+    n = len(vectors)
+    k = min(k, n - 1)
+    indices = np.empty((n, k), dtype=np.int64)
+    sims = np.empty((n, k), dtype=np.float32)
+    for start in range(0, n, chunk):
+        block = vectors[start : start + chunk] @ vectors.T
+        rows = np.arange(block.shape[0])
+        block[rows, rows + start] = -np.inf
+        part = np.argpartition(-block, k - 1, axis=1)[:, :k]
+        part_sims = np.take_along_axis(block, part, axis=1)
+        # Sort by similarity, then index: a total order keeps the graph deterministic.
+        order = np.lexsort((part, -part_sims), axis=1)
+        indices[start : start + chunk] = np.take_along_axis(part, order, axis=1)
+        sims[start : start + chunk] = np.take_along_axis(part_sims, order, axis=1)
+    return indices, sims
+
+
+def _louvain(
+    n: int,
+    indices: np.ndarray,
+    sims: np.ndarray,
+    *,
+    weights: np.ndarray | None,
+    params: ClusterParams,
+) -> np.ndarray:
+    import networkx as nx
+
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    edges: dict[tuple[int, int], float] = {}
+    for i in range(n):
+        for j, s in zip(indices[i], sims[i], strict=True):
+            if s <= 0:
+                continue
+            a, b = (i, int(j)) if i < j else (int(j), i)
+            w = float(s) * (1.0 if weights is None else math.sqrt(weights[i] * weights[int(j)]))
+            edges[(a, b)] = edges.get((a, b), 0.0) + w
+    graph.add_weighted_edges_from((a, b, w) for (a, b), w in sorted(edges.items()))
+    communities = nx.community.louvain_communities(
+        graph, weight="weight", resolution=params.resolution, seed=params.seed
+    )
+    labels = np.full(n, -1, dtype=np.int64)
+    for c, members in enumerate(sorted(communities, key=min)):
+        labels[sorted(members)] = c
+    return labels
+
+
+def cluster_vectors(vectors: np.ndarray, params: ClusterParams = ClusterParams()) -> np.ndarray:
+    """Group centred, normalised vectors; -1 marks unassigned. Deterministic."""
+    n = len(vectors)
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    if n < params.min_size:
+        return np.full(n, -1, dtype=np.int64)
+    if n <= params.exact_limit:
+        indices, sims = _knn(vectors, params.knn)
+        labels = _louvain(n, indices, sims, weights=None, params=params)
+    else:
+        from sklearn.cluster import MiniBatchKMeans
+
+        k = min(params.micro_clusters, n // 5)
+        km = MiniBatchKMeans(
+            n_clusters=k, random_state=params.seed, batch_size=4096, n_init=1, max_iter=30
+        ).fit(vectors)
+        micro = km.labels_
+        centres = normalise(km.cluster_centers_)
+        sizes = np.bincount(micro, minlength=k).astype(np.float64)
+        alive = np.flatnonzero(sizes > 0)
+        indices, sims = _knn(centres[alive], params.knn)
+        macro = _louvain(len(alive), indices, sims, weights=sizes[alive], params=params)
+        lookup = np.full(k, -1, dtype=np.int64)
+        lookup[alive] = macro
+        labels = lookup[micro]
+    return _prune(vectors, labels, params)
+
+
+def _prune(vectors: np.ndarray, labels: np.ndarray, params: ClusterParams) -> np.ndarray:
+    """Unassign loose members and groups too small to be a phenomenon; renumber 0..k-1."""
+    labels = labels.copy()
+    for _ in range(2):  # members leaving a group move its centre; one more pass settles it
+        for c in np.unique(labels[labels >= 0]):
+            members = np.flatnonzero(labels == c)
+            centroid = normalise(vectors[members].mean(axis=0, keepdims=True))[0]
+            far = vectors[members] @ centroid < params.min_member_similarity
+            # A centroid can sit between two unrelated items; a member also needs one
+            # close group-mate (groups are small, so the pairwise block is cheap).
+            if len(members) <= 2000:
+                pairwise = vectors[members] @ vectors[members].T
+                np.fill_diagonal(pairwise, -1.0)
+                far |= pairwise.max(axis=1) < params.min_neighbour_similarity
+            labels[members[far]] = -1
+        for c in np.unique(labels[labels >= 0]):
+            members = np.flatnonzero(labels == c)
+            if len(members) >= params.min_size:
+                continue
+            tight = (
+                len(members) == 2
+                and float(vectors[members[0]] @ vectors[members[1]]) >= params.tight_pair_similarity
+            )
+            if not tight:
+                labels[members] = -1
+    out = np.full(len(labels), -1, dtype=np.int64)
+    for new, c in enumerate(
+        sorted(np.unique(labels[labels >= 0]), key=lambda c: np.flatnonzero(labels == c)[0])
+    ):
+        out[labels == c] = new
+    return out
+
+
+def centroids(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    k = int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
+    if k == 0:
+        return np.empty((0, vectors.shape[1] if vectors.ndim == 2 else 0), dtype=np.float32)
+    sums = np.zeros((k, vectors.shape[1]), dtype=np.float64)
+    np.add.at(sums, labels[labels >= 0], vectors[labels >= 0])
+    return normalise(sums)
+
+
+# ---------------------------------------------------------------------------------------
+# Identity across runs
+
+
+@dataclass
+class Match:
+    ids: list[int | None]  # per new group: the previous phenomenon id it continues, or None
+    merges: list[tuple[int, int]] = field(default_factory=list)  # (previous id, into group)
+    splits: list[tuple[int, int]] = field(default_factory=list)  # (previous id, new group)
+
+
+def match_to_previous(
+    groups: Sequence[Sequence[Key]],
+    group_centroids: np.ndarray,
+    previous_members: dict[Key, int],
+    previous_centroids: dict[int, np.ndarray],
+    *,
+    centroid_match: float = 0.80,
+) -> Match:
+    """Which new group continues which previous phenomenon.
+
+    Greedy on shared members (largest overlap first, ties by ids), each id used once.
+    A group with no shared members may continue an unused phenomenon whose centroid is
+    very close. A previous phenomenon whose members mostly went into a group that
+    continues another id was merged; a new group whose members mostly came from a
+    phenomenon continued elsewhere was split off it.
+    """
+    overlap: Counter[tuple[int, int]] = Counter()
+    for g, members in enumerate(groups):
+        for key in members:
+            pid = previous_members.get(key)
+            if pid is not None:
+                overlap[(g, pid)] += 1
+    survivors: Counter[int] = Counter()
+    for (_, pid), n in overlap.items():
+        survivors[pid] += n
+    ids: list[int | None] = [None] * len(groups)
+    used: set[int] = set()
+    for (g, pid), n in sorted(overlap.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1])):
+        if ids[g] is not None or pid in used:
+            continue
+        # The group must hold a real share of the phenomenon's surviving members.
+        if n * 3 < survivors[pid] and n < 3:
+            continue
+        ids[g] = pid
+        used.add(pid)
+    free = [pid for pid in sorted(previous_centroids) if pid not in used]
+    if free and len(group_centroids):
+        matrix = np.stack([previous_centroids[p] for p in free])
+        for g in range(len(groups)):
+            if ids[g] is not None or any((g, p) in overlap for p in free):
+                continue
+            sims = matrix @ group_centroids[g]
+            best = int(np.argmax(sims))
+            if sims[best] >= centroid_match and free[best] not in used:
+                ids[g] = free[best]
+                used.add(free[best])
+    match = Match(ids=ids)
+    for pid in sorted(survivors):
+        if pid in used:
+            continue
+        share = {g: n for (g, p), n in overlap.items() if p == pid}
+        g = max(sorted(share), key=lambda x: share[x])
+        if ids[g] is not None and share[g] * 2 >= survivors[pid]:
+            match.merges.append((pid, g))
+    for g in range(len(groups)):
+        if ids[g] is not None:
+            continue
+        pairs = sorted((n, -p) for (gg, p), n in overlap.items() if gg == g)
+        if pairs:
+            n, neg = pairs[-1]
+            if -neg in used and n * 2 >= len(groups[g]):
+                match.splits.append((-neg, g))
+    return match
+
+
+# ---------------------------------------------------------------------------------------
+# Labels: class-based TF-IDF over lemmatised Finnish
+
+FINNISH_STOP_WORDS = frozenset(
+    """
+    aika aikana ainakin alla alle asti eivät ehkä ei eikä eli enemmän ennen entä eri että
+    he hän hänen häntä ilman itse ja jo joka jolla jolle jonka jos joskus jossa josta jotta
+    juuri jälkeen kaikki kanssa kautta kertoa kesken koko kuin kuitenkin kuka kun kuten
+    lisäksi luona me meidän melko mikä miksi miten mitä moni monet mukaan muu muut mutta
+    myös myöhemmin mä ne niin noin nyt olla oma on ovat paljon pari peräti pitää puolesta
+    saada se sekä sen siellä siitä sillä silti sinä siis sitten sitä suuri taas tai takia
+    tällä tämä tässä tästä te tehdä tulla tuo tämän usea useampi usein vaan vai vaikka
+    varten vielä voida vähän yhä yksi yli ylipäätään yhteensä hyvin jotkut jokin jokainen
+    mikään kaikkiaan osa osin etenkin erityisesti viime viikko vuosi kerta kertaa nyky
+    enää aina taas joku kerran olla ollut olleet oli olivat ole ollaan tullut tulee
+    ettei koska vain sama vasta lähes aiempi sanoa ottaa kokea päivä asia jäädä mennä
+    alkaa kertoa moni muutama useita tällainen sellainen
+    """.split()
+)
+# Where simplemma's Finnish lemma is wrong for words this domain uses all the time.
+LEMMA_FIXES = {"nuora": "nuori", "vanhemmat": "vanhempi"}
+TOKEN = re.compile(r"[a-zåäöA-ZÅÄÖ][a-zåäöA-ZÅÄÖ-]{2,}")
+
+
+@lru_cache(maxsize=200_000)
+def _lemma(word: str) -> str:
+    import simplemma
+
+    lemma = str(simplemma.lemmatize(word, lang="fi")).lower()
+    return LEMMA_FIXES.get(lemma, lemma)
+
+
+def lemmas(text: str) -> list[str]:
+    out = []
+    for word in TOKEN.findall(text.lower()):
+        lemma = _lemma(word.strip("-"))
+        if len(lemma) >= 3 and lemma not in FINNISH_STOP_WORDS and word not in FINNISH_STOP_WORDS:
+            out.append(lemma)
+    return out
+
+
+def class_keywords(docs_per_class: Sequence[Sequence[str]], top: int = 8) -> list[list[str]]:
+    """c-TF-IDF (as in BERTopic: tf per class × log(1 + average class size / term frequency)),
+    computed over lemmas so that inflected Finnish forms count as one word."""
+    counts = [Counter(lemma for doc in docs for lemma in lemmas(doc)) for docs in docs_per_class]
+    totals = Counter[str]()
+    for c in counts:
+        totals.update(c)
+    average = sum(sum(c.values()) for c in counts) / max(1, len(counts))
+    out = []
+    for c in counts:
+        size = sum(c.values()) or 1
+        scored = {
+            term: (n / size) * math.log(1 + average / totals[term])
+            for term, n in c.items()
+            if n >= 2 or len(c) < 12  # one-off words in a large class are noise
+        }
+        out.append([t for t, _ in sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))[:top]])
+    return out
+
+
+def auto_title(keywords: Sequence[str]) -> str:
+    """A readable working title from the top keywords: "Nuuska, vapetus ja yläkoulu"."""
+    words = [w for w in keywords[:3] if w]
+    if not words:
+        return "Nimeämätön ilmiö"
+    words[0] = words[0][:1].upper() + words[0][1:]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " ja " + words[-1]
+
+
+# ---------------------------------------------------------------------------------------
+# Reading items and saving a run
+
+
+def item_texts(db: Database, keys: Iterable[Key]) -> dict[Key, str]:
+    keys = list(keys)
+    obs = [k for kind, k in keys if kind == "observation"]
+    heads = [k for kind, k in keys if kind == "headline"]
+    out: dict[Key, str] = {}
+    for chunk in _chunks(obs, 900):
+        marks = ",".join("?" * len(chunk))
+        for row in db.execute(f"select id, text from observations where id in ({marks})", chunk):
+            out[("observation", str(row[0]))] = row[1]
+    for chunk in _chunks(heads, 900):
+        marks = ",".join("?" * len(chunk))
+        for row in db.execute(
+            f"select guid, title, teaser from headlines where guid in ({marks})", chunk
+        ):
+            out[("headline", row[0])] = f"{row[1]}. {row[2] or ''}".strip()
+    return out
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _previous(db: Database) -> tuple[dict[Key, int], dict[int, np.ndarray], dict[int, dict]]:
+    members = {
+        (r[0], r[1]): int(r[2])
+        for r in db.execute("select item_kind, item_key, phenomenon_id from phenomenon_members")
+    }
+    rows = {r["id"]: r for r in db.query("select * from phenomena")}
+    cents = {
+        pid: blob_to_vector(r["centroid"])
+        for pid, r in rows.items()
+        if r["centroid"] is not None and not r["merged_into"]
+    }
+    return members, cents, rows
+
+
+def resolve_merged(rows: dict[int, dict], pid: int) -> int:
+    """Follow manual merges (merged_into) to the phenomenon that absorbed this one."""
+    seen = set()
+    while rows.get(pid, {}).get("merged_into") and pid not in seen:
+        seen.add(pid)
+        pid = int(rows[pid]["merged_into"])
+    return pid
+
+
+@dataclass
+class RunResult:
+    items: int = 0
+    phenomena: int = 0
+    unassigned: int = 0
+    new: int = 0
+    continued: int = 0
+    merges: int = 0
+    splits: int = 0
+    pinned: int = 0
+
+    @property
+    def unassigned_share(self) -> float:
+        return self.unassigned / self.items if self.items else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "unassigned_share": round(self.unassigned_share, 4)}
+
+
+def run_clustering(
+    db: Database,
+    model: str,
+    *,
+    params: ClusterParams = ClusterParams(),
+    run_id: int | None = None,
+) -> RunResult:
+    """A full run over every stored vector of `model`: cluster, match identities, replay
+    human decisions, label, and save — all in one transaction."""
+    keys, raw = load_vectors(db, model, kinds=ITEM_KINDS)
+    result = RunResult(items=len(keys))
+    if not keys:
+        return result
+    mean = raw.mean(axis=0)
+    vectors = centre(raw, mean)
+    labels = cluster_vectors(vectors, params)
+    k = int(labels.max()) + 1 if labels.max() >= 0 else 0
+    groups: list[list[Key]] = [[] for _ in range(k)]
+    for i, label in enumerate(labels):
+        if label >= 0:
+            groups[label].append(keys[i])
+    group_centroids = centroids(vectors, labels)
+
+    prev_members, prev_centroids, prev_rows = _previous(db)
+    match = match_to_previous(
+        groups,
+        group_centroids,
+        prev_members,
+        prev_centroids,
+        centroid_match=params.centroid_match,
+    )
+    pinned = {
+        (r[0], r[1]): int(r[2])
+        for r in db.execute("select item_kind, item_key, phenomenon_id from manual_assignments")
+    }
+    now = now_utc()
+    next_id = (db.execute("select max(id) from phenomena").fetchone()[0] or 0) + 1
+
+    with db.atomic():
+        final_ids: list[int] = []
+        for g in range(k):
+            pid = match.ids[g]
+            if pid is None:
+                pid = next_id
+                next_id += 1
+                result.new += 1
+            else:
+                result.continued += 1
+            final_ids.append(resolve_merged(prev_rows, pid))
+        lineage = [("merge", p, final_ids[g]) for p, g in match.merges] + [
+            ("split", p, final_ids[g]) for p, g in match.splits
+        ]
+        db.table("phenomenon_lineage").insert_all(
+            {"run_id": run_id, "kind": kind, "from_id": a, "to_id": b, "created_at": now}
+            for kind, a, b in lineage
+        )
+        result.merges, result.splits = len(match.merges), len(match.splits)
+
+        assignment: dict[Key, tuple[int, str]] = {}
+        for g, members in enumerate(groups):
+            for key in members:
+                assignment[key] = (final_ids[g], "cluster")
+        key_index = {key: i for i, key in enumerate(keys)}
+        for key, pid in pinned.items():
+            if key in key_index:
+                assignment[key] = (resolve_merged(prev_rows, pid), "manual")
+                result.pinned += 1
+
+        # Members, centroids and labels per final phenomenon.
+        members_of: dict[int, list[Key]] = defaultdict(list)
+        for key, (pid, _) in assignment.items():
+            members_of[pid].append(key)
+        texts = item_texts(db, assignment)
+        pids = sorted(members_of)
+        keywords = class_keywords([[texts.get(key, "") for key in members_of[p]] for p in pids])
+        dates = _item_dates(db, assignment)
+
+        db.execute("delete from phenomenon_members")
+        rows = []
+        for pid, words in zip(pids, keywords, strict=True):
+            idx = [key_index[key] for key in members_of[pid]]
+            centroid = normalise(vectors[idx].mean(axis=0, keepdims=True))[0]
+            sims = vectors[idx] @ centroid
+            order = np.lexsort(
+                (np.array([str(members_of[pid][i]) for i in range(len(idx))]), -sims)
+            )
+            representatives = [list(members_of[pid][i]) for i in order[:3]]
+            for i, key in enumerate(members_of[pid]):
+                rows.append(
+                    {
+                        "item_kind": key[0],
+                        "item_key": key[1],
+                        "phenomenon_id": pid,
+                        "similarity": round(float(sims[i]), 5),
+                        "origin": assignment[key][1],
+                        "assigned_at": now,
+                    }
+                )
+            seen = sorted(d for key in members_of[pid] if (d := dates.get(key)))
+            previous = prev_rows.get(pid)
+            title_auto = auto_title(words)
+            record = {
+                "id": pid,
+                "title_auto": title_auto,
+                "keywords": json.dumps(words, ensure_ascii=False),
+                "representatives": json.dumps(representatives, ensure_ascii=False),
+                "centroid": vector_to_blob(centroid),
+                "model": model,
+                "size": len(idx),
+                "first_seen": seen[0] if seen else None,
+                "last_seen": seen[-1] if seen else None,
+                "updated_run": run_id,
+                "updated_at": now,
+            }
+            if previous is None:
+                db.table("phenomena").insert(
+                    {
+                        **record,
+                        "title": title_auto,
+                        "title_edited": 0,
+                        "status": "uusi",
+                        "dismissed": 0,
+                        "created_run": run_id,
+                        "created_at": now,
+                    }
+                )
+            else:
+                if not previous["title_edited"]:
+                    record["title"] = title_auto
+                db.table("phenomena").update(pid, record)
+        db.table("phenomenon_members").insert_all(rows, batch_size=1000)
+        # Phenomena that lost every member keep their row (history, review status), size 0.
+        if pids:
+            marks = ",".join("?" * len(pids))
+            db.execute(
+                f"update phenomena set size = 0, updated_run = ? where id not in ({marks}) "
+                "and size != 0",
+                [run_id, *pids],
+            )
+        else:
+            db.execute("update phenomena set size = 0")
+        db.table("cluster_space").upsert(
+            {"model": model, "mean": vector_to_blob(mean), "dim": len(mean), "run_at": now},
+            pk="model",
+        )
+    result.phenomena = len(pids)
+    result.unassigned = len(keys) - len(assignment)
+    return result
+
+
+def _item_dates(db: Database, keys: Iterable[Key]) -> dict[Key, str]:
+    wanted = set(keys)
+    out: dict[Key, str] = {}
+    for row in db.execute("select id, observed_on from observations"):
+        key = ("observation", str(row[0]))
+        if key in wanted:
+            out[key] = row[1]
+    for row in db.execute("select guid, published from headlines"):
+        key = ("headline", row[0])
+        if key in wanted and row[1]:
+            out[key] = row[1][:10]
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Between full runs: assign new items to the nearest phenomenon
+
+
+@dataclass
+class SpaceCache:
+    """Centroids of the active phenomena in the centred space, loaded once per model."""
+
+    model: str
+    mean: np.ndarray
+    ids: list[int]
+    matrix: np.ndarray
+
+
+def load_space(db: Database, model: str) -> SpaceCache | None:
+    row = db.execute("select mean from cluster_space where model = ?", [model]).fetchone()
+    if row is None:
+        return None
+    rows = list(
+        db.execute(
+            "select id, centroid from phenomena where model = ? and size > 0 and dismissed = 0 "
+            "and merged_into is null and centroid is not null order by id",
+            [model],
+        )
+    )
+    if not rows:
+        return None
+    return SpaceCache(
+        model=model,
+        mean=blob_to_vector(row[0]),
+        ids=[int(r[0]) for r in rows],
+        matrix=np.stack([blob_to_vector(r[1]) for r in rows]),
+    )
+
+
+def nearest_phenomenon(space: SpaceCache, vector: np.ndarray) -> tuple[int, float]:
+    v = centre(vector.reshape(1, -1), space.mean)[0]
+    sims = space.matrix @ v
+    best = int(np.argmax(sims))
+    return space.ids[best], float(sims[best])
+
+
+def assign_incrementally(
+    db: Database,
+    model: str,
+    *,
+    params: ClusterParams = ClusterParams(),
+    space: SpaceCache | None = None,
+) -> tuple[int, int]:
+    """Give each vector without a phenomenon the nearest one, when similar enough.
+
+    Returns (assigned, left waiting for the next full run)."""
+    space = space or load_space(db, model)
+    if space is None:
+        return 0, 0
+    pending = list(
+        db.execute(
+            "select e.item_kind, e.item_key, e.vector from embeddings e "
+            "left join phenomenon_members m on m.item_kind = e.item_kind "
+            "and m.item_key = e.item_key where e.model = ? and m.phenomenon_id is null "
+            "and e.item_kind in ('observation', 'headline') order by e.item_kind, e.item_key",
+            [model],
+        )
+    )
+    assigned = 0
+    now = now_utc()
+    with db.atomic():
+        for kind, key, blob in pending:
+            pid, sim = nearest_phenomenon(space, blob_to_vector(blob))
+            if sim < params.assign_similarity:
+                continue
+            db.table("phenomenon_members").insert(
+                {
+                    "item_kind": kind,
+                    "item_key": key,
+                    "phenomenon_id": pid,
+                    "similarity": round(sim, 5),
+                    "origin": "incremental",
+                    "assigned_at": now,
+                }
+            )
+            db.execute("update phenomena set size = size + 1 where id = ?", [pid])
+            assigned += 1
+    return assigned, len(pending) - assigned
+
+
+# ---------------------------------------------------------------------------------------
+# Indicator links and semantic search
+
+LINK_SIMILARITY = 0.25  # centred cosine between a phenomenon and an indicator title
+LINKS_PER_PHENOMENON = 3
+
+
+def ensure_indicator_vectors(db: Database, embedder: Any) -> int:
+    """Embed the titles of stored indicators that have no vector for this model yet."""
+    from nakyma.embedding import store_vectors
+
+    rows = list(
+        db.execute(
+            "select i.id, i.title from indicators i left join embeddings e "
+            "on e.item_kind = 'indicator' and e.item_key = cast(i.id as text) and e.model = ? "
+            "where e.item_key is null order by i.id",
+            [embedder.name],
+        )
+    )
+    if not rows:
+        return 0
+    vectors = embedder.encode([r[1] for r in rows])
+    return store_vectors(db, embedder.name, [("indicator", str(r[0])) for r in rows], vectors)
+
+
+def suggest_indicator_links(db: Database, model: str) -> int:
+    """Refresh suggested indicator links; accepted and rejected decisions are kept."""
+    space = load_space(db, model)
+    keys, raw = load_vectors(db, model, kinds=["indicator"])
+    if space is None or not keys:
+        return 0
+    indicators = centre(raw, space.mean)
+    sims = space.matrix @ indicators.T
+    suggestions = []
+    for row, pid in enumerate(space.ids):
+        order = np.argsort(-sims[row], kind="stable")[:LINKS_PER_PHENOMENON]
+        for j in order:
+            if sims[row, j] >= LINK_SIMILARITY:
+                suggestions.append((pid, int(keys[j][1]), round(float(sims[row, j]), 4)))
+    with db.atomic():
+        db.execute("delete from phenomenon_indicator_links where decision = 'suggested'")
+        decided = {
+            (r[0], r[1])
+            for r in db.execute(
+                "select phenomenon_id, indicator_id from phenomenon_indicator_links"
+            )
+        }
+        db.table("phenomenon_indicator_links").insert_all(
+            {"phenomenon_id": p, "indicator_id": i, "similarity": s, "decision": "suggested"}
+            for p, i, s in suggestions
+            if (p, i) not in decided
+        )
+    return len(suggestions)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    kind: str  # observation / headline / phenomenon
+    key: str
+    score: float
+
+
+def search(db: Database, embedder: Any, query: str, *, limit: int = 20) -> list[SearchHit]:
+    """Items and phenomena nearest in meaning to a (Finnish) query, best first."""
+    query = query.strip()
+    if not query:
+        return []
+    q = embedder.encode([query], kind="query")
+    row = db.execute("select mean from cluster_space where model = ?", [embedder.name]).fetchone()
+    mean = blob_to_vector(row[0]) if row else None
+    keys, raw = load_vectors(db, embedder.name, kinds=ITEM_KINDS)
+    hits: list[SearchHit] = []
+    if keys:
+        items = centre(raw, mean) if mean is not None else raw
+        qv = centre(q, mean)[0] if mean is not None else q[0]
+        scores = items @ qv
+        for i in np.argsort(-scores, kind="stable")[:limit]:
+            hits.append(SearchHit(keys[i][0], keys[i][1], float(scores[i])))
+        space = load_space(db, embedder.name)
+        if space is not None:
+            pscores = space.matrix @ qv
+            for i in np.argsort(-pscores, kind="stable")[: max(3, limit // 4)]:
+                hits.append(SearchHit("phenomenon", str(space.ids[i]), float(pscores[i])))
+    hits.sort(key=lambda h: (-h.score, h.kind, h.key))
+    return hits[:limit]
+
+
+def assignments_for_export(db: Database) -> list[dict[str, Any]]:
+    """Every observation and headline with its phenomenon (empty when unassigned).
+
+    `item_id` is an imported observation's external_id, a headline's guid, else the
+    observation's internal id."""
+    rows = db.query(
+        "select 'observation' as kind, coalesce(o.external_id, cast(o.id as text)) as item_id, "
+        "m.phenomenon_id, p.title from observations o "
+        "left join phenomenon_members m on m.item_kind = 'observation' "
+        "and m.item_key = cast(o.id as text) "
+        "left join phenomena p on p.id = m.phenomenon_id "
+        "union all "
+        "select 'headline', h.guid, m.phenomenon_id, p.title from headlines h "
+        "left join phenomenon_members m on m.item_kind = 'headline' and m.item_key = h.guid "
+        "left join phenomena p on p.id = m.phenomenon_id "
+        "order by 1, 2"
+    )
+    return [
+        {
+            "item_id": r["item_id"],
+            "kind": r["kind"],
+            "phenomenon_id": "" if r["phenomenon_id"] is None else r["phenomenon_id"],
+            "phenomenon_title": r["title"] or "",
+        }
+        for r in rows
+    ]
+
+
+# ---------------------------------------------------------------------------------------
+# Human decisions. Each is stored so that the next full run replays it.
+
+
+def _phenomenon(db: Database, pid: int) -> dict[str, Any]:
+    rows = list(db.query("select * from phenomena where id = ?", [pid]))
+    if not rows:
+        raise KeyError(pid)
+    return rows[0]
+
+
+def rename_phenomenon(db: Database, pid: int, title: str) -> None:
+    title = " ".join(title.split())
+    if not 3 <= len(title) <= 120:
+        raise ValueError("Nimen on oltava 3–120 merkkiä.")
+    _phenomenon(db, pid)
+    with db.atomic():
+        db.table("phenomena").update(
+            pid, {"title": title, "title_edited": 1, "updated_at": now_utc()}
+        )
+
+
+def dismiss_phenomenon(db: Database, pid: int, *, dismissed: bool = True) -> None:
+    _phenomenon(db, pid)
+    with db.atomic():
+        db.table("phenomena").update(pid, {"dismissed": int(dismissed), "updated_at": now_utc()})
+
+
+def merge_phenomena(db: Database, source: int, target: int) -> None:
+    """Merge `source` into `target`: its members move now, and later runs keep them there."""
+    if source == target:
+        raise ValueError("Ilmiötä ei voi yhdistää itseensä.")
+    _phenomenon(db, source)
+    if _phenomenon(db, target)["merged_into"]:
+        raise ValueError("Kohdeilmiö on jo yhdistetty toiseen.")
+    now = now_utc()
+    with db.atomic():
+        db.execute(
+            "update phenomenon_members set phenomenon_id = ? where phenomenon_id = ?",
+            [target, source],
+        )
+        db.execute(
+            "update manual_assignments set phenomenon_id = ? where phenomenon_id = ?",
+            [target, source],
+        )
+        db.execute("update phenomena set merged_into = ? where merged_into = ?", [target, source])
+        db.table("phenomena").update(source, {"merged_into": target, "size": 0, "updated_at": now})
+        _refresh_size(db, target)
+        db.table("phenomenon_lineage").insert(
+            {"kind": "manual_merge", "from_id": source, "to_id": target, "created_at": now}
+        )
+
+
+def move_items(db: Database, items: Sequence[Key], target: int) -> None:
+    """Pin items to a phenomenon: they stay there through every later run."""
+    _phenomenon(db, target)
+    now = now_utc()
+    with db.atomic():
+        for kind, key in items:
+            old = db.execute(
+                "select phenomenon_id from phenomenon_members where item_kind = ? and item_key = ?",
+                [kind, key],
+            ).fetchone()
+            db.table("manual_assignments").upsert(
+                {"item_kind": kind, "item_key": key, "phenomenon_id": target, "created_at": now},
+                pk=("item_kind", "item_key"),
+            )
+            db.table("phenomenon_members").upsert(
+                {
+                    "item_kind": kind,
+                    "item_key": key,
+                    "phenomenon_id": target,
+                    "similarity": None,
+                    "origin": "manual",
+                    "assigned_at": now,
+                },
+                pk=("item_kind", "item_key"),
+            )
+            if old:
+                _refresh_size(db, int(old[0]))
+        _refresh_size(db, target)
+
+
+def split_phenomenon(db: Database, pid: int, items: Sequence[Key], *, title: str) -> int:
+    """Split the chosen members off into a new phenomenon (pinned there); returns its id."""
+    source = _phenomenon(db, pid)
+    members = {
+        (r[0], r[1])
+        for r in db.execute(
+            "select item_kind, item_key from phenomenon_members where phenomenon_id = ?", [pid]
+        )
+    }
+    chosen = [tuple(i) for i in items]
+    if not chosen or any(i not in members for i in chosen):
+        raise ValueError("Valitse jaettavat jäsenet tämän ilmiön jäsenistä.")
+    if len(chosen) == len(members):
+        raise ValueError("Kaikkia jäseniä ei voi siirtää: ilmiö jäisi tyhjäksi.")
+    now = now_utc()
+    with db.atomic():
+        table = db.table("phenomena")
+        table.insert(
+            {
+                "title": title,
+                "title_auto": title,
+                "title_edited": 1,
+                "status": "uusi",
+                "dismissed": 0,
+                "model": source["model"],
+                "centroid": source["centroid"],
+                "size": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        new_id = int(table.last_pk)  # type: ignore[arg-type]
+        move_items(db, chosen, new_id)  # type: ignore[arg-type]
+        db.table("phenomenon_lineage").insert(
+            {"kind": "manual_split", "from_id": pid, "to_id": new_id, "created_at": now}
+        )
+    return new_id
+
+
+def decide_indicator_link(
+    db: Database, pid: int, indicator_id: int, decision: str, user_id: int | None
+) -> None:
+    if decision not in ("accepted", "rejected"):
+        raise ValueError(decision)
+    _phenomenon(db, pid)
+    with db.atomic():
+        db.table("phenomenon_indicator_links").upsert(
+            {
+                "phenomenon_id": pid,
+                "indicator_id": indicator_id,
+                "decision": decision,
+                "decided_by": user_id,
+                "decided_at": now_utc(),
+            },
+            pk=("phenomenon_id", "indicator_id"),
+        )
+
+
+def _refresh_size(db: Database, pid: int) -> None:
+    db.execute(
+        "update phenomena set size = (select count(*) from phenomenon_members "
+        "where phenomenon_id = ?) where id = ?",
+        [pid, pid],
+    )

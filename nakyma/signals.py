@@ -1,0 +1,867 @@
+"""Weak signals: per phenomenon and area, whether it is new, growing, steady or fading, and why.
+
+For each phenomenon (not dismissed, not merged) and each area — every municipality, every
+municipality group of the region's default grouping and the whole county — as of a date:
+
+- **Counts** are of observations (dated by `observed_on`); headlines and indicator signals are
+  support, not counts, because the news feed follows editors' interests, not the phenomenon.
+  Only items dated on or before `as_of` exist, so a past `as_of` reproduces a past result.
+- **Growth**: the recent window's count k is compared with the area's own baseline count b
+  (the `baseline_weeks` before the window) by the conditional binomial test of two Poisson
+  counts: under "same rate", k given k + b is Binomial(k + b, T_r / (T_r + T_b)) where T_r and
+  T_b are the days each window covers. It is exact for any count and accounts for the baseline
+  being an estimate too, so 2 recent items against about 1 per window is not "growth". The
+  baseline covers only days the area was observed at all (from its first observation of
+  anything), so a municipality that started using the service last month has no history
+  rather than an empty one. Where the own baseline is sparse (fewer than
+  `SPARSE_BASELINE_ITEMS`), the count must also be surprising against the phenomenon's rate in
+  the rest of the county scaled by population share (an exact Poisson tail): a handful of items
+  in a small municipality is no signal when the phenomenon is everyday elsewhere.
+- **Novelty**: first seen in the area (its earliest member, any age) within `new_weeks`, in an
+  area observed before that, so that "ei aiempia" is a claim the data can back.
+- **Spread**: municipalities, observer roles and target groups among recent items; spreading
+  means more municipalities in the recent window than in the whole baseline.
+- **Support**: recent headlines of the phenomenon tagged with the area, and "worse" indicator
+  signals of linked indicators (accepted, or suggested with a high similarity).
+- **Category**: `heikko_signaali` (significant growth, new or nearly new in the area, small),
+  `vahvistuva` (significant growth otherwise), `hiipuva` (significantly below baseline),
+  `vakiintunut` (everything else: the recent rate is consistent with the area's history).
+- **Score** ranks within an area: growth evidence (−log10 p, capped) plus bonuses for novelty,
+  spread, observer diversity and support; fading rows score below zero.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlite_utils import Database
+
+from nakyma.db import now_utc
+from nakyma.indicators import binomial_tail, format_number, format_value
+from nakyma.regions import Region
+from nakyma.vocabulary import TARGET_GROUPS
+
+CATEGORIES = ("heikko_signaali", "vahvistuva", "vakiintunut", "hiipuva")
+CATEGORY_LABELS = {
+    "heikko_signaali": "Heikko signaali",
+    "vahvistuva": "Vahvistuva",
+    "vakiintunut": "Vakiintunut",
+    "hiipuva": "Hiipuva",
+}
+AREA_KINDS = ("kunta", "kuntaryhma", "alue")
+# Columns of `nakyma export signals --format csv`, in order; list_weak_signals gives them all.
+CSV_COLUMNS = ("municipality", "phenomenon_id", "phenomenon_title", "category", "score", "reasons")
+
+# --- Thresholds ----------------------------------------------------------------------------
+# Below this many baseline items in the area its own rate is too uncertain to stand alone, and
+# growth must also beat the rest of the county's rate (by population share). Five items is
+# where a Poisson rate's relative error (1/sqrt(n)) drops under about 45 %.
+SPARSE_BASELINE_ITEMS = 5
+# At most this many baseline items and the phenomenon still counts as "nearly new" in the area:
+# one stray earlier sighting in a year does not make a phenomenon established.
+NEARLY_NEW_MAX_BASELINE = 1
+# Cap on −log10 p in the score, so that one huge count cannot drown every other reason.
+MAX_EVIDENCE = 6.0
+# Score bonuses, in units of −log10 p: novelty is worth a tenfold stronger test result.
+NOVELTY_BONUS = 1.0
+# Per municipality more than in the baseline, up to SPREAD_BONUS_MAX.
+SPREAD_BONUS = 0.5
+SPREAD_BONUS_MAX = 2.0
+# Per observer role and target group beyond the first: independent eyes corroborate.
+DIVERSITY_BONUS = 0.25
+DIVERSITY_BONUS_MAX = 1.0
+# Per supporting headline / indicator signal, capped: support corroborates, never leads.
+HEADLINE_BONUS = 0.5
+HEADLINE_BONUS_MAX = 1.5
+INDICATOR_BONUS = 0.75
+INDICATOR_BONUS_MAX = 1.5
+# Indicator sentences per row; more become one "and N more" sentence (county rows can have many).
+MAX_INDICATOR_REASONS = 2
+# The sparkline: 13 buckets of 4 weeks = the last 52 weeks, oldest first.
+TREND_BUCKET_DAYS = 28
+TREND_BUCKETS = 13
+_MIN_P = 1e-300
+
+
+@dataclass(frozen=True)
+class SignalParams:
+    """Windows and thresholds of the weak-signal scoring (later wired to settings)."""
+
+    recent_weeks: int = 6
+    """The "now" window. Six weeks holds a few observations even in a small municipality while
+    still being recent enough to act on."""
+    baseline_weeks: int = 52
+    """History the recent window is compared with: a full year, so seasonal phenomena (autumn
+    term, winter holidays) are part of the baseline rather than growth."""
+    new_weeks: int = 8
+    """"First seen recently": the earliest member in the area is at most this many weeks old.
+    A little longer than the recent window so a signal stays new while it builds up."""
+    min_items: int = 2
+    """Fewer recent observations in an area and there is no signal row (unless fading): one
+    observation is an anecdote."""
+    alpha: float = 0.05
+    """One-sided level of the growth and fading tests. Results are ranked, not alarms, so a
+    lenient level keeps early signals visible; the score orders them by evidence."""
+    min_rate_ratio: float = 1.5
+    """Growth must also be at least this many times the expected count (fading at most its
+    reciprocal): in a large municipality a 10 % rise can be significant and still not matter."""
+    small_max_items: int = 12
+    """A weak signal is small: at most this many recent observations in the area (two a week in
+    the default window). A new phenomenon that is already bigger is `vahvistuva`."""
+    link_min_similarity: float = 0.4
+    """A suggested (not yet accepted) phenomenon–indicator link supports a signal from this
+    similarity up; accepted links always do and rejected ones never. The phenomena engine
+    suggests links from a centred cosine of 0.25 (`phenomena.LINK_SIMILARITY`); without a
+    human decision only the clearly related ones count."""
+    timezone: str = "Europe/Helsinki"
+    """Headlines are dated by their publication time in this time zone."""
+
+    def __post_init__(self) -> None:
+        for name in ("recent_weeks", "baseline_weeks", "new_weeks", "min_items"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if not 0.0 < self.alpha < 1.0:
+            raise ValueError("alpha must be between 0 and 1")
+        if self.min_rate_ratio < 1.0:
+            raise ValueError("min_rate_ratio must be at least 1")
+
+
+@dataclass(frozen=True)
+class WeakSignal:
+    phenomenon_id: int
+    phenomenon_title: str
+    area_kind: str  # kunta / kuntaryhma / alue
+    area_code: str  # municipality code / group key of the default grouping / region code
+    area_name: str  # nominative
+    category: str
+    score: float
+    reasons: tuple[str, ...]
+    recent: int  # observations in the recent window
+    baseline: float  # expected recent-window count from the area's own history
+    trend: tuple[int, ...]  # observations per 4 weeks over the last 52 weeks, oldest first
+    sources: Mapping[str, int]  # recent supporting items by kind
+    p_value: float  # growth test (decline test for hiipuva)
+    first_seen: date | None  # earliest observation of the phenomenon in the area
+    is_new: bool
+    municipalities: int  # municipalities among recent observations
+
+
+# --- Statistics ----------------------------------------------------------------------------
+
+
+def poisson_upper_tail(k: int, lam: float) -> float:
+    """P(X >= k) for X ~ Poisson(lam), exact (summed on the small side for precision)."""
+    if k <= 0:
+        return 1.0
+    if lam <= 0.0:
+        return 0.0
+    log_lam = math.log(lam)
+    if k <= lam:
+        lower = sum(math.exp(-lam + i * log_lam - math.lgamma(i + 1)) for i in range(k))
+        return max(0.0, 1.0 - lower)
+    log_term = -lam + k * log_lam - math.lgamma(k + 1)
+    total = 0.0
+    i = k
+    while True:
+        term = math.exp(log_term)
+        total += term
+        if term <= total * 1e-16:
+            break
+        i += 1
+        log_term += log_lam - math.log(i)
+    return min(1.0, total)
+
+
+def growth_p_value(recent: int, baseline: int, recent_days: float, baseline_days: float) -> float:
+    """One-sided p of "the recent rate is higher": P(X >= recent), X ~ Binomial(recent +
+    baseline, recent_days / (recent_days + baseline_days)). 1.0 without a baseline period."""
+    if baseline_days <= 0 or recent_days <= 0:
+        return 1.0
+    share = recent_days / (recent_days + baseline_days)
+    return binomial_tail(recent, recent + baseline, share, upper=True)
+
+
+def decline_p_value(recent: int, baseline: int, recent_days: float, baseline_days: float) -> float:
+    """One-sided p of "the recent rate is lower" (the lower tail of the same test)."""
+    if baseline_days <= 0 or recent_days <= 0 or baseline == 0:
+        return 1.0
+    share = recent_days / (recent_days + baseline_days)
+    return binomial_tail(recent, recent + baseline, share, upper=False)
+
+
+def _evidence(p: float) -> float:
+    return min(-math.log10(max(p, _MIN_P)), MAX_EVIDENCE)
+
+
+# --- Finnish text --------------------------------------------------------------------------
+
+
+def _count(n: int, singular: str, partitive: str) -> str:
+    return f"{n} {singular if n == 1 else partitive}"
+
+
+def _observations(n: int) -> str:
+    return "ei havaintoja" if n == 0 else _count(n, "havainto", "havaintoa")
+
+
+def _headlines(n: int) -> str:
+    return _count(n, "uutinen", "uutista")
+
+
+def _in_weeks(n: int) -> str:
+    # "viikossa" alone reads as "per week"; one week is "viikon aikana".
+    return "viikon aikana" if n == 1 else f"{n} viikossa"
+
+
+def _last_weeks(n: int) -> str:
+    return "viimeisen viikon aikana" if n == 1 else f"viimeisen {n} viikon aikana"
+
+
+def _rate(x: float) -> str:
+    """A mean count: "1", "1,4", "0,35" (no trailing zeros)."""
+    text = format_number(x, 1 if x >= 0.95 else 2)
+    if "," in text:
+        text = text.rstrip("0").rstrip(",")
+    return text
+
+
+def _p(p: float) -> str:
+    if p < 0.001:
+        return "p < 0,001"
+    return "p = " + format_number(p, 3 if p < 0.01 else 2)
+
+
+def _capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _join_fi(words: Sequence[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " ja " + words[-1]
+
+
+def _sentence_label(short_title: str) -> str:
+    """Indicator title inside a sentence: lower-case first letter unless an acronym."""
+    if len(short_title) > 1 and short_title[0].isupper() and short_title[1].islower():
+        return short_title[0].lower() + short_title[1:]
+    return short_title
+
+
+# --- Areas ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Area:
+    kind: str
+    code: str
+    name: str
+    from_phrase: str  # "Äänekoskelta", "kuntaryhmästä Jämsä–Keuruu"
+    members: tuple[int, ...]  # municipality indices
+
+
+def _areas(region: Region) -> list[_Area]:
+    index = {m.code: i for i, m in enumerate(region.municipalities)}
+    areas = [
+        _Area("kunta", m.code, m.name, m.from_form, (i,))
+        for i, m in enumerate(region.municipalities)
+    ]
+    for group in region.grouping().groups:
+        areas.append(
+            _Area(
+                "kuntaryhma",
+                group.key,
+                group.name,
+                f"kuntaryhmästä {group.name}",
+                tuple(index[c] for c in group.members),
+            )
+        )
+    areas.append(
+        _Area(
+            "alue",
+            region.code,
+            region.name,
+            "koko hyvinvointialueelta",
+            tuple(range(len(region.municipalities))),
+        )
+    )
+    return areas
+
+
+def _populations(region: Region) -> np.ndarray:
+    known = [m.population for m in region.municipalities if m.population]
+    default = float(np.median(known)) if known else 1.0
+    return np.array([float(m.population or default) for m in region.municipalities])
+
+
+# --- Loading -------------------------------------------------------------------------------
+
+_ACTIVE = "coalesce(p.dismissed, 0) = 0 and p.merged_into is null"
+
+
+def _local_midnight_utc(day: date, tz: ZoneInfo) -> str:
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC).isoformat()
+
+
+@dataclass
+class _Support:
+    # (phenomenon index) -> [(municipality index, guid)]
+    headlines: dict[int, list[tuple[int, str]]]
+    # (phenomenon index) -> [indicator signal row with "m" = municipality index]
+    indicators: dict[int, list[dict[str, Any]]]
+    # (phenomenon index, municipality index) -> (roles, target groups) among recent items
+    diversity: dict[tuple[int, int], tuple[set[str], set[str]]]
+
+
+def _load_support(
+    db: Database,
+    *,
+    as_of: date,
+    params: SignalParams,
+    p_index: Mapping[int, int],
+    m_index: Mapping[str, int],
+) -> _Support:
+    recent_start = as_of - timedelta(days=7 * params.recent_weeks - 1)
+    tz = ZoneInfo(params.timezone)
+    headlines: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for pid, code, guid in db.execute(
+        "select distinct m.phenomenon_id, hm.municipality_code, h.guid "
+        "from phenomenon_members m join headlines h on h.guid = m.item_key "
+        "join headline_municipalities hm on hm.guid = h.guid "
+        "where m.item_kind = 'headline' "
+        "and julianday(h.published) >= julianday(?) and julianday(h.published) < julianday(?) "
+        "order by h.guid",
+        [
+            _local_midnight_utc(recent_start, tz),
+            _local_midnight_utc(as_of + timedelta(days=1), tz),
+        ],
+    ).fetchall():
+        if pid in p_index and code in m_index:
+            headlines[p_index[pid]].append((m_index[code], guid))
+
+    indicators: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in db.query(
+        "select l.phenomenon_id, s.indicator_id, s.municipality_code, s.year, s.value, "
+        "s.previous_year, s.previous_value, s.strength, i.title, i.short_title, i.unit, "
+        "i.decimals from phenomenon_indicator_links l "
+        "join indicator_signals s on s.indicator_id = l.indicator_id "
+        "join indicators i on i.id = s.indicator_id "
+        "where s.direction = 'worse' and s.year <= ? and (l.decision = 'accepted' "
+        "or (l.decision = 'suggested' and l.similarity >= ?)) "
+        "order by s.strength desc, s.indicator_id, s.municipality_code",
+        [as_of.year, params.link_min_similarity],
+    ):
+        if row["phenomenon_id"] in p_index and row["municipality_code"] in m_index:
+            row["m"] = m_index[row["municipality_code"]]
+            indicators[p_index[row["phenomenon_id"]]].append(row)
+
+    diversity: dict[tuple[int, int], tuple[set[str], set[str]]] = {}
+    for pid, code, role, target in db.execute(
+        "select distinct m.phenomenon_id, o.municipality_code, o.role, o.target_group "
+        "from phenomenon_members m join observations o on o.id = cast(m.item_key as integer) "
+        "where m.item_kind = 'observation' and o.observed_on >= ? and o.observed_on <= ?",
+        [recent_start.isoformat(), as_of.isoformat()],
+    ).fetchall():
+        if pid in p_index and code in m_index:
+            roles, targets = diversity.setdefault((p_index[pid], m_index[code]), (set(), set()))
+            if role:
+                roles.add(role)
+            if target:
+                targets.add(target)
+    return _Support(headlines, indicators, diversity)
+
+
+# --- Scoring -------------------------------------------------------------------------------
+
+
+def score_signals(
+    db: Database, region: Region, *, as_of: date, params: SignalParams | None = None
+) -> list[WeakSignal]:
+    """Weak signals of every active phenomenon in every area as of `as_of`, best first.
+
+    Areas without enough recent observations (`params.min_items`) give no row unless the
+    phenomenon is fading there. Deterministic: the same data and `as_of` give the same list.
+    """
+    params = params or SignalParams()
+    titles = {
+        r["id"]: r["title"]
+        for r in db.query(f"select id, title from phenomena p where {_ACTIVE} order by id")
+    }
+    if not titles:
+        return []
+    pids = sorted(titles)
+    p_index = {pid: i for i, pid in enumerate(pids)}
+    m_index = {m.code: i for i, m in enumerate(region.municipalities)}
+    n_p, n_m = len(pids), len(m_index)
+    as_of_text = as_of.isoformat()
+
+    rows = db.execute(
+        "select m.phenomenon_id, o.municipality_code, "
+        "cast(round(julianday(?) - julianday(o.observed_on)) as integer) as age, count(*) "
+        "from phenomenon_members m join phenomena p on p.id = m.phenomenon_id "
+        "join observations o on o.id = cast(m.item_key as integer) "
+        f"where m.item_kind = 'observation' and {_ACTIVE} and o.observed_on <= ? "
+        "group by 1, 2, 3",
+        [as_of_text, as_of_text],
+    ).fetchall()
+    rows = [r for r in rows if r[1] in m_index and r[2] is not None and r[2] >= 0]
+    if not rows:
+        return []
+    pi = np.array([p_index[r[0]] for r in rows], dtype=np.int64)
+    mi = np.array([m_index[r[1]] for r in rows], dtype=np.int64)
+    age = np.array([r[2] for r in rows], dtype=np.int64)
+    cnt = np.array([r[3] for r in rows], dtype=np.float64)
+
+    recent_days = 7 * params.recent_weeks
+    baseline_days = 7 * params.baseline_weeks
+    cell = pi * n_m + mi
+    size = n_p * n_m
+
+    def per_cell(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(cell, weights=cnt * mask, minlength=size).reshape(n_p, n_m)
+
+    recent_pm = per_cell(age < recent_days)
+    base_pm = per_cell((age >= recent_days) & (age < recent_days + baseline_days))
+    total_pm = per_cell(np.ones_like(age, dtype=bool))
+    first_flat = np.full(size, -1, dtype=np.int64)  # age of the earliest item, -1 if none
+    np.maximum.at(first_flat, cell, age)
+    first_pm = first_flat.reshape(n_p, n_m)
+    bucket = age // TREND_BUCKET_DAYS
+    in_trend = bucket < TREND_BUCKETS
+    trend_pmb = np.bincount(
+        cell[in_trend] * TREND_BUCKETS + (TREND_BUCKETS - 1 - bucket[in_trend]),
+        weights=cnt[in_trend],
+        minlength=size * TREND_BUCKETS,
+    ).reshape(n_p, n_m, TREND_BUCKETS)
+
+    # How far back each municipality was observed at all (any observation, any phenomenon).
+    oldest_m = np.full(n_m, -1, dtype=np.int64)
+    for code, oldest in db.execute(
+        "select municipality_code, cast(round(julianday(?) - julianday(min(observed_on))) "
+        "as integer) from observations where observed_on <= ? group by municipality_code",
+        [as_of_text, as_of_text],
+    ).fetchall():
+        if code in m_index and oldest is not None:
+            oldest_m[m_index[code]] = oldest
+
+    areas = _areas(region)
+    membership = np.zeros((len(areas), n_m))
+    for a, area in enumerate(areas):
+        membership[a, list(area.members)] = 1.0
+    recent_pa = recent_pm @ membership.T
+    base_pa = base_pm @ membership.T
+    total_pa = total_pm @ membership.T
+    munis_recent_pa = (recent_pm > 0) @ membership.T
+    munis_before_pa = (base_pm > 0) @ membership.T
+    trend_pab = np.einsum("pmb,am->pab", trend_pmb, membership)
+    first_pa = np.stack([first_pm[:, list(area.members)].max(axis=1) for area in areas], axis=1)
+    oldest_a = np.array([oldest_m[list(area.members)].max() for area in areas])
+    covered_a = oldest_a + 1  # days observed, as_of included
+    t_recent = np.minimum(recent_days, np.maximum(covered_a, 0)).astype(np.float64)
+    t_base = np.clip(covered_a - recent_days, 0, baseline_days).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected_pa = np.where(t_base > 0, base_pa * t_recent / t_base, 0.0)
+
+    # The rest of the county: the phenomenon's baseline rate there, scaled to this area's
+    # population. For the county itself there is no "elsewhere".
+    county = len(areas) - 1
+    pop_m = _populations(region)
+    pop_a = membership @ pop_m
+    pop_else = pop_m.sum() - pop_a
+    rate_else_pa = np.zeros_like(base_pa)
+    if t_base[county] > 0:
+        rate_else_pa = (base_pa[:, [county]] - base_pa) / t_base[county]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(pop_else > 0, pop_a / pop_else, 0.0)
+    region_expected_pa = rate_else_pa * t_recent * share
+    region_expected_pa[:, county] = 0.0
+
+    ratio = params.min_rate_ratio
+    candidate = (recent_pa >= params.min_items) | (
+        (expected_pa > 0) & (recent_pa * ratio <= expected_pa)
+    )
+    support = _load_support(db, as_of=as_of, params=params, p_index=p_index, m_index=m_index)
+    # Novelty needs the area to have been observed before the novelty window.
+    new_days = 7 * params.new_weeks
+
+    signals: list[WeakSignal] = []
+    for p, a in zip(*np.nonzero(candidate), strict=True):
+        area = areas[a]
+        k = int(recent_pa[p, a])
+        b = int(base_pa[p, a])
+        expected = float(expected_pa[p, a])
+        p_own = growth_p_value(k, b, float(t_recent[a]), float(t_base[a]))
+        sparse = b < SPARSE_BASELINE_ITEMS and a != county
+        region_expected = float(region_expected_pa[p, a]) if sparse else 0.0
+        p_region = poisson_upper_tail(k, region_expected) if region_expected > 0 else 0.0
+        p_growth = max(p_own, p_region)
+        reference = max(expected, region_expected)
+        growing = (
+            k >= params.min_items
+            and p_growth < params.alpha
+            and (reference == 0 or k >= ratio * reference)
+        )
+        p_decline = decline_p_value(k, b, float(t_recent[a]), float(t_base[a]))
+        fading = not growing and p_decline < params.alpha and k * ratio <= expected
+        first_age = int(first_pa[p, a])
+        is_new = 0 <= first_age < new_days and oldest_a[a] >= new_days
+        if growing:
+            small = k <= params.small_max_items
+            nearly_new = is_new or b <= NEARLY_NEW_MAX_BASELINE
+            category = "heikko_signaali" if nearly_new and small else "vahvistuva"
+        elif fading:
+            category = "hiipuva"
+        elif k >= params.min_items:
+            category = "vakiintunut"
+        else:
+            continue
+
+        # Spread and diversity among recent items.
+        munis_recent = int(munis_recent_pa[p, a])
+        munis_before = int(munis_before_pa[p, a])
+        spreading = munis_recent >= 2 and munis_recent > munis_before
+        roles: set[str] = set()
+        targets: set[str] = set()
+        for m in area.members:
+            found = support.diversity.get((int(p), m))
+            if found:
+                roles |= found[0]
+                targets |= found[1]
+        members = set(area.members)
+        guids = sorted({g for m, g in support.headlines.get(int(p), ()) if m in members})
+        indicator_rows = [r for r in support.indicators.get(int(p), ()) if r["m"] in members]
+
+        score = 0.0
+        if category == "hiipuva":
+            score -= _evidence(p_decline)
+        elif k >= expected:
+            score += _evidence(p_growth)
+        if is_new:
+            score += NOVELTY_BONUS
+        if spreading:
+            score += min(SPREAD_BONUS * (munis_recent - munis_before), SPREAD_BONUS_MAX)
+        score += min(
+            DIVERSITY_BONUS * (max(len(roles) - 1, 0) + max(len(targets) - 1, 0)),
+            DIVERSITY_BONUS_MAX,
+        )
+        score += min(HEADLINE_BONUS * len(guids), HEADLINE_BONUS_MAX)
+        score += min(INDICATOR_BONUS * len(indicator_rows), INDICATOR_BONUS_MAX)
+
+        reasons = _reasons(
+            region,
+            area,
+            params,
+            category=category,
+            recent=k,
+            baseline_items=b,
+            baseline_weeks=int(t_base[a] // 7),
+            expected=expected,
+            region_expected=region_expected,
+            p_value=p_decline if category == "hiipuva" else p_growth,
+            is_new=is_new,
+            total_since_first=int(total_pa[p, a]),
+            first_age=first_age,
+            munis_recent=munis_recent,
+            munis_before=munis_before,
+            spreading=spreading,
+            roles=roles,
+            targets=targets,
+            headlines=len(guids),
+            indicator_rows=indicator_rows,
+        )
+        signals.append(
+            WeakSignal(
+                phenomenon_id=pids[p],
+                phenomenon_title=titles[pids[p]],
+                area_kind=area.kind,
+                area_code=area.code,
+                area_name=area.name,
+                category=category,
+                score=round(score, 2),
+                reasons=tuple(reasons),
+                recent=k,
+                baseline=round(expected, 3),
+                trend=tuple(int(x) for x in trend_pab[p, a]),
+                sources={
+                    "observation": k,
+                    "headline": len(guids),
+                    "indicator": len(indicator_rows),
+                },
+                p_value=p_decline if category == "hiipuva" else p_growth,
+                first_seen=as_of - timedelta(days=first_age) if first_age >= 0 else None,
+                is_new=bool(is_new),
+                municipalities=munis_recent,
+            )
+        )
+    kind_order = {kind: i for i, kind in enumerate(AREA_KINDS)}
+    signals.sort(key=lambda s: (-s.score, kind_order[s.area_kind], s.area_code, s.phenomenon_id))
+    return signals
+
+
+def _reasons(
+    region: Region,
+    area: _Area,
+    params: SignalParams,
+    *,
+    category: str,
+    recent: int,
+    baseline_items: int,
+    baseline_weeks: int,
+    expected: float,
+    region_expected: float,
+    p_value: float,
+    is_new: bool,
+    total_since_first: int,
+    first_age: int,
+    munis_recent: int,
+    munis_before: int,
+    spreading: bool,
+    roles: set[str],
+    targets: set[str],
+    headlines: int,
+    indicator_rows: Sequence[Mapping[str, Any]],
+) -> list[str]:
+    weeks = params.recent_weeks
+    reasons = []
+    if is_new:
+        span = math.ceil((first_age + 1) / 7)
+        first = (
+            f"{_observations(total_since_first)} {area.from_phrase} {_in_weeks(span)}, ei aiempia"
+        )
+    else:
+        first = f"{_observations(recent)} {area.from_phrase} {_last_weeks(weeks)}"
+    if headlines:
+        first += f"; tukena {_headlines(headlines)}"
+    reasons.append(_capitalise(first) + ".")
+
+    if not (is_new and baseline_items == 0) and baseline_weeks > 0:
+        lead = {
+            "heikko_signaali": "Kasvua",
+            "vahvistuva": "Kasvua",
+            "hiipuva": "Hiipumassa",
+            "vakiintunut": "Ei merkitsevää muutosta",
+        }[category]
+        if is_new:  # every earlier item is from the few weeks since it was first seen
+            before = f"sitä ennen {baseline_items}"
+        elif baseline_items == 0:
+            before = f"ei yhtään edeltävän {baseline_weeks} viikon aikana"
+        else:
+            before = f"aiemmin keskimäärin {_rate(expected)} / {weeks} vk"
+        reasons.append(
+            f"{lead}: {_observations(recent)} {_in_weeks(weeks)}, {before} ({_p(p_value)})."
+        )
+    if region_expected > 0 and category != "hiipuva":
+        reasons.append(
+            "Muun hyvinvointialueen tahdilla väkilukuun suhteutettuna odotettaisiin "
+            f"{_rate(region_expected)} / {weeks} vk."
+        )
+
+    if spreading and munis_before:
+        reasons.append(f"Levinnyt {munis_recent} kuntaan (aiemmin {munis_before}).")
+    elif munis_recent >= 2:
+        reasons.append(f"Havaintoja {munis_recent} kunnasta.")
+    parts = []
+    if len(roles) >= 2:
+        parts.append(f"havaitsijoita {len(roles)} eri ammattiryhmästä")
+    if len(targets) >= 2:
+        labels = [TARGET_GROUPS.get(t, t).lower() for t in sorted(targets)]
+        parts.append(f"kohderyhminä {_join_fi(labels)}")
+    if parts:
+        reasons.append(_capitalise("; ".join(parts)) + ".")
+
+    for row in indicator_rows[:MAX_INDICATOR_REASONS]:
+        m = region.municipality(row["municipality_code"])
+        decimals = row["decimals"] if row["decimals"] is not None else 1
+        label = _sentence_label(row["short_title"] or row["title"])
+        change = (
+            f"{format_value(row['previous_value'], row['unit'], decimals)} → "
+            f"{format_value(row['value'], row['unit'], decimals)} "
+            f"({row['previous_year']}→{row['year']})"
+            if row["previous_value"] is not None
+            else f"{format_value(row['value'], row['unit'], decimals)} ({row['year']}), "
+            "muutos huonompaan suuntaan"
+        )
+        reasons.append(f"Tukena indikaattori: {label} {m.in_form} {change}.")
+    more = len(indicator_rows) - MAX_INDICATOR_REASONS
+    if more > 0:
+        noun = "indikaattorimuutos" if more == 1 else "indikaattorimuutosta"
+        reasons.append(f"Tukena lisäksi {more} muu{'' if more == 1 else 'ta'} {noun}.")
+    return reasons
+
+
+# --- Storage -------------------------------------------------------------------------------
+
+
+def save_signals(db: Database, signals: Iterable[WeakSignal], *, as_of: date) -> int:
+    """Replace every stored weak signal with `signals` in one transaction; returns how many."""
+    now = now_utc()
+    rows = [
+        {
+            "phenomenon_id": s.phenomenon_id,
+            "area_kind": s.area_kind,
+            "area_code": s.area_code,
+            "as_of": as_of.isoformat(),
+            "score": s.score,
+            "category": s.category,
+            "reasons": json.dumps(list(s.reasons), ensure_ascii=False),
+            "recent": s.recent,
+            "baseline": s.baseline,
+            "trend": json.dumps(list(s.trend)),
+            "sources": json.dumps(dict(s.sources)),
+            "computed_at": now,
+        }
+        for s in signals
+    ]
+    with db.atomic():
+        db.execute("delete from weak_signals")
+        if rows:
+            db.table("weak_signals").insert_all(rows)
+    return len(rows)
+
+
+def compute_weak_signals(
+    db: Database, region: Region, *, as_of: date, params: SignalParams | None = None
+) -> int:
+    """Score every phenomenon and area as of `as_of` and store the result; returns the count."""
+    return save_signals(db, score_signals(db, region, as_of=as_of, params=params), as_of=as_of)
+
+
+def _area_names(region: Region) -> dict[tuple[str, str], str]:
+    return {(a.kind, a.code): a.name for a in _areas(region)}
+
+
+def _area_code(region: Region, area_kind: str, written: str) -> str | None:
+    if area_kind == "kunta":
+        m = region.resolve(written)
+        return m.code if m else None
+    if area_kind == "kuntaryhma":
+        for group in region.grouping().groups:
+            if written in (group.key, group.name):
+                return group.key
+        return None
+    return region.code if written in (region.code, region.name) else None
+
+
+def list_weak_signals(
+    db: Database,
+    region: Region,
+    *,
+    area_kind: str = "kunta",
+    area_code: str | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Stored weak signals of one kind of area (one area with `area_code`), highest score first.
+
+    `area_code`: a municipality code or any written form of its name, a group key or name of
+    the default grouping, or the region code. Unknown areas give an empty list. Each dict has
+    the CSV_COLUMNS (`municipality` is the area's nominative name and `reasons` the sentences
+    joined by spaces) and the rest of the row (`reasons_list`, `trend`, `sources` decoded).
+    """
+    if area_kind not in AREA_KINDS:
+        raise ValueError(f"unknown area_kind {area_kind!r}")
+    where = ["s.area_kind = ?", _ACTIVE]
+    args: list[Any] = [area_kind]
+    if area_code is not None:
+        code = _area_code(region, area_kind, area_code)
+        if code is None:
+            return []
+        where.append("s.area_code = ?")
+        args.append(code)
+    sql = (
+        "select s.*, p.title from weak_signals s join phenomena p on p.id = s.phenomenon_id "
+        f"where {' and '.join(where)} "
+        "order by s.score desc, s.phenomenon_id, s.area_code"
+    )
+    if limit is not None:
+        sql += " limit ?"
+        args.append(int(limit))
+    names = _area_names(region)
+    out = []
+    for r in db.query(sql, args):
+        out.append(
+            _signal_dict(
+                names,
+                {
+                    **r,
+                    "phenomenon_title": r["title"],
+                    "reasons": json.loads(r["reasons"]),
+                    "trend": json.loads(r["trend"]) if r["trend"] else [],
+                    "sources": json.loads(r["sources"]) if r["sources"] else {},
+                },
+            )
+        )
+    return out
+
+
+def signal_rows(
+    db: Database,
+    region: Region,
+    *,
+    as_of: date | None = None,
+    area_kind: str = "kunta",
+    params: SignalParams | None = None,
+) -> list[dict[str, Any]]:
+    """Rows for `nakyma export signals`: the stored signals, or with `as_of` signals scored
+    for that date without storing them; same shape and order as list_weak_signals."""
+    if as_of is None:
+        return list_weak_signals(db, region, area_kind=area_kind)
+    names = _area_names(region)
+    scored = score_signals(db, region, as_of=as_of, params=params)
+    fresh = [s for s in scored if s.area_kind == area_kind]
+    fresh.sort(key=lambda s: (-s.score, s.phenomenon_id, s.area_code))
+    return [
+        _signal_dict(
+            names,
+            {
+                **{f: getattr(s, f) for f in _STORED_FIELDS},
+                "reasons": list(s.reasons),
+                "trend": list(s.trend),
+                "sources": dict(s.sources),
+                "as_of": as_of.isoformat(),
+                "computed_at": None,
+            },
+        )
+        for s in fresh
+    ]
+
+
+_STORED_FIELDS = (
+    "phenomenon_id",
+    "phenomenon_title",
+    "area_kind",
+    "area_code",
+    "category",
+    "score",
+    "recent",
+    "baseline",
+)
+
+
+def _signal_dict(names: Mapping[tuple[str, str], str], r: Mapping[str, Any]) -> dict[str, Any]:
+    """One signal as a flat dict: the CSV_COLUMNS first, then the rest of the row."""
+    return {
+        "municipality": names.get((r["area_kind"], r["area_code"]), r["area_code"]),
+        "phenomenon_id": r["phenomenon_id"],
+        "phenomenon_title": r["phenomenon_title"],
+        "category": r["category"],
+        "score": r["score"],
+        "reasons": " ".join(r["reasons"]),
+        "category_label": CATEGORY_LABELS.get(r["category"], r["category"]),
+        "area_kind": r["area_kind"],
+        "area_code": r["area_code"],
+        "reasons_list": list(r["reasons"]),
+        "recent": r["recent"],
+        "baseline": r["baseline"],
+        "trend": r["trend"],
+        "sources": r["sources"],
+        "as_of": r["as_of"],
+        "computed_at": r["computed_at"],
+    }

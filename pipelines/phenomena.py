@@ -1,0 +1,82 @@
+"""Phenomena pipeline: embed what is new, re-cluster, link indicators, score weak signals.
+
+`run` is the full run (nightly, or `nakyma run phenomena`); `run_incremental` embeds new
+items and gives them the nearest phenomenon between full runs (every few minutes).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from nakyma.config import Settings
+from nakyma.embedding import Embedder, embed_pending, get_embedder
+from nakyma.phenomena import (
+    ClusterParams,
+    assign_incrementally,
+    ensure_indicator_vectors,
+    run_clustering,
+    suggest_indicator_links,
+)
+from nakyma.regions import load_region
+from nakyma.runs import RunReport
+
+
+def run(
+    db: Database,
+    settings: Settings,
+    *,
+    source: str | Path | None = None,
+    as_of: date | None = None,
+    embedder: Embedder | None = None,
+    params: ClusterParams | None = None,
+    **_: Any,
+) -> RunReport:
+    """Full run. `as_of` makes the weak signals reproducible for a past date."""
+    from nakyma.signals import compute_weak_signals
+
+    report = RunReport("phenomena")
+    embedder = embedder or get_embedder(settings)
+    region = load_region(settings.region_file)
+    embedded = embed_pending(db, embedder)
+    ensure_indicator_vectors(db, embedder)
+    result = run_clustering(db, embedder.name, params=params or ClusterParams())
+    links = suggest_indicator_links(db, embedder.name)
+    signals = compute_weak_signals(
+        db, region, as_of=as_of or settings.today(), params=settings.signal_params()
+    )
+    report.count(added=result.new, updated=result.continued)
+    report.details = {
+        "embedded": embedded,
+        "model": embedder.name,
+        **result.as_dict(),
+        "indicator_links": links,
+        "weak_signals": signals,
+        "as_of": (as_of or settings.today()).isoformat(),
+    }
+    if result.items and result.unassigned_share > 0.2:
+        report.warnings.append(
+            f"Ilmiöiden ulkopuolelle jäi {result.unassigned_share:.0%} aineistosta."
+        )
+    return report
+
+
+def run_incremental(
+    db: Database,
+    settings: Settings,
+    *,
+    source: str | Path | None = None,
+    embedder: Embedder | None = None,
+    **_: Any,
+) -> RunReport:
+    """Embed new items and attach them to the nearest phenomenon when similar enough."""
+    report = RunReport("embed")
+    embedder = embedder or get_embedder(settings)
+    embedded = embed_pending(db, embedder)
+    assigned, waiting = assign_incrementally(db, embedder.name)
+    report.count(added=assigned, skipped=waiting)
+    report.details = {"embedded": embedded, "assigned": assigned, "waiting": waiting}
+    return report
