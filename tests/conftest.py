@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,6 +20,8 @@ from web.app import create_app
 
 TEST_SECRET = "testisalaisuus-" + "x" * 40
 PASSWORD = "oikea-salasana-123"
+# The demo file's dates are kept as written when loaded "today" = this day.
+DEMO_TODAY = date(2026, 11, 22)
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -132,3 +135,28 @@ def valid_observation(**overrides: object) -> dict[str, object]:
     }
     base.update(overrides)
     return base
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    """A database with the whole demo loaded and phenomena computed with the bundled model,
+    built once per session (embedding takes ~30 s); tests get their own copy."""
+    from pipelines.demo import demo_sources, load_demo
+    from pipelines.registry import run_pipeline
+
+    base = tmp_path_factory.mktemp("demo")
+    demo_settings = Settings(
+        _env_file=None,
+        data_dir=base,
+        secret_key=TEST_SECRET,
+        scheduler_enabled=False,
+    )
+    database = open_db(demo_settings.database_path)
+    load_demo(database, region=load_region(), today=DEMO_TODAY)
+    for name, source in demo_sources().items():
+        assert run_pipeline(database, demo_settings, name, source=source).status == "ok"
+    report = run_pipeline(database, demo_settings, "phenomena", as_of=DEMO_TODAY)
+    assert report.status == "ok", report.errors
+    database.conn.execute("pragma wal_checkpoint(truncate)")
+    database.close()
+    return demo_settings.database_path

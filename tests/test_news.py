@@ -284,9 +284,11 @@ def test_scheduler_jobs(settings) -> None:
 
     scheduler = build_scheduler(settings)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"news", "indicators"}
+    assert set(jobs) == {"news", "indicators", "embed", "phenomena"}
     assert jobs["news"].trigger.interval.total_seconds() == 15 * 60
     assert jobs["indicators"].trigger.interval.days == 7
+    assert jobs["embed"].trigger.interval.total_seconds() == 10 * 60
+    assert jobs["phenomena"].trigger.interval.total_seconds() == 24 * 3600
     assert all(j.max_instances == 1 and j.coalesce for j in jobs.values())
     assert jobs["news"].trigger.jitter and jobs["indicators"].trigger.jitter
     # A scheduled run goes through the registry and is recorded; an off-list host fails fast.
@@ -318,5 +320,10 @@ def test_serve_starts_and_stops_the_scheduler(settings) -> None:
     with TestClient(app):
         scheduler = app.state.scheduler
         assert scheduler is not None and scheduler.running
-        assert {job.id for job in scheduler.get_jobs()} == {"news", "indicators"}
+        assert {job.id for job in scheduler.get_jobs()} == {
+            "news",
+            "indicators",
+            "embed",
+            "phenomena",
+        }
     assert not scheduler.running and app.state.scheduler is None

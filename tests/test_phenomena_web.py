@@ -1,0 +1,196 @@
+"""Phenomena in the product: demo end to end with the bundled model — pages, API, search,
+CLI run and exports, planted weak signals."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from bs4 import BeautifulSoup
+from click.testing import CliRunner
+from sqlite_utils import Database
+
+from nakyma.cli import cli
+from nakyma.db import open_db
+from tests.conftest import DEMO_TODAY, TEST_SECRET, login
+
+
+@pytest.fixture
+def db(demo_template, settings) -> Iterator[Database]:
+    """Every test in this module starts from its own copy of the computed demo."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(demo_template, settings.database_path)
+    database = open_db(settings.database_path)
+    yield database
+    database.close()
+
+
+def soup(response) -> BeautifulSoup:
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def planted(db) -> dict[str, int]:
+    """The phenomenon holding most of each planted emerging phenomenon's observations."""
+    out = {}
+    for word in ("nettikasino", "tili"):
+        row = db.execute(
+            "select m.phenomenon_id, count(*) n from phenomenon_members m join observations o "
+            "on o.id = cast(m.item_key as integer) where m.item_kind = 'observation' "
+            "and o.text like ? group by 1 order by n desc limit 1",
+            [f"%{word}%"],
+        ).fetchone()
+        out[word] = row[0]
+    return out
+
+
+def test_demo_run_recorded_with_low_unassigned_share(db) -> None:
+    run = next(db.query("select * from runs where pipeline = 'phenomena'"))
+    assert run["status"] == "ok"
+    import json
+
+    details = json.loads(run["details"])
+    assert details["items"] == 409  # 369 observations + 40 headlines
+    assert details["unassigned_share"] <= 0.05
+    assert 10 <= details["phenomena"] <= 30
+    assert db.table("weak_signals").count > 0
+
+
+def test_planted_emerging_phenomena_flagged_in_their_municipalities(db, region) -> None:
+    from nakyma.signals import list_weak_signals
+
+    pids = set(planted(db).values())
+    flagged = {
+        (row["phenomenon_id"], row["municipality"])
+        for row in list_weak_signals(db, region, area_kind="kunta")
+        if row["category"] in ("heikko_signaali", "vahvistuva")
+    }
+    for pid in pids:
+        places = {m for p, m in flagged if p == pid}
+        # Planted: gambling in Äänekoski and Saarijärvi, money mules in Jämsä and Keuruu.
+        assert places and places <= {"Äänekoski", "Saarijärvi", "Jämsä", "Keuruu"}
+    assert {m for p, m in flagged if p in pids} == {"Äänekoski", "Saarijärvi", "Jämsä", "Keuruu"}
+
+
+def test_steady_phenomenon_is_not_a_weak_signal(db, region) -> None:
+    from nakyma.signals import list_weak_signals
+
+    nuuska = db.execute(
+        "select m.phenomenon_id, count(*) n from phenomenon_members m join observations o "
+        "on o.id = cast(m.item_key as integer) where o.text like '%nuuska%' group by 1 "
+        "order by n desc limit 1"
+    ).fetchone()[0]
+    county = list_weak_signals(db, region, area_kind="alue")
+    row = next((r for r in county if r["phenomenon_id"] == nuuska), None)
+    assert row is None or row["category"] != "heikko_signaali"
+
+
+def test_municipality_page_ranks_weak_signals(client, make_user, db) -> None:
+    make_user("johtaja", "johto", ("Äänekoski",))
+    login(client, "johtaja")
+    page = soup(client.get("/kunnat/992"))
+    items = page.select("#heikot ~ ol .weak-signal, section[aria-labelledby=heikot] .weak-signal")
+    assert items
+    first = items[0]
+    assert first.select_one(".badge").get_text() in ("Heikko signaali", "Vahvistuva")
+    assert "Äänekoskelta" in first.get_text()
+    assert first.select_one("svg.sparkline[role=img]")["aria-label"].startswith("Havainnot")
+    href = first.select_one("a")["href"]
+    assert href.startswith("/ilmiot/")
+
+
+def test_phenomenon_page(client, make_user, db) -> None:
+    pid = planted(db)["nettikasino"]
+    make_user("tuki", "tukitiimi")
+    login(client, "tuki")
+    page = soup(client.get(f"/ilmiot/{pid}"))
+    assert page.h1.get_text()
+    assert page.select(".keywords .tag")
+    assert page.select("section[aria-labelledby=havainnot] .observation-text")
+    names = [a.get_text() for a in page.select("section[aria-labelledby=kunnat] a")]
+    assert "Äänekoski" in names
+    assert client.get("/ilmiot/999999", headers={"accept": "text/html"}).status_code == 404
+
+
+def test_frontline_sees_only_own_texts_on_phenomenon_page(client, make_user, db) -> None:
+    pid = planted(db)["nettikasino"]
+    make_user("kentta", "havainnoija")
+    login(client, "kentta")
+    page = soup(client.get(f"/ilmiot/{pid}"))
+    assert page.select("section[aria-labelledby=havainnot] .observation-text") == []
+    assert "ei näy sinulle" in page.get_text()
+
+
+def test_search_finds_by_meaning(client, make_user, db) -> None:
+    make_user("tuki", "tukitiimi")
+    login(client, "tuki")
+    page = soup(client.get("/haku", params={"q": "nuoret pelaavat rahapelejä netissä"}))
+    results = page.select(".search-results li")
+    assert results
+    top = " ".join(r.get_text(" ") for r in results[:5]).lower()
+    assert any(w in top for w in ("kasino", "pela", "rahapel", "veto"))
+    assert page.find(id="haku")["value"] == "nuoret pelaavat rahapelejä netissä"
+    long = client.get("/haku", params={"q": "x" * 301})
+    assert long.status_code == 422 and "liian pitkä" in long.text
+
+
+def test_api_phenomena_signals_search(client, db, make_user) -> None:
+    from nakyma.accounts import create_api_token
+
+    make_user("tuki", "tukitiimi")
+    headers = {"Authorization": f"Bearer {create_api_token(db, 'tuki')}"}
+    listed = client.get("/api/phenomena", headers=headers).json()["phenomena"]
+    assert listed and all(p["size"] > 0 for p in listed)
+    one = client.get(f"/api/phenomena/{listed[0]['id']}", headers=headers).json()
+    assert one["id"] == listed[0]["id"] and one["keywords"]
+    signals = client.get("/api/signals?municipality=Äänekoskella", headers=headers).json()
+    assert signals["signals"] and {"category", "reasons", "trend"} <= set(signals["signals"][0])
+    assert client.get("/api/signals?municipality=Tampere", headers=headers).status_code == 404
+    hits = client.get("/api/search?q=ikäihmisten kaatumiset", headers=headers).json()["results"]
+    assert hits
+    assert client.get("/api/phenomena", headers={}).status_code == 401
+
+
+def test_cli_exports(settings, db) -> None:
+    env = {"NAKYMA_DATA_DIR": str(settings.data_dir), "NAKYMA_SECRET_KEY": TEST_SECRET}
+    runner = CliRunner()
+    out = runner.invoke(cli, ["export", "assignments", "--format", "csv"], env=env)
+    assert out.exit_code == 0, out.output
+    rows = list(csv.DictReader(io.StringIO(out.output)))
+    assert list(rows[0]) == ["item_id", "kind", "phenomenon_id", "phenomenon_title"]
+    assert len(rows) == 409
+    assert {r["kind"] for r in rows} == {"observation", "headline"}
+    assert any(r["item_id"] == "demo-0001" for r in rows)  # imported: the external id
+    signals = runner.invoke(cli, ["export", "signals", "--format", "csv"], env=env)
+    srows = list(csv.DictReader(io.StringIO(signals.output)))
+    assert list(srows[0]) == [
+        "municipality",
+        "phenomenon_id",
+        "phenomenon_title",
+        "category",
+        "score",
+        "reasons",
+    ]
+    past = runner.invoke(
+        cli, ["export", "signals", "--as-of", "2026-06-01", "--format", "csv"], env=env
+    )
+    assert past.exit_code == 0
+    prows = list(csv.DictReader(io.StringIO(past.output)))
+    assert prows != srows  # scored for another day, not the stored rows
+    assert db.execute("select distinct as_of from weak_signals").fetchall() == [
+        (DEMO_TODAY.isoformat(),)
+    ]
+
+
+def test_cli_run_phenomena_is_reproducible(settings, db) -> None:
+    env = {"NAKYMA_DATA_DIR": str(settings.data_dir), "NAKYMA_SECRET_KEY": TEST_SECRET}
+    before = db.execute("select * from phenomenon_members order by 1, 2").fetchall()
+    result = CliRunner().invoke(cli, ["run", "phenomena", "--as-of", "2026-11-22"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "phenomena: onnistui" in result.output
+    after = db.execute("select * from phenomenon_members order by 1, 2").fetchall()
+    assert [r[:3] for r in after] == [r[:3] for r in before]
+    bad = CliRunner().invoke(cli, ["run", "news", "--as-of", "2026-11-22"], env=env)
+    assert bad.exit_code != 0 and "--as-of" in bad.output
