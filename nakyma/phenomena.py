@@ -374,7 +374,9 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[i : i + size]
 
 
-def _previous(db: Database) -> tuple[dict[Key, int], dict[int, np.ndarray], dict[int, dict]]:
+def _previous(
+    db: Database, model: str
+) -> tuple[dict[Key, int], dict[int, np.ndarray], dict[int, dict]]:
     members = {
         (r[0], r[1]): int(r[2])
         for r in db.execute("select item_kind, item_key, phenomenon_id from phenomenon_members")
@@ -383,7 +385,8 @@ def _previous(db: Database) -> tuple[dict[Key, int], dict[int, np.ndarray], dict
     cents = {
         pid: blob_to_vector(r["centroid"])
         for pid, r in rows.items()
-        if r["centroid"] is not None and not r["merged_into"]
+        # Centroids from another model live in another space: match those by members only.
+        if r["centroid"] is not None and not r["merged_into"] and r["model"] == model
     }
     return members, cents, rows
 
@@ -439,7 +442,7 @@ def run_clustering(
             groups[label].append(keys[i])
     group_centroids = centroids(vectors, labels)
 
-    prev_members, prev_centroids, prev_rows = _previous(db)
+    prev_members, prev_centroids, prev_rows = _previous(db, model)
     match = match_to_previous(
         groups,
         group_centroids,

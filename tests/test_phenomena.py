@@ -297,3 +297,17 @@ def test_empty_database_run_is_harmless(db) -> None:
     assert json.loads(json.dumps(result.as_dict()))["unassigned_share"] == 0
     assert ph.assign_incrementally(db, "test") == (0, 0)
     assert date.today()  # keeps the import used when run alone
+
+
+def test_changing_the_model_keeps_identities(db, region, today) -> None:
+    keys, labels = seed_items(db, region, today)
+    ph.run_clustering(db, "test")
+    before = members(db)
+    # The same items embedded by "another model" (a rotation of the space, other dimension).
+    from nakyma.embedding import load_vectors
+
+    loaded_keys, vectors = load_vectors(db, "test")
+    rotated = np.hstack([vectors, np.zeros((len(vectors), 16), dtype=np.float32)])
+    store_vectors(db, "toinen-malli", loaded_keys, ph.normalise(rotated))
+    result = ph.run_clustering(db, "toinen-malli")
+    assert result.new == 0 and members(db) == before
