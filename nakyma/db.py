@@ -440,3 +440,63 @@ def _m0005_cluster_space(db: Database) -> None:
         pk="model",
         not_null={"mean", "dim", "run_at"},
     )
+
+
+@migrations(name="0006_review_dialogue")
+def _m0006_review_dialogue(db: Database) -> None:
+    # Append-only audit log: triggers refuse every UPDATE and DELETE, for everyone.
+    db.table("audit_log").create(
+        {
+            "id": int,
+            "at": str,
+            "user_id": int,
+            "username": str,
+            "action": str,  # status, rename, summary, merge, split, move, dismiss, comment …
+            "phenomenon_id": int,
+            "details": str,  # JSON
+        },
+        pk="id",
+        not_null={"at", "action"},
+    )
+    db.table("audit_log").create_index(["phenomenon_id", "at"])
+    db.execute(
+        "create trigger audit_log_no_update before update on audit_log "
+        "begin select raise(abort, 'audit_log is append-only'); end"
+    )
+    db.execute(
+        "create trigger audit_log_no_delete before delete on audit_log "
+        "begin select raise(abort, 'audit_log is append-only'); end"
+    )
+    db.table("phenomenon_status_history").create(
+        {
+            "id": int,
+            "phenomenon_id": int,
+            "status": str,
+            "reason": str,
+            "user_id": int,
+            "at": str,
+        },
+        pk="id",
+        not_null={"phenomenon_id", "status", "at"},
+        foreign_keys=[("phenomenon_id", "phenomena", "id")],
+    )
+    db.table("phenomenon_status_history").create_index(["phenomenon_id", "at"])
+    db.table("comments").create(
+        {
+            "id": int,
+            "phenomenon_id": int,
+            "user_id": int,
+            "body": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"phenomenon_id", "user_id", "body", "created_at"},
+        foreign_keys=[("phenomenon_id", "phenomena", "id"), ("user_id", "users", "id")],
+    )
+    db.table("comments").create_index(["phenomenon_id", "created_at"])
+    db.table("phenomenon_views").create(
+        {"user_id": int, "phenomenon_id": int, "seen_at": str},
+        pk=("user_id", "phenomenon_id"),
+    )
+    db.table("phenomena").add_column("status_reason", str)
+    db.table("phenomena").add_column("theme", str)

@@ -350,7 +350,7 @@ def search_results(
                     "text": r["text"],
                     "municipality": region.municipality(r["municipality_code"]).name,
                     "date": r["observed_on"],
-                    "phenomenon": _phenomenon_of(db, "observation", hit.key),
+                    "phenomenon": _phenomenon_of(db, "observation", hit.key, user),
                 }
             )
         elif hit.kind == "headline":
@@ -363,14 +363,16 @@ def search_results(
                         "text": rows[0]["title"],
                         "link": rows[0]["link"],
                         "date": (rows[0]["published"] or "")[:10],
-                        "phenomenon": _phenomenon_of(db, "headline", hit.key),
+                        "phenomenon": _phenomenon_of(db, "headline", hit.key, user),
                     }
                 )
         else:
             rows = list(
                 db.query("select id, title, size from phenomena where id = ?", [int(hit.key)])
             )
-            if rows:
+            from nakyma.review import can_view
+
+            if rows and can_view(db, user, rows[0]["id"]):
                 out.append(
                     {
                         "kind": "phenomenon",
@@ -385,7 +387,9 @@ def search_results(
     return out
 
 
-def _phenomenon_of(db: Database, kind: str, key: str) -> dict[str, Any] | None:
+def _phenomenon_of(db: Database, kind: str, key: str, user: User) -> dict[str, Any] | None:
+    from nakyma.review import can_view
+
     rows = list(
         db.query(
             "select p.id, p.title from phenomenon_members m join phenomena p "
@@ -393,4 +397,6 @@ def _phenomenon_of(db: Database, kind: str, key: str) -> dict[str, Any] | None:
             [kind, key],
         )
     )
-    return {"id": rows[0]["id"], "title": rows[0]["title"]} if rows else None
+    if not rows or not can_view(db, user, rows[0]["id"]):
+        return None
+    return {"id": rows[0]["id"], "title": rows[0]["title"]}

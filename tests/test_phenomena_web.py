@@ -118,8 +118,27 @@ def test_frontline_sees_only_own_texts_on_phenomenon_page(client, make_user, db)
     pid = planted(db)["nettikasino"]
     make_user("kentta", "havainnoija")
     login(client, "kentta")
-    page = soup(client.get(f"/ilmiot/{pid}"))
-    assert page.select("section[aria-labelledby=havainnot] .observation-text") == []
+    refused = client.get(f"/ilmiot/{pid}", headers={"accept": "text/html"})
+    assert refused.status_code == 403  # joined nothing: not even the title
+    # The demo frontline user wrote the Äänekoski and Konnevesi observations.
+    own = db.execute(
+        "select m.phenomenon_id, count(*) from phenomenon_members m join observations o "
+        "on o.id = cast(m.item_key as integer) join users u on u.id = o.created_by "
+        "where u.username = 'havainnoija' group by 1 order by 2 desc limit 1"
+    ).fetchone()[0]
+    login(client, "havainnoija", "demo-havainnoija")
+    page = soup(client.get(f"/ilmiot/{own}"))
+    texts = [
+        p.get_text() for p in page.select("section[aria-labelledby=havainnot] .observation-text")
+    ]
+    mine = {
+        r[0]
+        for r in db.execute(
+            "select o.text from observations o join users u on u.id = o.created_by "
+            "where u.username = 'havainnoija'"
+        )
+    }
+    assert texts and set(texts) <= mine
     assert "ei näy sinulle" in page.get_text()
 
 

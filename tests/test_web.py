@@ -268,9 +268,13 @@ def test_live_privacy_check_partial(client: TestClient, frontline) -> None:
     assert clean.text.strip() == ""
 
 
-def test_live_privacy_check_needs_login_and_csrf(client: TestClient) -> None:
+def test_live_privacy_check_needs_login_and_csrf(client: TestClient, make_user) -> None:
     response = client.post("/havainnot/tarkista", data={"text": HETU}, follow_redirects=False)
-    assert response.status_code == 403  # CSRF is checked before anything is read
+    assert response.status_code == 303  # access policy first: sign in
+    make_user("kentta")
+    login(client, "kentta")
+    response = client.post("/havainnot/tarkista", data={"text": HETU}, follow_redirects=False)
+    assert response.status_code == 403  # then the CSRF token
 
 
 # --- my observations ------------------------------------------------------------------

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -20,6 +20,7 @@ from nakyma.regions import load_region
 from nakyma.runs import mark_abandoned_runs
 from nakyma.vocabulary import OBSERVER_ROLES, TARGET_GROUPS, THEMES, USER_ROLES
 from web.deps import CSRF_COOKIE, CsrfFailed, LoginRequired, csrf_token, new_csrf_seed
+from web.policy import enforce_policy
 
 HERE = Path(__file__).parent
 log = logging.getLogger("nakyma.web")
@@ -101,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Tilannekuva yhteisövaikuttavuustyöhön",
         lifespan=lifespan,
         docs_url="/api/docs",
+        # Access is declared once, in web.policy, and checked before every route.
+        dependencies=[Depends(enforce_policy)],
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -137,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         observations,
         phenomena_pages,
         region_pages,
+        review,
     )
 
     app.include_router(auth.router)
@@ -144,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(region_pages.router)
     app.include_router(municipality_pages.router)
     app.include_router(phenomena_pages.router)
+    app.include_router(review.router)
     app.include_router(api.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 

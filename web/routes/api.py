@@ -94,7 +94,15 @@ def list_phenomena(user: ApiUser, db: DbDep) -> dict[str, Any]:
         "select id, title, size, status, keywords, first_seen, last_seen from phenomena "
         "where size > 0 and dismissed = 0 and merged_into is null order by size desc, id"
     )
-    return {"phenomena": [{**r, "keywords": json.loads(r["keywords"] or "[]")} for r in rows]}
+    from nakyma.review import can_view
+
+    return {
+        "phenomena": [
+            {**r, "keywords": json.loads(r["keywords"] or "[]")}
+            for r in rows
+            if can_view(db, user, r["id"])
+        ]
+    }
 
 
 @router.get("/phenomena/{phenomenon_id}")
@@ -141,3 +149,68 @@ def search(
             status_code=422,
         )
     return {"results": search_results(db, region, get_embedder(settings), q, user)}
+
+
+@router.get("/phenomena/{phenomenon_id}/comments")
+def list_comments(phenomenon_id: int, user: ApiUser, db: DbDep) -> dict[str, Any]:
+    """The phenomenon's comment thread, oldest first."""
+    from nakyma.review import comments
+
+    return {"comments": comments(db, phenomenon_id)}
+
+
+@router.post("/phenomena/{phenomenon_id}/comments", status_code=201)
+def post_comment(
+    phenomenon_id: int,
+    user: ApiUser,
+    db: DbDep,
+    payload: Annotated[dict[str, Any], Body(..., examples=[{"body": "Sama näkyy meilläkin."}])],
+) -> JSONResponse:
+    """Add a comment (privacy guard applies): 201, or 422 with the reason."""
+    from nakyma.review import ReviewError, add_comment
+
+    body = payload.get("body")
+    if not isinstance(body, str):
+        return _error("body", "Kommentin on oltava merkkijono.", "invalid_type")
+    try:
+        comment_id = add_comment(db, user, phenomenon_id, body)
+    except ReviewError as exc:
+        return _error("body", str(exc), "invalid")
+    return JSONResponse({"id": comment_id}, status_code=201)
+
+
+@router.post("/phenomena/{phenomenon_id}/status")
+def post_status(
+    phenomenon_id: int,
+    user: ApiUser,
+    db: DbDep,
+    payload: Annotated[
+        dict[str, Any], Body(..., examples=[{"status": "käsittelyssä", "reason": ""}])
+    ],
+) -> JSONResponse:
+    """Change the review status (leadership of the municipality, backbone team)."""
+    from nakyma.review import ReviewError, set_status
+
+    status, reason = payload.get("status"), payload.get("reason")
+    if not isinstance(status, str) or (reason is not None and not isinstance(reason, str)):
+        return _error("status", "Tilan ja perustelun on oltava merkkijonoja.", "invalid_type")
+    try:
+        set_status(db, user, phenomenon_id, status, reason=reason)
+    except ReviewError as exc:
+        return _error("status", str(exc), "invalid")
+    row = db.execute("select status from phenomena where id = ?", [phenomenon_id]).fetchone()
+    return JSONResponse({"id": phenomenon_id, "status": row[0]})
+
+
+@router.get("/worklist")
+def worklist(user: ApiUser, db: DbDep, region: RegionDep) -> dict[str, Any]:
+    """Phenomena new or changed since the caller last looked, weak signals first."""
+    from nakyma.review import work_list
+
+    return {"items": work_list(db, region, user)}
+
+
+def _error(field: str, message: str, code: str) -> JSONResponse:
+    return JSONResponse(
+        {"detail": [{"field": field, "message": message, "code": code}]}, status_code=422
+    )

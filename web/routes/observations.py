@@ -47,6 +47,7 @@ def _form_page(
     segments: list[dict[str, Any]] | None = None,
     saved: bool = False,
     status_code: int = 200,
+    related: dict[str, Any] | None = None,
 ) -> Response:
     return request.app.state.templates.TemplateResponse(
         request,
@@ -59,20 +60,46 @@ def _form_page(
             "segments": segments,
             "saved": saved,
             "today": settings.today().isoformat(),
+            "related": related,
         },
         status_code=status_code,
     )
 
 
+def _related(db: Any, user: Any, phenomenon: str | int | None) -> dict[str, Any] | None:
+    """The phenomenon a new observation is written for, if the user may see it."""
+    from nakyma.review import can_view
+
+    try:
+        pid = int(phenomenon or 0)
+    except ValueError:
+        return None
+    row = db.execute("select id, title from phenomena where id = ?", [pid]).fetchone()
+    if row is None or not can_view(db, user, pid):
+        return None
+    return {"id": row[0], "title": row[1]}
+
+
 @router.get("/havainnot/uusi")
 def observation_form(
-    request: Request, user: PageUser, region: RegionDep, settings: SettingsDep, tallennettu: int = 0
+    request: Request,
+    user: PageUser,
+    db: DbDep,
+    region: RegionDep,
+    settings: SettingsDep,
+    tallennettu: int = 0,
+    ilmio: str | None = None,
 ) -> Response:
     values = {
         "municipality": user.municipalities[0] if user.municipalities else "",
         "observed_on": settings.today().isoformat(),
     }
-    return _form_page(request, user, region, settings, values=values, saved=bool(tallennettu))
+    related = _related(db, user, ilmio)
+    if related:
+        values["phenomenon"] = str(related["id"])
+    return _form_page(
+        request, user, region, settings, values=values, saved=bool(tallennettu), related=related
+    )
 
 
 @router.post("/havainnot/uusi", dependencies=[CsrfChecked])
@@ -88,7 +115,9 @@ def submit_form(
     target_group: Annotated[str, Form()] = "",
     theme: Annotated[str, Form()] = "",
     role: Annotated[str, Form()] = "",
+    phenomenon: Annotated[str, Form()] = "",
 ) -> Response:
+    related = _related(db, user, phenomenon)
     values = {
         "text": text,
         "municipality": municipality,
@@ -123,8 +152,17 @@ def submit_form(
             errors=errors,
             segments=segments,
             status_code=422,
+            related=related,
         )
     assert submission.record is not None
+    if related:
+        from nakyma.phenomena import move_items
+        from nakyma.review import audit
+
+        key = ("observation", str(submission.record["id"]))
+        move_items(db, [key], related["id"])
+        with db.atomic():
+            audit(db, user, "related_observation", related["id"], item=list(key))
     return RedirectResponse(f"/havainnot/uusi?tallennettu={submission.record['id']}", 303)
 
 
@@ -147,11 +185,18 @@ def check_text(request: Request, user: PageUser, text: Annotated[str, Form()] = 
 def own_observations(
     request: Request, user: PageUser, db: DbDep, region: RegionDep, sivu: int = 1
 ) -> Response:
+    from nakyma.review import my_observations_with_phenomena
+
     data = my_observations(db, region, user, page=sivu)
     return request.app.state.templates.TemplateResponse(
         request,
         "my_observations.html",
-        {"user": user, "data": data, "labels": _labels()},
+        {
+            "user": user,
+            "data": data,
+            "labels": _labels(),
+            "joined": my_observations_with_phenomena(db, user),
+        },
     )
 
 

@@ -29,12 +29,21 @@ def phenomenon_page(
         )
     except KeyError:
         raise HTTPException(404, "Ilmiötä ei löydy.") from None
+    from nakyma.review import mark_seen
+    from web.routes.review import manager_context
+
+    mark_seen(db, user, phenomenon_id)
     return request.app.state.templates.TemplateResponse(
         request,
         "phenomenon.html",
         {
             "user": user,
             "p": data,
+            "r": manager_context(db, user, phenomenon_id),
+            "message": request.query_params.get("viesti"),
+            "error": request.query_params.get("virhe"),
+            "comment_error": request.query_params.get("kommenttivirhe"),
+            "commented": bool(request.query_params.get("kommentoitu")),
             "obs_chart": sparkline(
                 data["timeline"]["observation"], label="Havainnot kuukausittain"
             ),

@@ -1,0 +1,167 @@
+"""Who may use which route: the one place where access is declared.
+
+Every route of the app must appear in POLICY (a test fails otherwise). The rule is
+checked by `enforce_policy`, a dependency every route runs before its own code:
+
+- `public`: anyone;
+- `signed_in`: any signed-in user;
+- a set of roles: only those roles;
+- `phenomenon:view` / `phenomenon:manage`: decided per phenomenon by nakyma.review
+  (frontline: phenomena their observations joined; leadership: phenomena touching their
+  municipalities; backbone team and admins: everything).
+
+Row-level rules inside a page (whose observation texts are shown) live in the view
+functions (`nakyma.views.observation_visible`), which every page and API route uses.
+"""
+
+from __future__ import annotations
+
+from fastapi import HTTPException, Request
+
+from nakyma.accounts import User, user_for_session, user_for_token
+from nakyma.db import open_db
+from nakyma.review import can_manage, can_view
+from web.deps import SESSION_COOKIE, LoginRequired
+
+LEADERSHIP = frozenset({"johto", "tukitiimi", "admin"})
+BACKBONE = frozenset({"tukitiimi", "admin"})
+ADMIN = frozenset({"admin"})
+
+POLICY: dict[str, str | frozenset[str]] = {
+    # signing in
+    "GET /kirjaudu": "public",
+    "POST /kirjaudu": "public",
+    "POST /kirjaudu-ulos": "public",
+    "GET /healthz": "public",
+    # frontline
+    "GET /": "signed_in",
+    "GET /havainnot/uusi": "signed_in",
+    "POST /havainnot/uusi": "signed_in",
+    "POST /havainnot/tarkista": "signed_in",
+    "GET /havainnot/omat": "signed_in",
+    "GET /muutokset": "signed_in",
+    # region and municipalities (counts, indicators, public news)
+    "GET /alue": "signed_in",
+    "GET /kunnat/{code}": "signed_in",
+    "GET /haku": "signed_in",
+    # phenomena
+    "GET /ilmiot/{phenomenon_id}": "phenomenon:view",
+    "POST /ilmiot/{phenomenon_id}/kommentit": "phenomenon:view",
+    "POST /ilmiot/{phenomenon_id}/tila": "phenomenon:manage",
+    "POST /ilmiot/{phenomenon_id}/nimi": "phenomenon:manage",
+    "POST /ilmiot/{phenomenon_id}/yhteenveto": "phenomenon:manage",
+    "POST /ilmiot/{phenomenon_id}/yhdista": "phenomenon:manage",
+    "POST /ilmiot/{phenomenon_id}/jaa": "phenomenon:manage",
+    "POST /ilmiot/{phenomenon_id}/siirra": "phenomenon:manage",
+    "POST /ilmiot/{phenomenon_id}/hylkaa": "phenomenon:manage",
+    "POST /ilmiot/{phenomenon_id}/indikaattorit": "phenomenon:manage",
+    "GET /tyolista": LEADERSHIP,
+    # administration
+    "GET /ajot": ADMIN,
+    "GET /tapahtumaloki": ADMIN,
+    # JSON API
+    "POST /api/observations": "signed_in",
+    "GET /api/observations": "signed_in",
+    "GET /api/region": "signed_in",
+    "GET /api/phenomena": "signed_in",
+    "GET /api/phenomena/{phenomenon_id}": "phenomenon:view",
+    "GET /api/phenomena/{phenomenon_id}/comments": "phenomenon:view",
+    "POST /api/phenomena/{phenomenon_id}/comments": "phenomenon:view",
+    "POST /api/phenomena/{phenomenon_id}/status": "phenomenon:manage",
+    "GET /api/worklist": LEADERSHIP,
+    "GET /api/signals": "signed_in",
+    "GET /api/search": "signed_in",
+    # OpenAPI description
+    "GET /api/openapi.json": "public",
+    "GET /api/docs": "public",
+    "GET /api/docs/oauth2-redirect": "public",
+}
+
+
+def route_key(request: Request) -> str:
+    route = request.scope.get("route")
+    path = getattr(route, "path_format", None) or getattr(route, "path", request.url.path)
+    return f"{request.method} {path}"
+
+
+def request_user(request: Request) -> User | None:
+    """The caller: a bearer token on /api/, a session cookie elsewhere."""
+    db = open_db(request.app.state.settings.database_path, migrate=False)
+    try:
+        if request.url.path.startswith("/api/"):
+            scheme, _, token = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return user_for_token(db, token.strip())
+            return None
+        cookie = request.cookies.get(SESSION_COOKIE)
+        return user_for_session(db, cookie) if cookie else None
+    finally:
+        db.close()
+
+
+def _deny(request: Request, status: int) -> None:
+    if status == 401:
+        if request.url.path.startswith("/api/"):
+            raise HTTPException(
+                401,
+                "Kirjautuminen vaaditaan: lähetä henkilökohtainen API-avain otsakkeessa "
+                "'Authorization: Bearer …'.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        raise LoginRequired()
+    raise HTTPException(403, "Sinulla ei ole oikeutta tähän.")
+
+
+def enforce_policy(request: Request) -> None:
+    """Runs before every route: refuses what POLICY does not allow."""
+    key = route_key(request)
+    rule = POLICY.get(key)
+    if rule is None:  # fail closed: an undeclared route is never served
+        raise HTTPException(500, f"Reitille ei ole määritelty käyttöoikeutta: {key}")
+    if rule == "public":
+        return
+    user = request_user(request)
+    if user is None:
+        _deny(request, 401)
+        return
+    request.state.user = user
+    if rule == "signed_in":
+        return
+    if isinstance(rule, frozenset):
+        if user.role not in rule:
+            _deny(request, 403)
+        return
+    pid_text = str(request.path_params.get("phenomenon_id", ""))
+    try:
+        pid = int(pid_text)
+    except (TypeError, ValueError):
+        raise HTTPException(404, "Ilmiötä ei löydy.") from None
+    db = open_db(request.app.state.settings.database_path, migrate=False)
+    try:
+        if not db.execute("select 1 from phenomena where id = ?", [pid]).fetchone():
+            raise HTTPException(404, "Ilmiötä ei löydy.")
+        allowed = (
+            can_view(db, user, pid) if rule == "phenomenon:view" else can_manage(db, user, pid)
+        )
+    finally:
+        db.close()
+    if not allowed:
+        _deny(request, 403)
+
+
+def route_keys(app: object) -> set[str]:
+    """ "METHOD /path" of every API route, including those of included routers."""
+    from fastapi.routing import APIRoute
+
+    keys: set[str] = set()
+
+    def walk(routes: list, prefix: str) -> None:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                keys.update(f"{m} {prefix}{route.path}" for m in route.methods)
+            elif hasattr(route, "original_router"):  # FastAPI's included-router wrapper
+                context = getattr(route, "include_context", None)
+                walk(route.original_router.routes, prefix + getattr(context, "prefix", ""))
+
+    walk(app.routes, "")  # type: ignore[attr-defined]
+    return keys

@@ -1,0 +1,212 @@
+"""Leadership's review actions on a phenomenon, comment threads, the work list, the
+"what changed" feed and the audit log. Access is declared in web.policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request, Response
+from fastapi.responses import RedirectResponse
+from sqlite_utils import Database
+
+from nakyma import review
+from nakyma.accounts import User
+from web.deps import CsrfChecked, DbDep, PageUser, RegionDep
+
+router = APIRouter()
+
+
+def _back(pid: int, message: str | None = None, error: str | None = None) -> Response:
+    from urllib.parse import urlencode
+
+    query = urlencode({k: v for k, v in (("viesti", message), ("virhe", error)) if v})
+    return RedirectResponse(f"/ilmiot/{pid}{'?' + query if query else ''}#hallinta", 303)
+
+
+def _act(pid: int, action: Callable[[], object], success: str) -> Response:
+    try:
+        action()
+    except review.ReviewError as exc:
+        return _back(pid, error=str(exc))
+    except review.Forbidden:
+        raise HTTPException(403, "Sinulla ei ole oikeutta tähän.") from None
+    except KeyError:
+        raise HTTPException(404, "Ilmiötä ei löydy.") from None
+    return _back(pid, message=success)
+
+
+@router.post("/ilmiot/{phenomenon_id}/tila", dependencies=[CsrfChecked])
+def change_status(
+    phenomenon_id: int,
+    user: PageUser,
+    db: DbDep,
+    status: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    return _act(
+        phenomenon_id,
+        lambda: review.set_status(db, user, phenomenon_id, status, reason=reason),
+        f"Tila muutettu: {review.STATUSES.get(status, status)}.",
+    )
+
+
+@router.post("/ilmiot/{phenomenon_id}/nimi", dependencies=[CsrfChecked])
+def rename(
+    phenomenon_id: int, user: PageUser, db: DbDep, title: Annotated[str, Form()] = ""
+) -> Response:
+    return _act(
+        phenomenon_id, lambda: review.rename(db, user, phenomenon_id, title), "Nimi tallennettu."
+    )
+
+
+@router.post("/ilmiot/{phenomenon_id}/yhteenveto", dependencies=[CsrfChecked])
+def summary(
+    phenomenon_id: int, user: PageUser, db: DbDep, summary: Annotated[str, Form()] = ""
+) -> Response:
+    return _act(
+        phenomenon_id,
+        lambda: review.write_summary(db, user, phenomenon_id, summary),
+        "Yhteenveto tallennettu.",
+    )
+
+
+@router.post("/ilmiot/{phenomenon_id}/yhdista", dependencies=[CsrfChecked])
+def merge(
+    phenomenon_id: int, user: PageUser, db: DbDep, target: Annotated[int, Form()] = 0
+) -> Response:
+    def action() -> None:
+        review.merge(db, user, phenomenon_id, target)
+
+    try:
+        action()
+    except review.ReviewError as exc:
+        return _back(phenomenon_id, error=str(exc))
+    except review.Forbidden:
+        raise HTTPException(403, "Sinulla ei ole oikeutta tähän.") from None
+    return _back(target, message=f"Ilmiö {phenomenon_id} yhdistettiin tähän ilmiöön.")
+
+
+@router.post("/ilmiot/{phenomenon_id}/jaa", dependencies=[CsrfChecked])
+async def split(phenomenon_id: int, request: Request, user: PageUser, db: DbDep) -> Response:
+    form = await request.form()
+    items = [("observation", str(v)) for v in form.getlist("havainto") if str(v).isdigit()] + [
+        ("headline", str(v)) for v in form.getlist("uutinen")
+    ]
+    title = str(form.get("title") or "")
+    try:
+        new_id = review.split(db, user, phenomenon_id, items, title)
+    except review.ReviewError as exc:
+        return _back(phenomenon_id, error=str(exc))
+    except review.Forbidden:
+        raise HTTPException(403, "Sinulla ei ole oikeutta tähän.") from None
+    return _back(new_id, message=f"Uusi ilmiö erotettiin ilmiöstä {phenomenon_id}.")
+
+
+@router.post("/ilmiot/{phenomenon_id}/siirra", dependencies=[CsrfChecked])
+def move(
+    phenomenon_id: int,
+    user: PageUser,
+    db: DbDep,
+    item: Annotated[str, Form()] = "",
+    target: Annotated[int, Form()] = 0,
+) -> Response:
+    kind, _, key = item.partition(":")
+    if kind not in ("observation", "headline") or not key:
+        return _back(phenomenon_id, error="Valitse siirrettävä havainto tai uutinen.")
+    if not db.execute("select 1 from phenomena where id = ?", [target]).fetchone():
+        return _back(phenomenon_id, error="Kohdeilmiötä ei löydy.")
+    return _act(
+        phenomenon_id,
+        lambda: review.move(db, user, (kind, key), target),
+        f"Siirretty ilmiöön {target}.",
+    )
+
+
+@router.post("/ilmiot/{phenomenon_id}/hylkaa", dependencies=[CsrfChecked])
+def dismiss(
+    phenomenon_id: int, user: PageUser, db: DbDep, restore: Annotated[str, Form()] = ""
+) -> Response:
+    return _act(
+        phenomenon_id,
+        lambda: review.dismiss(db, user, phenomenon_id, dismissed=not restore),
+        "Ilmiö palautettu." if restore else "Ilmiö hylätty: se ei näy listoilla.",
+    )
+
+
+@router.post("/ilmiot/{phenomenon_id}/indikaattorit", dependencies=[CsrfChecked])
+def decide_indicator(
+    phenomenon_id: int,
+    user: PageUser,
+    db: DbDep,
+    indicator: Annotated[int, Form()] = 0,
+    decision: Annotated[str, Form()] = "",
+) -> Response:
+    return _act(
+        phenomenon_id,
+        lambda: review.decide_link(db, user, phenomenon_id, indicator, decision),
+        "Indikaattoripäätös tallennettu.",
+    )
+
+
+@router.post("/ilmiot/{phenomenon_id}/kommentit", dependencies=[CsrfChecked])
+def comment(
+    phenomenon_id: int, user: PageUser, db: DbDep, body: Annotated[str, Form()] = ""
+) -> Response:
+    try:
+        review.add_comment(db, user, phenomenon_id, body)
+    except review.ReviewError as exc:
+        from urllib.parse import urlencode
+
+        query = urlencode({"kommenttivirhe": str(exc)})
+        return RedirectResponse(f"/ilmiot/{phenomenon_id}?{query}#keskustelu", 303)
+    return RedirectResponse(f"/ilmiot/{phenomenon_id}?kommentoitu=1#keskustelu", 303)
+
+
+@router.get("/tyolista")
+def work_list(request: Request, user: PageUser, db: DbDep, region: RegionDep) -> Response:
+    items = review.work_list(db, region, user)
+    return request.app.state.templates.TemplateResponse(
+        request, "worklist.html", {"user": user, "items": items}
+    )
+
+
+@router.get("/muutokset")
+def changes(request: Request, user: PageUser, db: DbDep) -> Response:
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "changes.html",
+        {"user": user, "items": review.what_changed(db, user), "statuses": review.STATUSES},
+    )
+
+
+@router.get("/tapahtumaloki")
+def audit_log(request: Request, user: PageUser, db: DbDep) -> Response:
+    return request.app.state.templates.TemplateResponse(
+        request, "audit.html", {"user": user, "entries": review.audit_entries(db)}
+    )
+
+
+def manager_context(db: Database, user: User, pid: int) -> dict[str, Any]:
+    """What the phenomenon page needs for its review tools and thread."""
+    can_manage = review.can_manage(db, user, pid)
+    current = db.execute("select status from phenomena where id = ?", [pid]).fetchone()[0]
+    others = []
+    if can_manage:
+        others = [
+            {"id": r[0], "title": r[1]}
+            for r in db.execute(
+                "select id, title from phenomena where id != ? and size > 0 and dismissed = 0 "
+                "and merged_into is null order by title",
+                [pid],
+            )
+            if review.can_manage(db, user, r[0])
+        ]
+    return {
+        "can_manage": can_manage,
+        "statuses": review.STATUSES,
+        "next_statuses": review.TRANSITIONS.get(current, ()),
+        "history": review.status_history(db, pid),
+        "comments": review.comments(db, pid),
+        "others": others,
+    }
