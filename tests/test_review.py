@@ -1,0 +1,228 @@
+"""Review workflow, dialogue and feedback, end to end on a copy of the computed demo."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Iterator
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlite_utils import Database
+
+from nakyma import review
+from nakyma.accounts import get_user
+from nakyma.db import open_db
+from nakyma.phenomena import run_clustering
+from tests.conftest import CSRF_RE, login
+
+
+@pytest.fixture
+def db(demo_template, settings) -> Iterator[Database]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(demo_template, settings.database_path)
+    database = open_db(settings.database_path)
+    yield database
+    database.close()
+
+
+def soup(response) -> BeautifulSoup:
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def frontline_phenomenon(db) -> int:
+    """A phenomenon that the demo frontline user's own observations joined."""
+    return db.execute(
+        "select m.phenomenon_id from phenomenon_members m join observations o "
+        "on o.id = cast(m.item_key as integer) join users u on u.id = o.created_by "
+        "where u.username = 'havainnoija' and o.municipality_code = '992' "
+        "group by 1 order by count(*) desc limit 1"
+    ).fetchone()[0]
+
+
+def token(client, path: str) -> str:
+    return CSRF_RE.search(client.get(path).text).group(1)
+
+
+def test_status_workflow_with_history_and_reason(db) -> None:
+    boss = get_user(db, "johto")
+    pid = frontline_phenomenon(db)
+    with pytest.raises(review.ReviewError, match="ei voi siirtyä"):
+        review.set_status(db, boss, pid, "suljettu")
+    review.set_status(db, boss, pid, "käsittelyssä")
+    with pytest.raises(review.ReviewError, match="perustelu"):
+        review.set_status(db, boss, pid, "ei toimenpiteitä", reason="")
+    review.set_status(db, boss, pid, "ei toimenpiteitä", reason="Hoidetaan jo perhekeskuksessa.")
+    history = review.status_history(db, pid)
+    assert [h["status"] for h in history] == ["käsittelyssä", "ei toimenpiteitä"]
+    assert history[-1]["reason"] == "Hoidetaan jo perhekeskuksessa."
+    log = review.audit_entries(db, phenomenon_id=pid)
+    assert [e["action"] for e in log][:2] == ["status", "status"]
+    assert log[0]["username"] == "johto"
+
+
+def test_audit_log_cannot_be_edited(db) -> None:
+    review.set_status(db, get_user(db, "tukitiimi"), frontline_phenomenon(db), "käsittelyssä")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("update audit_log set username = 'joku'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("delete from audit_log")
+
+
+def test_leadership_of_other_municipality_cannot_act(db, make_user) -> None:
+    pid = frontline_phenomenon(db)
+    outsider = make_user("luhanka", "johto", ("Luhanka",))
+    if review.can_manage(db, outsider, pid):
+        pytest.skip("the demo phenomenon happens to reach Luhanka")
+    with pytest.raises(review.Forbidden):
+        review.set_status(db, outsider, pid, "käsittelyssä")
+
+
+def test_comment_refuses_personal_data(db) -> None:
+    pid = frontline_phenomenon(db)
+    boss = get_user(db, "johto")
+    with pytest.raises(review.ReviewError, match="henkilötunnus"):
+        review.add_comment(db, boss, pid, "Asiakkaan tunnus on 131052-308T.")
+    assert db.table("comments").count == 0
+    review.add_comment(db, boss, pid, "Otetaan asia esiin perhekeskusverkostossa.")
+    assert [c["body"] for c in review.comments(db, pid)] == [
+        "Otetaan asia esiin perhekeskusverkostossa."
+    ]
+
+
+def test_feedback_loop_in_the_browser_flow(client, db) -> None:
+    """Leadership changes the status and replies; the frontline user sees both."""
+    pid = frontline_phenomenon(db)
+    login(client, "johto", "demo-johto")
+    work = soup(client.get("/tyolista"))
+    assert any(a["href"] == f"/ilmiot/{pid}" for a in work.select(".signal-list a"))
+    csrf = token(client, f"/ilmiot/{pid}")
+    changed = client.post(
+        f"/ilmiot/{pid}/tila", data={"csrf_token": csrf, "status": "käsittelyssä"}
+    )
+    assert "Tila muutettu: Käsittelyssä." in changed.text
+    client.post(
+        f"/ilmiot/{pid}/kommentit",
+        data={"csrf_token": csrf, "body": "Kiitos havainnoista, asia on käsittelyssä."},
+    )
+    # Looked at: the work list no longer shows it until it changes again.
+    again = soup(client.get("/tyolista"))
+    assert not any(a["href"] == f"/ilmiot/{pid}" for a in again.select(".signal-list a"))
+
+    login(client, "havainnoija", "demo-havainnoija")
+    page = soup(client.get(f"/ilmiot/{pid}"))
+    assert page.select_one(".status-badge").get_text() == "Käsittelyssä"
+    replies = [c.get_text(" ", strip=True) for c in page.select(".comment-leadership")]
+    assert any("asia on käsittelyssä" in r for r in replies)
+    assert page.find(id="hallinta") is None  # frontline cannot manage
+    mine = soup(client.get("/havainnot/omat"))
+    assert any(a["href"] == f"/ilmiot/{pid}" for a in mine.select(".observation .meta a"))
+    assert "Käsittelyssä" in mine.get_text()
+    changes = soup(client.get("/muutokset"))
+    assert "Käsittelyssä" in changes.get_text()
+
+
+def test_related_observation_is_pinned_to_the_phenomenon(client, db) -> None:
+    pid = frontline_phenomenon(db)
+    login(client, "havainnoija", "demo-havainnoija")
+    form = soup(client.get(f"/havainnot/uusi?ilmio={pid}"))
+    assert form.find("input", attrs={"name": "phenomenon"})["value"] == str(pid)
+    response = client.post(
+        "/havainnot/uusi",
+        data={
+            "csrf_token": token(client, "/havainnot/uusi"),
+            "text": "Sama ilmiö näkyi tällä viikolla myös iltapäiväkerhossa.",
+            "municipality": "992",
+            "observed_on": "2026-11-20",
+            "target_group": "lapset",
+            "phenomenon": str(pid),
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    new_id = int(response.headers["location"].split("=")[1])
+    row = next(db.query("select * from phenomenon_members where item_key = ?", [str(new_id)]))
+    assert (row["phenomenon_id"], row["origin"]) == (pid, "manual")
+
+
+def test_decisions_survive_a_clustering_rerun(client, db, settings) -> None:
+    from nakyma.embedding import embed_pending, get_embedder
+
+    pid = frontline_phenomenon(db)
+    boss = get_user(db, "johto")
+    review.set_status(db, boss, pid, "käsittelyssä")
+    review.rename(db, boss, pid, "Nuorten rahapelit ja velat")
+    review.write_summary(db, boss, pid, "Käsitellään HYTE-ryhmässä joulukuussa.")
+    review.add_comment(db, boss, pid, "Pidetään silmällä.")
+    embedder = get_embedder(settings)
+    embed_pending(db, embedder)
+    run_clustering(db, embedder.name)
+    row = next(db.query("select * from phenomena where id = ?", [pid]))
+    assert (row["title"], row["status"], row["summary"]) == (
+        "Nuorten rahapelit ja velat",
+        "käsittelyssä",
+        "Käsitellään HYTE-ryhmässä joulukuussa.",
+    )
+    assert row["size"] > 0
+    assert len(review.comments(db, pid)) == 1
+
+
+def test_api_status_and_comments(client, db) -> None:
+    from nakyma.accounts import create_api_token
+
+    pid = frontline_phenomenon(db)
+    headers = {"Authorization": f"Bearer {create_api_token(db, 'johto')}"}
+    ok = client.post(
+        f"/api/phenomena/{pid}/status", json={"status": "käsittelyssä"}, headers=headers
+    )
+    assert ok.json() == {"id": pid, "status": "käsittelyssä"}
+    bad = client.post(f"/api/phenomena/{pid}/status", json={"status": "suljettu"}, headers=headers)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "status"
+    posted = client.post(
+        f"/api/phenomena/{pid}/comments", json={"body": "Selvitetään."}, headers=headers
+    )
+    assert posted.status_code == 201
+    thread = client.get(f"/api/phenomena/{pid}/comments", headers=headers).json()["comments"]
+    assert [c["body"] for c in thread] == ["Selvitetään."]
+    frontline = {"Authorization": f"Bearer {create_api_token(db, 'havainnoija')}"}
+    refused = client.post(
+        f"/api/phenomena/{pid}/status", json={"status": "seurannassa"}, headers=frontline
+    )
+    assert refused.status_code == 403
+
+
+def test_manage_forms_merge_split_move_dismiss(client, db) -> None:
+    login(client, "tukitiimi", "demo-tukitiimi")
+    ids = [r[0] for r in db.execute("select id from phenomena where size >= 6 order by id")]
+    a, b = ids[0], ids[1]
+    csrf = token(client, f"/ilmiot/{a}")
+    members = [
+        r[0]
+        for r in db.execute(
+            "select item_key from phenomenon_members where phenomenon_id = ? "
+            "and item_kind = 'observation' order by item_key",
+            [a],
+        )
+    ]
+    split = client.post(
+        f"/ilmiot/{a}/jaa",
+        data={"csrf_token": csrf, "havainto": members[:2], "title": "Erotettu osa"},
+        follow_redirects=False,
+    )
+    new_id = int(split.headers["location"].split("/")[2].split("?")[0])
+    assert db.execute("select title from phenomena where id = ?", [new_id]).fetchone()[0] == (
+        "Erotettu osa"
+    )
+    moved = client.post(
+        f"/ilmiot/{a}/siirra",
+        data={"csrf_token": csrf, "item": f"observation:{members[2]}", "target": b},
+    )
+    assert "Siirretty ilmiöön" in moved.text
+    merged = client.post(f"/ilmiot/{new_id}/yhdista", data={"csrf_token": csrf, "target": b})
+    assert "yhdistettiin" in merged.text
+    dismissed = client.post(f"/ilmiot/{a}/hylkaa", data={"csrf_token": csrf})
+    assert "Ilmiö hylätty" in dismissed.text
+    actions = [e["action"] for e in review.audit_entries(db)]
+    assert {"split", "move", "merge", "dismiss"} <= set(actions)
+    bad = client.post(f"/ilmiot/{a}/tila", data={"csrf_token": csrf, "status": "suljettu"})
+    assert "ei voi siirtyä" in bad.text
