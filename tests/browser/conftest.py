@@ -65,7 +65,10 @@ def browser_page():
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        context = browser.new_context(locale="fi-FI", viewport={"width": 1100, "height": 900})
+        # bypass_csp lets the tests inject axe-core; the app itself keeps its strict CSP.
+        context = browser.new_context(
+            locale="fi-FI", viewport={"width": 1100, "height": 900}, bypass_csp=True
+        )
         page = context.new_page()
         try:
             yield page
