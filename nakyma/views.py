@@ -19,14 +19,16 @@ class MunicipalityCount:
     code: str
     name: str
     in_form: str
-    observations: int
+    observations: int | None  # None when hidden by disclosure control
+    shown: str  # what to print: the count, "<5" or ".."
 
 
 @dataclass(frozen=True)
 class GroupCounts:
     key: str
     name: str
-    observations: int
+    observations: int | None
+    shown: str
     municipalities: list[MunicipalityCount]
 
 
@@ -36,33 +38,68 @@ class RegionOverview:
     grouping: str
     grouping_title: str
     groupings: list[dict[str, str]]
-    observations: int
+    observations: int | None
     groups: list[GroupCounts]
+    disclosure_k: int
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def region_overview(db: Database, region: Region, *, grouping: str | None = None) -> RegionOverview:
-    """Municipalities by group, with their observation counts."""
+def region_overview(
+    db: Database, region: Region, *, grouping: str | None = None, k: int = 5
+) -> RegionOverview:
+    """Municipalities by group with their observation counts, disclosure-controlled: this
+    view reaches every user of the region, so counts 1..k-1 show as "<k" and enough other
+    cells are hidden that no hidden count can be worked out from the group totals."""
+    from nakyma.disclosure import suppress
+
     chosen = region.grouping(grouping)
     counts = counts_by_municipality(db)
-    groups = []
-    for group in chosen.groups:
-        members = [
-            MunicipalityCount(m.code, m.name, m.in_form, counts.get(m.code, 0))
-            for m in sorted((region.municipality(c) for c in group.members), key=lambda m: m.name)
+    members = [
+        sorted((region.municipality(c) for c in group.members), key=lambda m: m.name)
+        for group in chosen.groups
+    ]
+    values = [[counts.get(m.code, 0) for m in ms] for ms in members]
+    # Two levels of totals (municipalities → group, groups → county): suppress each level
+    # and pass hidden group totals between them until neither level hides anything new.
+    hidden_groups: set[int] = set()
+    for _ in range(5):
+        tables = [
+            suppress([row], k, hide=[(0, len(row))] if g in hidden_groups else [])
+            for g, row in enumerate(values)
         ]
+        now_hidden = {g for g, t in enumerate(tables) if t.total.hidden}
+        county = suppress([[sum(row) for row in values]], k, hide=[(0, g) for g in now_hidden])
+        now_hidden |= {g for g, c in enumerate(county.cells[0]) if c.hidden}
+        if now_hidden == hidden_groups:
+            break
+        hidden_groups = now_hidden
+    groups = []
+    for group, ms, table in zip(chosen.groups, members, tables, strict=True):
+        total = table.total
         groups.append(
-            GroupCounts(group.key, group.name, sum(m.observations for m in members), members)
+            GroupCounts(
+                group.key,
+                group.name,
+                None if total.hidden else total.value,
+                total.text,
+                [
+                    MunicipalityCount(
+                        m.code, m.name, m.in_form, None if c.hidden else c.value, c.text
+                    )
+                    for m, c in zip(ms, table.cells[0], strict=True)
+                ],
+            )
         )
     return RegionOverview(
         region=region.name,
         grouping=chosen.key,
         grouping_title=chosen.title,
         groupings=[{"key": g.key, "title": g.title} for g in region.groupings],
-        observations=sum(counts.values()),
+        observations=None if county.total.hidden else county.total.value,
         groups=groups,
+        disclosure_k=k,
     )
 
 

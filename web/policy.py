@@ -59,6 +59,15 @@ POLICY: dict[str, str | frozenset[str]] = {
     # administration
     "GET /ajot": ADMIN,
     "GET /tapahtumaloki": ADMIN,
+    # exports for network meetings (disclosure-controlled)
+    "GET /viennit": BACKBONE,
+    "GET /viennit/muistio": BACKBONE,
+    "GET /viennit/muistio.json": BACKBONE,
+    "GET /viennit/muistio.pdf": BACKBONE,
+    "GET /viennit/muistio.xlsx": BACKBONE,
+    "GET /viennit/muistio.csv": BACKBONE,
+    "GET /viennit/muistio.md": BACKBONE,
+    "GET /viennit/tutkimus.csv": BACKBONE,
     # JSON API
     "POST /api/observations": "signed_in",
     "GET /api/observations": "signed_in",
@@ -158,7 +167,7 @@ def route_keys(app: object) -> set[str]:
     def walk(routes: list, prefix: str) -> None:
         for route in routes:
             if isinstance(route, APIRoute):
-                keys.update(f"{m} {prefix}{route.path}" for m in route.methods)
+                keys.update(f"{m} {prefix}{route.path}" for m in route.methods or ())
             elif hasattr(route, "original_router"):  # FastAPI's included-router wrapper
                 context = getattr(route, "include_context", None)
                 walk(route.original_router.routes, prefix + getattr(context, "prefix", ""))

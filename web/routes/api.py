@@ -78,11 +78,17 @@ def list_own_observations(
 
 @router.get("/region")
 def region(
-    user: ApiUser, db: DbDep, region: RegionDep, grouping: str | None = None
+    user: ApiUser,
+    db: DbDep,
+    region: RegionDep,
+    settings: SettingsDep,
+    grouping: str | None = None,
 ) -> dict[str, Any]:
     """Municipalities by group with observation counts (JSON twin of the region page)."""
     try:
-        return region_overview(db, region, grouping=grouping).as_dict()
+        return region_overview(
+            db, region, grouping=grouping, k=settings.disclosure_k
+        ).as_dict()
     except KeyError:
         raise HTTPException(404, "Tuntematon ryhmittely.") from None
 

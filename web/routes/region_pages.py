@@ -5,17 +5,22 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from nakyma.views import region_overview
-from web.deps import DbDep, PageUser, RegionDep
+from web.deps import DbDep, PageUser, RegionDep, SettingsDep
 
 router = APIRouter()
 
 
 @router.get("/alue")
 def region_page(
-    request: Request, user: PageUser, db: DbDep, region: RegionDep, ryhmittely: str | None = None
+    request: Request,
+    user: PageUser,
+    db: DbDep,
+    region: RegionDep,
+    settings: SettingsDep,
+    ryhmittely: str | None = None,
 ) -> Response:
     try:
-        data = region_overview(db, region, grouping=ryhmittely)
+        data = region_overview(db, region, grouping=ryhmittely, k=settings.disclosure_k)
     except KeyError:
         raise HTTPException(404, "Tuntematon ryhmittely.") from None
     return request.app.state.templates.TemplateResponse(
