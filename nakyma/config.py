@@ -169,6 +169,25 @@ class Settings(BaseSettings):
         description="Weak signals: a suggested indicator link supports a signal from here.",
     )
 
+    disclosure_k: int = Field(
+        5,
+        ge=2,
+        le=20,
+        description=(
+            "Disclosure control in exports: counts 1..k-1 are shown as '<k', with "
+            "complementary suppression so they cannot be worked out from totals."
+        ),
+    )
+    disclosure_min_population: int = Field(
+        5000,
+        ge=0,
+        description=(
+            "Disclosure control in exports: observation texts from a municipality with fewer "
+            "residents are placed only by municipality group (and the municipality is left "
+            "out of the research export)."
+        ),
+    )
+
     def signal_params(self) -> Any:
         """The weak-signal parameters these settings describe (nakyma.signals.SignalParams)."""
         from nakyma.signals import SignalParams

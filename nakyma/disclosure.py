@@ -63,8 +63,9 @@ class Cell:
 
 @dataclass(frozen=True)
 class SuppressedTable:
-    """A table of counts ready to print: cells, row totals, column totals and the grand total,
-    each a Cell whose `text` respects the disclosure rules."""
+    """A table of counts ready to print: cells, column totals and (unless the table was made
+    without them) row totals and the grand total, each a Cell whose `text` respects the
+    disclosure rules."""
 
     k: int
     row_labels: tuple[str, ...]
@@ -73,22 +74,24 @@ class SuppressedTable:
     row_totals: tuple[Cell, ...]
     col_totals: tuple[Cell, ...]
     total: Cell
+    # False: the rows' totals and the grand total are not published (kept hidden, and left
+    # out of grid() and text_rows()).
+    has_row_totals: bool = True
 
     def grid(self) -> list[list[Cell]]:
-        """Cells with the row totals as the last column and the totals row last."""
+        """The published grid: cells (with the row total last, if any), the totals row last."""
+        if not self.has_row_totals:
+            return [list(row) for row in self.cells] + [list(self.col_totals)]
         rows = [[*row, t] for row, t in zip(self.cells, self.row_totals, strict=True)]
         rows.append([*self.col_totals, self.total])
         return rows
 
-    def text_rows(
-        self, *, corner: str = "", totals_label: str = "Yhteensä", row_totals: bool = True
-    ) -> list[list[str]]:
+    def text_rows(self, *, corner: str = "", totals_label: str = "Yhteensä") -> list[list[str]]:
         """Header plus one list of strings per row, totals included: for CSV and Markdown."""
-        header = [corner, *self.col_labels] + ([totals_label] if row_totals else [])
+        header = [corner, *self.col_labels] + ([totals_label] if self.has_row_totals else [])
         out = [header]
         for label, row in zip([*self.row_labels, totals_label], self.grid(), strict=True):
-            cells = row if row_totals else row[:-1]
-            out.append([label, *(c.text for c in cells)])
+            out.append([label, *(c.text for c in row)])
         return out
 
     @property
@@ -102,10 +105,13 @@ def suppress(
     *,
     row_labels: Sequence[str] | None = None,
     col_labels: Sequence[str] | None = None,
+    row_totals: bool = True,
     hide: Iterable[Position] = (),
 ) -> SuppressedTable:
     """Disclosure-controlled version of a table of counts (totals computed here).
 
+    `row_totals=False`: rows get no published total (nor the table a grand total), e.g. when
+    the columns count different things; then only the columns constrain each other.
     `hide`: further grid positions (row R / column C being the totals) to hide, e.g. a total
     that another published table hides; zeros are never hidden. Raises ValueError for a table
     that is not a rectangle of non-negative integers, or k < 2.
@@ -114,7 +120,8 @@ def suppress(
         raise ValueError("k must be at least 2")
     rows = [list(r) for r in table]
     n_rows = len(rows)
-    n_cols = len(rows[0]) if rows else 0
+    # An empty table still has its columns (and a row of zero totals).
+    n_cols = len(rows[0]) if rows else len(col_labels or ())
     for r in rows:
         if len(r) != n_cols:
             raise ValueError("table rows must have the same length")
@@ -129,19 +136,17 @@ def suppress(
     grid = [[*r, sum(r)] for r in rows]
     grid.append([sum(rows[i][j] for i in range(n_rows)) for j in range(n_cols)])
     grid[-1].append(sum(grid[-1]))
+    published_cols = n_cols + 1 if row_totals else n_cols
     hidden = {
-        (i, j)
-        for i in range(n_rows + 1)
-        for j in range(n_cols + 1)
-        if 0 < grid[i][j] < k
+        (i, j) for i in range(n_rows + 1) for j in range(published_cols) if 0 < grid[i][j] < k
     }
     for i, j in hide:
-        if not (0 <= i <= n_rows and 0 <= j <= n_cols):
+        if not (0 <= i <= n_rows and 0 <= j < published_cols):
             raise ValueError(f"position {(i, j)} is outside the table")
         if grid[i][j] > 0:
             hidden.add((i, j))
 
-    lines = _lines(n_rows, n_cols)
+    lines = _lines(n_rows, n_cols, row_totals=row_totals)
     changed = True
     while changed:
         changed = False
@@ -161,14 +166,22 @@ def suppress(
         row_labels=labels_r,
         col_labels=labels_c,
         cells=tuple(tuple(cell(i, j) for j in range(n_cols)) for i in range(n_rows)),
-        row_totals=tuple(cell(i, n_cols) for i in range(n_rows)),
+        row_totals=tuple(
+            cell(i, n_cols) if row_totals else Cell(grid[i][n_cols], True, k) for i in range(n_rows)
+        ),
         col_totals=tuple(cell(n_rows, j) for j in range(n_cols)),
-        total=cell(n_rows, n_cols),
+        total=cell(n_rows, n_cols) if row_totals else Cell(grid[n_rows][n_cols], True, k),
+        has_row_totals=row_totals,
     )
 
 
-def _lines(n_rows: int, n_cols: int) -> list[tuple[list[Position], Position]]:
-    """Every row and column of the grid with totals, each with the position of its own total."""
+def _lines(
+    n_rows: int, n_cols: int, *, row_totals: bool = True
+) -> list[tuple[list[Position], Position]]:
+    """Every row and column of the grid with totals, each with the position of its own total
+    (without row totals: only the columns, each with its column total)."""
+    if not row_totals:
+        return [([(i, j) for i in range(n_rows + 1)], (n_rows, j)) for j in range(n_cols)]
     out = [([(i, j) for j in range(n_cols + 1)], (i, n_cols)) for i in range(n_rows + 1)]
     out += [([(i, j) for i in range(n_rows + 1)], (n_rows, j)) for j in range(n_cols + 1)]
     return out
@@ -245,7 +258,7 @@ _COUNTED = (
     r"havainto|havaintoa|havainnon|havainnosta|havaintoon|uutinen|uutista|uutisen|"
     r"uutisesta|ammattiryhmästä|ammattiryhmää|havaitsijaa|havaitsija"
 )
-_SMALL_COUNT = re.compile(r"(?<![\w,.−-])(\d+)(?=\s(?:" + _COUNTED + r")\b)")
+_SMALL_COUNT = re.compile(r"(?<![\w,.−-])(\d+)(?=\s(?:eri\s)?(?:" + _COUNTED + r")\b)")
 
 
 def mask_small_counts(text: str, k: int = 5) -> str:

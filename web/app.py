@@ -150,6 +150,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(phenomena_pages.router)
     app.include_router(review.router)
     app.include_router(api.router)
+    from web.routes import exports as export_pages
+
+    app.include_router(export_pages.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.exception_handler(LoginRequired)

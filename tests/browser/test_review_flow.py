@@ -100,3 +100,46 @@ def test_leadership_reviews_and_frontline_sees_reply(
 
     (artifacts / "axe.json").write_text(json.dumps(problems, ensure_ascii=False, indent=2))
     assert {name: found for name, found in problems.items() if found} == {}
+
+
+def test_backbone_downloads_a_meeting_brief(live_server, browser_page, db, artifacts) -> None:
+    import io
+
+    import openpyxl
+    from playwright.sync_api import expect
+    from pypdf import PdfReader
+
+    page = browser_page
+    chosen = db.execute(
+        "select id, title from phenomena where size > 0 and dismissed = 0 order by size desc "
+        "limit 2"
+    ).fetchall()
+    sign_in(page, live_server, "tukitiimi", "demo-tukitiimi")
+    page.get_by_role("link", name="Viennit").click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert axe_problems(page) == []
+    page.locator("details").first.evaluate("d => d.open = true")
+    for pid, _ in chosen:
+        page.locator(f"input[name=ilmio][value='{pid}']").check()
+    page.get_by_role("button", name="Näytä valinta").click()
+    expect(page.locator("table.preview tbody tr")).to_have_count(2)
+    page.screenshot(path=str(artifacts / "exports.png"), full_page=True)
+
+    with page.expect_download() as pdf_download:
+        page.locator(".download-list a", has_text="PDF").click()
+    pdf_path = artifacts / pdf_download.value.suggested_filename
+    pdf_download.value.save_as(pdf_path)
+    assert pdf_path.name.startswith("nakyma-muistio") and pdf_path.suffix == ".pdf"
+    text = " ".join(p.extract_text() for p in PdfReader(pdf_path).pages)
+    for _, title in chosen:
+        assert title.split(",")[0] in text
+
+    with page.expect_download() as xlsx_download:
+        page.locator(".download-list a", has_text="Excel").click()
+    data = Path(xlsx_download.value.path()).read_bytes()
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    cells = " ".join(
+        str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row if v
+    )
+    for _, title in chosen:
+        assert title in cells

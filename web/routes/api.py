@@ -86,9 +86,7 @@ def region(
 ) -> dict[str, Any]:
     """Municipalities by group with observation counts (JSON twin of the region page)."""
     try:
-        return region_overview(
-            db, region, grouping=grouping, k=settings.disclosure_k
-        ).as_dict()
+        return region_overview(db, region, grouping=grouping, k=settings.disclosure_k).as_dict()
     except KeyError:
         raise HTTPException(404, "Tuntematon ryhmittely.") from None
 

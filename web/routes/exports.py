@@ -1,0 +1,243 @@
+"""Exports for network meetings: the choice form, the meeting brief in every format and the
+research export. Access: the backbone team and admins (web.policy)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from nakyma.accounts import User
+from nakyma.config import Settings
+from nakyma.exports import (
+    RESEARCH_COLUMNS,
+    ExportError,
+    MeetingBrief,
+    build_brief,
+    default_start,
+    export_choices,
+    export_filename,
+    month_chart_svg,
+    parse_brief_request,
+    render_csv,
+    render_markdown,
+    render_pdf,
+    render_research_csv,
+    render_xlsx,
+    research_rows,
+)
+from nakyma.regions import Region
+from web.deps import DbDep, PageUser, RegionDep, SettingsDep
+
+router = APIRouter()
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Links on the form and in the brief: (label, path).
+FORMATS = (
+    ("Tulostettava muistio (HTML)", "/viennit/muistio"),
+    ("PDF", "/viennit/muistio.pdf"),
+    ("Excel (XLSX)", "/viennit/muistio.xlsx"),
+    ("CSV", "/viennit/muistio.csv"),
+    ("Markdown", "/viennit/muistio.md"),
+    ("Tutkimusaineisto (CSV)", "/viennit/tutkimus.csv"),
+)
+
+
+def _params(request: Request) -> dict[str, list[str]]:
+    params: dict[str, list[str]] = defaultdict(list)
+    for key, value in request.query_params.multi_items():
+        params[key].append(value)
+    return params
+
+
+def _form(
+    request: Request,
+    db: DbDep,
+    region: Region,
+    user: User,
+    settings: Settings,
+    *,
+    errors: list[str],
+    preview: MeetingBrief | None = None,
+) -> Response:
+    today = settings.today()
+    params = _params(request)
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "exports.html",
+        {
+            "user": user,
+            "choices": export_choices(db, region),
+            # After an error the form shows what was sent, so nothing has to be retyped.
+            "sent": params,
+            "default_start": default_start(today).isoformat(),
+            "default_end": today.isoformat(),
+            "errors": errors,
+            "preview": preview,
+            "qs": urlencode(preview.query) if preview else "",
+            "formats": FORMATS,
+            "research_columns": RESEARCH_COLUMNS,
+            "settings": settings,
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+def _brief(
+    request: Request,
+    db: DbDep,
+    region: Region,
+    settings: Settings,
+) -> MeetingBrief:
+    chosen = parse_brief_request(_params(request), region, today=settings.today())
+    return build_brief(
+        db,
+        region,
+        chosen,
+        k=settings.disclosure_k,
+        min_population=settings.disclosure_min_population,
+        generated_on=settings.today(),
+        timezone=settings.timezone,
+    )
+
+
+def _download(content: bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        content,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _brief_download(
+    request: Request,
+    user: User,
+    db: DbDep,
+    region: Region,
+    settings: Settings,
+    render: Callable[[MeetingBrief], bytes],
+    media_type: str,
+    extension: str,
+) -> Response:
+    try:
+        brief = _brief(request, db, region, settings)
+    except ExportError as exc:
+        return _form(request, db, region, user, settings, errors=exc.messages)
+    name = export_filename("muistio", brief.scope, brief.generated_on, extension)
+    return _download(render(brief), media_type, name)
+
+
+@router.get("/viennit")
+def exports_page(
+    request: Request, user: PageUser, db: DbDep, region: RegionDep, settings: SettingsDep
+) -> Response:
+    if not request.query_params:
+        return _form(request, db, region, user, settings, errors=[])
+    try:
+        preview = _brief(request, db, region, settings)
+    except ExportError as exc:
+        return _form(request, db, region, user, settings, errors=exc.messages)
+    return _form(request, db, region, user, settings, errors=[], preview=preview)
+
+
+@router.get("/viennit/muistio")
+def brief_page(
+    request: Request, user: PageUser, db: DbDep, region: RegionDep, settings: SettingsDep
+) -> Response:
+    try:
+        brief = _brief(request, db, region, settings)
+    except ExportError as exc:
+        return _form(request, db, region, user, settings, errors=exc.messages)
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "brief.html",
+        {
+            "b": brief,
+            "charts": {p.id: month_chart_svg(p.months) for p in brief.phenomena},
+            "qs": urlencode(brief.query),
+            "formats": FORMATS[1:],
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get("/viennit/muistio.json")
+def brief_json(
+    request: Request, user: PageUser, db: DbDep, region: RegionDep, settings: SettingsDep
+) -> Response:
+    try:
+        brief = _brief(request, db, region, settings)
+    except ExportError as exc:
+        return JSONResponse(
+            {"detail": [{"message": m, "code": "invalid"} for m in exc.messages]},
+            status_code=422,
+        )
+    return JSONResponse(brief.as_dict(), headers={"Cache-Control": "no-store"})
+
+
+@router.get("/viennit/muistio.pdf")
+def brief_pdf(
+    request: Request, user: PageUser, db: DbDep, region: RegionDep, settings: SettingsDep
+) -> Response:
+    return _brief_download(
+        request, user, db, region, settings, render_pdf, "application/pdf", "pdf"
+    )
+
+
+@router.get("/viennit/muistio.xlsx")
+def brief_xlsx(
+    request: Request, user: PageUser, db: DbDep, region: RegionDep, settings: SettingsDep
+) -> Response:
+    return _brief_download(request, user, db, region, settings, render_xlsx, XLSX, "xlsx")
+
+
+@router.get("/viennit/muistio.csv")
+def brief_csv(
+    request: Request, user: PageUser, db: DbDep, region: RegionDep, settings: SettingsDep
+) -> Response:
+    return _brief_download(
+        request, user, db, region, settings, render_csv, "text/csv; charset=utf-8", "csv"
+    )
+
+
+@router.get("/viennit/muistio.md")
+def brief_markdown(
+    request: Request, user: PageUser, db: DbDep, region: RegionDep, settings: SettingsDep
+) -> Response:
+    return _brief_download(
+        request,
+        user,
+        db,
+        region,
+        settings,
+        lambda brief: render_markdown(brief).encode("utf-8"),
+        "text/markdown; charset=utf-8",
+        "md",
+    )
+
+
+@router.get("/viennit/tutkimus.csv")
+def research_csv(
+    request: Request, user: PageUser, db: DbDep, region: RegionDep, settings: SettingsDep
+) -> Response:
+    today = settings.today()
+    try:
+        chosen = parse_brief_request(_params(request), region, today=today)
+        rows = research_rows(
+            db,
+            region,
+            chosen,
+            min_population=settings.disclosure_min_population,
+            k=settings.disclosure_k,
+            generated_on=today,
+        )
+    except ExportError as exc:
+        return _form(request, db, region, user, settings, errors=exc.messages)
+    name = export_filename("tutkimus", chosen.scope, today, "csv")
+    return _download(render_research_csv(rows), "text/csv; charset=utf-8", name)
