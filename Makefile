@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint pytest install dev chromium clean
+.PHONY: run test lint pytest install dev chromium voikko clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,19 +18,19 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
-dev: $(VENV)/.installed-dev
+install: voikko $(VENV)/.installed
+dev: voikko $(VENV)/.installed-dev
 
 ## Set up, create the database, load the demo data and serve at http://127.0.0.1:8000
 # The demo runs on its offline (synthetic) copies of the sources, so the scheduler that
 # would fetch live Yle and Sotkanet data into it stays off; production leaves it on.
-run: $(VENV)/.installed
+run: voikko $(VENV)/.installed
 	NAKYMA_DEMO=true $(BIN)/nakyma db upgrade
 	NAKYMA_DEMO=true $(BIN)/nakyma demo
 	NAKYMA_DEMO=true NAKYMA_SCHEDULER_ENABLED=false $(BIN)/nakyma serve
 
-## Set up the dev tools and Debian's chromium, then run lint, types and the whole test suite
-test: dev chromium lint pytest
+## Set up the dev tools, Debian's chromium and Voikko, then run lint, types and the whole test suite
+test: dev chromium voikko lint pytest
 
 lint: dev
 	$(BIN)/ruff check .
@@ -38,7 +38,7 @@ lint: dev
 	$(BIN)/mypy
 
 # pytest exits 5 when it collects no tests; make treats that as a failure.
-pytest: dev
+pytest: dev voikko
 	$(BIN)/pytest
 
 # Browser tests drive Debian's chromium (Playwright cannot download browsers here).
@@ -47,6 +47,15 @@ chromium:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update && \
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver; \
+	fi
+
+# The Finnish model's lemmatiser (privacy guard: person names) needs Debian's Voikko library
+# and its Finnish dictionary; the Python bindings come from PyPI with the model.
+voikko:
+	@if [ "$$(dpkg-query -W -f='$${Status}\n' libvoikko1 voikko-fi 2>/dev/null | grep -c 'ok installed')" != 2 ]; then \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libvoikko1 voikko-fi; \
 	fi
 
 clean:

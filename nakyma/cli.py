@@ -108,7 +108,7 @@ def import_() -> None:
 @click.option(
     "--redact",
     is_flag=True,
-    help="Korvaa henkilötiedot merkinnöillä [HETU], [PUHELIN], [SÄHKÖPOSTI] "
+    help="Korvaa henkilötiedot merkinnöillä [HETU], [PUHELIN], [SÄHKÖPOSTI], [NIMI] "
     "rivin hylkäämisen sijaan.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Tulosta raportti JSON-muodossa.")

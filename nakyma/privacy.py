@@ -31,14 +31,50 @@ phone detector only flags numbers that can belong to a private person):
   individual number must be 002-999; a code of that shape with a wrong check character is
   flagged with ``probable_typo=True``.  Individual numbers 000-001 are never issued, so
   such strings are not identity codes.
+
+Person names (kind ``nimi``) come from ``nakyma.finnish``: the Finnish spaCy model's NER
+(``PERSON``) and Voikko's word classes (``etunimi``, ``sukunimi``), loaded once per process
+on first use; the regex detectors above never load it.  Rules on top:
+
+* Counted: runs of name words — a first name and a surname in any case form ("Eetu
+  Rantasen", "Hämäläiselle"), also surname first ("Rantasen Eetu") and in lower case when
+  Voikko knows both words only as names or NER calls them a person ("eetu rantanen"); after
+  a first name any capitalised word is taken as the surname ("Pekka Kivi").  A lone word
+  counts if Voikko knows it only as a name ("Virtanen", "Eetu"), or NER calls a capitalised
+  name-like word a person away from a sentence start.  After an honorific ("rouva",
+  "herra", "neiti") the next capitalised word is a surname whatever it is ("rouva Koivu");
+  after a role or relation ("rehtori", "kuraattori", "äiti", "asiakas") it is one if it can
+  be a name.  A surname before a family word counts ("Mäkisen perhe").
+* Policy: every person's name is refused, public officials' included ("rehtori Tikkanen"):
+  an observation describes a phenomenon, and the role alone says enough.
+* Not counted: acronyms (SPR, MLL), months, weekdays and holidays, the region's
+  municipalities in any form, places (NER ``GPE``/``LOC``, Voikko ``paikannimi``), single
+  words NER calls an organisation or a product (Kela, Elisa), a few services Voikko knows
+  only as first names (Wilma), capitalised sentence starts with a common-word reading
+  ("Toivo paremmasta…", "Tuuli kaatoi…"), names that are part of a street's, an
+  organisation's or a flag day's name ("Aleksis Kiven katu", "Mannerheimin
+  Lastensuojeluliitto", "Minna Canthin päivä"), a lone surname before "koulu", "kirkko" and
+  the like ("Kilpisen koulu"), and a name right after a capitalised service word
+  ("Hoivakoti Helmi", "Perhetalo Aurora").
+* Known misses: foreign names that neither Voikko nor NER knows at a sentence start
+  ("Olena Kovalenko pyysi…"), and a lone first name that is also a common word
+  at a sentence start ("Helmi kertoi…").  The form asks users to leave all names out.
+* Results are cached per process by a digest of the text (offsets only, never the text).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
+import os
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nakyma.finnish import Analysis, Token
 
 __all__ = [
     "DETECTORS",
@@ -47,6 +83,7 @@ __all__ = [
     "Finding",
     "find_emails",
     "find_hetus",
+    "find_person_names",
     "find_personal_data",
     "find_phone_numbers",
     "is_valid_hetu",
@@ -57,18 +94,24 @@ KINDS: dict[str, str] = {
     "hetu": "henkilötunnus",
     "puhelin": "puhelinnumero",
     "sahkoposti": "sähköpostiosoite",
+    "nimi": "henkilön nimi",
 }
 
 REDACTION_TOKENS: dict[str, str] = {
     "hetu": "[HETU]",
     "puhelin": "[PUHELIN]",
     "sahkoposti": "[SÄHKÖPOSTI]",
+    "nimi": "[NIMI]",
 }
 
 # Lower number = more specific; breaks ties between equally long overlapping findings.
-_SPECIFICITY: dict[str, int] = {"hetu": 0, "sahkoposti": 1, "puhelin": 2}
+_SPECIFICITY: dict[str, int] = {"hetu": 0, "sahkoposti": 1, "puhelin": 2, "nimi": 3}
 
 _TYPO_NOTE = " (tarkiste ei täsmää, mahdollinen kirjoitusvirhe)"
+_ADVICE: dict[str, str] = {
+    "nimi": "Poista nimi — kirjoita esim. 'koululainen' tai 'iäkäs asiakas'.",
+}
+_DEFAULT_ADVICE = "Poista se: havaintoon ei saa kirjata henkilötietoja."
 
 
 @dataclass(frozen=True)
@@ -96,10 +139,7 @@ class Finding:
             found = f"{self.label}{_TYPO_NOTE} merkeissä {where}"
         else:
             found = f"{self.label} (merkit {where})"
-        return (
-            f"Tekstissä näyttää olevan {found}. "
-            "Poista se: havaintoon ei saa kirjata henkilötietoja."
-        )
+        return f"Tekstissä näyttää olevan {found}. {_ADVICE.get(self.kind, _DEFAULT_ADVICE)}"
 
 
 Detector = Callable[[str], Iterable[Finding]]
@@ -261,9 +301,414 @@ def find_emails(text: str) -> Iterator[Finding]:
         yield Finding("sahkoposti", m.start(), m.end())
 
 
+# --- henkilön nimi ---------------------------------------------------------------------
+
+# Voikko's classes for personal names; "nimi" is any other proper noun (brands, Lidl, Alko).
+_NAME_CLASSES = frozenset({"etunimi", "sukunimi"})
+# A word that may be (part of) a name: letters, inner hyphens and apostrophes.
+_NAME_WORD_RE = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+_HAS_WORD_RE = re.compile(r"[^\W\d_]{2}")
+# Honorifics point at a private person: the word after one is a surname ("rouva Koivu").
+_HONORIFICS = frozenset({"rouva", "rva", "herra", "hra", "neiti", "nti"})
+# Roles and relations: the word after one is a name if it can be one ("rehtori Laine").
+_ROLE_WORDS = frozenset(
+    {
+        "kuraattori",
+        "rehtori",
+        "apulaisrehtori",
+        "opettaja",
+        "luokanopettaja",
+        "luokanvalvoja",
+        "erityisopettaja",
+        "opinto-ohjaaja",
+        "opo",
+        "terveydenhoitaja",
+        "lääkäri",
+        "psykologi",
+        "sairaanhoitaja",
+        "lähihoitaja",
+        "hoitaja",
+        "sosiaalityöntekijä",
+        "sosiaaliohjaaja",
+        "ohjaaja",
+        "nuoriso-ohjaaja",
+        "nuorisotyöntekijä",
+        "pastori",
+        "kirkkoherra",
+        "kappalainen",
+        "diakoni",
+        "diakonissa",
+        "kanttori",
+        "kunnanjohtaja",
+        "kaupunginjohtaja",
+        "johtaja",
+        "valtuutettu",
+        "puheenjohtaja",
+        "poliisi",
+        "konstaapeli",
+        "ylikonstaapeli",
+        "komisario",
+        "tohtori",
+        "asiakas",
+        "oppilas",
+        "opiskelija",
+        "huoltaja",
+        "äiti",
+        "isä",
+        "mummo",
+        "mummi",
+        "pappa",
+        "vaari",
+        "täti",
+        "setä",
+        "eno",
+        "naapuri",
+    }
+)
+# After a surname these point at a private family ("Mäkisen perhe", "Koivun pojat").
+_FAMILY_WORDS = frozenset(
+    {
+        "perhe",
+        "suku",
+        "lapsi",
+        "poika",
+        "tyttö",
+        "äiti",
+        "isä",
+        "mummo",
+        "mummi",
+        "pappa",
+        "vaari",
+        "täti",
+        "setä",
+        "veli",
+        "sisko",
+        "sisar",
+        "vaimo",
+        "puoliso",
+        "pariskunta",
+    }
+)
+# A following word ending so makes the name part of the name of a street, organisation or
+# institution ("Aleksis Kiven katu", "Mannerheimin Lastensuojeluliitto").
+_INSTITUTION_ENDINGS = (
+    "katu",
+    "tie",
+    "kuja",
+    "polku",
+    "raitti",
+    "väylä",
+    "aukio",
+    "puisto",
+    "tori",
+    "silta",
+    "liitto",
+    "säätiö",
+    "seura",
+    "yhdistys",
+    "rahasto",
+    "instituutti",
+    "museo",
+    "yliopisto",
+    "lukio",
+    "opisto",
+    "palkinto",
+    "stipendi",
+    "päivä",  # flag days: "Minna Canthin päivä", "Runebergin päivä"
+)
+# After a lone surname, these make it the name of an institution ("Kilpisen koulu").
+_SURNAME_INSTITUTIONS = ("koulu", "päiväkoti", "kirkko", "kappeli", "kirjasto", "sairaala")
+_COMPANY_WORDS = frozenset({"oy", "oyj", "ry", "ky", "tmi", "ab"})
+# A capitalised word ending so, right before a name, makes it the name of a service or a
+# place ("Hoivakoti Helmi", "Perhetalo Aurora", "Nuorten talo Onnela").
+_FACILITY_ENDINGS = (
+    "koti",
+    "talo",
+    "keskus",
+    "kerho",
+    "tupa",
+    "pesä",
+    "kahvila",
+    "asema",
+    "kylä",
+    "ryhmä",
+    "paja",
+    "piste",
+    "pirtti",
+    "tila",
+)
+_CALENDAR_WORDS = frozenset(
+    {
+        "tammikuu",
+        "helmikuu",
+        "maaliskuu",
+        "huhtikuu",
+        "toukokuu",
+        "kesäkuu",
+        "heinäkuu",
+        "elokuu",
+        "syyskuu",
+        "lokakuu",
+        "marraskuu",
+        "joulukuu",
+        "maanantai",
+        "tiistai",
+        "keskiviikko",
+        "torstai",
+        "perjantai",
+        "lauantai",
+        "sunnuntai",
+        "joulu",
+        "juhannus",
+        "pääsiäinen",
+        "vappu",
+        "helatorstai",
+        "uusivuosi",
+    }
+)
+# Services and brands that Voikko knows only as first names.
+_NOT_NAMES = frozenset({"wilma", "elisa", "alma"})
+# NER labels that make a single capitalised word something other than a person.
+_OTHER_ENTITIES = frozenset(
+    {"ORG", "PRODUCT", "WORK_OF_ART", "EVENT", "FAC", "GPE", "LOC", "NORP", "LAW", "LANGUAGE"}
+)
+_SENTENCE_END = frozenset({".", "!", "?", "…", ":", ";"})
+_OPENERS = frozenset({"-", "–", "—", "•", "*", "(", "[", '"', "”", "“", "'", "’", "»", "«"})
+
+_NAME_CACHE_SIZE = 4096
+_name_cache: dict[bytes, tuple[Finding, ...]] = {}
+_name_cache_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class _Word:
+    """What the name rules need to know of one token."""
+
+    word: bool  # letters only (inner hyphens/apostrophes allowed)
+    cap: bool  # capitalised, not an acronym
+    start: bool  # first word of a sentence, line or list item
+    blocked: bool  # never part of a name: acronym, month, weekday, municipality, brand
+    first: bool  # Voikko: a first name (possibly also something else)
+    sur: bool  # Voikko: a surname (possibly also something else)
+    pure: bool  # Voikko: nothing but a first name or a surname
+    unknown: bool  # Voikko does not know it, or only as some proper noun ("nimi")
+    place: bool  # NER or Voikko says it is a place, and it is not also a name
+    person: bool  # inside a NER PERSON entity
+    other: bool  # inside another NER entity (organisation, product, place…)
+    lemma: str
+
+    @property
+    def nameish(self) -> bool:
+        return self.first or self.sur
+
+
+def _region_for_names() -> Any:
+    from nakyma.regions import load_region
+
+    try:
+        return load_region(os.environ.get("NAKYMA_REGION_FILE") or None)
+    except (OSError, ValueError):
+        return load_region()
+
+
+def _words(analysis: Analysis) -> list[_Word]:
+    region = _region_for_names()
+    out: list[_Word] = []
+    start = True
+    for t in analysis.tokens:
+        text = t.text
+        if not text.strip():
+            start = start or "\n" in text
+            out.append(_Word(False, False, False, True, *(False,) * 7, ""))
+            continue
+        word = bool(_NAME_WORD_RE.fullmatch(text))
+        lemma = t.lemma.lower()
+        classes = t.classes
+        first = "etunimi" in classes
+        sur = "sukunimi" in classes
+        pure = bool(classes) and classes <= _NAME_CLASSES
+        # SPR, MLL, KELA; but a name written in capitals ("EETU RANTANEN") is still a name.
+        acronym = word and len(text) > 1 and text.isupper() and not pure
+        blocked = (
+            not word
+            or acronym
+            or lemma in _CALENDAR_WORDS
+            or lemma in _NOT_NAMES
+            or text.lower() in _NOT_NAMES
+            or (not pure and region.resolve(text) is not None)
+        )
+        person = t.ent == "PERSON"
+        place = not first and not sur and ("paikannimi" in classes or t.ent in ("GPE", "LOC"))
+        out.append(
+            _Word(
+                word=word,
+                cap=word and text[:1].isupper() and not acronym,
+                start=start,
+                blocked=blocked,
+                first=first,
+                sur=sur,
+                pure=pure,
+                unknown=not classes or classes == {"nimi"},
+                place=place,
+                person=person,
+                other=t.ent in _OTHER_ENTITIES,
+                lemma=lemma,
+            )
+        )
+        if word or text[:1].isdigit():
+            start = False
+        elif text in _SENTENCE_END or text.endswith(("!", "?")):
+            start = True
+        elif text not in _OPENERS:
+            start = False
+    return out
+
+
+def _is_core(w: _Word) -> bool:
+    """Can be a name on its own evidence (with the run rules below)."""
+    if w.blocked:
+        return False
+    if w.pure:
+        return True
+    return (w.cap or w.person) and (w.nameish or (w.unknown and not w.place))
+
+
+def _surname_slot(w: _Word) -> bool:
+    """Right after a first name, a capitalised word ("Pekka Kivi") or a surname is one."""
+    return not w.blocked and (w.sur or w.person or (w.cap and not w.place))
+
+
+def _prev_word(words: list[_Word], i: int) -> int | None:
+    j = i - 1
+    while j >= 0 and not words[j].word and not words[j].lemma:
+        j -= 1  # skip whitespace only
+    return j if j >= 0 and words[j].word else None
+
+
+def _title_before(words: list[_Word], tokens: Sequence[Token], i: int) -> str | None:
+    j = _prev_word(words, i)
+    if j is None:
+        return None
+    low = tokens[j].text.lower()
+    if low in _HONORIFICS or words[j].lemma in _HONORIFICS:
+        return "honorific"
+    if low in _ROLE_WORDS or words[j].lemma in _ROLE_WORDS:
+        return "role"
+    return None
+
+
+def _name_spans(analysis: Analysis) -> list[tuple[int, int]]:
+    tokens = analysis.tokens
+    words = _words(analysis)
+    n = len(words)
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < n:
+        w = words[i]
+        title = _title_before(words, tokens, i) if w.word else None
+        honorific = title == "honorific" and not w.blocked and (w.cap or w.nameish)
+        if not (_is_core(w) or honorific):
+            i += 1
+            continue
+        # The run: core words in a row; a capitalised word or surname may follow a first name.
+        j = i
+        while j + 1 < n:
+            nxt = words[j + 1]
+            if _is_core(nxt):
+                j += 1
+            elif words[j].first and _surname_slot(nxt):
+                j += 1
+                break
+            else:
+                break
+        run = list(range(i, j + 1))
+        i = j + 1
+        # A capitalised sentence start is no evidence: drop it unless NER or Voikko vouch.
+        while run and not honorific and words[run[0]].start:
+            head = words[run[0]]
+            if head.pure or head.person or (len(run) > 1 and head.nameish):
+                break
+            run.pop(0)
+            title = None
+        if not run or not _accept_run(words, tokens, run, title, honorific):
+            continue
+        spans.append((tokens[run[0]].start, tokens[run[-1]].end))
+    return spans
+
+
+def _accept_run(
+    words: list[_Word], tokens: Sequence[Token], run: list[int], title: str | None, honorific: bool
+) -> bool:
+    ws = [words[k] for k in run]
+    after = run[-1] + 1
+    while after < len(words) and not words[after].word and not tokens[after].text.strip():
+        after += 1
+    nxt = words[after] if after < len(words) and words[after].word else None
+    if nxt is not None and (
+        nxt.lemma.endswith(_INSTITUTION_ENDINGS)
+        or tokens[after].text.lower().endswith(_INSTITUTION_ENDINGS)
+        or tokens[after].text.lower() in _COMPANY_WORDS
+    ):
+        return False  # "Aleksis Kiven katu", "Mannerheimin Lastensuojeluliitto"
+    if (
+        nxt is not None
+        and len(run) == 1
+        and not words[run[0]].first
+        and nxt.lemma in _SURNAME_INSTITUTIONS
+    ):
+        return False  # "Kilpisen koulu"
+    before = _prev_word(words, run[0])
+    if (
+        before is not None
+        and words[before].cap
+        and tokens[before].text.lower().endswith(_FACILITY_ENDINGS)
+    ):
+        return False  # "Hoivakoti Helmi", "Perhetalo Aurora"
+    if honorific or (title == "role" and any(w.nameish or w.person for w in ws)):
+        return True
+    names = sum(w.nameish for w in ws)
+    if len(ws) >= 2:
+        if not any(w.person for w in ws) and any(w.other for w in ws) and names < 2:
+            return False  # "Ronja Ryövärintytär" as a work of art
+        return (
+            any(w.pure for w in ws)
+            or names >= 2
+            or (names >= 1 and (any(w.person for w in ws) or not ws[0].start))
+            or all(w.person for w in ws)
+        )
+    (w,) = ws
+    if w.nameish and w.cap and nxt is not None and nxt.lemma in _FAMILY_WORDS:
+        return True  # "Mäkisen perhe"
+    if w.other and not w.person:
+        return False  # a single word that NER calls an organisation, product or place
+    if w.pure:
+        return w.cap or w.person
+    return w.cap and w.person and not w.start
+
+
+def find_person_names(text: str) -> list[Finding]:
+    """Names of persons (Finnish NER + Voikko + rules); see the module docstring."""
+    if not _HAS_WORD_RE.search(text):
+        return []
+    # Results are cached by a digest of the text: offsets only, never the text itself.
+    key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    with _name_cache_lock:
+        cached = _name_cache.get(key)
+    if cached is not None:
+        return list(cached)
+    from nakyma import finnish
+
+    findings = tuple(Finding("nimi", s, e) for s, e in _name_spans(finnish.analyse(text)))
+    with _name_cache_lock:
+        if len(_name_cache) >= _NAME_CACHE_SIZE:
+            _name_cache.pop(next(iter(_name_cache)))
+        _name_cache[key] = findings
+    return list(findings)
+
+
 # --- combination -----------------------------------------------------------------------
 
-DETECTORS: list[Detector] = [find_hetus, find_phone_numbers, find_emails]
+DETECTORS: list[Detector] = [find_hetus, find_phone_numbers, find_emails, find_person_names]
 
 
 def find_personal_data(text: str) -> list[Finding]:

@@ -433,16 +433,19 @@ def test_public_constants() -> None:
         "hetu": "henkilötunnus",
         "puhelin": "puhelinnumero",
         "sahkoposti": "sähköpostiosoite",
+        "nimi": "henkilön nimi",
     }
     assert REDACTION_TOKENS == {
         "hetu": "[HETU]",
         "puhelin": "[PUHELIN]",
         "sahkoposti": "[SÄHKÖPOSTI]",
+        "nimi": "[NIMI]",
     }
     assert set(privacy.DETECTORS) == {
         privacy.find_hetus,
         privacy.find_phone_numbers,
         privacy.find_emails,
+        privacy.find_person_names,
     }
 
 

@@ -1,0 +1,194 @@
+"""Finnish language analysis: one spaCy pipeline and one Voikko handle per process.
+
+The model is ``spacy-fi-experimental-web-md`` (MIT, from PyPI, runs offline): tagger,
+morphologiser, Voikko lemmatiser and NER (``PERSON``, ``ORG``, ``GPE``, ``LOC``…). Its
+lemmatiser needs Debian's ``libvoikko1`` and ``voikko-fi``, which the Makefile installs.
+The dependency parser is left out: nothing here uses it and it costs a quarter of the time.
+
+Everything is loaded lazily on first use, once, and every use goes through one lock (a
+Voikko handle must not be used from two threads at once). Callers get plain data
+(``Analysis``), never spaCy objects, so nothing outlives the lock.
+
+Besides the privacy guard's name detector, two small helpers serve the rest of the
+project: ``lemmas`` (e.g. phenomenon keywords) and ``gpe_entities`` (a second opinion on
+place names, e.g. in municipality tagging of headlines). They are not wired in yet.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+__all__ = [
+    "MODEL",
+    "Analysis",
+    "Entity",
+    "Token",
+    "analyse",
+    "gpe_entities",
+    "lemmas",
+    "load",
+    "load_seconds",
+    "voikko_classes",
+]
+
+MODEL = "spacy_fi_experimental_web_md"
+# Longest text handed to spaCy at once; longer texts are analysed in whitespace-split chunks.
+_CHUNK = 10_000
+
+_lock = threading.RLock()
+_nlp: Language | None = None
+_voikko: Any = None
+_load_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Token:
+    """One token: ``text`` is ``source[start:end]``."""
+
+    text: str
+    start: int
+    end: int
+    lemma: str
+    pos: str
+    ent: str  # NER label of the entity the token is in, "" if none
+    classes: frozenset[str]  # Voikko word classes (CLASS), e.g. {"etunimi", "nimisana"}
+
+
+@dataclass(frozen=True)
+class Entity:
+    label: str
+    start: int
+    end: int
+    first: int  # index of its first token in Analysis.tokens
+    last: int  # index of its last token (inclusive)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    tokens: tuple[Token, ...]
+    entities: tuple[Entity, ...]
+
+
+class ModelUnavailable(RuntimeError):
+    """The Finnish model or the Voikko dictionary is not installed."""
+
+
+def load() -> Language:
+    """The pipeline, loaded on first call (about 2 s), then shared by every thread."""
+    global _nlp, _voikko, _load_seconds
+    if _nlp is not None:
+        return _nlp
+    with _lock:
+        if _nlp is None:
+            started = time.perf_counter()
+            try:
+                import libvoikko
+                import spacy
+
+                voikko = libvoikko.Voikko("fi")
+                nlp = spacy.load(MODEL, exclude=["parser"])
+            except (ImportError, OSError, libvoikko.VoikkoException) as exc:
+                raise ModelUnavailable(
+                    f"Suomen kielimallia ({MODEL}) tai Voikkoa ei voi ladata: {exc}. "
+                    "Asenna Debianin libvoikko1 ja voikko-fi (make tekee sen) ja "
+                    "pip install -e ."
+                ) from exc
+            _voikko = voikko
+            _load_seconds = time.perf_counter() - started
+            _nlp = nlp
+    return _nlp
+
+
+def load_seconds() -> float | None:
+    """How long loading took in this process, or None if it has not been loaded."""
+    return _load_seconds
+
+
+def _classes(word: str) -> frozenset[str]:
+    found = {a.get("CLASS") for a in _voikko.analyze(word)}
+    if not found and "-" in word.strip("-"):
+        # Unknown compounds such as "Kovalenko-Mäkinen": the classes of the parts.
+        for part in word.split("-"):
+            if part:
+                found.update(a.get("CLASS") for a in _voikko.analyze(part))
+    found.discard(None)
+    return frozenset(str(c) for c in found)
+
+
+def voikko_classes(word: str) -> frozenset[str]:
+    """Voikko's word classes for one word, e.g. "Rantasen" -> {"sukunimi"}."""
+    load()
+    with _lock:
+        return _classes(word)
+
+
+def _chunks(text: str) -> list[tuple[int, str]]:
+    out: list[tuple[int, str]] = []
+    pos = 0
+    while len(text) - pos > _CHUNK:
+        cut = text.rfind(" ", pos + _CHUNK // 2, pos + _CHUNK)
+        if cut <= pos:
+            cut = pos + _CHUNK
+        out.append((pos, text[pos:cut]))
+        pos = cut
+    out.append((pos, text[pos:]))
+    return out
+
+
+def analyse(text: str) -> Analysis:
+    """Tokens with lemmas, POS, NER labels and Voikko classes, and the entities."""
+    nlp = load()
+    tokens: list[Token] = []
+    entities: list[Entity] = []
+    with _lock:
+        for offset, chunk in _chunks(text):
+            doc = nlp(chunk)
+            base = len(tokens)
+            for t in doc:
+                start = offset + t.idx
+                tokens.append(
+                    Token(
+                        text=t.text,
+                        start=start,
+                        end=start + len(t.text),
+                        lemma=t.lemma_,
+                        pos=t.pos_,
+                        ent=t.ent_type_,
+                        classes=_classes(t.text) if t.text.strip() else frozenset(),
+                    )
+                )
+            for e in doc.ents:
+                entities.append(
+                    Entity(
+                        e.label_,
+                        offset + e.start_char,
+                        offset + e.end_char,
+                        base + e.start,
+                        base + e.end - 1,
+                    )
+                )
+    return Analysis(tuple(tokens), tuple(entities))
+
+
+def lemmas(text: str) -> list[str]:
+    """Lower-case lemmas of the words (punctuation, numbers and spaces left out)."""
+    return [
+        t.lemma.lower()
+        for t in analyse(text).tokens
+        if t.pos not in ("PUNCT", "SPACE", "NUM", "SYM") and any(c.isalpha() for c in t.text)
+    ]
+
+
+def gpe_entities(text: str) -> list[tuple[str, int, int]]:
+    """Place names found by NER (labels GPE and LOC) as (text, start, end)."""
+    return [
+        (text[e.start : e.end], e.start, e.end)
+        for e in analyse(text).entities
+        if e.label in ("GPE", "LOC")
+    ]
