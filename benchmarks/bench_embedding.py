@@ -100,11 +100,13 @@ def measure(backend: str, *, repeats: int, queries: int, sib200: Path | None) ->
 
     texts, labels = demo_set()
     runs = []
+    cpu = []
     vectors = np.zeros((0, 0))
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         vectors = encode_all(embedder, texts)
         runs.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - cpu_start)
     result: dict = {
         "backend": backend,
         "name": embedder.name,
@@ -116,6 +118,8 @@ def measure(backend: str, *, repeats: int, queries: int, sib200: Path | None) ->
         "demo_acc": nn_accuracy(vectors, labels),
         "demo_acc_centred": nn_accuracy(vectors, labels, centred=True),
         "texts_per_s": len(texts) / statistics.median(runs),
+        # CPU time of all threads: less sensitive than wall time to other work on the machine.
+        "cpu_ms_per_text": 1000 * statistics.median(cpu) / len(texts),
         "mean_chars": statistics.mean(len(t) for t in texts),
     }
 
@@ -145,6 +149,12 @@ def measure(backend: str, *, repeats: int, queries: int, sib200: Path | None) ->
     # The machine is shared: a 1-minute load average well above 1 means noisy timings.
     result["load_avg"] = f"{load_before:.1f} → {os.getloadavg()[0]:.1f}"
     return result
+
+
+def wait_for_quiet(limit_s: float) -> None:
+    deadline = time.monotonic() + limit_s
+    while os.getloadavg()[0] >= 0.5 and time.monotonic() < deadline:
+        time.sleep(5)
 
 
 def report(results: list[dict]) -> str:
@@ -178,6 +188,7 @@ def report(results: list[dict]) -> str:
         "{:.1f}",
         "texts_per_s",
     )
+    row("… CPU time per text, all threads (ms)", "{:.1f}", "cpu_ms_per_text")
     row("one query, p50 (ms)", "{:.1f}", "query_p50_ms")
     row("one query, p95 (ms)", "{:.1f}", "query_p95_ms")
     row("import + model load, fresh process (s)", "{:.2f}", "load_s")
@@ -192,6 +203,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--sib200", type=Path, default=SIB200)
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="before each backend, wait up to this long for the 1-min load average < 0.5",
+    )
     args = parser.parse_args()
     sib200 = args.sib200 if args.sib200 and args.sib200.is_dir() else None
 
@@ -202,6 +220,7 @@ def main() -> None:
 
     results = []
     for backend in BACKENDS:
+        wait_for_quiet(args.wait_quiet)
         cmd = [sys.executable, __file__, "--backend", backend, "--repeats", str(args.repeats)]
         cmd += ["--queries", str(args.queries), "--sib200", str(args.sib200)]
         out = subprocess.run(

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 from sqlite_utils import Database
-
-from nakyma.db import now_utc
 
 if TYPE_CHECKING:
     from nakyma.config import Settings
@@ -223,7 +222,8 @@ def store_vectors(
     existing = _stored_dim(db, model)
     if existing is not None and existing != dim:
         raise ValueError(f"model {model!r} has {existing}-dimensional vectors, not {dim}")
-    now = now_utc()
+    # Microseconds: incremental assignment picks up vectors newer than the last full run.
+    now = datetime.now(UTC).isoformat(timespec="microseconds")
     little = arr.astype("<f4", copy=False)
     rows = [
         (kind, str(key), model, dim, little[i].tobytes(), now)

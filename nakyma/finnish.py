@@ -90,10 +90,16 @@ def load() -> Language:
             try:
                 import libvoikko
                 import spacy
-
+            except (ImportError, OSError) as exc:  # e.g. libvoikko1 missing: the import fails
+                raise ModelUnavailable(
+                    f"Suomen kielimallia ({MODEL}) tai Voikkoa ei voi ladata: {exc}. "
+                    "Asenna Debianin libvoikko1 ja voikko-fi (make tekee sen) ja "
+                    "pip install -e ."
+                ) from exc
+            try:
                 voikko = libvoikko.Voikko("fi")
                 nlp = spacy.load(MODEL, exclude=["parser"])
-            except (ImportError, OSError, libvoikko.VoikkoException) as exc:
+            except (OSError, libvoikko.VoikkoException) as exc:
                 raise ModelUnavailable(
                     f"Suomen kielimallia ({MODEL}) tai Voikkoa ei voi ladata: {exc}. "
                     "Asenna Debianin libvoikko1 ja voikko-fi (make tekee sen) ja "

@@ -428,6 +428,11 @@ def run_clustering(
 ) -> RunResult:
     """A full run over every stored vector of `model`: cluster, match identities, replay
     human decisions, label, and save — all in one transaction."""
+    newest = db.execute(
+        "select max(created_at) from embeddings where model = ? "
+        "and item_kind in ('observation', 'headline')",
+        [model],
+    ).fetchone()[0]
     keys, raw = load_vectors(db, model, kinds=ITEM_KINDS)
     result = RunResult(items=len(keys))
     if not keys:
@@ -561,7 +566,8 @@ def run_clustering(
         else:
             db.execute("update phenomena set size = 0")
         db.table("cluster_space").upsert(
-            {"model": model, "mean": vector_to_blob(mean), "dim": len(mean), "run_at": now},
+            # run_at: the newest vector this run saw; incremental assignment takes later ones.
+            {"model": model, "mean": vector_to_blob(mean), "dim": len(mean), "run_at": newest},
             pk="model",
         )
     result.phenomena = len(pids)
@@ -638,13 +644,18 @@ def assign_incrementally(
     space = space or load_space(db, model)
     if space is None:
         return 0, 0
+    # Only items embedded since the last full run: those the full run left unassigned
+    # wait for the next full run, and re-scoring them on every call would make one new
+    # item cost time in proportion to all of them.
+    run_at = db.execute("select run_at from cluster_space where model = ?", [model]).fetchone()
     pending = list(
         db.execute(
             "select e.item_kind, e.item_key, e.vector from embeddings e "
             "left join phenomenon_members m on m.item_kind = e.item_kind "
             "and m.item_key = e.item_key where e.model = ? and m.phenomenon_id is null "
-            "and e.item_kind in ('observation', 'headline') order by e.item_kind, e.item_key",
-            [model],
+            "and e.item_kind in ('observation', 'headline') and e.created_at > ? "
+            "order by e.item_kind, e.item_key",
+            [model, run_at[0] if run_at else ""],
         )
     )
     assigned = 0

@@ -311,3 +311,20 @@ def test_changing_the_model_keeps_identities(db, region, today) -> None:
     store_vectors(db, "toinen-malli", loaded_keys, ph.normalise(rotated))
     result = ph.run_clustering(db, "toinen-malli")
     assert result.new == 0 and members(db) == before
+
+
+def test_incremental_skips_items_the_full_run_left_out(db, region, today) -> None:
+    seed_items(db, region, today)
+    basis = np.linalg.qr(np.random.default_rng(1).normal(size=(48, 48)))[0]
+    rec = submit_observation(
+        db,
+        valid_observation(text="Yksittäinen poikkeava havainto."),
+        region=region,
+        source="api",
+        today=today,
+    ).record
+    store_vectors(db, "test", [("observation", str(rec["id"]))], basis[40:41].astype(np.float32))
+    result = ph.run_clustering(db, "test")
+    assert result.unassigned == 1
+    # It waits for the next full run instead of being re-scored on every incremental call.
+    assert ph.assign_incrementally(db, "test") == (0, 0)
