@@ -40,7 +40,7 @@ from nakyma.observations import parse_date
 from nakyma.regions import Region, fold
 from nakyma.review import STATUSES
 from nakyma.signals import CATEGORIES, CATEGORY_LABELS
-from nakyma.vocabulary import TARGET_GROUPS, THEMES
+from nakyma.vocabulary import MONTHS_FI, TARGET_GROUPS, THEMES
 
 # Longest window a brief may cover, and how many phenomena one brief holds at most: a
 # meeting reads a handful, and a 100-page PDF helps nobody.
@@ -51,20 +51,6 @@ DEFAULT_MONTHS = 6
 TEXTS_PER_PHENOMENON = 3
 MAX_TEXT_CHARS = 400
 SUGGESTED_INDICATORS = 2
-MONTHS_FI = (
-    "tammikuu",
-    "helmikuu",
-    "maaliskuu",
-    "huhtikuu",
-    "toukokuu",
-    "kesäkuu",
-    "heinäkuu",
-    "elokuu",
-    "syyskuu",
-    "lokakuu",
-    "marraskuu",
-    "joulukuu",
-)
 SOURCES = (("observation", "Havainnot"), ("headline", "Uutiset"))
 CATEGORY_ORDER = {c: i for i, c in enumerate(("heikko_signaali", "vahvistuva", "vakiintunut"))}
 COUNTY_PARAM = "koko"

@@ -73,6 +73,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from nakyma.vocabulary import MONTHS_FI
+
 if TYPE_CHECKING:
     from nakyma.finnish import Analysis, Token
 
@@ -439,18 +441,7 @@ _FACILITY_ENDINGS = (
 )
 _CALENDAR_WORDS = frozenset(
     {
-        "tammikuu",
-        "helmikuu",
-        "maaliskuu",
-        "huhtikuu",
-        "toukokuu",
-        "kesäkuu",
-        "heinäkuu",
-        "elokuu",
-        "syyskuu",
-        "lokakuu",
-        "marraskuu",
-        "joulukuu",
+        *MONTHS_FI,
         "maanantai",
         "tiistai",
         "keskiviikko",

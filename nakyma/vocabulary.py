@@ -42,3 +42,19 @@ USER_ROLES: dict[str, str] = {
     "tukitiimi": "Tukitiimi",
     "admin": "Ylläpitäjä",
 }
+
+# Month names in the nominative, January first (charts, briefs, the name detector).
+MONTHS_FI: tuple[str, ...] = (
+    "tammikuu",
+    "helmikuu",
+    "maaliskuu",
+    "huhtikuu",
+    "toukokuu",
+    "kesäkuu",
+    "heinäkuu",
+    "elokuu",
+    "syyskuu",
+    "lokakuu",
+    "marraskuu",
+    "joulukuu",
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -160,3 +161,13 @@ def demo_template(tmp_path_factory) -> Path:
     database.conn.execute("pragma wal_checkpoint(truncate)")
     database.close()
     return demo_settings.database_path
+
+
+def copy_of_demo(demo_template: Path, settings: Settings) -> Iterator[Database]:
+    """A test's own copy of the computed demo database; modules that need it override the
+    `db` fixture with `yield from copy_of_demo(demo_template, settings)`."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(demo_template, settings.database_path)
+    database = open_db(settings.database_path)
+    yield database
+    database.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
 from collections.abc import Iterator
 from datetime import date
 
@@ -16,7 +15,6 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlite_utils import Database
 
-from nakyma.db import open_db
 from nakyma.disclosure import SuppressedTable
 from nakyma.exports import (
     RESEARCH_COLUMNS,
@@ -32,7 +30,7 @@ from nakyma.exports import (
     research_rows,
     resolve_scope,
 )
-from tests.conftest import DEMO_TODAY, login
+from tests.conftest import DEMO_TODAY, copy_of_demo, login
 
 START, END = "2026-06-01", "2026-11-22"
 WINDOW = {"alkaen": START, "asti": END}
@@ -52,12 +50,8 @@ ROUTES = [
 
 @pytest.fixture
 def db(demo_template, settings) -> Iterator[Database]:
-    """Every test in this module starts from its own copy of the computed demo."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(demo_template, settings.database_path)
-    database = open_db(settings.database_path)
-    yield database
-    database.close()
+    """This test's own copy of the computed demo."""
+    yield from copy_of_demo(demo_template, settings)
 
 
 def request_for(region, **params: str | list[str]) -> BriefRequest:

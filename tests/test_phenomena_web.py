@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -14,18 +13,13 @@ from click.testing import CliRunner
 from sqlite_utils import Database
 
 from nakyma.cli import cli
-from nakyma.db import open_db
-from tests.conftest import DEMO_TODAY, TEST_SECRET, login
+from tests.conftest import DEMO_TODAY, TEST_SECRET, copy_of_demo, login
 
 
 @pytest.fixture
 def db(demo_template, settings) -> Iterator[Database]:
-    """Every test in this module starts from its own copy of the computed demo."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(demo_template, settings.database_path)
-    database = open_db(settings.database_path)
-    yield database
-    database.close()
+    """This test's own copy of the computed demo."""
+    yield from copy_of_demo(demo_template, settings)
 
 
 def soup(response) -> BeautifulSoup:

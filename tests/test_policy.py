@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 
 import pytest
 from sqlite_utils import Database
 
 from nakyma.accounts import create_api_token
-from nakyma.db import open_db
-from tests.conftest import login
+from tests.conftest import copy_of_demo, login
 from web.policy import POLICY, route_keys
 
 
@@ -36,11 +34,8 @@ def test_undeclared_route_is_refused(app, client) -> None:
 
 @pytest.fixture
 def db(demo_template, settings) -> Iterator[Database]:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(demo_template, settings.database_path)
-    database = open_db(settings.database_path)
-    yield database
-    database.close()
+    """This test's own copy of the computed demo."""
+    yield from copy_of_demo(demo_template, settings)
 
 
 def _phenomenon_in(db, code: str) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from collections.abc import Iterator
 
@@ -12,18 +11,14 @@ from sqlite_utils import Database
 
 from nakyma import review
 from nakyma.accounts import get_user
-from nakyma.db import open_db
 from nakyma.phenomena import run_clustering
-from tests.conftest import CSRF_RE, login
+from tests.conftest import CSRF_RE, copy_of_demo, login
 
 
 @pytest.fixture
 def db(demo_template, settings) -> Iterator[Database]:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(demo_template, settings.database_path)
-    database = open_db(settings.database_path)
-    yield database
-    database.close()
+    """This test's own copy of the computed demo."""
+    yield from copy_of_demo(demo_template, settings)
 
 
 def soup(response) -> BeautifulSoup:

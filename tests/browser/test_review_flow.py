@@ -4,12 +4,13 @@ answer, and the main pages pass axe-core's WCAG 2.1 A/AA rules without serious i
 from __future__ import annotations
 
 import json
-import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
 
-from nakyma.db import open_db
+from tests.conftest import copy_of_demo
 
 pytestmark = pytest.mark.browser
 
@@ -17,12 +18,9 @@ AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 
 
 @pytest.fixture
-def db(demo_template, settings):
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(demo_template, settings.database_path)
-    database = open_db(settings.database_path)
-    yield database
-    database.close()
+def db(demo_template, settings) -> Iterator[Database]:
+    """This test's own copy of the computed demo."""
+    yield from copy_of_demo(demo_template, settings)
 
 
 def axe_problems(page) -> list[str]:
