@@ -303,6 +303,17 @@ def runs_cmd(pipeline: str | None, limit: int) -> None:
             click.echo(f"       virhe: {error}")
 
 
+# Every export prints CSV to standard output; other formats may follow.
+csv_format = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv"]),
+    default="csv",
+    show_default=True,
+    help="Tulostusmuoto (CSV vakiotulosteeseen).",
+)
+
+
 @cli.group("export")
 def export() -> None:
     """Vie tietoja CSV-muodossa."""
@@ -318,14 +329,7 @@ def _write_csv(rows: list[dict], columns: list[str]) -> None:
 
 
 @export.command("headlines")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["csv"]),
-    default="csv",
-    show_default=True,
-    help="Tulostusmuoto (CSV vakiotulosteeseen).",
-)
+@csv_format
 @click.option("--limit", default=100_000, help="Enintään näin monta uusinta uutista.")
 def export_headlines(fmt: str, limit: int) -> None:
     """Vie uutisotsikot kuntatunnisteineen (guid, title, published, municipalities, link)."""
@@ -337,14 +341,7 @@ def export_headlines(fmt: str, limit: int) -> None:
 
 
 @export.command("indicator-signals")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["csv"]),
-    default="csv",
-    show_default=True,
-    help="Tulostusmuoto (CSV vakiotulosteeseen).",
-)
+@csv_format
 def export_indicator_signals(fmt: str) -> None:
     """Vie indikaattorisignaalit (indicator_id, municipality, year, value, … text)."""
     from nakyma.indicators import list_signals
@@ -369,14 +366,7 @@ def export_indicator_signals(fmt: str) -> None:
 
 
 @export.command("assignments")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["csv"]),
-    default="csv",
-    show_default=True,
-    help="Tulostusmuoto (CSV vakiotulosteeseen).",
-)
+@csv_format
 def export_assignments(fmt: str) -> None:
     """Vie havaintojen ja uutisten ilmiöt (item_id, kind, phenomenon_id, phenomenon_title)."""
     from nakyma.phenomena import assignments_for_export
@@ -389,14 +379,7 @@ def export_assignments(fmt: str) -> None:
 
 
 @export.command("signals")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["csv"]),
-    default="csv",
-    show_default=True,
-    help="Tulostusmuoto (CSV vakiotulosteeseen).",
-)
+@csv_format
 @click.option(
     "--as-of",
     "as_of",
