@@ -749,6 +749,31 @@ def worker_fit(folder: Path, incremental: int) -> dict[str, Any]:
         "unassigned_share": first.unassigned_share,
         "rerun_identical": members(db) == before and second.new == 0,
     }
+    out["first_run_phases_s"] = first.seconds
+    out["rerun_phases_s"] = second.seconds
+    # +10 %: new items (a stored vector + noise, as the synthetic ones), then a full run.
+    keys, raw = load_vectors(db, BUNDLED_NAME, kinds=("observation", "headline"))
+    rng = np.random.default_rng(3)
+    extra = max(1, len(raw) // 10)
+    grown = raw[rng.integers(len(raw), size=extra)] + rng.normal(
+        0, NOISE_SIGMA, (extra, raw.shape[1])
+    ).astype(np.float32)
+    grown /= np.linalg.norm(grown, axis=1, keepdims=True)
+    first_new = int(db.execute("select max(id) from observations").fetchone()[0]) + 1
+    add_items(db, first_new, ["uusi havainto"] * extra, grown, seed=11)
+    t = time.perf_counter()
+    third = run_clustering(db, BUNDLED_NAME)
+    out["grown_rerun_s"] = time.perf_counter() - t
+    out["grown_phases_s"] = third.seconds
+    out["grown_items"] = third.items
+    out["grown_phenomena"] = third.phenomena
+    out["grown_new_ids"] = third.new
+    after = members(db)
+    out["grown_kept_share"] = sum(1 for k, pid in before.items() if after.get(k) == pid) / max(
+        1, len(before)
+    )
+    out["peak_rss_mb"] = peak_rss_mb()
+
     t = time.perf_counter()
     keys, raw = load_vectors(db, BUNDLED_NAME, kinds=("observation", "headline"))
     t_load = time.perf_counter() - t
@@ -877,11 +902,11 @@ def print_e2e(e: dict[str, Any]) -> str:
 
 def print_speed(s: dict[str, Any]) -> str:
     lines = [
-        "| items | full run s | re-run s | cluster_vectors s | peak RSS MB | phenomena "
-        "| unassigned | re-run identical | incr. p95 ms (as run_incremental) "
-        "| incr. p95 ms (space cached) | nearest p95 ms | BERTopic fit s | BERTopic topics "
-        "| BERTopic outliers |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| items | first run (cold) s | re-run s | +10 % items, re-run s | cluster_vectors s "
+        "| peak RSS MB | phenomena | unassigned | re-run identical | kept id after +10 % "
+        "| incr. p95 ms (as run_incremental) | incr. p95 ms (space cached) | nearest p95 ms "
+        "| BERTopic fit s | BERTopic topics | BERTopic outliers |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     bt = {b["n"]: b for b in s["bertopic"]}
     for r in s["scale"]:
@@ -891,11 +916,27 @@ def print_speed(s: dict[str, Any]) -> str:
         bout = f"{b['unassigned']:.1%}" if "unassigned" in b else "—"
         lines.append(
             f"| {r['n']:,} | {r['first_run_s']:.1f} | {r['rerun_s']:.1f} | "
+            f"{r.get('grown_rerun_s', float('nan')):.1f} | "
             f"{r['cluster_vectors_s']:.1f} | {r['peak_rss_mb']:.0f} | {r['phenomena']} | "
             f"{r['unassigned_share']:.1%} | {r['rerun_identical']} | "
+            f"{r.get('grown_kept_share', float('nan')):.1%} | "
             f"{r['incr_full_p95_ms']:.1f} | {r['incr_cached_p95_ms']:.1f} | "
             f"{r['nearest_p95_ms']:.2f} | {bfit} | {btop} | {bout} |"
         )
+    lines.append("\nPhases of the full runs (seconds: load / cluster / match / label / write):\n")
+    lines.append("| items | first run | re-run | +10 % re-run |")
+    lines.append("|---|---|---|---|")
+    for r in s["scale"]:
+        cells = []
+        for key in ("first_run_phases_s", "rerun_phases_s", "grown_phases_s"):
+            ph = r.get(key) or {}
+            cells.append(
+                " / ".join(
+                    f"{ph.get(p, float('nan')):.1f}"
+                    for p in ("load", "cluster", "match", "label", "write")
+                )
+            )
+        lines.append(f"| {r['n']:,} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -1037,14 +1078,16 @@ def machine() -> str:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     import bertopic as _b
+    import faiss as _fa
     import hdbscan as _h  # noqa: F401
-    import networkx as _nx
+    import igraph as _ig
     import sklearn as _sk
     import umap as _u
 
     return (
         f"{os.cpu_count()} cores ({cpu}, {platform.machine()}), {mem:.0f} GiB, Python "
-        f"{platform.python_version()}; numpy {np.__version__}, networkx {_nx.__version__}, "
+        f"{platform.python_version()}; numpy {np.__version__}, igraph {_ig.__version__}, "
+        f"faiss {_fa.__version__}, "
         f"scikit-learn {_sk.__version__}, bertopic {_b.__version__}, umap-learn "
         f"{_u.__version__}"
     )

@@ -500,3 +500,16 @@ def _m0006_review_dialogue(db: Database) -> None:
     )
     db.table("phenomena").add_column("status_reason", str)
     db.table("phenomena").add_column("theme", str)
+
+
+@migrations(name="0007_cluster_state")
+def _m0007_cluster_state(db: Database) -> None:
+    # The partition a full run ended with (before pruning), so that the next run starts
+    # from it: phenomena keep their members when data is added (see nakyma/phenomena.py).
+    # `mean_items` is how many items the stored centring mean was computed over.
+    db.table("cluster_space").add_column("mean_items", int)
+    db.table("cluster_state").create(
+        {"model": str, "item_kind": str, "item_key": str, "community": int},
+        pk=("model", "item_kind", "item_key"),
+        not_null={"community"},
+    )

@@ -6,12 +6,20 @@ The method, and why (BERTopic's users' complaints are the design brief):
    multilingual-e5 almost every pair of Finnish texts has a cosine of 0.8–0.9. Removing
    the corpus mean and renormalising spreads the similarities out, so that neighbours
    mean something.
-2. **A k-nearest-neighbour graph and Louvain communities.** The number of phenomena comes
-   from the data, not a fixed k, and small groups are allowed. Every item lands in a
-   community, so few are left as outliers; BERTopic's HDBSCAN often leaves 30–50 %.
-   Louvain is run with a fixed seed on a graph built in a fixed order, so the same input
-   always gives the same groups. Above `exact_limit` items the graph is built on k-means
-   micro-clusters instead of items, which keeps a full re-run of 10⁵ vectors fast.
+2. **A k-nearest-neighbour graph and Leiden communities** (modularity). The number of
+   phenomena comes from the data, not a fixed k, and small groups are allowed. Every item
+   lands in a community, so few are left as outliers; BERTopic's HDBSCAN often leaves
+   30–50 %. Leiden runs with a fixed seed on a graph built in a fixed order, so the same
+   input always gives the same groups. Above `exact_limit` items the neighbours come from
+   an approximate index (faiss IVF), so the graph is of the same kind at every scale and
+   a full re-run of 10⁵ vectors stays fast.
+   **Warm start.** A full run starts from the communities the previous run ended with
+   (stored in `cluster_state`), and each of them pulls its members with an anchor node
+   (`stickiness`). Community detection alone is fragile: a 10 % change in the data moves
+   a third of the items between communities, and no identity matching can then keep
+   their ids. With the warm start a member moves only when the new evidence outweighs
+   the pull, and new phenomena still form among new items. The centring mean is kept
+   between runs too, until the data has grown by `remean_growth`.
 3. **Small and loose groups.** Communities smaller than `min_size` become unassigned,
    unless they are a tight pair. So do items far from their community's centre. The
    share left unassigned is reported.
@@ -30,6 +38,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -56,14 +65,16 @@ class ClusterParams:
     """Clustering knobs. Similarities are cosines in the centred space (see module doc)."""
 
     knn: int = 15  # neighbours per item in the graph
-    resolution: float = 2.0  # Louvain resolution: higher gives more, smaller phenomena
+    resolution: float = 2.0  # modularity resolution: higher gives more, smaller phenomena
+    stickiness: float = 0.3  # warm start: pull of a previous phenomenon on its members
     min_size: int = 3  # smallest group kept as a phenomenon ...
     tight_pair_similarity: float = 0.55  # ... except a pair at least this similar
     min_member_similarity: float = 0.15  # items this far from their group stay unassigned
     min_neighbour_similarity: float = 0.20  # ... as do items with no close group-mate
     assign_similarity: float = 0.30  # incremental: join the nearest phenomenon from here
-    exact_limit: int = 12_000  # above this, build the graph on k-means micro-clusters
-    micro_clusters: int = 3_000
+    exact_limit: int = 20_000  # above this, neighbours come from an approximate index
+    probe: int = 12  # ... which searches this many of its cells per item
+    remean_growth: float = 0.5  # re-centre when the items grew by this share since
     centroid_match: float = 0.80  # identity by centroid when members do not tell
     seed: int = 0
 
@@ -100,63 +111,127 @@ def _knn(vectors: np.ndarray, k: int, chunk: int = 2048) -> tuple[np.ndarray, np
     return indices, sims
 
 
-def _louvain(
-    n: int,
-    indices: np.ndarray,
-    sims: np.ndarray,
-    *,
-    weights: np.ndarray | None,
-    params: ClusterParams,
+def _knn_approximate(
+    vectors: np.ndarray, k: int, params: ClusterParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """k nearest neighbours from an inverted-file index (faiss IVF, inner product): the
+    vectors are split into about 4·√n cells by k-means (fixed seed), and each item searches
+    the `probe` cells nearest to it. Exact within those cells; deterministic."""
+    import faiss
+
+    n, dim = vectors.shape
+    cells = max(1, min(int(4 * math.sqrt(n)), n // 39))
+    quantiser = faiss.IndexFlatIP(dim)
+    index = faiss.IndexIVFFlat(quantiser, dim, cells, faiss.METRIC_INNER_PRODUCT)
+    index.cp.seed = params.seed
+    data = np.ascontiguousarray(vectors, dtype=np.float32)
+    index.train(data)
+    index.add(data)
+    index.nprobe = min(params.probe, cells)
+    sims, indices = index.search(data, k + 1)
+    # Drop each item itself (and the -1 padding of short result lists).
+    own = indices == np.arange(n)[:, None]
+    sims = np.where(own | (indices < 0), -np.inf, sims)
+    order = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(indices, order, axis=1), np.take_along_axis(sims, order, axis=1)
+
+
+def knn_graph(vectors: np.ndarray, params: ClusterParams) -> tuple[np.ndarray, np.ndarray]:
+    """Undirected weighted edges (pairs i < j, weights) of the k-nearest-neighbour graph.
+    A pair that is in each other's lists gets both similarities: mutual neighbours bind
+    more strongly."""
+    n = len(vectors)
+    k = min(params.knn, n - 1)
+    if n <= params.exact_limit:
+        indices, sims = _knn(vectors, k)
+    else:
+        indices, sims = _knn_approximate(vectors, k, params)
+    rows = np.repeat(np.arange(n, dtype=np.int64), indices.shape[1])
+    cols = indices.ravel().astype(np.int64)
+    weights = sims.ravel().astype(np.float64)
+    keep = (weights > 0) & (cols >= 0)
+    a = np.minimum(rows, cols)[keep]
+    b = np.maximum(rows, cols)[keep]
+    pair, inverse = np.unique(a * n + b, return_inverse=True)
+    summed = np.bincount(inverse, weights=weights[keep])
+    return np.stack([pair // n, pair % n], axis=1), summed
+
+
+def communities(
+    vectors: np.ndarray, params: ClusterParams, initial: np.ndarray | None = None
 ) -> np.ndarray:
-    import networkx as nx
+    """Leiden (modularity) communities of the k-nearest-neighbour graph; every item gets one.
 
-    graph = nx.Graph()
-    graph.add_nodes_from(range(n))
-    edges: dict[tuple[int, int], float] = {}
-    for i in range(n):
-        for j, s in zip(indices[i], sims[i], strict=True):
-            if s <= 0:
-                continue
-            a, b = (i, int(j)) if i < j else (int(j), i)
-            w = float(s) * (1.0 if weights is None else math.sqrt(weights[i] * weights[int(j)]))
-            edges[(a, b)] = edges.get((a, b), 0.0) + w
-    graph.add_weighted_edges_from((a, b, w) for (a, b), w in sorted(edges.items()))
-    communities = nx.community.louvain_communities(
-        graph, weight="weight", resolution=params.resolution, seed=params.seed
-    )
-    labels = np.full(n, -1, dtype=np.int64)
-    for c, members in enumerate(sorted(communities, key=min)):
-        labels[sorted(members)] = c
-    return labels
+    `initial` is the previous run's community per item (-1 for items it did not see).
+    The search then starts from that partition, and each previous community is tied
+    together by an anchor node joined to its members with `stickiness` × the mean node
+    strength: members stay unless the new evidence outweighs that pull, new items join
+    by their neighbours, and new communities still form among new items. Leiden with a
+    fixed seed on a graph built in a fixed order gives the same result for the same input.
+    """
+    import random
+
+    import igraph
+
+    n = len(vectors)
+    edges, weights = knn_graph(vectors, params)
+    membership = None
+    nodes = n
+    if initial is not None and (initial >= 0).any():
+        old = np.flatnonzero(initial >= 0)
+        previous, anchor = np.unique(initial[old], return_inverse=True)
+        if params.stickiness > 0:
+            strength = np.bincount(edges.ravel(), weights=np.repeat(weights, 2), minlength=n)
+            pull = params.stickiness * float(strength.mean())
+            edges = np.vstack([edges, np.stack([old, n + anchor], axis=1)])
+            weights = np.concatenate([weights, np.full(len(old), pull)])
+            nodes = n + len(previous)
+        start = np.full(nodes, -1, dtype=np.int64)
+        start[old] = anchor
+        start[n:] = np.arange(nodes - n)
+        fresh = np.flatnonzero(start < 0)  # new items start alone
+        start[fresh] = len(previous) + np.arange(len(fresh))
+        membership = start.tolist()
+    graph = igraph.Graph(n=nodes, edges=edges.tolist())
+    igraph.set_random_number_generator(random.Random(params.seed))
+    try:
+        found = graph.community_leiden(
+            objective_function="modularity",
+            weights=weights.tolist(),
+            resolution=params.resolution,
+            n_iterations=-1,
+            initial_membership=membership,
+        )
+    finally:
+        igraph.set_random_number_generator(random)
+    raw = np.asarray(found.membership[:n], dtype=np.int64)
+    # Number communities by their first item: labels do not depend on Leiden's numbering.
+    _, first = np.unique(raw, return_index=True)
+    rank = np.empty(raw.max() + 1, dtype=np.int64)
+    rank[np.unique(raw)[np.argsort(first)]] = np.arange(len(first))
+    return rank[raw]
 
 
-def cluster_vectors(vectors: np.ndarray, params: ClusterParams = ClusterParams()) -> np.ndarray:
+def cluster_vectors(
+    vectors: np.ndarray, params: ClusterParams = ClusterParams(), initial: np.ndarray | None = None
+) -> np.ndarray:
     """Group centred, normalised vectors; -1 marks unassigned. Deterministic."""
+    return partition(vectors, params, initial)[1]
+
+
+def partition(
+    vectors: np.ndarray, params: ClusterParams = ClusterParams(), initial: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(communities, phenomena): the raw communities (the next run's starting point) and
+    the same after pruning, -1 marking unassigned items."""
     n = len(vectors)
     if n == 0:
-        return np.empty(0, dtype=np.int64)
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
     if n < params.min_size:
-        return np.full(n, -1, dtype=np.int64)
-    if n <= params.exact_limit:
-        indices, sims = _knn(vectors, params.knn)
-        labels = _louvain(n, indices, sims, weights=None, params=params)
-    else:
-        from sklearn.cluster import MiniBatchKMeans
-
-        k = min(params.micro_clusters, n // 5)
-        km = MiniBatchKMeans(
-            n_clusters=k, random_state=params.seed, batch_size=4096, n_init=1, max_iter=30
-        ).fit(vectors)
-        micro = km.labels_
-        centres = normalise(km.cluster_centers_)
-        sizes = np.bincount(micro, minlength=k).astype(np.float64)
-        alive = np.flatnonzero(sizes > 0)
-        indices, sims = _knn(centres[alive], params.knn)
-        macro = _louvain(len(alive), indices, sims, weights=sizes[alive], params=params)
-        lookup = np.full(k, -1, dtype=np.int64)
-        lookup[alive] = macro
-        labels = lookup[micro]
-    return _prune(vectors, labels, params)
+        return np.zeros(n, dtype=np.int64), np.full(n, -1, dtype=np.int64)
+    raw = communities(vectors, params, initial)
+    return raw, _prune(vectors, raw, params)
 
 
 def _prune(vectors: np.ndarray, labels: np.ndarray, params: ClusterParams) -> np.ndarray:
@@ -410,13 +485,23 @@ class RunResult:
     merges: int = 0
     splits: int = 0
     pinned: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)  # per phase, for the run log
 
     @property
     def unassigned_share(self) -> float:
         return self.unassigned / self.items if self.items else 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {**self.__dict__, "unassigned_share": round(self.unassigned_share, 4)}
+        return {
+            **self.__dict__,
+            "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
+            "unassigned_share": round(self.unassigned_share, 4),
+        }
+
+    def lap(self, phase: str, started: float) -> float:
+        now = time.perf_counter()
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + now - started
+        return now
 
 
 def run_clustering(
@@ -433,13 +518,23 @@ def run_clustering(
         "and item_kind in ('observation', 'headline')",
         [model],
     ).fetchone()[0]
+    started = time.perf_counter()
     keys, raw = load_vectors(db, model, kinds=ITEM_KINDS)
     result = RunResult(items=len(keys))
     if not keys:
         return result
-    mean = raw.mean(axis=0)
+    mean, mean_items = _centring_mean(db, model, raw, params)
     vectors = centre(raw, mean)
-    labels = cluster_vectors(vectors, params)
+    state = {
+        (r[0], r[1]): int(r[2])
+        for r in db.execute(
+            "select item_kind, item_key, community from cluster_state where model = ?", [model]
+        )
+    }
+    initial = np.array([state.get(key, -1) for key in keys], dtype=np.int64) if state else None
+    started = result.lap("load", started)
+    communities_found, labels = partition(vectors, params, initial)
+    started = result.lap("cluster", started)
     k = int(labels.max()) + 1 if labels.max() >= 0 else 0
     groups: list[list[Key]] = [[] for _ in range(k)]
     for i, label in enumerate(labels):
@@ -461,6 +556,7 @@ def run_clustering(
     }
     now = now_utc()
     next_id = (db.execute("select max(id) from phenomena").fetchone()[0] or 0) + 1
+    started = result.lap("match", started)
 
     with db.atomic():
         final_ids: list[int] = []
@@ -500,8 +596,8 @@ def run_clustering(
         pids = sorted(members_of)
         keywords = class_keywords([[texts.get(key, "") for key in members_of[p]] for p in pids])
         dates = _item_dates(db, assignment)
+        started = result.lap("label", started)
 
-        db.execute("delete from phenomenon_members")
         rows = []
         for pid, words in zip(pids, keywords, strict=True):
             idx = [key_index[key] for key in members_of[pid]]
@@ -512,16 +608,7 @@ def run_clustering(
             )
             representatives = [list(members_of[pid][i]) for i in order[:3]]
             for i, key in enumerate(members_of[pid]):
-                rows.append(
-                    {
-                        "item_kind": key[0],
-                        "item_key": key[1],
-                        "phenomenon_id": pid,
-                        "similarity": round(float(sims[i]), 5),
-                        "origin": assignment[key][1],
-                        "assigned_at": now,
-                    }
-                )
+                rows.append((key[0], key[1], pid, round(float(sims[i]), 3), assignment[key][1]))
             seen = sorted(d for key in members_of[pid] if (d := dates.get(key)))
             previous = prev_rows.get(pid)
             title_auto = auto_title(words)
@@ -554,7 +641,8 @@ def run_clustering(
                 if not previous["title_edited"]:
                     record["title"] = title_auto
                 db.table("phenomena").update(pid, record)
-        db.table("phenomenon_members").insert_all(rows, batch_size=1000)
+        _write_members(db, rows, now)
+        _write_state(db, model, state, keys, communities_found)
         # Phenomena that lost every member keep their row (history, review status), size 0.
         if pids:
             marks = ",".join("?" * len(pids))
@@ -567,12 +655,76 @@ def run_clustering(
             db.execute("update phenomena set size = 0")
         db.table("cluster_space").upsert(
             # run_at: the newest vector this run saw; incremental assignment takes later ones.
-            {"model": model, "mean": vector_to_blob(mean), "dim": len(mean), "run_at": newest},
+            {
+                "model": model,
+                "mean": vector_to_blob(mean),
+                "dim": len(mean),
+                "mean_items": mean_items,
+                "run_at": newest,
+            },
             pk="model",
         )
+    result.lap("write", started)
     result.phenomena = len(pids)
     result.unassigned = len(keys) - len(assignment)
     return result
+
+
+def _centring_mean(
+    db: Database, model: str, raw: np.ndarray, params: ClusterParams
+) -> tuple[np.ndarray, int]:
+    """The mean to centre with, and how many items it was computed over: the stored one
+    while the data has grown by less than `remean_growth` since, else a fresh one.
+    Keeping it keeps the space (and so the neighbours) still between runs."""
+    row = db.execute(
+        "select mean, mean_items from cluster_space where model = ?", [model]
+    ).fetchone()
+    if row is not None and row[1]:
+        mean = blob_to_vector(row[0])
+        if len(mean) == raw.shape[1] and len(raw) <= row[1] * (1 + params.remean_growth):
+            return mean, int(row[1])
+    return raw.mean(axis=0).astype(np.float32), len(raw)
+
+
+def _write_members(db: Database, rows: list[tuple[str, str, int, float, str]], now: str) -> None:
+    """Make phenomenon_members hold exactly `rows`, writing only what changed: a re-run
+    where most items stay put costs reads, not 10⁵ rewritten rows."""
+    old = {
+        (r[0], r[1]): (r[2], r[3], r[4])
+        for r in db.execute(
+            "select item_kind, item_key, phenomenon_id, similarity, origin from phenomenon_members"
+        )
+    }
+    wanted = {(kind, key): (pid, sim, origin) for kind, key, pid, sim, origin in rows}
+    gone = [key for key in old if key not in wanted]
+    changed = [
+        (kind, key, *value, now)
+        for (kind, key), value in wanted.items()
+        if old.get((kind, key)) != value
+    ]
+    db.conn.executemany("delete from phenomenon_members where item_kind = ? and item_key = ?", gone)
+    db.conn.executemany(
+        "insert or replace into phenomenon_members "
+        "(item_kind, item_key, phenomenon_id, similarity, origin, assigned_at) "
+        "values (?, ?, ?, ?, ?, ?)",
+        changed,
+    )
+
+
+def _write_state(
+    db: Database, model: str, old: dict[Key, int], keys: Sequence[Key], found: np.ndarray
+) -> None:
+    """Store each item's community (before pruning): the next full run starts from it."""
+    new = {key: int(c) for key, c in zip(keys, found, strict=True)}
+    db.conn.executemany(
+        "delete from cluster_state where model = ? and item_kind = ? and item_key = ?",
+        [(model, *key) for key in old if key not in new],
+    )
+    db.conn.executemany(
+        "insert or replace into cluster_state (model, item_kind, item_key, community) "
+        "values (?, ?, ?, ?)",
+        [(model, *key, c) for key, c in new.items() if old.get(key) != c],
+    )
 
 
 def _item_dates(db: Database, keys: Iterable[Key]) -> dict[Key, str]:

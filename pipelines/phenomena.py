@@ -33,6 +33,7 @@ def run(
     as_of: date | None = None,
     embedder: Embedder | None = None,
     params: ClusterParams | None = None,
+    run_id: int | None = None,
     **_: Any,
 ) -> RunReport:
     """Full run. `as_of` makes the weak signals reproducible for a past date."""
@@ -43,7 +44,7 @@ def run(
     region = load_region(settings.region_file)
     embedded = embed_pending(db, embedder)
     ensure_indicator_vectors(db, embedder)
-    result = run_clustering(db, embedder.name, params=params or ClusterParams())
+    result = run_clustering(db, embedder.name, params=params or ClusterParams(), run_id=run_id)
     links = suggest_indicator_links(db, embedder.name)
     signals = compute_weak_signals(
         db, region, as_of=as_of or settings.today(), params=settings.signal_params()

@@ -3,6 +3,7 @@ scheduler and the tests alike. Every run is recorded and holds the job's lock.""
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -59,7 +60,10 @@ def run_pipeline(
     try:
         run_id = start_run(db, name, trigger=trigger, source=str(source) if source else None)
         try:
-            report = PIPELINES[name](db, settings, source=source, **options)
+            fn = PIPELINES[name]
+            if "run_id" in inspect.signature(fn).parameters:
+                options["run_id"] = run_id  # what the pipeline writes can name its run
+            report = fn(db, settings, source=source, **options)
         except Exception as exc:  # recorded, never silent: the run log is where admins look
             log.exception("pipeline %s crashed", name)
             report = RunReport(name)

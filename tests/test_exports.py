@@ -30,6 +30,7 @@ from nakyma.exports import (
     research_rows,
     resolve_scope,
 )
+from nakyma.phenomena import decide_indicator_link
 from tests.conftest import DEMO_TODAY, copy_of_demo, login
 
 START, END = "2026-06-01", "2026-11-22"
@@ -352,6 +353,9 @@ def test_backbone_downloads_every_format(client, make_user, db, region) -> None:
     backbone(client, make_user)
     tili = planted(db, "tili")
     title = db.execute("select title from phenomena where id = ?", [tili]).fetchone()[0]
+    # Leadership has accepted an indicator for it (suggestions depend on the clustering).
+    indicator = db.execute("select min(id) from indicators").fetchone()[0]
+    decide_indicator_link(db, tili, indicator, "accepted", None)
     query = {**WINDOW, "alue": "ryhma:jamsa-keuruu", "ilmio": [str(tili), "2"]}
     today = client.app.state.settings.today().isoformat()
 

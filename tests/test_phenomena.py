@@ -8,6 +8,7 @@ import json
 from datetime import date, timedelta
 
 import numpy as np
+from sklearn.metrics import adjusted_rand_score
 
 from nakyma import phenomena as ph
 from nakyma.embedding import store_vectors
@@ -96,19 +97,79 @@ def test_small_groups_unassigned_unless_tight() -> None:
     assert found.max() + 1 == 6
 
 
-def test_scale_path_uses_micro_clusters() -> None:
+def test_scale_path_uses_approximate_neighbours() -> None:
     labels, vectors = topic_vectors(40, seed=5)
-    params = ph.ClusterParams(exact_limit=50, micro_clusters=40)
-    found = ph.cluster_vectors(ph.centre(vectors, vectors.mean(0)), params)
-    assert 4 <= found.max() + 1 <= 7
-    purity = np.mean(
-        [
-            max(np.sum(np.array(labels)[found == c] == name) for name in TOPICS)
-            / np.sum(found == c)
-            for c in range(found.max() + 1)
-        ]
+    X = ph.centre(vectors, vectors.mean(0))
+    exact = ph.cluster_vectors(X)
+    params = ph.ClusterParams(exact_limit=50)  # 200 items: the faiss IVF path
+    found = ph.cluster_vectors(X, params)
+    assert np.array_equal(found, ph.cluster_vectors(X.copy(), params))  # deterministic
+    assert found.max() + 1 == 5
+    purity = [
+        max(np.sum(np.array(labels)[found == c] == name) for name in TOPICS) / np.sum(found == c)
+        for c in range(found.max() + 1)
+    ]
+    assert min(purity) == 1.0
+    # The same kind of graph at every scale: both paths find the same phenomena here.
+    assert adjusted_rand_score(exact, found) == 1.0
+
+
+def test_approximate_neighbours_are_mostly_the_exact_ones() -> None:
+    rng = np.random.default_rng(4)
+    X = ph.normalise(rng.normal(size=(3000, 32)).astype(np.float32))
+    exact, _ = ph._knn(X, 10)
+    approx, sims = ph._knn_approximate(X, 10, ph.ClusterParams(probe=12))
+    assert not (approx == np.arange(3000)[:, None]).any()  # never an item itself
+    assert np.all(np.diff(sims, axis=1) <= 0)  # best first
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(exact, approx, strict=True)])
+    assert recall > 0.6  # isotropic noise is the hardest case; real texts do better
+
+
+def _kept(before: np.ndarray, after: np.ndarray) -> float:
+    """Share of items that stay with the group most of their old group-mates went to."""
+    kept = 0
+    for c in np.unique(before[before >= 0]):
+        idx = np.flatnonzero(before == c)
+        values, counts = np.unique(after[idx], return_counts=True)
+        kept += counts.max() if values[np.argmax(counts)] >= 0 else 0
+    return kept / max(1, int((before >= 0).sum()))
+
+
+def test_warm_start_keeps_members_when_data_is_added() -> None:
+    # Eight broad, overlapping topics cut into about 23 communities: a cold run on 10 %
+    # more data cuts them quite differently (about 57 % kept), a warm start keeps its cut.
+    rng = np.random.default_rng(0)
+    dirs = np.linalg.qr(rng.normal(size=(24, 24)))[0][:8]
+    X = ph.normalise(
+        np.vstack([dirs[i % 8] + rng.normal(scale=2.0, size=24) / 4 for i in range(660)])
     )
-    assert purity > 0.9
+    base, added = X[:600], X[600:]
+    mean = base.mean(0)
+    raw0, l0 = ph.partition(ph.centre(base, mean))
+    full = ph.centre(np.vstack([base, added]), mean)
+    initial = np.concatenate([raw0, np.full(60, -1)])
+    _, warm = ph.partition(full, initial=initial)
+    _, cold = ph.partition(full)
+    assert _kept(l0, warm[:600]) >= 0.95
+    assert _kept(l0, cold[:600]) < 0.8  # the case is a hard one
+    assert (warm[600:] >= 0).mean() > 0.8  # new items join by their neighbours
+
+
+def test_warm_start_still_finds_new_phenomena_and_is_a_fixed_point() -> None:
+    labels, vectors = topic_vectors(10, seed=2)
+    old = np.array([lab != "omaishoito" for lab in labels])
+    X = ph.centre(vectors, vectors.mean(0))
+    raw0, _ = ph.partition(X[old])
+    initial = np.full(len(X), -1)
+    initial[old] = raw0
+    raw1, found = ph.partition(X, initial=initial)
+    new_items = found[~old]
+    assert len(set(new_items.tolist())) == 1 and new_items[0] >= 0
+    assert not set(new_items.tolist()) & set(found[old].tolist())  # a phenomenon of its own
+    assert found.max() + 1 == 5
+    # Starting from its own result with the same data changes nothing.
+    raw2, again = ph.partition(X, initial=raw1)
+    assert np.array_equal(raw1, raw2) and np.array_equal(found, again)
 
 
 def test_run_twice_gives_same_phenomena_and_ids(db, region, today) -> None:
@@ -328,3 +389,30 @@ def test_incremental_skips_items_the_full_run_left_out(db, region, today) -> Non
     assert result.unassigned == 1
     # It waits for the next full run instead of being re-scored on every incremental call.
     assert ph.assign_incrementally(db, "test") == (0, 0)
+
+
+def test_full_run_starts_from_the_stored_partition_and_mean(db, region, today) -> None:
+    seed_items(db, region, today, 6)
+    ph.run_clustering(db, "test", run_id=1)
+    mean1, items1 = db.execute("select mean, mean_items from cluster_space").fetchone()
+    state = dict(
+        ((r[0], r[1]), r[2])
+        for r in db.execute("select item_kind, item_key, community from cluster_state")
+    )
+    assert len(state) == 30 and items1 == 30
+    # +10 items (33 %): the mean stays, the stored partition is the starting point.
+    seed_items(db, region, today, 2, start=30, seed=4)
+    ph.run_clustering(db, "test", run_id=2)
+    assert db.execute("select mean, mean_items from cluster_space").fetchone() == (mean1, 30)
+    assert db.table("cluster_state").count == 40
+    # +20 more (now 60, double the 30 the mean came from): re-centred.
+    seed_items(db, region, today, 4, start=40, seed=5)
+    ph.run_clustering(db, "test", run_id=3)
+    mean3, items3 = db.execute("select mean, mean_items from cluster_space").fetchone()
+    assert mean3 != mean1 and items3 == 60
+    # A deleted item leaves the state and the members with its vector.
+    gone = ("observation", next(iter(state))[1])
+    db.execute("delete from embeddings where item_kind = ? and item_key = ?", list(gone))
+    ph.run_clustering(db, "test", run_id=4)
+    assert gone not in members(db)
+    assert db.table("cluster_state").count == 59

@@ -50,6 +50,9 @@ def test_demo_run_recorded_with_low_unassigned_share(db) -> None:
     assert details["unassigned_share"] <= 0.05
     assert 10 <= details["phenomena"] <= 30
     assert db.table("weak_signals").count > 0
+    assert set(details["seconds"]) == {"load", "cluster", "match", "label", "write"}
+    # What the run wrote names the run.
+    assert {r[0] for r in db.execute("select distinct created_run from phenomena")} == {run["id"]}
 
 
 def test_planted_emerging_phenomena_flagged_in_their_municipalities(db, region) -> None:
@@ -204,6 +207,8 @@ def test_cli_run_phenomena_is_reproducible(settings, db) -> None:
     assert result.exit_code == 0, result.output
     assert "phenomena: onnistui" in result.output
     after = db.execute("select * from phenomenon_members order by 1, 2").fetchall()
-    assert [r[:3] for r in after] == [r[:3] for r in before]
+    assert after == before  # nothing moved, so not even a timestamp was rewritten
+    second = db.execute("select max(id) from runs where pipeline = 'phenomena'").fetchone()[0]
+    assert {r[0] for r in db.execute("select distinct updated_run from phenomena")} == {second}
     bad = CliRunner().invoke(cli, ["run", "news", "--as-of", "2026-11-22"], env=env)
     assert bad.exit_code != 0 and "--as-of" in bad.output

@@ -188,7 +188,13 @@ def test_api_status_and_comments(client, db) -> None:
 
 def test_manage_forms_merge_split_move_dismiss(client, db) -> None:
     login(client, "tukitiimi", "demo-tukitiimi")
-    ids = [r[0] for r in db.execute("select id from phenomena where size >= 6 order by id")]
+    ids = [
+        r[0]
+        for r in db.execute(
+            "select phenomenon_id from phenomenon_members where item_kind = 'observation' "
+            "group by 1 having count(*) >= 6 order by 1"
+        )
+    ]
     a, b = ids[0], ids[1]
     csrf = token(client, f"/ilmiot/{a}")
     members = [
