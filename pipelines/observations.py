@@ -12,7 +12,14 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from nakyma.observations import FieldError, IntakeError, submit_observation, text_key
+from nakyma import privacy
+from nakyma.observations import (
+    FieldError,
+    IntakeError,
+    normalise_text,
+    submit_observation,
+    text_key,
+)
 from nakyma.regions import Region, fold
 
 # Column names accepted for each field, compared after fold() (case and accents ignored).
@@ -228,6 +235,28 @@ def import_observations(
     return store_rows(db, rows, report, region=region, today=today, redact=redact, source=source)
 
 
+def _names_checked_in_batches(
+    rows: Iterable[tuple[int, Mapping[str, Any]]], size: int = 256
+) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    """The same rows, with the name check of each batch's texts done at once beforehand
+    (about twice as fast as one text at a time); the intake then finds cached results."""
+    batch: list[tuple[int, Mapping[str, Any]]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            privacy.prepare_names([_text_of(raw) for _, raw in batch])
+            yield from batch
+            batch = []
+    if batch:
+        privacy.prepare_names([_text_of(raw) for _, raw in batch])
+        yield from batch
+
+
+def _text_of(raw: Mapping[str, Any]) -> str:
+    value = raw.get("text")
+    return normalise_text("" if value is None else str(value))
+
+
 def store_rows(
     db: Database,
     rows: Iterable[tuple[int, Mapping[str, Any]]],
@@ -241,6 +270,7 @@ def store_rows(
 ) -> ImportReport:
     """Run numbered rows through the intake in one transaction, recording each outcome."""
     dry_run = report.dry_run
+    rows = _names_checked_in_batches(rows)
     seen_keys: dict[tuple[str, str, str], int] = {}
     seen_ids: dict[str, int] = {}
     with db.atomic():

@@ -51,7 +51,7 @@ class CountingEmbedder:
         self.dim = dim
         self.calls: list[list[str]] = []
 
-    def encode(self, texts: Sequence[str], *, kind: Kind = "passage") -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, kind: Kind = "item") -> np.ndarray:
         self.calls.append(list(texts))
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         for i, text in enumerate(texts):
@@ -134,6 +134,16 @@ def test_query_and_passage_differ_but_match(bundled: BundledEmbedder) -> None:
     # The query finds the passages about lonely young people before the others.
     scores = bundled.encode(PARAPHRASES) @ query
     assert set(np.argsort(-scores)[:2]) == {0, 1}
+
+
+def test_stored_items_are_embedded_for_a_symmetric_task(bundled: BundledEmbedder) -> None:
+    # The e5 model card asks for "query: " in clustering and similarity; the vectors are
+    # stored under a name that says so, apart from any older "passage: " vectors.
+    text = "nuorten yksinäisyys"
+    item = bundled.encode([text], kind="item")[0]
+    np.testing.assert_array_equal(item, bundled.encode([text], kind="query")[0])
+    assert not np.allclose(item, bundled.encode([text], kind="passage")[0])
+    assert BUNDLED_NAME.endswith("+query")
 
 
 def test_paraphrases_closer_than_unrelated_texts(bundled: BundledEmbedder) -> None:
@@ -232,7 +242,7 @@ def test_embed_pending_encodes_only_missing_items(seeded: Database) -> None:
 
 def test_interrupted_run_keeps_finished_batches(seeded: Database) -> None:
     class FailsOnSecondBatch(CountingEmbedder):
-        def encode(self, texts: Sequence[str], *, kind: Kind = "passage") -> np.ndarray:
+        def encode(self, texts: Sequence[str], *, kind: Kind = "item") -> np.ndarray:
             if self.calls:
                 raise RuntimeError("kaatui")
             return super().encode(texts, kind=kind)

@@ -303,7 +303,7 @@ class HashEmbedder:
     name = "hash-test"
     dim = 64
 
-    def encode(self, texts, *, kind="passage"):
+    def encode(self, texts, *, kind="item"):
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, text in enumerate(texts):
             for word in text.lower().split():

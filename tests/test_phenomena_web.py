@@ -212,3 +212,14 @@ def test_cli_run_phenomena_is_reproducible(settings, db) -> None:
     assert {r[0] for r in db.execute("select distinct updated_run from phenomena")} == {second}
     bad = CliRunner().invoke(cli, ["run", "news", "--as-of", "2026-11-22"], env=env)
     assert bad.exit_code != 0 and "--as-of" in bad.output
+
+
+def test_runs_page_summarises_the_phenomena_run(client, make_user, db) -> None:
+    make_user("yllapito", "admin")
+    login(client, "yllapito")
+    page = BeautifulSoup(client.get("/ajot").text, "html.parser")
+    row = next(tr for tr in page.select("tbody tr") if "Ilmiöt" in tr.get_text())
+    summary = " ".join(row.select_one(".run-summary").get_text().split())
+    assert summary.startswith("409 kohdetta, ")
+    assert "ilmiötä" in summary and "ilman ilmiötä" in summary and " %" in summary
+    assert "Kesto: luku " in summary and "ryhmittely " in summary and " s." in summary

@@ -354,3 +354,22 @@ def test_api_comment_with_a_name_is_refused(client: TestClient, db, make_user) -
     assert response.status_code == 422
     assert "henkilön nimi" in response.text and "Rantan" not in response.text
     assert db.table("comments").count == 0
+
+
+def test_batched_name_check_gives_the_same_findings(monkeypatch) -> None:
+    with LABELLED.open(encoding="utf-8") as f:
+        texts = [row["text"] for row in csv.DictReader(f)]
+    one_by_one = []
+    for text in texts:
+        privacy._name_cache.clear()
+        one_by_one.append(find_person_names(text))
+    privacy._name_cache.clear()
+    privacy.prepare_names(texts)
+    assert len(privacy._name_cache) == len(set(texts))
+    finnish_calls: list[str] = []
+    original = finnish.analyse
+    monkeypatch.setattr(finnish, "analyse", lambda t: finnish_calls.append(t) or original(t))
+    batched = [find_person_names(text) for text in texts]
+    assert batched == one_by_one
+    assert finnish_calls == []  # every check after the batch was a cache hit
+    assert sum(1 for f in one_by_one if f) >= 90  # the set is full of names
