@@ -1,7 +1,7 @@
 """Phenomena engine against BERTopic: quality, planted signals, speed and scale, stability.
 
 Run by hand from the project root, in the benchmark venv (BERTopic lives only there; the
-product is installed into it editable, with the same numpy / scikit-learn / networkx
+product is installed into it editable, with the same numpy / scikit-learn / igraph / faiss
 versions as the product venv):
 
     .venv-bench/bin/python benchmarks/bench_phenomena.py           # the full run (~80 min)

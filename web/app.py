@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -74,6 +75,15 @@ def _fi_number(value: float | None, decimals: int = 1) -> str:
     return f"{value:,.{decimals}f}".replace(",", "\u00a0").replace(".", ",")
 
 
+def _warm_up_finnish() -> None:
+    from nakyma import finnish
+
+    try:
+        finnish.load()
+    except Exception:  # the first check reports a missing model clearly; here just log
+        log.warning("Finnish name model could not be loaded at start-up", exc_info=True)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     region = load_region(settings.region_file)
@@ -83,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = open_db(settings.database_path)  # applies pending migrations at start-up
         mark_abandoned_runs(db)
         db.close()
+        # Load the Finnish name model now, not on the first privacy check (2–4 s).
+        threading.Thread(target=_warm_up_finnish, name="finnish-warm-up", daemon=True).start()
         scheduler = None
         if settings.scheduler_enabled:
             from pipelines.schedule import build_scheduler

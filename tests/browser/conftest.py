@@ -39,6 +39,11 @@ def _free_port() -> int:
 @pytest.fixture
 def live_server(settings: Settings, db) -> Iterator[str]:
     """The real app under uvicorn in a thread; yields its base URL."""
+    from nakyma import finnish
+
+    # The app warms the name model up at start-up in the background; wait for it here so
+    # that the live privacy check answers within the browser's expectations.
+    finnish.load()
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
