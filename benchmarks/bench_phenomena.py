@@ -14,9 +14,9 @@ embedding model that raises if it is called.
 Embeddings of the evaluation sets are cached in /tmp/bench-cache (delete it to re-embed).
 Timings and peak memory are taken in fresh subprocesses (`--worker ...`). Tables are
 printed and also merged into /tmp/bench-cache/results[-quick].json; `--only SECTIONS` runs
-some sections (e2e, quality, planted, speed, stability) and prints all stored ones. Run
-invocations one at a time: concurrent runs overwrite each other's JSON and each other's
-timings.
+some sections (e2e, quality, diagnostic, planted, speed, stability) and prints all stored
+ones. Run invocations one at a time: concurrent runs overwrite each other's JSON and each
+other's timings.
 """
 
 from __future__ import annotations
@@ -331,6 +331,7 @@ def quality(quick: bool) -> dict[str, Any]:
             t0 = time.perf_counter()
             labels = ours(vectors, **params)
             rows[label] = {**mean_scores([scores(truth, labels)]), "s": time.perf_counter() - t0}
+        rows.update(singleton_diagnostic(vectors, truth))
         for label, kw in BERTOPIC_VARIANTS.items():
             runs = []
             t0 = time.perf_counter()
@@ -349,6 +350,77 @@ def quality(quick: bool) -> dict[str, Any]:
         out[name] = {"rows": rows, "kmeans_k": k, "kmeans_v": statistics.fmean(vs)}
         print(f"  quality: {name} done", flush=True)
     return out
+
+
+DIAGNOSTIC = (
+    "diagnostic, not a product setting: Näkymä default with its least central {:.0%} unassigned"
+)
+
+
+def singleton_diagnostic(
+    vectors: np.ndarray, truth: list[str], shares: tuple[float, ...] = (0.3,)
+) -> dict[str, Any]:
+    """How much of V-measure is the singleton effect: the same default partition, with the
+    given share of items (those least similar to their phenomenon's centroid) turned into
+    unassigned singletons, as BERTopic's outliers are scored."""
+    from nakyma.phenomena import ClusterParams, centre, centroids, cluster_vectors
+
+    c = centre(vectors, vectors.mean(axis=0))
+    labels = cluster_vectors(c, ClusterParams())
+    cent = centroids(c, labels)
+    fit = np.where(labels >= 0, np.einsum("ij,ij->i", c, cent[np.maximum(labels, 0)]), -2.0)
+    out = {}
+    for share in shares:
+        cut = labels.copy()
+        cut[np.argsort(fit, kind="stable")[: int(share * len(labels))]] = -1
+        out[DIAGNOSTIC.format(share)] = {**mean_scores([scores(truth, cut)]), "s": 0.0}
+    return out
+
+
+def diagnostic_into(results: dict[str, Any]) -> None:
+    """Add the singleton diagnostic rows to stored quality results (no BERTopic refits)."""
+    for name, (texts, truth) in (
+        ("SIB-200 fin (1,004, 7 labels)", sib200_set()),
+        ("demo observations (369)", demo_set()),
+    ):
+        key = "sib200" if name.startswith("SIB") else "demo"
+        block = results.get("quality", {}).get(name)
+        if block is not None:
+            block["rows"].update(singleton_diagnostic(cached_vectors(key, texts), truth))
+        results.setdefault("warm_cost", {})[name] = warm_cost(cached_vectors(key, texts), truth)
+
+
+def warm_cost(vectors: np.ndarray, truth: list[str]) -> dict[str, Any]:
+    """What the warm start costs in quality: base + 10 % (the stability protocol's split),
+    clustered warm from the base's partition (mean kept, as run_clustering does) against a
+    cold run on all of it; both scored against the labels of all items."""
+    from nakyma.phenomena import centre, partition
+
+    n = len(vectors)
+    order = np.random.default_rng(0).permutation(n)
+    n_base = round(n / 1.1)
+    full, labels = vectors[order], [truth[i] for i in order]
+    mean = full[:n_base].mean(axis=0)
+    raw0, _ = partition(centre(full[:n_base], mean))
+    initial = np.concatenate([raw0, np.full(n - n_base, -1)])
+    _, warm = partition(centre(full, mean), initial=initial)
+    _, cold = partition(centre(full, full.mean(axis=0)))
+    return {"warm": scores(labels, warm), "cold": scores(labels, cold)}
+
+
+def print_warm_cost(w: dict[str, Any]) -> str:
+    lines = [
+        "| set (base + 10 %) | run | ARI | V | phenomena | unassigned |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, r in w.items():
+        for run in ("warm", "cold"):
+            x = r[run]
+            lines.append(
+                f"| {name} | {run} | {x['ari']:.3f} | {x['v']:.3f} | {x['topics']} | "
+                f"{x['unassigned']:.1%} |"
+            )
+    return "\n".join(lines)
 
 
 def print_quality(q: dict[str, Any]) -> str:
@@ -1134,6 +1206,8 @@ def main() -> None:
         # before stability.
         if "quality" in only:
             results["quality"] = quality(a.quick)
+        if "diagnostic" in only:
+            diagnostic_into(results)
         if "planted" in only:
             results["planted"] = planted(work / "planted")
         if "e2e" in only:
@@ -1161,6 +1235,8 @@ def main() -> None:
         print("\n## Speed and scale\n" + print_speed(results["speed"]))
     if "stability" in results:
         print("\n## Stability" + print_stability(results["stability"]))
+    if "warm_cost" in results:
+        print("\n## What the warm start costs\n" + print_warm_cost(results["warm_cost"]))
 
 
 if __name__ == "__main__":
