@@ -332,6 +332,7 @@ def quality(quick: bool) -> dict[str, Any]:
             labels = ours(vectors, **params)
             rows[label] = {**mean_scores([scores(truth, labels)]), "s": time.perf_counter() - t0}
         rows.update(singleton_diagnostic(vectors, truth))
+        rows.update(stricter_rows(vectors, truth))
         for label, kw in BERTOPIC_VARIANTS.items():
             runs = []
             t0 = time.perf_counter()
@@ -377,6 +378,22 @@ def singleton_diagnostic(
     return out
 
 
+STRICTER = {
+    "Näkymä stricter pruning (member 0.20, neighbour 0.25)": {
+        "min_member_similarity": 0.20,
+        "min_neighbour_similarity": 0.25,
+    },
+}
+
+
+def stricter_rows(vectors: np.ndarray, truth: list[str]) -> dict[str, Any]:
+    """Näkymä with stricter pruning thresholds (more items left unassigned)."""
+    return {
+        label: {**mean_scores([scores(truth, ours(vectors, **params))]), "s": 0.0}
+        for label, params in STRICTER.items()
+    }
+
+
 def diagnostic_into(results: dict[str, Any]) -> None:
     """Add the singleton diagnostic rows to stored quality results (no BERTopic refits)."""
     for name, (texts, truth) in (
@@ -386,7 +403,9 @@ def diagnostic_into(results: dict[str, Any]) -> None:
         key = "sib200" if name.startswith("SIB") else "demo"
         block = results.get("quality", {}).get(name)
         if block is not None:
-            block["rows"].update(singleton_diagnostic(cached_vectors(key, texts), truth))
+            vectors = cached_vectors(key, texts)
+            block["rows"].update(singleton_diagnostic(vectors, truth))
+            block["rows"].update(stricter_rows(vectors, truth))
         results.setdefault("warm_cost", {})[name] = warm_cost(cached_vectors(key, texts), truth)
 
 

@@ -169,6 +169,28 @@ class Settings(BaseSettings):
         description="Weak signals: a suggested indicator link supports a signal from here.",
     )
 
+    cluster_resolution: float = Field(
+        2.0, gt=0, le=10, description="Phenomena: higher gives more, smaller phenomena."
+    )
+    cluster_stickiness: float = Field(
+        0.3,
+        ge=0,
+        le=5,
+        description="Phenomena: pull of a previous phenomenon on its members (0 = cold start).",
+    )
+    cluster_min_member_similarity: float = Field(
+        0.15,
+        ge=-1,
+        le=1,
+        description="Phenomena: items less similar to their group's centre stay unassigned.",
+    )
+    cluster_min_neighbour_similarity: float = Field(
+        0.20,
+        ge=-1,
+        le=1,
+        description="Phenomena: items with no group-mate this similar stay unassigned.",
+    )
+
     disclosure_k: int = Field(
         5,
         ge=2,
@@ -187,6 +209,17 @@ class Settings(BaseSettings):
             "out of the research export)."
         ),
     )
+
+    def cluster_params(self) -> Any:
+        """The clustering parameters these settings describe (nakyma.phenomena.ClusterParams)."""
+        from nakyma.phenomena import ClusterParams
+
+        return ClusterParams(
+            resolution=self.cluster_resolution,
+            stickiness=self.cluster_stickiness,
+            min_member_similarity=self.cluster_min_member_similarity,
+            min_neighbour_similarity=self.cluster_min_neighbour_similarity,
+        )
 
     def signal_params(self) -> Any:
         """The weak-signal parameters these settings describe (nakyma.signals.SignalParams)."""

@@ -44,7 +44,9 @@ def run(
     region = load_region(settings.region_file)
     embedded = embed_pending(db, embedder)
     ensure_indicator_vectors(db, embedder)
-    result = run_clustering(db, embedder.name, params=params or ClusterParams(), run_id=run_id)
+    result = run_clustering(
+        db, embedder.name, params=params or settings.cluster_params(), run_id=run_id
+    )
     links = suggest_indicator_links(db, embedder.name)
     signals = compute_weak_signals(
         db, region, as_of=as_of or settings.today(), params=settings.signal_params()
@@ -77,7 +79,7 @@ def run_incremental(
     report = RunReport("embed")
     embedder = embedder or get_embedder(settings)
     embedded = embed_pending(db, embedder)
-    assigned, waiting = assign_incrementally(db, embedder.name)
+    assigned, waiting = assign_incrementally(db, embedder.name, params=settings.cluster_params())
     report.count(added=assigned, skipped=waiting)
     report.details = {"embedded": embedded, "assigned": assigned, "waiting": waiting}
     return report

@@ -208,3 +208,15 @@ def test_empty_region_file_means_the_packaged_default(monkeypatch, value):
     monkeypatch.setenv("NAKYMA_SECRET_KEY", TEST_SECRET)
     monkeypatch.setenv("NAKYMA_REGION_FILE", value)
     assert Settings(_env_file=None).region_file is None
+
+
+def test_cluster_settings_make_the_cluster_params(tmp_path, monkeypatch):
+    from nakyma.phenomena import ClusterParams
+
+    # The defaults are the engine's own defaults.
+    assert make_settings(tmp_path, secret_key=TEST_SECRET).cluster_params() == ClusterParams()
+    monkeypatch.setenv("NAKYMA_CLUSTER_MIN_MEMBER_SIMILARITY", "0.2")
+    monkeypatch.setenv("NAKYMA_CLUSTER_STICKINESS", "0")
+    params = make_settings(tmp_path, secret_key=TEST_SECRET).cluster_params()
+    assert (params.min_member_similarity, params.stickiness) == (0.2, 0.0)
+    assert params.resolution == ClusterParams().resolution
