@@ -95,7 +95,8 @@ class SentenceTransformerEmbedder:
         except ImportError:
             raise ValueError(_NO_EXTRA) from None
         self.model_id = model
-        self.name = f"st/{model}+query" if uses_e5_prefixes(model) else f"st/{model}"
+        e5 = uses_e5_prefixes(model)
+        self.name = f"st/{model}+query" if e5 else f"st/{model}"
         self._model = SentenceTransformer(model, device=device)
         # Renamed in sentence-transformers 5; the old name warns there.
         get_dim = (
@@ -109,7 +110,7 @@ class SentenceTransformerEmbedder:
                 "give a fixed embedding dimension"
             )
         self.dim = int(dim)
-        self._prefixes = _E5_PREFIX if uses_e5_prefixes(model) else None
+        self._prefixes = _E5_PREFIX if e5 else None
         self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str], *, kind: Kind = "item") -> np.ndarray:

@@ -155,6 +155,13 @@ def _choice_field(
     return key
 
 
+def written_text(raw: Mapping[str, object]) -> str:
+    """The `text` field as written, as a string. `normalise_text` of it is what is stored
+    and what the privacy guard must clear (the import checks names ahead from the same)."""
+    value = raw.get("text")
+    return "" if value is None else str(value)
+
+
 def validate_observation(
     raw: Mapping[str, object], *, region: Region, today: date, redact: bool = False
 ) -> CleanObservation:
@@ -165,8 +172,7 @@ def validate_observation(
     """
     errors: list[FieldError] = []
 
-    value = raw.get("text")
-    written = "" if value is None else str(value)
+    written = written_text(raw)
     text = normalise_text(written)
     redacted_kinds: tuple[str, ...] = ()
     # The stored (normalised) text is what the guard must clear. Spans are reported

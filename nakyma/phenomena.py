@@ -206,9 +206,9 @@ def communities(
         igraph.set_random_number_generator(random)
     raw = np.asarray(found.membership[:n], dtype=np.int64)
     # Number communities by their first item: labels do not depend on Leiden's numbering.
-    _, first = np.unique(raw, return_index=True)
+    values, first = np.unique(raw, return_index=True)
     rank = np.empty(raw.max() + 1, dtype=np.int64)
-    rank[np.unique(raw)[np.argsort(first)]] = np.arange(len(first))
+    rank[values[np.argsort(first)]] = np.arange(len(first))
     return rank[raw]
 
 
@@ -688,7 +688,11 @@ def _centring_mean(
 
 def _write_members(db: Database, rows: list[tuple[str, str, int, float, str]], now: str) -> None:
     """Make phenomenon_members hold exactly `rows`, writing only what changed: a re-run
-    where most items stay put costs reads, not 10⁵ rewritten rows."""
+    where most items stay put costs reads, not 10⁵ rewritten rows.
+
+    The table is read again here, inside the write transaction, although `_previous` read
+    it before clustering: an item the incremental job assigned meanwhile must be seen, so
+    that it leaves with the rest and waits for its next incremental call."""
     old = {
         (r[0], r[1]): (r[2], r[3], r[4])
         for r in db.execute(

@@ -682,6 +682,10 @@ def _name_key(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
+def _name_findings(analysis: Any) -> tuple[Finding, ...]:
+    return tuple(Finding("nimi", s, e) for s, e in _name_spans(analysis))
+
+
 def _remember(key: bytes, findings: tuple[Finding, ...]) -> None:
     with _name_cache_lock:
         if len(_name_cache) >= _NAME_CACHE_SIZE:
@@ -700,7 +704,7 @@ def find_person_names(text: str) -> list[Finding]:
         return list(cached)
     from nakyma import finnish
 
-    findings = tuple(Finding("nimi", s, e) for s, e in _name_spans(finnish.analyse(text)))
+    findings = _name_findings(finnish.analyse(text))
     _remember(key, findings)
     return list(findings)
 
@@ -721,7 +725,7 @@ def prepare_names(texts: Sequence[str]) -> None:
     from nakyma import finnish
 
     for key, analysis in zip(keys, finnish.analyse_many(list(keys.values())), strict=True):
-        _remember(key, tuple(Finding("nimi", s, e) for s, e in _name_spans(analysis)))
+        _remember(key, _name_findings(analysis))
 
 
 # --- combination -----------------------------------------------------------------------
