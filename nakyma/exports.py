@@ -37,6 +37,7 @@ from nakyma.disclosure import (
 )
 from nakyma.indicators import ATTRIBUTION, COUNTRY_CODE, format_value, sotkanet_page
 from nakyma.observations import parse_date
+from nakyma.phenomena import active_phenomena
 from nakyma.regions import Region, fold
 from nakyma.review import STATUSES
 from nakyma.signals import CATEGORIES, CATEGORY_LABELS
@@ -365,15 +366,6 @@ def month_label(key: str) -> str:
     return f"{MONTHS_FI[int(key[5:7]) - 1]} {key[:4]}"
 
 
-def _active_phenomena(db: Database) -> list[dict[str, Any]]:
-    return list(
-        db.query(
-            "select * from phenomena where size > 0 and dismissed = 0 and merged_into is null "
-            "order by id"
-        )
-    )
-
-
 def phenomenon_themes(db: Database) -> dict[int, str]:
     """Each phenomenon's theme: set by hand, else the commonest theme of its observations."""
     counts: dict[int, Counter[str]] = defaultdict(Counter)
@@ -681,7 +673,7 @@ def build_brief(
     first (weak signals, then growing, steady, fading), then by published amount of evidence.
     Raises ExportError when a hand-picked phenomenon does not exist.
     """
-    active = {p["id"]: p for p in _active_phenomena(db)}
+    active = {p["id"]: p for p in active_phenomena(db)}
     missing = [i for i in request.ids if i not in active]
     if missing:
         raise ExportError(
@@ -795,7 +787,7 @@ def export_choices(db: Database, region: Region) -> dict[str, Any]:
             "theme_label": THEMES.get(themes.get(p["id"], ""), None),
             "size": p["size"],
         }
-        for p in _active_phenomena(db)
+        for p in active_phenomena(db)
     ]
     phenomena.sort(key=lambda p: (CATEGORY_ORDER.get(p["category"] or "", 3), -p["size"], p["id"]))
     all_scopes = scopes(region)

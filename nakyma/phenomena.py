@@ -55,6 +55,27 @@ Key = tuple[str, str]  # (item_kind, item_key)
 ITEM_KINDS = ("observation", "headline")  # what is clustered; indicator titles are not
 
 
+def active_where(alias: str = "") -> str:
+    """The SQL condition for an active phenomenon: it has members, nobody dismissed it and
+    it was not merged into another. `alias` is the table's alias in the caller's query."""
+    a = f"{alias}." if alias else ""
+    return f"{a}size > 0 and coalesce({a}dismissed, 0) = 0 and {a}merged_into is null"
+
+
+def active_phenomena(
+    db: Database, *, columns: str = "*", order_by: str = "id", exclude: int | None = None
+) -> list[dict[str, Any]]:
+    """Every active phenomenon (see `active_where`), as dicts, in `order_by` order."""
+    where = active_where()
+    params: list[Any] = []
+    if exclude is not None:
+        where += " and id != ?"
+        params.append(exclude)
+    return list(
+        db.query(f"select {columns} from phenomena where {where} order by {order_by}", params)
+    )
+
+
 def blob_to_vector(blob: bytes) -> np.ndarray:
     """A stored float32 vector (little-endian), whatever its dimension."""
     return np.frombuffer(blob, dtype="<f4").astype(np.float32)
@@ -765,8 +786,8 @@ def load_space(db: Database, model: str) -> SpaceCache | None:
         return None
     rows = list(
         db.execute(
-            "select id, centroid from phenomena where model = ? and size > 0 and dismissed = 0 "
-            "and merged_into is null and centroid is not null order by id",
+            f"select id, centroid from phenomena where model = ? and {active_where()} "
+            "and centroid is not null order by id",
             [model],
         )
     )

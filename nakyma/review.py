@@ -289,12 +289,6 @@ def mark_seen(db: Database, user: User, pid: int) -> None:
 # --- work list and "what changed" -----------------------------------------------------
 
 
-def _active_phenomena(db: Database) -> list[dict]:
-    return list(
-        db.query("select * from phenomena where size > 0 and dismissed = 0 and merged_into is null")
-    )
-
-
 def work_list(db: Database, region: Region, user: User) -> list[dict[str, Any]]:
     """Phenomena in my municipalities that are new or changed since I last looked,
     weak signals first."""
@@ -312,7 +306,7 @@ def work_list(db: Database, region: Region, user: User) -> list[dict[str, Any]]:
     }
     ranking = {"heikko_signaali": 0, "vahvistuva": 1, "vakiintunut": 3, "hiipuva": 4}
     out = []
-    for p in _active_phenomena(db):
+    for p in ph.active_phenomena(db):
         if not can_view(db, user, p["id"]):
             continue
         if user.role in ("johto", "tukitiimi", "admin") and not can_manage(db, user, p["id"]):

@@ -46,6 +46,7 @@ from sqlite_utils import Database
 
 from nakyma.db import now_utc
 from nakyma.indicators import binomial_tail, format_number, format_value
+from nakyma.phenomena import active_where
 from nakyma.regions import Region
 from nakyma.vocabulary import TARGET_GROUPS
 
@@ -304,7 +305,7 @@ def _populations(region: Region) -> np.ndarray:
 
 # --- Loading -------------------------------------------------------------------------------
 
-_ACTIVE = "coalesce(p.dismissed, 0) = 0 and p.merged_into is null"
+_ACTIVE = active_where("p")
 
 
 def _local_midnight_utc(day: date, tz: ZoneInfo) -> str:

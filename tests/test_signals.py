@@ -102,6 +102,12 @@ def add_member(db: Database, phenomenon: int, kind: str, key: str) -> None:
             "assigned_at": "2025-01-01T00:00:00+00:00",
         }
     )
+    # As the clustering run does: a phenomenon's size is its member count.
+    db.execute(
+        "update phenomena set size = (select count(*) from phenomenon_members "
+        "where phenomenon_id = ?) where id = ?",
+        [phenomenon, phenomenon],
+    )
 
 
 def add_headline(db: Database, phenomenon: int, codes: Iterable[str], published: datetime) -> str:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, HTTPException
 from fastapi.responses import JSONResponse
 
 from nakyma.observations import FIELDS, FieldError, IntakeError, submit_observation
+from nakyma.phenomena import active_phenomena
 from nakyma.views import (
     my_observations,
     phenomenon_detail,
@@ -94,9 +95,10 @@ def region(
 @router.get("/phenomena")
 def list_phenomena(user: ApiUser, db: DbDep) -> dict[str, Any]:
     """Active phenomena, largest first."""
-    rows = db.query(
-        "select id, title, size, status, keywords, first_seen, last_seen from phenomena "
-        "where size > 0 and dismissed = 0 and merged_into is null order by size desc, id"
+    rows = active_phenomena(
+        db,
+        columns="id, title, size, status, keywords, first_seen, last_seen",
+        order_by="size desc, id",
     )
     from nakyma.review import can_view
 

@@ -12,6 +12,7 @@ from sqlite_utils import Database
 
 from nakyma import review
 from nakyma.accounts import User
+from nakyma.phenomena import active_phenomena
 from web.deps import CsrfChecked, DbDep, PageUser, RegionDep
 
 router = APIRouter()
@@ -194,13 +195,9 @@ def manager_context(db: Database, user: User, pid: int) -> dict[str, Any]:
     others = []
     if can_manage:
         others = [
-            {"id": r[0], "title": r[1]}
-            for r in db.execute(
-                "select id, title from phenomena where id != ? and size > 0 and dismissed = 0 "
-                "and merged_into is null order by title",
-                [pid],
-            )
-            if review.can_manage(db, user, r[0])
+            r
+            for r in active_phenomena(db, columns="id, title", order_by="title", exclude=pid)
+            if review.can_manage(db, user, r["id"])
         ]
     return {
         "can_manage": can_manage,
