@@ -9,6 +9,7 @@ A region is data: one TOML file per county (see data/regions/keski-suomi.toml fo
 
 import functools
 import re
+import statistics
 import tomllib
 import unicodedata
 from collections.abc import Mapping
@@ -232,6 +233,13 @@ class Region:
                                 f"municipality {code!r} ({m.name}): seutukunta {m.seutukunta!r} "
                                 f"but grouping 'seutukunta' puts it in {group.name!r}"
                             )
+
+    def populations(self) -> dict[str, float]:
+        """Residents per municipality code, in the region's order; a municipality whose
+        population the region file leaves out counts as the median of the known ones."""
+        known = sorted(m.population for m in self.municipalities if m.population)
+        default = float(statistics.median(known)) if known else 1.0
+        return {m.code: float(m.population or default) for m in self.municipalities}
 
     def municipality(self, code: str) -> Municipality:
         """The municipality with this Statistics Finland code; KeyError if there is none."""

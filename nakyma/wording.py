@@ -1,0 +1,48 @@
+"""Finnish wording shared by pages, weak-signal reasons and exports: dates, lists, labels."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+
+def fi_date(value: date | str | None) -> str:
+    """A date the way Finnish readers write it: 2026-03-05 -> "5.3.2026" ("" for none).
+    Takes a date or an ISO date/timestamp string."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        y, m, d = value[:10].split("-")
+        return f"{int(d)}.{int(m)}.{y}"
+    return f"{value.day}.{value.month}.{value.year}"
+
+
+def fi_datetime(value: str | None, zone: str = "Europe/Helsinki") -> str:
+    """An ISO timestamp as Finnish local time: "12.9.2026 klo 10.22" ("" for none)."""
+    if not value:
+        return ""
+    when = datetime.fromisoformat(value)
+    if when.tzinfo is not None:
+        when = when.astimezone(ZoneInfo(zone))
+    return f"{when.day}.{when.month}.{when.year} klo {when.hour}.{when.minute:02d}"
+
+
+def join_fi(words: Sequence[str]) -> str:
+    """ "a", "a ja b", "a, b ja c"."""
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " ja " + words[-1]
+
+
+def capitalise(text: str) -> str:
+    """First letter upper-case, the rest untouched (str.capitalize lowers the rest)."""
+    return text[:1].upper() + text[1:]
+
+
+def sentence_label(short_title: str) -> str:
+    """A title inside a sentence: lower-case first letter unless it starts an acronym
+    ("Nuorisotyöttömät" -> "nuorisotyöttömät", "THL:n ..." stays)."""
+    if len(short_title) > 1 and short_title[0].isupper() and short_title[1].islower():
+        return short_title[0].lower() + short_title[1:]
+    return short_title
