@@ -11,7 +11,7 @@ import click
 from pydantic import ValidationError
 from sqlite_utils import Database
 
-from nakyma import accounts
+from nakyma import accounts, privacy
 from nakyma.config import Settings
 from nakyma.db import BackupError, applied_migrations, backup, open_db, upgrade
 from nakyma.regions import Region, load_region
@@ -20,13 +20,18 @@ from nakyma.vocabulary import USER_ROLES
 
 def load_settings() -> Settings:
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         # Only our own messages: pydantic's text would echo the offending values.
         messages = "; ".join(
             str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors()
         )
         raise click.ClickException(f"Asetukset eivät kelpaa: {messages}") from None
+    try:
+        privacy.use_region(load_region(settings.region_file))
+    except (OSError, ValueError):
+        pass  # the commands that need the region report the broken file themselves
+    return settings
 
 
 def _db(settings: Settings) -> Database:

@@ -210,33 +210,6 @@ class Settings(BaseSettings):
         ),
     )
 
-    def cluster_params(self) -> Any:
-        """The clustering parameters these settings describe (nakyma.phenomena.ClusterParams)."""
-        from nakyma.phenomena import ClusterParams
-
-        return ClusterParams(
-            resolution=self.cluster_resolution,
-            stickiness=self.cluster_stickiness,
-            min_member_similarity=self.cluster_min_member_similarity,
-            min_neighbour_similarity=self.cluster_min_neighbour_similarity,
-        )
-
-    def signal_params(self) -> Any:
-        """The weak-signal parameters these settings describe (nakyma.signals.SignalParams)."""
-        from nakyma.signals import SignalParams
-
-        return SignalParams(
-            recent_weeks=self.signal_recent_weeks,
-            baseline_weeks=self.signal_baseline_weeks,
-            new_weeks=self.signal_new_weeks,
-            min_items=self.signal_min_items,
-            alpha=self.signal_alpha,
-            min_rate_ratio=self.signal_min_rate_ratio,
-            small_max_items=self.signal_small_max_items,
-            link_min_similarity=self.signal_link_min_similarity,
-            timezone=self.timezone,
-        )
-
     @field_validator("region_file", "indicator_catalogue", mode="before")
     @classmethod
     def _empty_means_default(cls, value: object) -> object:
@@ -274,3 +247,9 @@ class Settings(BaseSettings):
     def today(self) -> date:
         """Today's date in the deployment's local time zone."""
         return datetime.now(ZoneInfo(self.timezone)).date()
+
+
+def default(name: str) -> Any:
+    """The default of setting `name`, for the engines' parameter objects
+    (`phenomena.ClusterParams`, `signals.SignalParams`): each default is written once, here."""
+    return Settings.model_fields[name].default

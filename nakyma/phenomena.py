@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 from sqlite_utils import Database
 
+from nakyma.config import Settings, default
 from nakyma.db import now_utc
 from nakyma.embedding import load_vectors, vector_to_blob
 
@@ -86,18 +87,29 @@ class ClusterParams:
     """Clustering knobs. Similarities are cosines in the centred space (see module doc)."""
 
     knn: int = 15  # neighbours per item in the graph
-    resolution: float = 2.0  # modularity resolution: higher gives more, smaller phenomena
-    stickiness: float = 0.3  # warm start: pull of a previous phenomenon on its members
+    # The four knobs a county may tune are settings (NAKYMA_CLUSTER_*); defaults live there.
+    resolution: float = default("cluster_resolution")  # higher: more, smaller phenomena
+    stickiness: float = default("cluster_stickiness")  # warm start: pull of a previous group
     min_size: int = 3  # smallest group kept as a phenomenon ...
     tight_pair_similarity: float = 0.55  # ... except a pair at least this similar
-    min_member_similarity: float = 0.15  # items this far from their group stay unassigned
-    min_neighbour_similarity: float = 0.20  # ... as do items with no close group-mate
+    min_member_similarity: float = default("cluster_min_member_similarity")  # else unassigned
+    min_neighbour_similarity: float = default("cluster_min_neighbour_similarity")  # likewise
     assign_similarity: float = 0.30  # incremental: join the nearest phenomenon from here
     exact_limit: int = 20_000  # above this, neighbours come from an approximate index
     probe: int = 12  # ... which searches this many of its cells per item
     remean_growth: float = 0.5  # re-centre when the items grew by this share since
     centroid_match: float = 0.80  # identity by centroid when members do not tell
     seed: int = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ClusterParams:
+        """The parameters a deployment's settings describe (the rest at their defaults)."""
+        return cls(
+            resolution=settings.cluster_resolution,
+            stickiness=settings.cluster_stickiness,
+            min_member_similarity=settings.cluster_min_member_similarity,
+            min_neighbour_similarity=settings.cluster_min_neighbour_similarity,
+        )
 
 
 # ---------------------------------------------------------------------------------------

@@ -66,13 +66,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from nakyma.regions import Region, load_region
 from nakyma.vocabulary import MONTHS_FI
 
 if TYPE_CHECKING:
@@ -493,17 +493,27 @@ class _Word:
         return self.first or self.sur
 
 
-def _region_for_names() -> Any:
-    from nakyma.regions import load_region
+_names_region: Region | None = None
 
-    try:
-        return load_region(os.environ.get("NAKYMA_REGION_FILE") or None)
-    except (OSError, ValueError):
-        return load_region()
+
+def use_region(region: Region) -> None:
+    """Name the deployment's region: its municipality names are places, never person names.
+    The app factory and the CLI call this with the region their Settings name, so a region
+    file set only in `.env` reaches the guard too. Until then the packaged region is used."""
+    global _names_region
+    with _name_cache_lock:
+        if region is not _names_region:
+            _name_cache.clear()  # findings depend on which words are municipalities
+        _names_region = region
+
+
+def names_region() -> Region:
+    """The region whose municipality names the guard treats as places."""
+    return _names_region or load_region()
 
 
 def _words(analysis: Analysis) -> list[_Word]:
-    region = _region_for_names()
+    region = names_region()
     out: list[_Word] = []
     start = True
     for t in analysis.tokens:

@@ -36,7 +36,7 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,6 +44,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlite_utils import Database
 
+from nakyma.config import Settings, default
 from nakyma.db import now_utc
 from nakyma.indicators import binomial_tail, format_number, format_value
 from nakyma.phenomena import active_where
@@ -94,36 +95,49 @@ _MIN_P = 1e-300
 
 @dataclass(frozen=True)
 class SignalParams:
-    """Windows and thresholds of the weak-signal scoring (later wired to settings)."""
+    """Windows and thresholds of the weak-signal scoring. The defaults are the settings' own
+    (NAKYMA_SIGNAL_*, in `nakyma.config`); the notes below say why they are what they are."""
 
-    recent_weeks: int = 6
+    recent_weeks: int = default("signal_recent_weeks")
     """The "now" window. Six weeks holds a few observations even in a small municipality while
     still being recent enough to act on."""
-    baseline_weeks: int = 52
+    baseline_weeks: int = default("signal_baseline_weeks")
     """History the recent window is compared with: a full year, so seasonal phenomena (autumn
     term, winter holidays) are part of the baseline rather than growth."""
-    new_weeks: int = 8
+    new_weeks: int = default("signal_new_weeks")
     """"First seen recently": the earliest member in the area is at most this many weeks old.
     A little longer than the recent window so a signal stays new while it builds up."""
-    min_items: int = 2
+    min_items: int = default("signal_min_items")
     """Fewer recent observations in an area and there is no signal row (unless fading): one
     observation is an anecdote."""
-    alpha: float = 0.05
+    alpha: float = default("signal_alpha")
     """One-sided level of the growth and fading tests. Results are ranked, not alarms, so a
     lenient level keeps early signals visible; the score orders them by evidence."""
-    min_rate_ratio: float = 1.5
+    min_rate_ratio: float = default("signal_min_rate_ratio")
     """Growth must also be at least this many times the expected count (fading at most its
     reciprocal): in a large municipality a 10 % rise can be significant and still not matter."""
-    small_max_items: int = 12
+    small_max_items: int = default("signal_small_max_items")
     """A weak signal is small: at most this many recent observations in the area (two a week in
     the default window). A new phenomenon that is already bigger is `vahvistuva`."""
-    link_min_similarity: float = 0.4
+    link_min_similarity: float = default("signal_link_min_similarity")
     """A suggested (not yet accepted) phenomenon–indicator link supports a signal from this
     similarity up; accepted links always do and rejected ones never. The phenomena engine
     suggests links from a centred cosine of 0.25 (`phenomena.LINK_SIMILARITY`); without a
     human decision only the clearly related ones count."""
-    timezone: str = "Europe/Helsinki"
+    timezone: str = default("timezone")
     """Headlines are dated by their publication time in this time zone."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SignalParams:
+        """The parameters a deployment's settings (NAKYMA_SIGNAL_*, NAKYMA_TIMEZONE) describe."""
+        return cls(
+            **{
+                f.name: getattr(settings, f"signal_{f.name}")
+                for f in fields(cls)
+                if f.name != "timezone"
+            },
+            timezone=settings.timezone,
+        )
 
     def __post_init__(self) -> None:
         for name in ("recent_weeks", "baseline_weeks", "new_weeks", "min_items"):

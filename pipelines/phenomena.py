@@ -23,6 +23,7 @@ from nakyma.phenomena import (
 )
 from nakyma.regions import load_region
 from nakyma.runs import RunReport
+from nakyma.signals import SignalParams, compute_weak_signals
 
 
 def run(
@@ -37,19 +38,17 @@ def run(
     **_: Any,
 ) -> RunReport:
     """Full run. `as_of` makes the weak signals reproducible for a past date."""
-    from nakyma.signals import compute_weak_signals
-
     report = RunReport("phenomena")
     embedder = embedder or get_embedder(settings)
     region = load_region(settings.region_file)
     embedded = embed_pending(db, embedder)
     ensure_indicator_vectors(db, embedder)
     result = run_clustering(
-        db, embedder.name, params=params or settings.cluster_params(), run_id=run_id
+        db, embedder.name, params=params or ClusterParams.from_settings(settings), run_id=run_id
     )
     links = suggest_indicator_links(db, embedder.name)
     signals = compute_weak_signals(
-        db, region, as_of=as_of or settings.today(), params=settings.signal_params()
+        db, region, as_of=as_of or settings.today(), params=SignalParams.from_settings(settings)
     )
     report.count(added=result.new, updated=result.continued)
     report.details = {
@@ -79,7 +78,9 @@ def run_incremental(
     report = RunReport("embed")
     embedder = embedder or get_embedder(settings)
     embedded = embed_pending(db, embedder)
-    assigned, waiting = assign_incrementally(db, embedder.name, params=settings.cluster_params())
+    assigned, waiting = assign_incrementally(
+        db, embedder.name, params=ClusterParams.from_settings(settings)
+    )
     report.count(added=assigned, skipped=waiting)
     report.details = {"embedded": embedded, "assigned": assigned, "waiting": waiting}
     return report

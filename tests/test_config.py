@@ -214,9 +214,46 @@ def test_cluster_settings_make_the_cluster_params(tmp_path, monkeypatch):
     from nakyma.phenomena import ClusterParams
 
     # The defaults are the engine's own defaults.
-    assert make_settings(tmp_path, secret_key=TEST_SECRET).cluster_params() == ClusterParams()
+    assert (
+        ClusterParams.from_settings(make_settings(tmp_path, secret_key=TEST_SECRET))
+        == ClusterParams()
+    )
     monkeypatch.setenv("NAKYMA_CLUSTER_MIN_MEMBER_SIMILARITY", "0.2")
     monkeypatch.setenv("NAKYMA_CLUSTER_STICKINESS", "0")
-    params = make_settings(tmp_path, secret_key=TEST_SECRET).cluster_params()
+    params = ClusterParams.from_settings(make_settings(tmp_path, secret_key=TEST_SECRET))
     assert (params.min_member_similarity, params.stickiness) == (0.2, 0.0)
     assert params.resolution == ClusterParams().resolution
+
+
+def test_signal_settings_make_the_signal_params(tmp_path, monkeypatch):
+    from nakyma.signals import SignalParams
+
+    # The defaults are written once, in Settings, and are the engine's defaults.
+    assert SignalParams.from_settings(make_settings(tmp_path, secret_key=TEST_SECRET)) == (
+        SignalParams()
+    )
+    monkeypatch.setenv("NAKYMA_SIGNAL_RECENT_WEEKS", "4")
+    monkeypatch.setenv("NAKYMA_TIMEZONE", "Europe/Stockholm")
+    params = SignalParams.from_settings(make_settings(tmp_path, secret_key=TEST_SECRET))
+    assert (params.recent_weeks, params.timezone) == (4, "Europe/Stockholm")
+    assert params.baseline_weeks == SignalParams().baseline_weeks
+
+
+def test_a_region_file_named_only_in_dot_env_reaches_the_privacy_guard(tmp_path, monkeypatch):
+    from nakyma import privacy
+    from nakyma.regions import DEFAULT_REGION_FILE, load_region
+    from web.app import create_app
+
+    region_file = tmp_path / "alue.toml"
+    region_file.write_bytes(Path(DEFAULT_REGION_FILE).read_bytes())
+    dot_env = tmp_path / ".env"
+    dot_env.write_text(f"NAKYMA_REGION_FILE={region_file}\nNAKYMA_SECRET_KEY={TEST_SECRET}\n")
+    monkeypatch.delenv("NAKYMA_REGION_FILE", raising=False)
+    settings = Settings(_env_file=dot_env, data_dir=tmp_path / "data")
+    assert settings.region_file == region_file
+    try:
+        create_app(settings)
+        assert privacy.names_region() is load_region(region_file)
+        assert privacy.names_region() is not load_region()  # another file, another object
+    finally:
+        privacy.use_region(load_region())

@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from nakyma import privacy
 from nakyma.config import Settings
 from nakyma.db import open_db
 from nakyma.regions import load_region
@@ -87,6 +88,7 @@ def _warm_up_finnish() -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     region = load_region(settings.region_file)
+    privacy.use_region(region)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
