@@ -117,3 +117,30 @@ def test_api_anonymous_and_unknown_phenomenon(client, make_user, db) -> None:
     headers = {"Authorization": f"Bearer {create_api_token(db, 'tuki')}"}
     assert client.get("/api/phenomena/999999", headers=headers).status_code == 404
     assert client.get("/api/worklist", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/havainnot/omat", "/alue", "/api/observations"])
+def test_each_request_works_out_the_user_once_on_one_connection(
+    monkeypatch, client, frontline, api_headers, path
+) -> None:
+    """The access check puts the caller on request.state; the route reads it there and
+    shares the check's database connection. Counted at the SQLite level, whoever opens."""
+    import sqlite3
+
+    connections: list[sqlite3.Connection] = []
+    statements: list[str] = []
+    real_connect = sqlite3.connect
+
+    def counting_connect(*args, **kwargs):
+        conn = real_connect(*args, **kwargs)
+        conn.set_trace_callback(statements.append)
+        connections.append(conn)
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", counting_connect)
+    headers = api_headers if path.startswith("/api/") else {}
+    response = client.get(path, headers=headers)
+    assert response.status_code == 200
+    assert len(connections) == 1
+    lookups = [s for s in statements if "from sessions" in s or "from api_tokens" in s]
+    assert len(lookups) == 1, lookups

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request, Response
@@ -21,8 +21,11 @@ from nakyma.db import open_db
 from nakyma.regions import load_region
 from nakyma.runs import mark_abandoned_runs
 from nakyma.vocabulary import OBSERVER_ROLES, TARGET_GROUPS, THEMES, USER_ROLES
+from nakyma.wording import fi_date, fi_datetime
+from pipelines.schedule import build_scheduler
 from web.deps import CSRF_COOKIE, CsrfFailed, LoginRequired, csrf_token, new_csrf_seed
 from web.policy import enforce_policy
+from web.routes import ROUTERS
 
 HERE = Path(__file__).parent
 log = logging.getLogger("nakyma.web")
@@ -43,31 +46,10 @@ def build_templates() -> Jinja2Templates:
         OBSERVER_ROLES=OBSERVER_ROLES,
         USER_ROLES=USER_ROLES,
     )
-    env.filters["fi_date"] = _fi_date
-    env.filters["fi_datetime"] = _fi_datetime
+    env.filters["fi_date"] = fi_date
+    env.filters["fi_datetime"] = fi_datetime
     env.filters["fi_number"] = _fi_number
     return templates
-
-
-def _fi_date(value: str | None) -> str:
-    """2026-03-05 -> 5.3.2026, the way Finnish readers write dates."""
-    if not value:
-        return ""
-    y, m, d = value[:10].split("-")
-    return f"{int(d)}.{int(m)}.{y}"
-
-
-def _fi_datetime(value: str | None, zone: str = "Europe/Helsinki") -> str:
-    """An ISO timestamp as Finnish local time: 12.9.2026 klo 10.22."""
-    if not value:
-        return ""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    when = datetime.fromisoformat(value)
-    if when.tzinfo is not None:
-        when = when.astimezone(ZoneInfo(zone))
-    return f"{when.day}.{when.month}.{when.year} klo {when.hour}.{when.minute:02d}"
 
 
 def _fi_number(value: float | None, decimals: int = 1) -> str:
@@ -86,10 +68,30 @@ def _warm_up_finnish() -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    """The web app for one deployment: `nakyma serve` runs it, tests build their own."""
     settings = settings or Settings()
     region = load_region(settings.region_file)
     privacy.use_region(region)
+    app = FastAPI(
+        title="Näkymä",
+        description="Tilannekuva yhteisövaikuttavuustyöhön",
+        lifespan=_lifespan(settings),
+        docs_url="/api/docs",
+        # Access is declared once, in web.policy, and checked before every route.
+        dependencies=[Depends(enforce_policy)],
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.region = region
+    app.state.templates = build_templates()
+    _add_security_headers(app, settings)
+    _include_routes(app)
+    _add_error_pages(app)
+    return app
 
+
+def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = open_db(settings.database_path)  # applies pending migrations at start-up
@@ -99,8 +101,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         threading.Thread(target=_warm_up_finnish, name="finnish-warm-up", daemon=True).start()
         scheduler = None
         if settings.scheduler_enabled:
-            from pipelines.schedule import build_scheduler
-
             scheduler = build_scheduler(settings)
             scheduler.start()
         app.state.scheduler = scheduler
@@ -111,20 +111,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 scheduler.shutdown(wait=False)
             app.state.scheduler = None
 
-    app = FastAPI(
-        title="Näkymä",
-        description="Tilannekuva yhteisövaikuttavuustyöhön",
-        lifespan=lifespan,
-        docs_url="/api/docs",
-        # Access is declared once, in web.policy, and checked before every route.
-        dependencies=[Depends(enforce_policy)],
-        redoc_url=None,
-        openapi_url="/api/openapi.json",
-    )
-    app.state.settings = settings
-    app.state.region = region
-    app.state.templates = build_templates()
+    return lifespan
 
+
+def _add_security_headers(app: FastAPI, settings: Settings) -> None:
     @app.middleware("http")
     async def security_headers(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
@@ -147,28 +137,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 
-    from web.routes import (
-        api,
-        auth,
-        municipality_pages,
-        observations,
-        phenomena_pages,
-        region_pages,
-        review,
-    )
 
-    app.include_router(auth.router)
-    app.include_router(observations.router)
-    app.include_router(region_pages.router)
-    app.include_router(municipality_pages.router)
-    app.include_router(phenomena_pages.router)
-    app.include_router(review.router)
-    app.include_router(api.router)
-    from web.routes import exports as export_pages
-
-    app.include_router(export_pages.router)
+def _include_routes(app: FastAPI) -> None:
+    # Routers carry their full paths (no prefix), so a route's own path template is the
+    # key it has in web.policy.POLICY; route_keys() lists them from app.state.routers.
+    app.state.routers = ROUTERS
+    for router in ROUTERS:
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+
+def _add_error_pages(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
         target = request.url.path
@@ -224,9 +207,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             },
             status_code=exc.status_code,
         )
-
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    return app

@@ -1,4 +1,5 @@
-"""Request dependencies: database, settings, region, the signed-in user and CSRF checks."""
+"""Request dependencies: the request's database connection, settings, region, the signed-in
+user (worked out once, by the access check) and CSRF checks."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlite_utils import Database
 
-from nakyma.accounts import User, user_for_session, user_for_token
+from nakyma.accounts import User
 from nakyma.config import Settings
 from nakyma.db import open_db
 from nakyma.regions import Region
@@ -32,6 +33,8 @@ def get_region(request: Request) -> Region:
 
 
 def get_db(request: Request) -> Iterator[Database]:
+    """The request's one connection. FastAPI caches a dependency within a request, so the
+    access check (`web.policy.enforce_policy`) and the route share it."""
     db = open_db(request.app.state.settings.database_path, migrate=False)
     try:
         yield db
@@ -48,21 +51,20 @@ class LoginRequired(Exception):
     """Raised by page dependencies; the app turns it into a redirect to the login page."""
 
 
-def optional_user(request: Request, db: DbDep) -> User | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    return user_for_session(db, token) if token else None
+def current_user(request: Request) -> User | None:
+    """The caller, as `web.policy.enforce_policy` worked it out once for this request
+    (a bearer token on /api/, the session cookie elsewhere; None when signed out)."""
+    user: User | None = getattr(request.state, "user", None)
+    return user
 
 
-def page_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+def page_user(user: Annotated[User | None, Depends(current_user)]) -> User:
     if user is None:
         raise LoginRequired()
     return user
 
 
-def api_user(request: Request, db: DbDep) -> User:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    user = user_for_token(db, token.strip()) if scheme.lower() == "bearer" and token else None
+def api_user(user: Annotated[User | None, Depends(current_user)]) -> User:
     if user is None:
         raise HTTPException(
             status_code=401,
@@ -73,7 +75,7 @@ def api_user(request: Request, db: DbDep) -> User:
     return user
 
 
-OptionalUser = Annotated[User | None, Depends(optional_user)]
+OptionalUser = Annotated[User | None, Depends(current_user)]
 PageUser = Annotated[User, Depends(page_user)]
 ApiUser = Annotated[User, Depends(api_user)]
 

@@ -16,12 +16,13 @@ functions (`nakyma.views.observation_visible`), which every page and API route u
 
 from __future__ import annotations
 
-from fastapi import HTTPException, Request
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.routing import APIRoute
+from sqlite_utils import Database
 
 from nakyma.accounts import User, user_for_session, user_for_token
-from nakyma.db import open_db
 from nakyma.review import can_manage, can_view
-from web.deps import SESSION_COOKIE, LoginRequired
+from web.deps import SESSION_COOKIE, DbDep, LoginRequired
 
 LEADERSHIP = frozenset({"johto", "tukitiimi", "admin"})
 BACKBONE = frozenset({"tukitiimi", "admin"})
@@ -88,24 +89,21 @@ POLICY: dict[str, str | frozenset[str]] = {
 
 
 def route_key(request: Request) -> str:
+    """ "METHOD /path/{template}" of the route that matched, as POLICY names it."""
     route = request.scope.get("route")
-    path = getattr(route, "path_format", None) or getattr(route, "path", request.url.path)
+    path = route.path_format if isinstance(route, APIRoute) else request.url.path
     return f"{request.method} {path}"
 
 
-def request_user(request: Request) -> User | None:
+def request_user(request: Request, db: Database) -> User | None:
     """The caller: a bearer token on /api/, a session cookie elsewhere."""
-    db = open_db(request.app.state.settings.database_path, migrate=False)
-    try:
-        if request.url.path.startswith("/api/"):
-            scheme, _, token = request.headers.get("authorization", "").partition(" ")
-            if scheme.lower() == "bearer" and token.strip():
-                return user_for_token(db, token.strip())
-            return None
-        cookie = request.cookies.get(SESSION_COOKIE)
-        return user_for_session(db, cookie) if cookie else None
-    finally:
-        db.close()
+    if request.url.path.startswith("/api/"):
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            return user_for_token(db, token.strip())
+        return None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return user_for_session(db, cookie) if cookie else None
 
 
 def _deny(request: Request, status: int) -> None:
@@ -121,56 +119,50 @@ def _deny(request: Request, status: int) -> None:
     raise HTTPException(403, "Sinulla ei ole oikeutta tähän.")
 
 
-def enforce_policy(request: Request) -> None:
-    """Runs before every route: refuses what POLICY does not allow."""
+def enforce_policy(request: Request, db: DbDep) -> None:
+    """Runs before every route: works out the caller once (`request.state.user`, read by
+    the dependencies in web.deps) and refuses what POLICY does not allow."""
     key = route_key(request)
     rule = POLICY.get(key)
     if rule is None:  # fail closed: an undeclared route is never served
         raise HTTPException(500, f"Reitille ei ole määritelty käyttöoikeutta: {key}")
+    user = request_user(request, db)
+    request.state.user = user
     if rule == "public":
         return
-    user = request_user(request)
     if user is None:
         _deny(request, 401)
         return
-    request.state.user = user
     if rule == "signed_in":
         return
     if isinstance(rule, frozenset):
         if user.role not in rule:
             _deny(request, 403)
         return
-    pid_text = str(request.path_params.get("phenomenon_id", ""))
+    _check_phenomenon(request, db, user, rule)
+
+
+def _check_phenomenon(request: Request, db: Database, user: User, rule: str) -> None:
     try:
-        pid = int(pid_text)
+        pid = int(str(request.path_params.get("phenomenon_id", "")))
     except (TypeError, ValueError):
         raise HTTPException(404, "Ilmiötä ei löydy.") from None
-    db = open_db(request.app.state.settings.database_path, migrate=False)
-    try:
-        if not db.execute("select 1 from phenomena where id = ?", [pid]).fetchone():
-            raise HTTPException(404, "Ilmiötä ei löydy.")
-        allowed = (
-            can_view(db, user, pid) if rule == "phenomenon:view" else can_manage(db, user, pid)
-        )
-    finally:
-        db.close()
+    if not db.execute("select 1 from phenomena where id = ?", [pid]).fetchone():
+        raise HTTPException(404, "Ilmiötä ei löydy.")
+    allowed = can_view(db, user, pid) if rule == "phenomenon:view" else can_manage(db, user, pid)
     if not allowed:
         _deny(request, 403)
 
 
-def route_keys(app: object) -> set[str]:
-    """ "METHOD /path" of every API route, including those of included routers."""
-    from fastapi.routing import APIRoute
-
-    keys: set[str] = set()
-
-    def walk(routes: list, prefix: str) -> None:
-        for route in routes:
-            if isinstance(route, APIRoute):
-                keys.update(f"{m} {prefix}{route.path}" for m in route.methods or ())
-            elif hasattr(route, "original_router"):  # FastAPI's included-router wrapper
-                context = getattr(route, "include_context", None)
-                walk(route.original_router.routes, prefix + getattr(context, "prefix", ""))
-
-    walk(app.routes, "")  # type: ignore[attr-defined]
-    return keys
+def route_keys(app: FastAPI) -> set[str]:
+    """ "METHOD /path" of every route the app serves through FastAPI: its own routes and
+    those of the routers it included (`app.state.routers`, which carry no prefix)."""
+    routes = [*app.router.routes]
+    for router in app.state.routers:
+        routes.extend(router.routes)
+    return {
+        f"{method} {route.path}"
+        for route in routes
+        if isinstance(route, APIRoute)
+        for method in route.methods or ()
+    }

@@ -1,1 +1,23 @@
-"""Routes grouped by user task."""
+"""The app's routers, one per user task; `web.app.create_app` includes them in this order."""
+
+from web.routes import (
+    api,
+    auth,
+    exports,
+    municipality_pages,
+    observations,
+    phenomena_pages,
+    region_pages,
+    review,
+)
+
+ROUTERS = (
+    auth.router,
+    observations.router,
+    region_pages.router,
+    municipality_pages.router,
+    phenomena_pages.router,
+    review.router,
+    api.router,
+    exports.router,
+)
