@@ -8,6 +8,7 @@ import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
+from nakyma.observations import FIELDS
 from tests.conftest import CSRF_RE, PASSWORD, csrf_from, login, valid_observation
 
 HETU = "131052-308T"
@@ -430,6 +431,28 @@ def test_api_refuses_unknown_fields_and_types(client, api_headers, body, field, 
     assert response.status_code == 422
     assert response.json()["detail"][0]["field"] == field
     assert response.json()["detail"][0]["code"] == code
+
+
+def test_api_body_errors_are_in_finnish_and_do_not_echo_the_input(client, api_headers) -> None:
+    body = {**valid_observation(), "henkilotunnus": "131052-308T", "role": 7}
+    response = client.post("/api/observations", json=body, headers=api_headers)
+    assert response.status_code == 422
+    detail = {e["field"]: e for e in response.json()["detail"]}
+    assert detail["henkilotunnus"]["message"] == "Tuntematon kenttä."
+    assert detail["role"] == {
+        "field": "role",
+        "message": "Arvon on oltava merkkijono.",
+        "code": "invalid_type",
+    }
+    assert "131052" not in response.text
+
+
+def test_api_bodies_are_described_in_the_openapi_document(client) -> None:
+    schemas = client.get("/api/openapi.json").json()["components"]["schemas"]
+    assert set(schemas["ObservationIn"]["properties"]) == set(FIELDS)
+    assert schemas["ObservationIn"]["additionalProperties"] is False
+    assert schemas["CommentIn"]["required"] == ["body"]
+    assert schemas["StatusIn"]["required"] == ["status"]
 
 
 @pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]"])

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -56,6 +57,28 @@ def _fi_number(value: float | None, decimals: int = 1) -> str:
     if value is None:
         return "–"
     return f"{value:,.{decimals}f}".replace(",", "\u00a0").replace(".", ",")
+
+
+# Pydantic's error types in the intake's words: (message, code).
+_VALIDATION_MESSAGES = {
+    "json_invalid": ("Pyynnön runko ei ole kelvollista JSONia.", "invalid"),
+    "extra_forbidden": ("Tuntematon kenttä.", "unknown_field"),
+    "string_type": ("Arvon on oltava merkkijono.", "invalid_type"),
+    "missing": ("Kenttä puuttuu.", "missing"),
+}
+
+
+def validation_detail(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Request validation errors in the shape every 422 of the API has:
+    [{"field", "message", "code"}], in Finnish and without echoing the input."""
+    detail = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        message, code = _VALIDATION_MESSAGES.get(
+            str(err.get("type")), ("Kentän arvo on väärää tyyppiä.", "invalid")
+        )
+        detail.append({"field": ".".join(loc) or "body", "message": message, "code": code})
+    return detail
 
 
 def _warm_up_finnish() -> None:
@@ -176,17 +199,7 @@ def _add_error_pages(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         # Same shape as the intake's own errors, so clients handle one format.
-        detail = []
-        for err in exc.errors():
-            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
-            field = ".".join(loc) or "body"
-            message = (
-                "Pyynnön runko ei ole kelvollista JSONia."
-                if err.get("type") == "json_invalid"
-                else "Kenttä puuttuu tai sen arvo on väärää tyyppiä."
-            )
-            detail.append({"field": field, "message": message, "code": "invalid"})
-        return JSONResponse({"detail": detail}, status_code=422)
+        return JSONResponse({"detail": validation_detail(exc.errors())}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

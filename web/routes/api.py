@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Body, HTTPException
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 
-from nakyma.observations import FIELDS, FieldError, IntakeError, submit_observation
+from nakyma.embedding import get_embedder
+from nakyma.observations import FIELDS, IntakeError, submit_observation
 from nakyma.phenomena import active_phenomena
+from nakyma.review import ReviewError, add_comment, can_view, comments, set_status, work_list
 from nakyma.views import (
     my_observations,
     phenomenon_detail,
@@ -22,17 +25,22 @@ from web.deps import ApiUser, DbDep, RegionDep, SettingsDep
 router = APIRouter(prefix="/api", tags=["api"])
 
 
-@router.post("/observations", status_code=201)
-def create_observation(
-    user: ApiUser,
-    db: DbDep,
-    region: RegionDep,
-    settings: SettingsDep,
-    payload: Annotated[
-        dict[str, Any],
-        Body(
-            ...,
-            examples=[
+class _Body(BaseModel):
+    """A JSON request body: strings stay strings (no coercion of 20260115 to text).
+    Errors reach the client in the intake's shape, through the app's validation handler."""
+
+    model_config = ConfigDict(strict=True)
+
+
+class ObservationIn(_Body):
+    """One observation. Which fields are required, and what values mean, is the intake's
+    decision (`nakyma.observations.submit_observation`), so that the form, the import and the
+    API answer alike; here only unknown fields and non-strings are refused."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
                 {
                     "text": "Yläkoulun välitunneilla moni istuu yksin puhelimen kanssa.",
                     "municipality": "Äänekoski",
@@ -42,26 +50,51 @@ def create_observation(
                     "role": "opettaja",
                     "external_id": "webropol-1234",
                 }
-            ],
-        ),
-    ],
+            ]
+        },
+    )
+
+    text: str | None = None
+    municipality: str | None = None
+    observed_on: str | None = None
+    target_group: str | None = None
+    theme: str | None = None
+    role: str | None = None
+    external_id: str | None = None
+
+
+class CommentIn(_Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"body": "Sama näkyy meilläkin."}]})
+
+    body: str
+
+
+class StatusIn(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "käsittelyssä", "reason": ""}]}
+    )
+
+    status: str
+    reason: str | None = None
+
+
+assert set(ObservationIn.model_fields) == set(FIELDS), "the API body and the intake disagree"
+
+
+@router.post("/observations", status_code=201)
+def create_observation(
+    user: ApiUser, db: DbDep, region: RegionDep, settings: SettingsDep, payload: ObservationIn
 ) -> JSONResponse:
     """Store one observation. 201 with the record; 200 when the same `external_id` and
     content were already stored; 422 with per-field errors."""
-    unknown = sorted(set(payload) - set(FIELDS))
-    if unknown:
-        errors = [FieldError(k, "Tuntematon kenttä.", code="unknown_field") for k in unknown]
-        return JSONResponse({"detail": [e.as_dict() for e in errors]}, status_code=422)
-    bad_types = [
-        FieldError(k, "Arvon on oltava merkkijono.", code="invalid_type")
-        for k, v in payload.items()
-        if v is not None and not isinstance(v, str)
-    ]
-    if bad_types:
-        return JSONResponse({"detail": [e.as_dict() for e in bad_types]}, status_code=422)
     try:
         submission = submit_observation(
-            db, payload, region=region, source="api", today=settings.today(), created_by=user.id
+            db,
+            payload.model_dump(exclude_unset=True),
+            region=region,
+            source="api",
+            today=settings.today(),
+            created_by=user.id,
         )
     except IntakeError as exc:
         return JSONResponse({"detail": [e.as_dict() for e in exc.errors]}, status_code=422)
@@ -100,8 +133,6 @@ def list_phenomena(user: ApiUser, db: DbDep) -> dict[str, Any]:
         columns="id, title, size, status, keywords, first_seen, last_seen",
         order_by="size desc, id",
     )
-    from nakyma.review import can_view
-
     return {
         "phenomena": [
             {**r, "keywords": json.loads(r["keywords"] or "[]")}
@@ -143,8 +174,6 @@ def search(
     user: ApiUser, db: DbDep, region: RegionDep, settings: SettingsDep, q: str = ""
 ) -> dict[str, Any]:
     """Semantic search over phenomena, headlines and the observations the caller may read."""
-    from nakyma.embedding import get_embedder
-
     if len(q) > 300:
         return JSONResponse(  # type: ignore[return-value]
             {
@@ -160,8 +189,6 @@ def search(
 @router.get("/phenomena/{phenomenon_id}/comments")
 def list_comments(phenomenon_id: int, user: ApiUser, db: DbDep) -> dict[str, Any]:
     """The phenomenon's comment thread, oldest first."""
-    from nakyma.review import comments
-
     return {"comments": comments(db, phenomenon_id)}
 
 
@@ -170,16 +197,11 @@ def post_comment(
     phenomenon_id: int,
     user: ApiUser,
     db: DbDep,
-    payload: Annotated[dict[str, Any], Body(..., examples=[{"body": "Sama näkyy meilläkin."}])],
+    payload: CommentIn,
 ) -> JSONResponse:
     """Add a comment (privacy guard applies): 201, or 422 with the reason."""
-    from nakyma.review import ReviewError, add_comment
-
-    body = payload.get("body")
-    if not isinstance(body, str):
-        return _error("body", "Kommentin on oltava merkkijono.", "invalid_type")
     try:
-        comment_id = add_comment(db, user, phenomenon_id, body)
+        comment_id = add_comment(db, user, phenomenon_id, payload.body)
     except ReviewError as exc:
         return _error("body", str(exc), "invalid")
     return JSONResponse({"id": comment_id}, status_code=201)
@@ -190,18 +212,11 @@ def post_status(
     phenomenon_id: int,
     user: ApiUser,
     db: DbDep,
-    payload: Annotated[
-        dict[str, Any], Body(..., examples=[{"status": "käsittelyssä", "reason": ""}])
-    ],
+    payload: StatusIn,
 ) -> JSONResponse:
     """Change the review status (leadership of the municipality, backbone team)."""
-    from nakyma.review import ReviewError, set_status
-
-    status, reason = payload.get("status"), payload.get("reason")
-    if not isinstance(status, str) or (reason is not None and not isinstance(reason, str)):
-        return _error("status", "Tilan ja perustelun on oltava merkkijonoja.", "invalid_type")
     try:
-        set_status(db, user, phenomenon_id, status, reason=reason)
+        set_status(db, user, phenomenon_id, payload.status, reason=payload.reason)
     except ReviewError as exc:
         return _error("status", str(exc), "invalid")
     row = db.execute("select status from phenomena where id = ?", [phenomenon_id]).fetchone()
@@ -211,8 +226,6 @@ def post_status(
 @router.get("/worklist")
 def worklist(user: ApiUser, db: DbDep, region: RegionDep) -> dict[str, Any]:
     """Phenomena new or changed since the caller last looked, weak signals first."""
-    from nakyma.review import work_list
-
     return {"items": work_list(db, region, user)}
 
 
