@@ -554,6 +554,7 @@ def run(
     indicator_ids: Sequence[int] | None = None,
     higher_is_worse: bool = True,
     today: date | None = None,
+    run_id: int | None = None,  # (the registry passes it; nothing here names its run yet)
 ) -> RunReport:
     """Fetch the catalogue's indicators (or `indicator_ids`) from Sotkanet, or from `source`
     (a recorded directory), save them, and recompute the indicator signals.

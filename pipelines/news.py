@@ -210,6 +210,7 @@ def run(
     *,
     source: str | Path | None = None,
     client: SafeClient | None = None,
+    run_id: int | None = None,  # (the registry passes it; nothing here names its run yet)
 ) -> RunReport:
     """Fetch every configured feed (or read `source`, a local RSS file) and save its items.
 

@@ -1,14 +1,19 @@
-"""The pipeline registry: one place that maps names to `run`, used by the CLI, the
-scheduler and the tests alike. Every run is recorded and holds the job's lock."""
+"""The pipeline registry: every job declared once, as a typed entry, and run the same way by
+the CLI, the scheduler and the tests. Every run is recorded and holds the job's lock.
+
+An entry says what runs (`run`, one shared signature: `PipelineRun`), how long its lock may
+outlive a crashed holder, and how often the scheduler runs it. Adding a source or a job is
+adding an entry here; `pipelines.schedule` and `nakyma run NAME` pick it up.
+"""
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlite_utils import Database
 
@@ -25,19 +30,66 @@ from pipelines import indicators, news, phenomena
 
 log = logging.getLogger("nakyma.pipelines")
 
-PIPELINES: dict[str, Callable[..., RunReport]] = {
-    "news": news.run,
-    "indicators": indicators.run,
-    "phenomena": phenomena.run,
-    "embed": phenomena.run_incremental,
-}
 
-# A lock outlives a crashed holder by this much at most.
-LOCK_TTL: dict[str, timedelta] = {
-    "news": timedelta(minutes=30),
-    "indicators": timedelta(hours=6),
-    "phenomena": timedelta(hours=2),
-    "embed": timedelta(hours=1),
+class PipelineRun(Protocol):
+    """`run(db, settings, *, source=None, run_id=None) -> RunReport`: `source` is a local copy
+    instead of the network and `run_id` names the run in what the pipeline writes. A pipeline
+    may take keyword options of its own (a test's client, a fixed date) after these."""
+
+    def __call__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        source: str | Path | None = None,
+        run_id: int | None = None,
+    ) -> RunReport: ...
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """One job: what runs, how long its lock lasts, and its schedule."""
+
+    name: str
+    run: PipelineRun
+    lock_ttl: timedelta  # a lock outlives a crashed holder by this much at most
+    interval: Callable[[Settings], timedelta]  # how often the scheduler runs it
+    jitter_seconds: int  # spread, so that deployments do not hit a source at the same second
+
+
+PIPELINES: dict[str, Pipeline] = {
+    p.name: p
+    for p in (
+        Pipeline(
+            "news",
+            news.run,
+            timedelta(minutes=30),
+            lambda s: timedelta(minutes=s.news_interval_minutes),
+            60,
+        ),
+        Pipeline(
+            "indicators",
+            indicators.run,
+            timedelta(hours=6),
+            lambda s: timedelta(days=s.indicators_interval_days),
+            1800,
+        ),
+        # New items join the nearest phenomenon between full runs.
+        Pipeline(
+            "embed",
+            phenomena.run_incremental,
+            timedelta(hours=1),
+            lambda s: timedelta(minutes=s.embed_interval_minutes),
+            60,
+        ),
+        Pipeline(
+            "phenomena",
+            phenomena.run,
+            timedelta(hours=2),
+            lambda s: timedelta(hours=s.phenomena_interval_hours),
+            600,
+        ),
+    )
 }
 
 
@@ -52,18 +104,14 @@ def run_pipeline(
 ) -> RunReport:
     """Run one pipeline under its lock and record the run. Raises JobLocked if it is
     already running elsewhere; an unexpected error is recorded as a failed run."""
-    if name not in PIPELINES:
-        raise KeyError(name)
+    pipeline = PIPELINES[name]  # KeyError for an unknown name
     holder = lock_holder()
-    acquire_lock(db, f"pipeline:{name}", holder=holder, ttl=LOCK_TTL.get(name, timedelta(hours=1)))
+    acquire_lock(db, f"pipeline:{name}", holder=holder, ttl=pipeline.lock_ttl)
     report = RunReport(name)
     try:
         run_id = start_run(db, name, trigger=trigger, source=str(source) if source else None)
         try:
-            fn = PIPELINES[name]
-            if "run_id" in inspect.signature(fn).parameters:
-                options["run_id"] = run_id  # what the pipeline writes can name its run
-            report = fn(db, settings, source=source, **options)
+            report = pipeline.run(db, settings, source=source, run_id=run_id, **options)
         except Exception as exc:  # recorded, never silent: the run log is where admins look
             log.exception("pipeline %s crashed", name)
             report = RunReport(name)

@@ -15,7 +15,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from nakyma.config import Settings
 from nakyma.db import open_db
 from nakyma.runs import JobLocked, RunReport
-from pipelines.registry import run_pipeline
+from pipelines.registry import PIPELINES, run_pipeline
 
 log = logging.getLogger("nakyma.schedule")
 
@@ -47,7 +47,8 @@ def _last_success(settings: Settings, name: str) -> datetime | None:
 
 
 def build_scheduler(settings: Settings, *, now: datetime | None = None) -> BackgroundScheduler:
-    """News every `news_interval_minutes`, indicators every `indicators_interval_days`.
+    """Every pipeline of the registry at its interval (news every `news_interval_minutes`,
+    indicators every `indicators_interval_days`, ...).
 
     Jobs coalesce missed runs into one, never overlap (max_instances=1) and carry
     jitter so that several deployments do not hit the sources at the same second.
@@ -55,14 +56,8 @@ def build_scheduler(settings: Settings, *, now: datetime | None = None) -> Backg
     """
     now = now or datetime.now(UTC)
     scheduler = BackgroundScheduler(timezone=settings.timezone)
-    plans = {
-        "news": (timedelta(minutes=settings.news_interval_minutes), 60),
-        "indicators": (timedelta(days=settings.indicators_interval_days), 1800),
-        # New items join the nearest phenomenon between full runs.
-        "embed": (timedelta(minutes=settings.embed_interval_minutes), 60),
-        "phenomena": (timedelta(hours=settings.phenomena_interval_hours), 600),
-    }
-    for name, (interval, jitter) in plans.items():
+    for name, pipeline in PIPELINES.items():
+        interval, jitter = pipeline.interval(settings), pipeline.jitter_seconds
         last = _last_success(settings, name)
         first = (
             max(now + timedelta(seconds=30), last + interval)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import httpx
@@ -238,7 +239,8 @@ def test_crash_inside_a_pipeline_is_recorded_as_failed(db, settings, monkeypatch
     def broken(db, settings, **kw):
         raise RuntimeError("bug")
 
-    monkeypatch.setitem(registry.PIPELINES, "news", broken)
+    entry = dataclasses.replace(registry.PIPELINES["news"], run=broken)
+    monkeypatch.setitem(registry.PIPELINES, "news", entry)
     report = run_pipeline(db, settings, "news")
     assert report.status == "failed" and "RuntimeError: bug" in report.errors[0]
     assert list_runs(db, limit=1)[0]["status"] == "failed"
