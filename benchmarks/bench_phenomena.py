@@ -656,24 +656,17 @@ def run_worker(name: str, *args: Any, timeout: float = 3600) -> dict[str, Any]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def worker_e2e(n: int, workdir: Path) -> dict[str, Any]:
-    """Raw embedding of n texts, then import → embed → cluster → score of the same texts."""
-    from nakyma.config import Settings
+def _e2e_import_file(n: int, workdir: Path, region: Any) -> tuple[Path, list[str], int]:
+    """An import CSV of exactly n rows that the intake accepts (found by a dry run, not
+    timed): its path, its texts, and how many candidates the privacy guard rejected."""
     from nakyma.db import open_db
-    from nakyma.regions import load_region
-    from pipelines import phenomena as phen_pipeline
     from pipelines.observations import import_observations
 
-    settings = Settings(
-        _env_file=None, data_dir=workdir, secret_key=SECRET, scheduler_enabled=False
-    )
-    region = load_region(settings.region_file)
     meta = demo_rows()
     # Candidates: a few spare texts, because the privacy guard may reject some rows.
     texts = e2e_texts(int(n * 1.15) + 20)
     csv_path = workdir / "import.csv"
     workdir.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(1)
 
     def write(path: Path, chosen: list[int]) -> None:
         with path.open("w", encoding="utf-8", newline="") as f:
@@ -696,7 +689,6 @@ def worker_e2e(n: int, workdir: Path) -> dict[str, Any]:
                     ]
                 )
 
-    # Dry run (not timed) to keep exactly n rows that the intake accepts.
     scratch = open_db(workdir / "scratch.db")
     write(csv_path, list(range(len(texts))))
     dry = import_observations(scratch, csv_path, region=region, today=TODAY, dry_run=True)
@@ -705,8 +697,22 @@ def worker_e2e(n: int, workdir: Path) -> dict[str, Any]:
     rejected = sum(1 for r in dry.rows[: (ok[-1] + 1)] if r.status == "rejected")
     assert len(ok) == n, f"only {len(ok)} valid rows"
     write(csv_path, ok)
-    chosen = [texts[i] for i in ok]
-    del rng
+    return csv_path, [texts[i] for i in ok], rejected
+
+
+def worker_e2e(n: int, workdir: Path) -> dict[str, Any]:
+    """Raw embedding of n texts, then import → embed → cluster → score of the same texts."""
+    from nakyma.config import Settings
+    from nakyma.db import open_db
+    from nakyma.regions import load_region
+    from pipelines import phenomena as phen_pipeline
+    from pipelines.observations import import_observations
+
+    settings = Settings(
+        _env_file=None, data_dir=workdir, secret_key=SECRET, scheduler_enabled=False
+    )
+    region = load_region(settings.region_file)
+    csv_path, chosen, rejected = _e2e_import_file(n, workdir, region)
 
     from nakyma.embedding import get_embedder
 

@@ -185,6 +185,12 @@ def _m0001_initial(db: Database) -> None:
 
 @migrations(name="0002_pipelines")
 def _m0002_pipelines(db: Database) -> None:
+    _m0002_run_tables(db)
+    _m0002_news_tables(db)
+    _m0002_indicator_tables(db)
+
+
+def _m0002_run_tables(db: Database) -> None:
     db.table("runs").create(
         {
             "id": int,
@@ -210,6 +216,9 @@ def _m0002_pipelines(db: Database) -> None:
         pk="name",
         not_null={"holder", "acquired_at", "expires_at"},
     )
+
+
+def _m0002_news_tables(db: Database) -> None:
     db.table("feed_state").create(
         {
             "url": str,
@@ -243,6 +252,9 @@ def _m0002_pipelines(db: Database) -> None:
         foreign_keys=[("guid", "headlines", "guid")],
     )
     db.table("headline_municipalities").create_index(["municipality_code"])
+
+
+def _m0002_indicator_tables(db: Database) -> None:
     db.table("sotkanet_regions").create(
         {
             "id": int,

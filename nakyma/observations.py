@@ -171,7 +171,36 @@ def validate_observation(
     being refused (used by the import's --redact).
     """
     errors: list[FieldError] = []
+    text, redacted_kinds, spans_in = _checked_text(raw, redact, errors)
+    municipality = _checked_municipality(raw, region, errors)
+    observed_on = _checked_date(raw, today, errors)
+    target_group = _choice_field(
+        raw, "target_group", TARGET_GROUPS, "kohderyhmä", errors, required="Valitse kohderyhmä."
+    )
+    theme = _choice_field(raw, "theme", THEMES, "teema", errors)
+    role = _choice_field(raw, "role", OBSERVER_ROLES, "havainnoijan rooli", errors)
+    external_id = _checked_external_id(raw, errors)
+    if errors:
+        raise IntakeError(errors, checked_text=spans_in)
+    assert municipality is not None and observed_on is not None and target_group is not None
+    return CleanObservation(
+        text=text,
+        text_key=text_key(text),
+        municipality=municipality,
+        observed_on=observed_on,
+        target_group=target_group,
+        theme=theme,
+        role=role,
+        external_id=external_id,
+        redacted_kinds=redacted_kinds,
+    )
 
+
+def _checked_text(
+    raw: Mapping[str, object], redact: bool, errors: list[FieldError]
+) -> tuple[str, tuple[str, ...], str]:
+    """The text to store, the kinds redacted from it, and the text that error spans
+    refer to; problems are appended to `errors`."""
     written = written_text(raw)
     text = normalise_text(written)
     redacted_kinds: tuple[str, ...] = ()
@@ -214,12 +243,18 @@ def validate_observation(
                 code="too_long",
             )
         )
+    return text, redacted_kinds, spans_in
 
-    municipality = None
+
+def _checked_municipality(
+    raw: Mapping[str, object], region: Region, errors: list[FieldError]
+) -> Municipality | None:
     written = _as_text(raw.get("municipality"))
     if not written:
         errors.append(FieldError("municipality", "Valitse kunta.", code="required"))
-    elif (municipality := region.resolve(written)) is None:
+        return None
+    municipality = region.resolve(written)
+    if municipality is None:
         errors.append(
             FieldError(
                 "municipality",
@@ -227,12 +262,16 @@ def validate_observation(
                 code="unknown_municipality",
             )
         )
+    return municipality
 
-    observed_on = None
+
+def _checked_date(raw: Mapping[str, object], today: date, errors: list[FieldError]) -> date | None:
     raw_date = raw.get("observed_on")
     if raw_date is None or _as_text(raw_date) == "":
         errors.append(FieldError("observed_on", "Anna havainnon päivämäärä.", code="required"))
-    elif (observed_on := parse_date(raw_date)) is None:
+        return None
+    observed_on = parse_date(raw_date)
+    if observed_on is None:
         errors.append(
             FieldError(
                 "observed_on",
@@ -248,46 +287,30 @@ def validate_observation(
         errors.append(
             FieldError("observed_on", "Päivämäärä ei voi olla ennen vuotta 2000.", code="too_old")
         )
+    return observed_on
 
-    target_group = _choice_field(
-        raw, "target_group", TARGET_GROUPS, "kohderyhmä", errors, required="Valitse kohderyhmä."
-    )
-    theme = _choice_field(raw, "theme", THEMES, "teema", errors)
-    role = _choice_field(raw, "role", OBSERVER_ROLES, "havainnoijan rooli", errors)
 
+def _checked_external_id(raw: Mapping[str, object], errors: list[FieldError]) -> str | None:
     external_id = _as_text(raw.get("external_id")) or None
-    if external_id is not None:
-        if len(external_id) > MAX_EXTERNAL_ID_LENGTH:
-            errors.append(
-                FieldError(
-                    "external_id",
-                    f"Tunniste on liian pitkä (enintään {MAX_EXTERNAL_ID_LENGTH} merkkiä).",
-                    code="too_long",
-                )
+    if external_id is None:
+        return None
+    if len(external_id) > MAX_EXTERNAL_ID_LENGTH:
+        errors.append(
+            FieldError(
+                "external_id",
+                f"Tunniste on liian pitkä (enintään {MAX_EXTERNAL_ID_LENGTH} merkkiä).",
+                code="too_long",
             )
-        elif privacy.find_personal_data(external_id):
-            errors.append(
-                FieldError(
-                    "external_id",
-                    "Tunniste näyttää sisältävän henkilötietoja. Käytä juoksevaa numeroa.",
-                    code="personal_data",
-                )
+        )
+    elif privacy.find_personal_data(external_id):
+        errors.append(
+            FieldError(
+                "external_id",
+                "Tunniste näyttää sisältävän henkilötietoja. Käytä juoksevaa numeroa.",
+                code="personal_data",
             )
-
-    if errors:
-        raise IntakeError(errors, checked_text=spans_in)
-    assert municipality is not None and observed_on is not None and target_group is not None
-    return CleanObservation(
-        text=text,
-        text_key=text_key(text),
-        municipality=municipality,
-        observed_on=observed_on,
-        target_group=target_group,
-        theme=theme,
-        role=role,
-        external_id=external_id,
-        redacted_kinds=redacted_kinds,
-    )
+        )
+    return external_id
 
 
 def _duplicate_error() -> IntakeError:
