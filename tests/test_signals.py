@@ -28,6 +28,7 @@ from nakyma.signals import (
     score_signals,
     signal_rows,
 )
+from tests.test_indicator_signals import agrees, reference_rows
 
 AS_OF = date(2025, 6, 30)
 AANEKOSKI, JYVASKYLA, JAMSA, SAARIJARVI, LUHANKA = "992", "179", "182", "729", "435"
@@ -219,6 +220,33 @@ def test_growth_test_is_the_conditional_binomial_test() -> None:
     assert growth_p_value(4, 0, 42, 322) == pytest.approx(share**4, rel=1e-12)
     assert growth_p_value(5, 3, 42, 0) == 1.0  # no history: nothing to compare with
     assert decline_p_value(0, 20, 42, 322) == pytest.approx((1 - share) ** 20, rel=1e-12)
+
+
+def test_poisson_tail_matches_the_hand_written_original() -> None:
+    rows = reference_rows("poisson_upper_tail")
+    assert len(rows) > 200
+    for k, lam, expected in rows:
+        actual = poisson_upper_tail(k, lam)
+        if k <= 0 or lam <= 0.0:
+            assert actual == expected, (k, lam)  # edges are exact 0 or 1
+        else:
+            assert agrees(actual, expected), (k, lam, actual, expected)
+
+
+def test_growth_and_decline_p_values_match_the_hand_written_originals() -> None:
+    rows = reference_rows("growth_decline_p_value")
+    assert len(rows) > 300
+    for recent, baseline, recent_days, baseline_days, growth, decline in rows:
+        args = (recent, baseline, recent_days, baseline_days)
+        no_test = recent_days <= 0 or baseline_days <= 0
+        if no_test or recent == 0:
+            assert growth_p_value(*args) == growth, args
+        else:
+            assert agrees(growth_p_value(*args), growth), (args, growth)
+        if no_test or baseline == 0:
+            assert decline_p_value(*args) == decline, args
+        else:
+            assert agrees(decline_p_value(*args), decline), (args, decline)
 
 
 @pytest.mark.parametrize("total", range(2, 31))
