@@ -24,11 +24,12 @@ import math
 import statistics
 import tomllib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scipy import stats
 from sqlite_utils import Database
 
 from nakyma.db import now_utc
@@ -239,33 +240,16 @@ def _sentence_label(short_title: str) -> str:
 # --- Statistics ----------------------------------------------------------------------------
 
 
-def _tail(
-    log_pmf: Callable[[int], float], k: int, lo: int, hi: int, mode: int, upper: bool
-) -> float:
-    """P(X >= k) (upper) or P(X <= k) of a unimodal discrete distribution on [lo, hi].
-
-    Sums outward from k and stops once past the mode and the terms are negligible, so a tail
-    costs a few standard deviations of terms even when n is in the tens of thousands.
-    """
+def _tail(dist: Any, k: int, lo: int, hi: int, upper: bool, *shape: float) -> float:
+    """P(X >= k) (upper) or P(X <= k) for X ~ `dist`(*shape), a scipy.stats discrete
+    distribution on [lo, hi]. Beyond either end of the support the answer is exactly 1 or 0
+    without asking scipy; inside it P(X >= k) = sf(k - 1), as X takes whole values."""
     if upper and k <= lo or not upper and k >= hi:
         return 1.0
     if upper and k > hi or not upper and k < lo:
         return 0.0
-    step = 1 if upper else -1
-    total = 0.0
-    i = k
-    while lo <= i <= hi:
-        term = math.exp(log_pmf(i))
-        total += term
-        past_mode = i > mode if upper else i < mode
-        if past_mode and term <= total * 1e-16:
-            break
-        i += step
-    return min(1.0, total)
-
-
-def _log_choose(n: int, k: int) -> float:
-    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+    value = dist.sf(k - 1, *shape) if upper else dist.cdf(k, *shape)
+    return min(1.0, float(value))
 
 
 def binomial_tail(k: int, n: int, p: float, *, upper: bool) -> float:
@@ -274,25 +258,14 @@ def binomial_tail(k: int, n: int, p: float, *, upper: bool) -> float:
         return 1.0 if (not upper or k <= 0) else 0.0
     if p >= 1.0:
         return 1.0 if (upper or k >= n) else 0.0
-    log_p, log_q = math.log(p), math.log1p(-p)
-
-    def log_pmf(x: int) -> float:
-        return _log_choose(n, x) + x * log_p + (n - x) * log_q
-
-    return _tail(log_pmf, k, 0, n, math.floor((n + 1) * p), upper)
+    return _tail(stats.binom, k, 0, n, upper, n, p)
 
 
 def hypergeometric_tail(k: int, total: int, successes: int, draws: int, *, upper: bool) -> float:
     """P(X >= k) or P(X <= k) for X ~ Hypergeometric(total, successes, draws)."""
     lo = max(0, draws - (total - successes))
     hi = min(successes, draws)
-    denominator = _log_choose(total, draws)
-
-    def log_pmf(x: int) -> float:
-        return _log_choose(successes, x) + _log_choose(total - successes, draws - x) - denominator
-
-    mode = math.floor((draws + 1) * (successes + 1) / (total + 2))
-    return _tail(log_pmf, k, lo, hi, min(max(mode, lo), hi), upper)
+    return _tail(stats.hypergeom, k, lo, hi, upper, total, successes, draws)
 
 
 def _widen(p: float, dispersion: float) -> float:

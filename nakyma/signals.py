@@ -42,6 +42,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from scipy import stats
 from sqlite_utils import Database
 
 from nakyma.db import now_utc
@@ -159,26 +160,12 @@ class WeakSignal:
 
 
 def poisson_upper_tail(k: int, lam: float) -> float:
-    """P(X >= k) for X ~ Poisson(lam), exact (summed on the small side for precision)."""
+    """P(X >= k) for X ~ Poisson(lam); P(X >= k) = sf(k - 1), as X takes whole values."""
     if k <= 0:
         return 1.0
     if lam <= 0.0:
         return 0.0
-    log_lam = math.log(lam)
-    if k <= lam:
-        lower = sum(math.exp(-lam + i * log_lam - math.lgamma(i + 1)) for i in range(k))
-        return max(0.0, 1.0 - lower)
-    log_term = -lam + k * log_lam - math.lgamma(k + 1)
-    total = 0.0
-    i = k
-    while True:
-        term = math.exp(log_term)
-        total += term
-        if term <= total * 1e-16:
-            break
-        i += 1
-        log_term += log_lam - math.log(i)
-    return min(1.0, total)
+    return min(1.0, float(stats.poisson.sf(k - 1, lam)))
 
 
 def growth_p_value(recent: int, baseline: int, recent_days: float, baseline_days: float) -> float:
