@@ -34,6 +34,7 @@ from sqlite_utils import Database
 
 from nakyma.db import now_utc
 from nakyma.regions import Region
+from nakyma.wording import capitalise, sentence_label
 
 DEFAULT_CATALOGUE_FILE: Path = Path(__file__).parent / "data" / "indicators" / "catalogue.toml"
 
@@ -228,13 +229,6 @@ def format_value(value: float | None, unit: str | None, decimals: int = 1) -> st
     key = _unit_key(unit)
     label = _UNIT_LABELS.get(key, f" {unit}" if unit else "")
     return format_number(value, decimals) + label
-
-
-def _sentence_label(short_title: str) -> str:
-    """Short title inside a sentence: lower-case first letter unless it starts an acronym."""
-    if len(short_title) > 1 and short_title[0].isupper() and short_title[1].islower():
-        return short_title[0].lower() + short_title[1:]
-    return short_title
 
 
 # --- Statistics ----------------------------------------------------------------------------
@@ -458,7 +452,7 @@ def signal_text(
         return format_value(v, unit, decimals)
 
     text = (
-        f"{municipality}: {_sentence_label(label)} {fmt(previous_value)} → {fmt(value)} "
+        f"{municipality}: {sentence_label(label)} {fmt(previous_value)} → {fmt(value)} "
         f"({previous_year}→{year})"
     )
     context = []
@@ -471,7 +465,7 @@ def signal_text(
     change = "Nousu" if rising else "Lasku"
     side = "huonompaan" if direction == "worse" else "parempaan"
     text += (
-        f" {in_form[0].upper() + in_form[1:]} {change.lower()} on {side} suuntaan ja "
+        f" {capitalise(in_form)} {change.lower()} on {side} suuntaan ja "
         "selvästi satunnaisvaihtelua suurempi."
     )
     if run_length >= 3:
@@ -581,12 +575,6 @@ def _pooled_value(baseline: Sequence[_Obs], unit: str) -> float:
     return sum(o.value for o in baseline) / len(baseline)
 
 
-def _populations(region: Region) -> dict[str, float]:
-    known = [m.population for m in region.municipalities if m.population]
-    default = float(statistics.median(known)) if known else 1.0
-    return {m.code: float(m.population or default) for m in region.municipalities}
-
-
 _SIGNAL_FIELDS = (
     "year",
     "value",
@@ -613,7 +601,7 @@ def compute_signals(db: Database, region: Region) -> int:
             "where (status is null or status != 'missing') and context = 0 order by id"
         )
     )
-    populations = _populations(region)
+    populations = region.populations()
     fresh: dict[tuple[int, str], dict[str, Any]] = {}
     for indicator in indicators:
         for signal in _indicator_signals(db, region, indicator, populations):

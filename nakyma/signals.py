@@ -50,6 +50,7 @@ from nakyma.indicators import binomial_tail, format_number, format_value
 from nakyma.phenomena import active_where
 from nakyma.regions import Region
 from nakyma.vocabulary import TARGET_GROUPS
+from nakyma.wording import capitalise, join_fi, sentence_label
 
 CATEGORIES = ("heikko_signaali", "vahvistuva", "vakiintunut", "hiipuva")
 CATEGORY_LABELS = {
@@ -227,23 +228,6 @@ def _p(p: float) -> str:
     return "p = " + format_number(p, 3 if p < 0.01 else 2)
 
 
-def _capitalise(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _join_fi(words: Sequence[str]) -> str:
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + " ja " + words[-1]
-
-
-def _sentence_label(short_title: str) -> str:
-    """Indicator title inside a sentence: lower-case first letter unless an acronym."""
-    if len(short_title) > 1 and short_title[0].isupper() and short_title[1].islower():
-        return short_title[0].lower() + short_title[1:]
-    return short_title
-
-
 # --- Areas ---------------------------------------------------------------------------------
 
 
@@ -282,12 +266,6 @@ def _areas(region: Region) -> list[_Area]:
         )
     )
     return areas
-
-
-def _populations(region: Region) -> np.ndarray:
-    known = [m.population for m in region.municipalities if m.population]
-    default = float(np.median(known)) if known else 1.0
-    return np.array([float(m.population or default) for m in region.municipalities])
 
 
 # --- Loading -------------------------------------------------------------------------------
@@ -461,7 +439,7 @@ def score_signals(
     # The rest of the county: the phenomenon's baseline rate there, scaled to this area's
     # population. For the county itself there is no "elsewhere".
     county = len(areas) - 1
-    pop_m = _populations(region)
+    pop_m = np.array(list(region.populations().values()))
     pop_a = membership @ pop_m
     pop_else = pop_m.sum() - pop_a
     rate_else_pa = np.zeros_like(base_pa)
@@ -628,7 +606,7 @@ def _reasons(
         first = f"{_observations(recent)} {area.from_phrase} {_last_weeks(weeks)}"
     if headlines:
         first += f"; tukena {_headlines(headlines)}"
-    reasons.append(_capitalise(first) + ".")
+    reasons.append(capitalise(first) + ".")
 
     if not (is_new and baseline_items == 0) and baseline_weeks > 0:
         lead = {
@@ -661,14 +639,14 @@ def _reasons(
         parts.append(f"havaitsijoita {len(roles)} eri ammattiryhmästä")
     if len(targets) >= 2:
         labels = [TARGET_GROUPS.get(t, t).lower() for t in sorted(targets)]
-        parts.append(f"kohderyhminä {_join_fi(labels)}")
+        parts.append(f"kohderyhminä {join_fi(labels)}")
     if parts:
-        reasons.append(_capitalise("; ".join(parts)) + ".")
+        reasons.append(capitalise("; ".join(parts)) + ".")
 
     for row in indicator_rows[:MAX_INDICATOR_REASONS]:
         m = region.municipality(row["municipality_code"])
         decimals = row["decimals"] if row["decimals"] is not None else 1
-        label = _sentence_label(row["short_title"] or row["title"])
+        label = sentence_label(row["short_title"] or row["title"])
         change = (
             f"{format_value(row['previous_value'], row['unit'], decimals)} → "
             f"{format_value(row['value'], row['unit'], decimals)} "
