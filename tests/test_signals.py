@@ -22,6 +22,8 @@ from nakyma.signals import (
     CSV_COLUMNS,
     HEADLINE_BONUS,
     INDICATOR_BONUS,
+    NOVELTY_BONUS,
+    SignalEvidence,
     SignalParams,
     WeakSignal,
     compute_weak_signals,
@@ -31,7 +33,9 @@ from nakyma.signals import (
     poisson_upper_tail,
     save_signals,
     score_signals,
+    signal_reasons,
     signal_rows,
+    signal_score,
 )
 from tests.test_indicator_signals import agrees, reference_rows
 
@@ -487,6 +491,90 @@ def test_a_suggested_link_counts_from_the_similarity_threshold(
     strict = SignalParams(link_min_similarity=0.6)
     s = rows(score_signals(observed, region, as_of=AS_OF, params=strict), pid)[AANEKOSKI]
     assert s.sources["indicator"] == 0
+
+
+# --- Score and reasons from the evidence alone ----------------------------------------------
+
+
+def evidence(**changes: Any) -> SignalEvidence:
+    """Four items in five weeks in Äänekoski, new there, nothing else."""
+    base = SignalEvidence(
+        category="heikko_signaali",
+        from_phrase="Äänekoskelta",
+        recent_weeks=6,
+        recent=4,
+        baseline_items=0,
+        baseline_weeks=51,
+        expected=0.0,
+        region_expected=0.0,
+        p_value=1e-4,
+        is_new=True,
+        first_age=33,
+        total_since_first=4,
+        munis_recent=1,
+        munis_before=0,
+        roles=frozenset({"opettaja"}),
+        targets=frozenset({"nuoret"}),
+        headlines=0,
+        indicators=(),
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def test_score_is_the_capped_evidence_plus_capped_bonuses() -> None:
+    assert signal_score(evidence()) == pytest.approx(4 + NOVELTY_BONUS)
+    assert signal_score(evidence(p_value=1e-40)) == pytest.approx(6 + NOVELTY_BONUS)
+    many = evidence(
+        is_new=False,
+        munis_recent=9,
+        munis_before=1,
+        roles=frozenset({"a", "b", "c", "d", "e", "f"}),
+        headlines=10,
+        indicators=({},) * 5,
+    )
+    assert signal_score(many) == pytest.approx(4 + 2.0 + 1.0 + 1.5 + 1.5)
+    fading = evidence(category="hiipuva", is_new=False, recent=0, expected=5.0, p_value=0.01)
+    assert signal_score(fading) == pytest.approx(-2)
+    # Below the expected count a growth-test p is no evidence either way.
+    assert signal_score(evidence(is_new=False, expected=5.0, p_value=0.5)) == 0.0
+
+
+def test_reasons_are_written_from_the_evidence_alone() -> None:
+    assert signal_reasons(evidence()) == ["4 havaintoa Äänekoskelta 5 viikossa, ei aiempia."]
+    row = {
+        "short_title": "Nuorisotyöttömät 18–24-v.",
+        "title": "",
+        "unit": "%",
+        "decimals": None,
+        "value": 12.25,
+        "year": 2024,
+        "previous_value": None,
+        "in_form": "Äänekoskella",
+    }
+    spread = evidence(
+        category="vahvistuva",
+        is_new=False,
+        recent=9,
+        baseline_items=0,
+        munis_recent=3,
+        munis_before=0,
+        region_expected=1.25,
+        targets=frozenset({"perheet", "nuoret", "lapset"}),
+        headlines=1,
+        indicators=(row, row, row),
+    )
+    assert signal_reasons(spread) == [
+        "9 havaintoa Äänekoskelta viimeisen 6 viikon aikana; tukena 1 uutinen.",
+        "Kasvua: 9 havaintoa 6 viikossa, ei yhtään edeltävän 51 viikon aikana (p < 0,001).",
+        "Muun hyvinvointialueen tahdilla väkilukuun suhteutettuna odotettaisiin 1,2 / 6 vk.",
+        "Havaintoja 3 kunnasta.",
+        "Kohderyhminä lapset, nuoret ja perheet.",
+        "Tukena indikaattori: nuorisotyöttömät 18–24-v. Äänekoskella 12,2 % (2024), "
+        "muutos huonompaan suuntaan.",
+        "Tukena indikaattori: nuorisotyöttömät 18–24-v. Äänekoskella 12,2 % (2024), "
+        "muutos huonompaan suuntaan.",
+        "Tukena lisäksi 1 muu indikaattorimuutos.",
+    ]
 
 
 # --- Reproducibility and what is skipped -----------------------------------------------------
