@@ -33,7 +33,7 @@ from scipy import stats
 from sqlite_utils import Database
 
 from nakyma.db import now_utc
-from nakyma.regions import Region
+from nakyma.regions import Municipality, Region
 from nakyma.wording import capitalise, sentence_label
 
 DEFAULT_CATALOGUE_FILE: Path = Path(__file__).parent / "data" / "indicators" / "catalogue.toml"
@@ -477,9 +477,49 @@ def signal_text(
 def _indicator_signals(
     db: Database, region: Region, indicator: Mapping[str, Any], populations: Mapping[str, float]
 ) -> list[dict[str, Any]]:
-    ident = indicator["id"]
+    """One indicator's signals: municipalities whose value in the indicator's latest year
+    moved further than noise explains, as indicator_signals rows (without computed_at)."""
     unit = indicator["unit"] or ""
-    decimals = indicator["decimals"] if indicator["decimals"] is not None else 1
+    series, county, country = _indicator_values(db, region, indicator["id"], unit)
+    if not series:
+        return []
+    latest = max(o.year for obs in series.values() for o in obs)
+    kind = _count_test_kind(unit)
+    dispersion = _dispersion(kind, series, latest) if _scale(unit) is not None else 1.0
+    out = []
+    for code, obs in series.items():
+        if obs[-1].year != latest or len(obs) < 2:
+            continue  # no value in the indicator's latest year: nothing current to say
+        judged = _judge_change(
+            obs,
+            unit=unit,
+            kind=kind,
+            dispersion=dispersion,
+            series=series,
+            populations=populations,
+            code=code,
+        )
+        if judged is not None:
+            verdict, rising = judged
+            out.append(
+                _signal_row(
+                    indicator,
+                    region.municipality(code),
+                    obs,
+                    rising,
+                    verdict,
+                    county_value=county.get(latest),
+                    country_value=country.get(latest),
+                )
+            )
+    return out
+
+
+def _indicator_values(
+    db: Database, region: Region, ident: int, unit: str
+) -> tuple[dict[str, list[_Obs]], dict[int, float], dict[int, float]]:
+    """One indicator's values (gender "total"): per municipality that has any, its
+    observations in year order; and the county's and the country's value per year."""
     rows = db.execute(
         "select area_kind, area_code, year, value, abs_value from indicator_values "
         "where indicator_id = ? and gender = 'total'",
@@ -492,77 +532,88 @@ def _indicator_signals(
         m.code: _observations(by_area.get(("kunta", m.code), []), unit)
         for m in region.municipalities
     }
-    series = {c: obs for c, obs in series.items() if obs}
-    if not series:
-        return []
-    latest = max(o.year for obs in series.values() for o in obs)
     county = {
         y: v for y, v, _ in by_area.get(("hyvinvointialue", region.code), []) if v is not None
     }
     country = {y: v for y, v, _ in by_area.get(("maa", COUNTRY_CODE), []) if v is not None}
-    kind = _count_test_kind(unit)
-    dispersion = _dispersion(kind, series, latest) if _scale(unit) is not None else 1.0
-    higher_is_worse = bool(indicator["higher_is_worse"])
-    label = indicator["short_title"] or indicator["title"]
-    out = []
-    for code, obs in series.items():
-        last = obs[-1]
-        if last.year != latest or len(obs) < 2:
-            continue  # no value in the indicator's latest year: nothing current to say
-        previous = obs[-2]
-        if last.value == previous.value:
-            continue
-        baseline = obs[-1 - BASELINE_OBSERVATIONS : -1]
-        base_value = _pooled_value(baseline, unit)
-        rising = (
-            last.value > base_value if base_value != last.value else last.value > previous.value
-        )
-        if _relative_change(base_value, last.value, unit) < MIN_RELATIVE_CHANGE:
-            continue
-        verdict = None
-        if _scale(unit) is not None:
-            verdict = _count_verdict(kind, baseline, last, rising, dispersion)
-        if verdict is None:
-            verdict = _mad_verdict(series, populations, code, previous, last)
-        if verdict is None or not verdict.flagged:
-            continue
-        # The sentence shows the step from the previous observation; the test used the pooled
-        # baseline. They agree in direction except in rare zig-zags, which are skipped.
-        if (last.value > previous.value) != rising:
-            continue
-        direction = "worse" if rising == higher_is_worse else "better"
-        m = region.municipality(code)
-        out.append(
-            {
-                "indicator_id": ident,
-                "municipality_code": code,
-                "year": latest,
-                "value": last.value,
-                "previous_year": previous.year,
-                "previous_value": previous.value,
-                "county_value": county.get(latest),
-                "country_value": country.get(latest),
-                "direction": direction,
-                "strength": _strength(verdict.p),
-                "method": verdict.method,
-                "text": signal_text(
-                    municipality=m.name,
-                    in_form=m.in_form,
-                    label=label,
-                    unit=unit,
-                    decimals=decimals,
-                    previous_year=previous.year,
-                    previous_value=previous.value,
-                    year=latest,
-                    value=last.value,
-                    county_value=county.get(latest),
-                    country_value=country.get(latest),
-                    direction=direction,
-                    run_length=_run_length(obs, rising),
-                ),
-            }
-        )
-    return out
+    return {c: obs for c, obs in series.items() if obs}, county, country
+
+
+def _judge_change(
+    obs: Sequence[_Obs],
+    *,
+    unit: str,
+    kind: str,
+    dispersion: float,
+    series: Mapping[str, list[_Obs]],
+    populations: Mapping[str, float],
+    code: str,
+) -> tuple[_Verdict, bool] | None:
+    """Whether a municipality's latest observation is a signal: the verdict and whether the
+    value rose, or None (no change, too small to matter, within noise, or a zig-zag)."""
+    last, previous = obs[-1], obs[-2]
+    if last.value == previous.value:
+        return None
+    baseline = obs[-1 - BASELINE_OBSERVATIONS : -1]
+    base_value = _pooled_value(baseline, unit)
+    rising = last.value > base_value if base_value != last.value else last.value > previous.value
+    if _relative_change(base_value, last.value, unit) < MIN_RELATIVE_CHANGE:
+        return None
+    verdict = None
+    if _scale(unit) is not None:
+        verdict = _count_verdict(kind, baseline, last, rising, dispersion)
+    if verdict is None:
+        verdict = _mad_verdict(series, populations, code, previous, last)
+    if verdict is None or not verdict.flagged:
+        return None
+    # The sentence shows the step from the previous observation; the test used the pooled
+    # baseline. They agree in direction except in rare zig-zags, which are skipped.
+    if (last.value > previous.value) != rising:
+        return None
+    return verdict, rising
+
+
+def _signal_row(
+    indicator: Mapping[str, Any],
+    m: Municipality,
+    obs: Sequence[_Obs],
+    rising: bool,
+    verdict: _Verdict,
+    *,
+    county_value: float | None,
+    country_value: float | None,
+) -> dict[str, Any]:
+    """An indicator_signals row (without computed_at), its sentence included."""
+    last, previous = obs[-1], obs[-2]
+    direction = "worse" if rising == bool(indicator["higher_is_worse"]) else "better"
+    return {
+        "indicator_id": indicator["id"],
+        "municipality_code": m.code,
+        "year": last.year,
+        "value": last.value,
+        "previous_year": previous.year,
+        "previous_value": previous.value,
+        "county_value": county_value,
+        "country_value": country_value,
+        "direction": direction,
+        "strength": _strength(verdict.p),
+        "method": verdict.method,
+        "text": signal_text(
+            municipality=m.name,
+            in_form=m.in_form,
+            label=indicator["short_title"] or indicator["title"],
+            unit=indicator["unit"] or "",
+            decimals=indicator["decimals"] if indicator["decimals"] is not None else 1,
+            previous_year=previous.year,
+            previous_value=previous.value,
+            year=last.year,
+            value=last.value,
+            county_value=county_value,
+            country_value=country_value,
+            direction=direction,
+            run_length=_run_length(obs, rising),
+        ),
+    }
 
 
 def _pooled_value(baseline: Sequence[_Obs], unit: str) -> float:
