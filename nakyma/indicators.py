@@ -16,6 +16,12 @@ How a change is judged (see `compute_signals`):
 - Otherwise (survey percentages without counts) a robust scale: year-to-year changes across the
   county's municipalities, each weighted by the square root of its population (sampling noise
   shrinks like 1/sqrt(n)), scaled by their median absolute deviation; |z| above a threshold.
+
+The exact tails are scipy.stats' (`binomial_tail`, `hypergeometric_tail`: exactly 0 or 1
+beyond the support, as callers compare with those). Per indicator (`_indicator_signals`) the
+code reads the series (`_indicator_values`), estimates the overdispersion once, judges each
+municipality's latest change (`_judge_change`) and writes the row with its sentence
+(`_signal_row`); `compute_signals` stores the result in one transaction.
 """
 
 from __future__ import annotations

@@ -28,6 +28,22 @@ municipality group of the region's default grouping and the whole county — as 
   `vakiintunut` (everything else: the recent rate is consistent with the area's history).
 - **Score** ranks within an area: growth evidence (−log10 p, capped) plus bonuses for novelty,
   spread, observer diversity and support; fading rows score below zero.
+
+The code follows the same path in three steps that can be read and tested apart:
+
+1. **Counting** (`_observed`, `_per_area`): observations become numpy arrays per phenomenon ×
+   municipality (recent, baseline, total, age of the first, 4-week trend), summed into every
+   area with one membership matrix, beside the days each area was observed and the counts
+   its own history and the rest of the county predict (`_Counts`): a few grouped queries,
+   however many phenomena and areas there are.
+2. **Categorising and scoring** (`_categorise`, `_cell_evidence`, `signal_score`): one
+   phenomenon × area cell at a time, pure functions of those arrays and the support, into a
+   frozen `SignalEvidence`: the counts, rates, p-value, spread, diversity and support a row
+   rests on.
+3. **Reasons** (`signal_reasons`): the Finnish sentences, written from the evidence alone, so
+   the words can never claim what the numbers do not.
+
+The exact tails are scipy.stats' (Poisson here, binomial in `nakyma.indicators`).
 """
 
 from __future__ import annotations
