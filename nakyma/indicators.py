@@ -16,6 +16,12 @@ How a change is judged (see `compute_signals`):
 - Otherwise (survey percentages without counts) a robust scale: year-to-year changes across the
   county's municipalities, each weighted by the square root of its population (sampling noise
   shrinks like 1/sqrt(n)), scaled by their median absolute deviation; |z| above a threshold.
+
+The exact tails are scipy.stats' (`binomial_tail`, `hypergeometric_tail`: exactly 0 or 1
+beyond the support, as callers compare with those). Per indicator (`_indicator_signals`) the
+code reads the series (`_indicator_values`), estimates the overdispersion once, judges each
+municipality's latest change (`_judge_change`) and writes the row with its sentence
+(`_signal_row`); `compute_signals` stores the result in one transaction.
 """
 
 from __future__ import annotations
@@ -24,15 +30,17 @@ import math
 import statistics
 import tomllib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scipy import stats
 from sqlite_utils import Database
 
 from nakyma.db import now_utc
-from nakyma.regions import Region
+from nakyma.regions import Municipality, Region
+from nakyma.wording import capitalise, sentence_label
 
 DEFAULT_CATALOGUE_FILE: Path = Path(__file__).parent / "data" / "indicators" / "catalogue.toml"
 
@@ -229,43 +237,19 @@ def format_value(value: float | None, unit: str | None, decimals: int = 1) -> st
     return format_number(value, decimals) + label
 
 
-def _sentence_label(short_title: str) -> str:
-    """Short title inside a sentence: lower-case first letter unless it starts an acronym."""
-    if len(short_title) > 1 and short_title[0].isupper() and short_title[1].islower():
-        return short_title[0].lower() + short_title[1:]
-    return short_title
-
-
 # --- Statistics ----------------------------------------------------------------------------
 
 
-def _tail(
-    log_pmf: Callable[[int], float], k: int, lo: int, hi: int, mode: int, upper: bool
-) -> float:
-    """P(X >= k) (upper) or P(X <= k) of a unimodal discrete distribution on [lo, hi].
-
-    Sums outward from k and stops once past the mode and the terms are negligible, so a tail
-    costs a few standard deviations of terms even when n is in the tens of thousands.
-    """
+def _tail(dist: Any, k: int, lo: int, hi: int, upper: bool, *shape: float) -> float:
+    """P(X >= k) (upper) or P(X <= k) for X ~ `dist`(*shape), a scipy.stats discrete
+    distribution on [lo, hi]. Beyond either end of the support the answer is exactly 1 or 0
+    without asking scipy; inside it P(X >= k) = sf(k - 1), as X takes whole values."""
     if upper and k <= lo or not upper and k >= hi:
         return 1.0
     if upper and k > hi or not upper and k < lo:
         return 0.0
-    step = 1 if upper else -1
-    total = 0.0
-    i = k
-    while lo <= i <= hi:
-        term = math.exp(log_pmf(i))
-        total += term
-        past_mode = i > mode if upper else i < mode
-        if past_mode and term <= total * 1e-16:
-            break
-        i += step
-    return min(1.0, total)
-
-
-def _log_choose(n: int, k: int) -> float:
-    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+    value = dist.sf(k - 1, *shape) if upper else dist.cdf(k, *shape)
+    return min(1.0, float(value))
 
 
 def binomial_tail(k: int, n: int, p: float, *, upper: bool) -> float:
@@ -274,25 +258,14 @@ def binomial_tail(k: int, n: int, p: float, *, upper: bool) -> float:
         return 1.0 if (not upper or k <= 0) else 0.0
     if p >= 1.0:
         return 1.0 if (upper or k >= n) else 0.0
-    log_p, log_q = math.log(p), math.log1p(-p)
-
-    def log_pmf(x: int) -> float:
-        return _log_choose(n, x) + x * log_p + (n - x) * log_q
-
-    return _tail(log_pmf, k, 0, n, math.floor((n + 1) * p), upper)
+    return _tail(stats.binom, k, 0, n, upper, n, p)
 
 
 def hypergeometric_tail(k: int, total: int, successes: int, draws: int, *, upper: bool) -> float:
     """P(X >= k) or P(X <= k) for X ~ Hypergeometric(total, successes, draws)."""
     lo = max(0, draws - (total - successes))
     hi = min(successes, draws)
-    denominator = _log_choose(total, draws)
-
-    def log_pmf(x: int) -> float:
-        return _log_choose(successes, x) + _log_choose(total - successes, draws - x) - denominator
-
-    mode = math.floor((draws + 1) * (successes + 1) / (total + 2))
-    return _tail(log_pmf, k, lo, hi, min(max(mode, lo), hi), upper)
+    return _tail(stats.hypergeom, k, lo, hi, upper, total, successes, draws)
 
 
 def _widen(p: float, dispersion: float) -> float:
@@ -485,7 +458,7 @@ def signal_text(
         return format_value(v, unit, decimals)
 
     text = (
-        f"{municipality}: {_sentence_label(label)} {fmt(previous_value)} → {fmt(value)} "
+        f"{municipality}: {sentence_label(label)} {fmt(previous_value)} → {fmt(value)} "
         f"({previous_year}→{year})"
     )
     context = []
@@ -498,7 +471,7 @@ def signal_text(
     change = "Nousu" if rising else "Lasku"
     side = "huonompaan" if direction == "worse" else "parempaan"
     text += (
-        f" {in_form[0].upper() + in_form[1:]} {change.lower()} on {side} suuntaan ja "
+        f" {capitalise(in_form)} {change.lower()} on {side} suuntaan ja "
         "selvästi satunnaisvaihtelua suurempi."
     )
     if run_length >= 3:
@@ -510,9 +483,49 @@ def signal_text(
 def _indicator_signals(
     db: Database, region: Region, indicator: Mapping[str, Any], populations: Mapping[str, float]
 ) -> list[dict[str, Any]]:
-    ident = indicator["id"]
+    """One indicator's signals: municipalities whose value in the indicator's latest year
+    moved further than noise explains, as indicator_signals rows (without computed_at)."""
     unit = indicator["unit"] or ""
-    decimals = indicator["decimals"] if indicator["decimals"] is not None else 1
+    series, county, country = _indicator_values(db, region, indicator["id"], unit)
+    if not series:
+        return []
+    latest = max(o.year for obs in series.values() for o in obs)
+    kind = _count_test_kind(unit)
+    dispersion = _dispersion(kind, series, latest) if _scale(unit) is not None else 1.0
+    out = []
+    for code, obs in series.items():
+        if obs[-1].year != latest or len(obs) < 2:
+            continue  # no value in the indicator's latest year: nothing current to say
+        judged = _judge_change(
+            obs,
+            unit=unit,
+            kind=kind,
+            dispersion=dispersion,
+            series=series,
+            populations=populations,
+            code=code,
+        )
+        if judged is not None:
+            verdict, rising = judged
+            out.append(
+                _signal_row(
+                    indicator,
+                    region.municipality(code),
+                    obs,
+                    rising,
+                    verdict,
+                    county_value=county.get(latest),
+                    country_value=country.get(latest),
+                )
+            )
+    return out
+
+
+def _indicator_values(
+    db: Database, region: Region, ident: int, unit: str
+) -> tuple[dict[str, list[_Obs]], dict[int, float], dict[int, float]]:
+    """One indicator's values (gender "total"): per municipality that has any, its
+    observations in year order; and the county's and the country's value per year."""
     rows = db.execute(
         "select area_kind, area_code, year, value, abs_value from indicator_values "
         "where indicator_id = ? and gender = 'total'",
@@ -525,77 +538,88 @@ def _indicator_signals(
         m.code: _observations(by_area.get(("kunta", m.code), []), unit)
         for m in region.municipalities
     }
-    series = {c: obs for c, obs in series.items() if obs}
-    if not series:
-        return []
-    latest = max(o.year for obs in series.values() for o in obs)
     county = {
         y: v for y, v, _ in by_area.get(("hyvinvointialue", region.code), []) if v is not None
     }
     country = {y: v for y, v, _ in by_area.get(("maa", COUNTRY_CODE), []) if v is not None}
-    kind = _count_test_kind(unit)
-    dispersion = _dispersion(kind, series, latest) if _scale(unit) is not None else 1.0
-    higher_is_worse = bool(indicator["higher_is_worse"])
-    label = indicator["short_title"] or indicator["title"]
-    out = []
-    for code, obs in series.items():
-        last = obs[-1]
-        if last.year != latest or len(obs) < 2:
-            continue  # no value in the indicator's latest year: nothing current to say
-        previous = obs[-2]
-        if last.value == previous.value:
-            continue
-        baseline = obs[-1 - BASELINE_OBSERVATIONS : -1]
-        base_value = _pooled_value(baseline, unit)
-        rising = (
-            last.value > base_value if base_value != last.value else last.value > previous.value
-        )
-        if _relative_change(base_value, last.value, unit) < MIN_RELATIVE_CHANGE:
-            continue
-        verdict = None
-        if _scale(unit) is not None:
-            verdict = _count_verdict(kind, baseline, last, rising, dispersion)
-        if verdict is None:
-            verdict = _mad_verdict(series, populations, code, previous, last)
-        if verdict is None or not verdict.flagged:
-            continue
-        # The sentence shows the step from the previous observation; the test used the pooled
-        # baseline. They agree in direction except in rare zig-zags, which are skipped.
-        if (last.value > previous.value) != rising:
-            continue
-        direction = "worse" if rising == higher_is_worse else "better"
-        m = region.municipality(code)
-        out.append(
-            {
-                "indicator_id": ident,
-                "municipality_code": code,
-                "year": latest,
-                "value": last.value,
-                "previous_year": previous.year,
-                "previous_value": previous.value,
-                "county_value": county.get(latest),
-                "country_value": country.get(latest),
-                "direction": direction,
-                "strength": _strength(verdict.p),
-                "method": verdict.method,
-                "text": signal_text(
-                    municipality=m.name,
-                    in_form=m.in_form,
-                    label=label,
-                    unit=unit,
-                    decimals=decimals,
-                    previous_year=previous.year,
-                    previous_value=previous.value,
-                    year=latest,
-                    value=last.value,
-                    county_value=county.get(latest),
-                    country_value=country.get(latest),
-                    direction=direction,
-                    run_length=_run_length(obs, rising),
-                ),
-            }
-        )
-    return out
+    return {c: obs for c, obs in series.items() if obs}, county, country
+
+
+def _judge_change(
+    obs: Sequence[_Obs],
+    *,
+    unit: str,
+    kind: str,
+    dispersion: float,
+    series: Mapping[str, list[_Obs]],
+    populations: Mapping[str, float],
+    code: str,
+) -> tuple[_Verdict, bool] | None:
+    """Whether a municipality's latest observation is a signal: the verdict and whether the
+    value rose, or None (no change, too small to matter, within noise, or a zig-zag)."""
+    last, previous = obs[-1], obs[-2]
+    if last.value == previous.value:
+        return None
+    baseline = obs[-1 - BASELINE_OBSERVATIONS : -1]
+    base_value = _pooled_value(baseline, unit)
+    rising = last.value > base_value if base_value != last.value else last.value > previous.value
+    if _relative_change(base_value, last.value, unit) < MIN_RELATIVE_CHANGE:
+        return None
+    verdict = None
+    if _scale(unit) is not None:
+        verdict = _count_verdict(kind, baseline, last, rising, dispersion)
+    if verdict is None:
+        verdict = _mad_verdict(series, populations, code, previous, last)
+    if verdict is None or not verdict.flagged:
+        return None
+    # The sentence shows the step from the previous observation; the test used the pooled
+    # baseline. They agree in direction except in rare zig-zags, which are skipped.
+    if (last.value > previous.value) != rising:
+        return None
+    return verdict, rising
+
+
+def _signal_row(
+    indicator: Mapping[str, Any],
+    m: Municipality,
+    obs: Sequence[_Obs],
+    rising: bool,
+    verdict: _Verdict,
+    *,
+    county_value: float | None,
+    country_value: float | None,
+) -> dict[str, Any]:
+    """An indicator_signals row (without computed_at), its sentence included."""
+    last, previous = obs[-1], obs[-2]
+    direction = "worse" if rising == bool(indicator["higher_is_worse"]) else "better"
+    return {
+        "indicator_id": indicator["id"],
+        "municipality_code": m.code,
+        "year": last.year,
+        "value": last.value,
+        "previous_year": previous.year,
+        "previous_value": previous.value,
+        "county_value": county_value,
+        "country_value": country_value,
+        "direction": direction,
+        "strength": _strength(verdict.p),
+        "method": verdict.method,
+        "text": signal_text(
+            municipality=m.name,
+            in_form=m.in_form,
+            label=indicator["short_title"] or indicator["title"],
+            unit=indicator["unit"] or "",
+            decimals=indicator["decimals"] if indicator["decimals"] is not None else 1,
+            previous_year=previous.year,
+            previous_value=previous.value,
+            year=last.year,
+            value=last.value,
+            county_value=county_value,
+            country_value=country_value,
+            direction=direction,
+            run_length=_run_length(obs, rising),
+        ),
+    }
 
 
 def _pooled_value(baseline: Sequence[_Obs], unit: str) -> float:
@@ -606,12 +630,6 @@ def _pooled_value(baseline: Sequence[_Obs], unit: str) -> float:
             scale = _scale(unit) or 1.0
             return sum(o.count or 0 for o in baseline) * scale / exposure
     return sum(o.value for o in baseline) / len(baseline)
-
-
-def _populations(region: Region) -> dict[str, float]:
-    known = [m.population for m in region.municipalities if m.population]
-    default = float(statistics.median(known)) if known else 1.0
-    return {m.code: float(m.population or default) for m in region.municipalities}
 
 
 _SIGNAL_FIELDS = (
@@ -640,7 +658,7 @@ def compute_signals(db: Database, region: Region) -> int:
             "where (status is null or status != 'missing') and context = 0 order by id"
         )
     )
-    populations = _populations(region)
+    populations = region.populations()
     fresh: dict[tuple[int, str], dict[str, Any]] = {}
     for indicator in indicators:
         for signal in _indicator_signals(db, region, indicator, populations):

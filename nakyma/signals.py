@@ -28,6 +28,22 @@ municipality group of the region's default grouping and the whole county — as 
   `vakiintunut` (everything else: the recent rate is consistent with the area's history).
 - **Score** ranks within an area: growth evidence (−log10 p, capped) plus bonuses for novelty,
   spread, observer diversity and support; fading rows score below zero.
+
+The code follows the same path in three steps that can be read and tested apart:
+
+1. **Counting** (`_observed`, `_per_area`): observations become numpy arrays per phenomenon ×
+   municipality (recent, baseline, total, age of the first, 4-week trend), summed into every
+   area with one membership matrix, beside the days each area was observed and the counts
+   its own history and the rest of the county predict (`_Counts`): a few grouped queries,
+   however many phenomena and areas there are.
+2. **Categorising and scoring** (`_categorise`, `_cell_evidence`, `signal_score`): one
+   phenomenon × area cell at a time, pure functions of those arrays and the support, into a
+   frozen `SignalEvidence`: the counts, rates, p-value, spread, diversity and support a row
+   rests on.
+3. **Reasons** (`signal_reasons`): the Finnish sentences, written from the evidence alone, so
+   the words can never claim what the numbers do not.
+
+The exact tails are scipy.stats' (Poisson here, binomial in `nakyma.indicators`).
 """
 
 from __future__ import annotations
@@ -42,6 +58,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from scipy import stats
 from sqlite_utils import Database
 
 from nakyma.config import Settings, default
@@ -50,6 +67,7 @@ from nakyma.indicators import binomial_tail, format_number, format_value
 from nakyma.phenomena import active_where
 from nakyma.regions import Region
 from nakyma.vocabulary import TARGET_GROUPS
+from nakyma.wording import capitalise, join_fi, sentence_label
 
 CATEGORIES = ("heikko_signaali", "vahvistuva", "vakiintunut", "hiipuva")
 CATEGORY_LABELS = {
@@ -173,26 +191,12 @@ class WeakSignal:
 
 
 def poisson_upper_tail(k: int, lam: float) -> float:
-    """P(X >= k) for X ~ Poisson(lam), exact (summed on the small side for precision)."""
+    """P(X >= k) for X ~ Poisson(lam); P(X >= k) = sf(k - 1), as X takes whole values."""
     if k <= 0:
         return 1.0
     if lam <= 0.0:
         return 0.0
-    log_lam = math.log(lam)
-    if k <= lam:
-        lower = sum(math.exp(-lam + i * log_lam - math.lgamma(i + 1)) for i in range(k))
-        return max(0.0, 1.0 - lower)
-    log_term = -lam + k * log_lam - math.lgamma(k + 1)
-    total = 0.0
-    i = k
-    while True:
-        term = math.exp(log_term)
-        total += term
-        if term <= total * 1e-16:
-            break
-        i += 1
-        log_term += log_lam - math.log(i)
-    return min(1.0, total)
+    return min(1.0, float(stats.poisson.sf(k - 1, lam)))
 
 
 def growth_p_value(recent: int, baseline: int, recent_days: float, baseline_days: float) -> float:
@@ -212,7 +216,7 @@ def decline_p_value(recent: int, baseline: int, recent_days: float, baseline_day
     return binomial_tail(recent, recent + baseline, share, upper=False)
 
 
-def _evidence(p: float) -> float:
+def _log_evidence(p: float) -> float:
     return min(-math.log10(max(p, _MIN_P)), MAX_EVIDENCE)
 
 
@@ -254,23 +258,6 @@ def _p(p: float) -> str:
     return "p = " + format_number(p, 3 if p < 0.01 else 2)
 
 
-def _capitalise(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _join_fi(words: Sequence[str]) -> str:
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + " ja " + words[-1]
-
-
-def _sentence_label(short_title: str) -> str:
-    """Indicator title inside a sentence: lower-case first letter unless an acronym."""
-    if len(short_title) > 1 and short_title[0].isupper() and short_title[1].islower():
-        return short_title[0].lower() + short_title[1:]
-    return short_title
-
-
 # --- Areas ---------------------------------------------------------------------------------
 
 
@@ -283,8 +270,12 @@ class _Area:
     members: tuple[int, ...]  # municipality indices
 
 
+def _municipality_index(region: Region) -> dict[str, int]:
+    return {m.code: i for i, m in enumerate(region.municipalities)}
+
+
 def _areas(region: Region) -> list[_Area]:
-    index = {m.code: i for i, m in enumerate(region.municipalities)}
+    index = _municipality_index(region)
     areas = [
         _Area("kunta", m.code, m.name, m.from_form, (i,))
         for i, m in enumerate(region.municipalities)
@@ -311,12 +302,6 @@ def _areas(region: Region) -> list[_Area]:
     return areas
 
 
-def _populations(region: Region) -> np.ndarray:
-    known = [m.population for m in region.municipalities if m.population]
-    default = float(np.median(known)) if known else 1.0
-    return np.array([float(m.population or default) for m in region.municipalities])
-
-
 # --- Loading -------------------------------------------------------------------------------
 
 _ACTIVE = active_where("p")
@@ -330,7 +315,8 @@ def _local_midnight_utc(day: date, tz: ZoneInfo) -> str:
 class _Support:
     # (phenomenon index) -> [(municipality index, guid)]
     headlines: dict[int, list[tuple[int, str]]]
-    # (phenomenon index) -> [indicator signal row with "m" = municipality index]
+    # (phenomenon index) -> [indicator signal row, with "m" = municipality index and "in_form"
+    # = the municipality's inessive for the sentence], strongest first
     indicators: dict[int, list[dict[str, Any]]]
     # (phenomenon index, municipality index) -> (roles, target groups) among recent items
     diversity: dict[tuple[int, int], tuple[set[str], set[str]]]
@@ -338,12 +324,13 @@ class _Support:
 
 def _load_support(
     db: Database,
+    region: Region,
     *,
     as_of: date,
     params: SignalParams,
     p_index: Mapping[int, int],
-    m_index: Mapping[str, int],
 ) -> _Support:
+    m_index = _municipality_index(region)
     recent_start = as_of - timedelta(days=7 * params.recent_weeks - 1)
     tz = ZoneInfo(params.timezone)
     headlines: dict[int, list[tuple[int, str]]] = defaultdict(list)
@@ -376,6 +363,7 @@ def _load_support(
     ):
         if row["phenomenon_id"] in p_index and row["municipality_code"] in m_index:
             row["m"] = m_index[row["municipality_code"]]
+            row["in_form"] = region.municipality(row["municipality_code"]).in_form
             indicators[p_index[row["phenomenon_id"]]].append(row)
 
     diversity: dict[tuple[int, int], tuple[set[str], set[str]]] = {}
@@ -392,6 +380,389 @@ def _load_support(
             if target:
                 targets.add(target)
     return _Support(headlines, indicators, diversity)
+
+
+# --- Counting: observations per phenomenon × area ------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Observed:
+    """Observation counts per phenomenon × municipality (p, m), and how far back each
+    municipality was observed at all: what the per-area counts are summed from."""
+
+    recent: np.ndarray  # (p, m) observations in the recent window
+    baseline: np.ndarray  # (p, m) in the baseline window before it
+    total: np.ndarray  # (p, m) of any age up to as_of
+    first_age: np.ndarray  # (p, m) age in days of the earliest, -1 if none
+    trend: np.ndarray  # (p, m, b) per 4-week bucket, oldest first
+    oldest: np.ndarray  # (m,) age of the earliest observation of anything, -1 if none
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """The same per phenomenon × area (p, a) for the areas of `_areas`, with the windows each
+    area was observed for and the counts its history and the rest of the county predict."""
+
+    recent: np.ndarray  # (p, a)
+    baseline: np.ndarray  # (p, a)
+    total: np.ndarray  # (p, a)
+    first_age: np.ndarray  # (p, a) the area's earliest member, -1 if none
+    trend: np.ndarray  # (p, a, b)
+    munis_recent: np.ndarray  # (p, a) member municipalities with recent observations
+    munis_before: np.ndarray  # (p, a) member municipalities with baseline observations
+    oldest: np.ndarray  # (a,) age of the area's earliest observation of anything, -1 if none
+    t_recent: np.ndarray  # (a,) days of the recent window the area was observed
+    t_base: np.ndarray  # (a,) days of the baseline window the area was observed
+    expected: np.ndarray  # (p, a) recent count expected from the area's own baseline rate
+    region_expected: np.ndarray  # (p, a) from the rest of the county's rate; 0 for the county
+
+
+def _observed(
+    db: Database,
+    *,
+    as_of: date,
+    params: SignalParams,
+    p_index: Mapping[int, int],
+    m_index: Mapping[str, int],
+) -> _Observed | None:
+    """Counts of active phenomena's observations dated up to `as_of`; None if there are none."""
+    as_of_text = as_of.isoformat()
+    rows = db.execute(
+        "select m.phenomenon_id, o.municipality_code, "
+        "cast(round(julianday(?) - julianday(o.observed_on)) as integer) as age, count(*) "
+        "from phenomenon_members m join phenomena p on p.id = m.phenomenon_id "
+        "join observations o on o.id = cast(m.item_key as integer) "
+        f"where m.item_kind = 'observation' and {_ACTIVE} and o.observed_on <= ? "
+        "group by 1, 2, 3",
+        [as_of_text, as_of_text],
+    ).fetchall()
+    rows = [r for r in rows if r[1] in m_index and r[2] is not None and r[2] >= 0]
+    if not rows:
+        return None
+    n_p, n_m = len(p_index), len(m_index)
+    cell = np.array([p_index[r[0]] * n_m + m_index[r[1]] for r in rows], dtype=np.int64)
+    age = np.array([r[2] for r in rows], dtype=np.int64)
+    cnt = np.array([r[3] for r in rows], dtype=np.float64)
+    size = n_p * n_m
+
+    def per_cell(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(cell, weights=cnt * mask, minlength=size).reshape(n_p, n_m)
+
+    recent_days = 7 * params.recent_weeks
+    baseline_days = 7 * params.baseline_weeks
+    first_flat = np.full(size, -1, dtype=np.int64)
+    np.maximum.at(first_flat, cell, age)
+    bucket = age // TREND_BUCKET_DAYS
+    in_trend = bucket < TREND_BUCKETS
+    trend = np.bincount(
+        cell[in_trend] * TREND_BUCKETS + (TREND_BUCKETS - 1 - bucket[in_trend]),
+        weights=cnt[in_trend],
+        minlength=size * TREND_BUCKETS,
+    ).reshape(n_p, n_m, TREND_BUCKETS)
+    return _Observed(
+        recent=per_cell(age < recent_days),
+        baseline=per_cell((age >= recent_days) & (age < recent_days + baseline_days)),
+        total=per_cell(np.ones_like(age, dtype=bool)),
+        first_age=first_flat.reshape(n_p, n_m),
+        trend=trend,
+        oldest=_observed_since(db, as_of=as_of, m_index=m_index),
+    )
+
+
+def _observed_since(db: Database, *, as_of: date, m_index: Mapping[str, int]) -> np.ndarray:
+    """Per municipality, the age in days of its earliest observation of anything (assigned to
+    a phenomenon or not) up to `as_of`; -1 if it has none."""
+    oldest = np.full(len(m_index), -1, dtype=np.int64)
+    for code, age in db.execute(
+        "select municipality_code, cast(round(julianday(?) - julianday(min(observed_on))) "
+        "as integer) from observations where observed_on <= ? group by municipality_code",
+        [as_of.isoformat(), as_of.isoformat()],
+    ).fetchall():
+        if code in m_index and age is not None:
+            oldest[m_index[code]] = age
+    return oldest
+
+
+def _per_area(
+    observed: _Observed, areas: Sequence[_Area], populations: np.ndarray, params: SignalParams
+) -> _Counts:
+    """Sum the municipalities' counts into each area's and derive its expected counts."""
+    membership = np.zeros((len(areas), len(populations)))
+    for a, area in enumerate(areas):
+        membership[a, list(area.members)] = 1.0
+    baseline = observed.baseline @ membership.T
+    oldest = np.array([observed.oldest[list(area.members)].max() for area in areas])
+    covered = oldest + 1  # days observed, as_of included
+    recent_days = 7 * params.recent_weeks
+    t_recent = np.minimum(recent_days, np.maximum(covered, 0)).astype(np.float64)
+    t_base = np.clip(covered - recent_days, 0, 7 * params.baseline_weeks).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = np.where(t_base > 0, baseline * t_recent / t_base, 0.0)
+    return _Counts(
+        recent=observed.recent @ membership.T,
+        baseline=baseline,
+        total=observed.total @ membership.T,
+        first_age=np.stack(
+            [observed.first_age[:, list(area.members)].max(axis=1) for area in areas], axis=1
+        ),
+        trend=np.einsum("pmb,am->pab", observed.trend, membership),
+        munis_recent=(observed.recent > 0) @ membership.T,
+        munis_before=(observed.baseline > 0) @ membership.T,
+        oldest=oldest,
+        t_recent=t_recent,
+        t_base=t_base,
+        expected=expected,
+        region_expected=_expected_elsewhere(baseline, t_recent, t_base, membership, populations),
+    )
+
+
+def _expected_elsewhere(
+    baseline: np.ndarray,
+    t_recent: np.ndarray,
+    t_base: np.ndarray,
+    membership: np.ndarray,
+    populations: np.ndarray,
+) -> np.ndarray:
+    """Per phenomenon × area, the recent-window count the rest of the county's baseline rate
+    predicts for the area's share of its population. The county (the last area) has no
+    "elsewhere": 0 there."""
+    county = len(membership) - 1
+    pop_a = membership @ populations
+    pop_else = populations.sum() - pop_a
+    rate_else = np.zeros_like(baseline)
+    if t_base[county] > 0:
+        rate_else = (baseline[:, [county]] - baseline) / t_base[county]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(pop_else > 0, pop_a / pop_else, 0.0)
+    expected = rate_else * t_recent * share
+    expected[:, county] = 0.0
+    return expected
+
+
+def _candidates(counts: _Counts, params: SignalParams) -> np.ndarray:
+    """(p, a) cells that can give a row: enough recent items, or few enough to be fading."""
+    return (counts.recent >= params.min_items) | (
+        (counts.expected > 0) & (counts.recent * params.min_rate_ratio <= counts.expected)
+    )
+
+
+# --- Categories and scores -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignalEvidence:
+    """What one phenomenon × area row rests on: its score and reasons are read from this."""
+
+    category: str
+    from_phrase: str  # the area in the elative: "Äänekoskelta", "kuntaryhmästä Jämsä–Keuruu"
+    recent_weeks: int  # the recent window (SignalParams.recent_weeks)
+    recent: int  # observations in the recent window
+    baseline_items: int  # observations in the baseline window before it
+    baseline_weeks: int  # whole weeks of baseline the area was observed for
+    expected: float  # recent count expected from the area's own baseline rate
+    region_expected: float  # from the rest of the county (sparse baselines only), else 0
+    p_value: float  # the growth test; the decline test for hiipuva
+    is_new: bool
+    first_age: int  # days since the area's first observation of the phenomenon, -1 if none
+    total_since_first: int  # observations of any age
+    munis_recent: int  # municipalities among recent observations
+    munis_before: int  # municipalities among baseline observations
+    roles: frozenset[str]  # observer roles among recent observations
+    targets: frozenset[str]  # target groups among recent observations
+    headlines: int  # supporting headlines in the recent window
+    indicators: tuple[Mapping[str, Any], ...]  # supporting indicator signals, strongest first
+
+    @property
+    def spreading(self) -> bool:
+        """In more municipalities now than in the whole baseline (and in two at least)."""
+        return self.munis_recent >= 2 and self.munis_recent > self.munis_before
+
+
+def _categorise(
+    recent: int,
+    baseline: int,
+    *,
+    expected: float,
+    region_expected: float,
+    is_new: bool,
+    recent_days: float,
+    baseline_days: float,
+    params: SignalParams,
+) -> tuple[str | None, float]:
+    """The category of a phenomenon × area cell and the p-value behind it (the decline test's
+    for hiipuva, the growth test's otherwise); category None: the cell gives no row."""
+    ratio = params.min_rate_ratio
+    p_own = growth_p_value(recent, baseline, recent_days, baseline_days)
+    p_region = poisson_upper_tail(recent, region_expected) if region_expected > 0 else 0.0
+    p_growth = max(p_own, p_region)
+    reference = max(expected, region_expected)
+    if (
+        recent >= params.min_items
+        and p_growth < params.alpha
+        and (reference == 0 or recent >= ratio * reference)
+    ):
+        small = recent <= params.small_max_items
+        nearly_new = is_new or baseline <= NEARLY_NEW_MAX_BASELINE
+        return ("heikko_signaali" if nearly_new and small else "vahvistuva"), p_growth
+    p_decline = decline_p_value(recent, baseline, recent_days, baseline_days)
+    if p_decline < params.alpha and recent * ratio <= expected:
+        return "hiipuva", p_decline
+    return ("vakiintunut" if recent >= params.min_items else None), p_growth
+
+
+def _cell_evidence(
+    counts: _Counts, support: _Support, area: _Area, p: int, a: int, params: SignalParams
+) -> SignalEvidence | None:
+    """The evidence of phenomenon p in area a; None if the cell gives no row."""
+    k = int(counts.recent[p, a])
+    b = int(counts.baseline[p, a])
+    expected = float(counts.expected[p, a])
+    # The rest of the county is asked only where the area's own history is too thin.
+    region_expected = float(counts.region_expected[p, a]) if b < SPARSE_BASELINE_ITEMS else 0.0
+    first_age = int(counts.first_age[p, a])
+    # Novelty needs the area to have been observed before the novelty window.
+    new_days = 7 * params.new_weeks
+    is_new = bool(0 <= first_age < new_days and counts.oldest[a] >= new_days)
+    category, p_value = _categorise(
+        k,
+        b,
+        expected=expected,
+        region_expected=region_expected,
+        is_new=is_new,
+        recent_days=float(counts.t_recent[a]),
+        baseline_days=float(counts.t_base[a]),
+        params=params,
+    )
+    if category is None:
+        return None
+    roles: set[str] = set()
+    targets: set[str] = set()
+    for m in area.members:
+        found = support.diversity.get((p, m))
+        if found:
+            roles |= found[0]
+            targets |= found[1]
+    members = set(area.members)
+    return SignalEvidence(
+        category=category,
+        from_phrase=area.from_phrase,
+        recent_weeks=params.recent_weeks,
+        recent=k,
+        baseline_items=b,
+        baseline_weeks=int(counts.t_base[a] // 7),
+        expected=expected,
+        region_expected=region_expected,
+        p_value=p_value,
+        is_new=is_new,
+        first_age=first_age,
+        total_since_first=int(counts.total[p, a]),
+        munis_recent=int(counts.munis_recent[p, a]),
+        munis_before=int(counts.munis_before[p, a]),
+        roles=frozenset(roles),
+        targets=frozenset(targets),
+        headlines=len({g for m, g in support.headlines.get(p, ()) if m in members}),
+        indicators=tuple(r for r in support.indicators.get(p, ()) if r["m"] in members),
+    )
+
+
+def signal_score(e: SignalEvidence) -> float:
+    """The rank of a row within its area: the test's evidence (−log10 p, capped; subtracted
+    for hiipuva, nothing when below the expected count) plus capped bonuses for novelty,
+    spread, observer diversity and support."""
+    score = 0.0
+    if e.category == "hiipuva":
+        score -= _log_evidence(e.p_value)
+    elif e.recent >= e.expected:
+        score += _log_evidence(e.p_value)
+    if e.is_new:
+        score += NOVELTY_BONUS
+    if e.spreading:
+        score += min(SPREAD_BONUS * (e.munis_recent - e.munis_before), SPREAD_BONUS_MAX)
+    score += min(
+        DIVERSITY_BONUS * (max(len(e.roles) - 1, 0) + max(len(e.targets) - 1, 0)),
+        DIVERSITY_BONUS_MAX,
+    )
+    score += min(HEADLINE_BONUS * e.headlines, HEADLINE_BONUS_MAX)
+    score += min(INDICATOR_BONUS * len(e.indicators), INDICATOR_BONUS_MAX)
+    return score
+
+
+# --- Reasons -------------------------------------------------------------------------------
+
+_LEADS = {
+    "heikko_signaali": "Kasvua",
+    "vahvistuva": "Kasvua",
+    "hiipuva": "Hiipumassa",
+    "vakiintunut": "Ei merkitsevää muutosta",
+}
+
+
+def signal_reasons(e: SignalEvidence) -> list[str]:
+    """The Finnish sentences of a row, in order: the count, the test, spread and diversity,
+    supporting indicators."""
+    reasons = [_count_sentence(e)]
+    if not (e.is_new and e.baseline_items == 0) and e.baseline_weeks > 0:
+        reasons.append(_test_sentence(e))
+    if e.region_expected > 0 and e.category != "hiipuva":
+        reasons.append(
+            "Muun hyvinvointialueen tahdilla väkilukuun suhteutettuna odotettaisiin "
+            f"{_rate(e.region_expected)} / {e.recent_weeks} vk."
+        )
+    if e.spreading and e.munis_before:
+        reasons.append(f"Levinnyt {e.munis_recent} kuntaan (aiemmin {e.munis_before}).")
+    elif e.munis_recent >= 2:
+        reasons.append(f"Havaintoja {e.munis_recent} kunnasta.")
+    parts = []
+    if len(e.roles) >= 2:
+        parts.append(f"havaitsijoita {len(e.roles)} eri ammattiryhmästä")
+    if len(e.targets) >= 2:
+        labels = [TARGET_GROUPS.get(t, t).lower() for t in sorted(e.targets)]
+        parts.append(f"kohderyhminä {join_fi(labels)}")
+    if parts:
+        reasons.append(capitalise("; ".join(parts)) + ".")
+    reasons.extend(_indicator_sentence(row) for row in e.indicators[:MAX_INDICATOR_REASONS])
+    more = len(e.indicators) - MAX_INDICATOR_REASONS
+    if more > 0:
+        noun = "indikaattorimuutos" if more == 1 else "indikaattorimuutosta"
+        reasons.append(f"Tukena lisäksi {more} muu{'' if more == 1 else 'ta'} {noun}.")
+    return reasons
+
+
+def _count_sentence(e: SignalEvidence) -> str:
+    if e.is_new:
+        span = math.ceil((e.first_age + 1) / 7)
+        text = f"{_observations(e.total_since_first)} {e.from_phrase} {_in_weeks(span)}, ei aiempia"
+    else:
+        text = f"{_observations(e.recent)} {e.from_phrase} {_last_weeks(e.recent_weeks)}"
+    if e.headlines:
+        text += f"; tukena {_headlines(e.headlines)}"
+    return capitalise(text) + "."
+
+
+def _test_sentence(e: SignalEvidence) -> str:
+    weeks = e.recent_weeks
+    if e.is_new:  # every earlier item is from the few weeks since it was first seen
+        before = f"sitä ennen {e.baseline_items}"
+    elif e.baseline_items == 0:
+        before = f"ei yhtään edeltävän {e.baseline_weeks} viikon aikana"
+    else:
+        before = f"aiemmin keskimäärin {_rate(e.expected)} / {weeks} vk"
+    return (
+        f"{_LEADS[e.category]}: {_observations(e.recent)} {_in_weeks(weeks)}, {before} "
+        f"({_p(e.p_value)})."
+    )
+
+
+def _indicator_sentence(row: Mapping[str, Any]) -> str:
+    decimals = row["decimals"] if row["decimals"] is not None else 1
+    label = sentence_label(row["short_title"] or row["title"])
+    value = format_value(row["value"], row["unit"], decimals)
+    if row["previous_value"] is not None:
+        previous = format_value(row["previous_value"], row["unit"], decimals)
+        change = f"{previous} → {value} ({row['previous_year']}→{row['year']})"
+    else:
+        change = f"{value} ({row['year']}), muutos huonompaan suuntaan"
+    return f"Tukena indikaattori: {label} {row['in_form']} {change}."
 
 
 # --- Scoring -------------------------------------------------------------------------------
@@ -414,302 +785,50 @@ def score_signals(
         return []
     pids = sorted(titles)
     p_index = {pid: i for i, pid in enumerate(pids)}
-    m_index = {m.code: i for i, m in enumerate(region.municipalities)}
-    n_p, n_m = len(pids), len(m_index)
-    as_of_text = as_of.isoformat()
-
-    rows = db.execute(
-        "select m.phenomenon_id, o.municipality_code, "
-        "cast(round(julianday(?) - julianday(o.observed_on)) as integer) as age, count(*) "
-        "from phenomenon_members m join phenomena p on p.id = m.phenomenon_id "
-        "join observations o on o.id = cast(m.item_key as integer) "
-        f"where m.item_kind = 'observation' and {_ACTIVE} and o.observed_on <= ? "
-        "group by 1, 2, 3",
-        [as_of_text, as_of_text],
-    ).fetchall()
-    rows = [r for r in rows if r[1] in m_index and r[2] is not None and r[2] >= 0]
-    if not rows:
+    m_index = _municipality_index(region)
+    observed = _observed(db, as_of=as_of, params=params, p_index=p_index, m_index=m_index)
+    if observed is None:
         return []
-    pi = np.array([p_index[r[0]] for r in rows], dtype=np.int64)
-    mi = np.array([m_index[r[1]] for r in rows], dtype=np.int64)
-    age = np.array([r[2] for r in rows], dtype=np.int64)
-    cnt = np.array([r[3] for r in rows], dtype=np.float64)
-
-    recent_days = 7 * params.recent_weeks
-    baseline_days = 7 * params.baseline_weeks
-    cell = pi * n_m + mi
-    size = n_p * n_m
-
-    def per_cell(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(cell, weights=cnt * mask, minlength=size).reshape(n_p, n_m)
-
-    recent_pm = per_cell(age < recent_days)
-    base_pm = per_cell((age >= recent_days) & (age < recent_days + baseline_days))
-    total_pm = per_cell(np.ones_like(age, dtype=bool))
-    first_flat = np.full(size, -1, dtype=np.int64)  # age of the earliest item, -1 if none
-    np.maximum.at(first_flat, cell, age)
-    first_pm = first_flat.reshape(n_p, n_m)
-    bucket = age // TREND_BUCKET_DAYS
-    in_trend = bucket < TREND_BUCKETS
-    trend_pmb = np.bincount(
-        cell[in_trend] * TREND_BUCKETS + (TREND_BUCKETS - 1 - bucket[in_trend]),
-        weights=cnt[in_trend],
-        minlength=size * TREND_BUCKETS,
-    ).reshape(n_p, n_m, TREND_BUCKETS)
-
-    # How far back each municipality was observed at all (any observation, any phenomenon).
-    oldest_m = np.full(n_m, -1, dtype=np.int64)
-    for code, oldest in db.execute(
-        "select municipality_code, cast(round(julianday(?) - julianday(min(observed_on))) "
-        "as integer) from observations where observed_on <= ? group by municipality_code",
-        [as_of_text, as_of_text],
-    ).fetchall():
-        if code in m_index and oldest is not None:
-            oldest_m[m_index[code]] = oldest
-
     areas = _areas(region)
-    membership = np.zeros((len(areas), n_m))
-    for a, area in enumerate(areas):
-        membership[a, list(area.members)] = 1.0
-    recent_pa = recent_pm @ membership.T
-    base_pa = base_pm @ membership.T
-    total_pa = total_pm @ membership.T
-    munis_recent_pa = (recent_pm > 0) @ membership.T
-    munis_before_pa = (base_pm > 0) @ membership.T
-    trend_pab = np.einsum("pmb,am->pab", trend_pmb, membership)
-    first_pa = np.stack([first_pm[:, list(area.members)].max(axis=1) for area in areas], axis=1)
-    oldest_a = np.array([oldest_m[list(area.members)].max() for area in areas])
-    covered_a = oldest_a + 1  # days observed, as_of included
-    t_recent = np.minimum(recent_days, np.maximum(covered_a, 0)).astype(np.float64)
-    t_base = np.clip(covered_a - recent_days, 0, baseline_days).astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        expected_pa = np.where(t_base > 0, base_pa * t_recent / t_base, 0.0)
-
-    # The rest of the county: the phenomenon's baseline rate there, scaled to this area's
-    # population. For the county itself there is no "elsewhere".
-    county = len(areas) - 1
-    pop_m = _populations(region)
-    pop_a = membership @ pop_m
-    pop_else = pop_m.sum() - pop_a
-    rate_else_pa = np.zeros_like(base_pa)
-    if t_base[county] > 0:
-        rate_else_pa = (base_pa[:, [county]] - base_pa) / t_base[county]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(pop_else > 0, pop_a / pop_else, 0.0)
-    region_expected_pa = rate_else_pa * t_recent * share
-    region_expected_pa[:, county] = 0.0
-
-    ratio = params.min_rate_ratio
-    candidate = (recent_pa >= params.min_items) | (
-        (expected_pa > 0) & (recent_pa * ratio <= expected_pa)
-    )
-    support = _load_support(db, as_of=as_of, params=params, p_index=p_index, m_index=m_index)
-    # Novelty needs the area to have been observed before the novelty window.
-    new_days = 7 * params.new_weeks
-
-    signals: list[WeakSignal] = []
-    for p, a in zip(*np.nonzero(candidate), strict=True):
-        area = areas[a]
-        k = int(recent_pa[p, a])
-        b = int(base_pa[p, a])
-        expected = float(expected_pa[p, a])
-        p_own = growth_p_value(k, b, float(t_recent[a]), float(t_base[a]))
-        sparse = b < SPARSE_BASELINE_ITEMS and a != county
-        region_expected = float(region_expected_pa[p, a]) if sparse else 0.0
-        p_region = poisson_upper_tail(k, region_expected) if region_expected > 0 else 0.0
-        p_growth = max(p_own, p_region)
-        reference = max(expected, region_expected)
-        growing = (
-            k >= params.min_items
-            and p_growth < params.alpha
-            and (reference == 0 or k >= ratio * reference)
-        )
-        p_decline = decline_p_value(k, b, float(t_recent[a]), float(t_base[a]))
-        fading = not growing and p_decline < params.alpha and k * ratio <= expected
-        first_age = int(first_pa[p, a])
-        is_new = 0 <= first_age < new_days and oldest_a[a] >= new_days
-        if growing:
-            small = k <= params.small_max_items
-            nearly_new = is_new or b <= NEARLY_NEW_MAX_BASELINE
-            category = "heikko_signaali" if nearly_new and small else "vahvistuva"
-        elif fading:
-            category = "hiipuva"
-        elif k >= params.min_items:
-            category = "vakiintunut"
-        else:
-            continue
-
-        # Spread and diversity among recent items.
-        munis_recent = int(munis_recent_pa[p, a])
-        munis_before = int(munis_before_pa[p, a])
-        spreading = munis_recent >= 2 and munis_recent > munis_before
-        roles: set[str] = set()
-        targets: set[str] = set()
-        for m in area.members:
-            found = support.diversity.get((int(p), m))
-            if found:
-                roles |= found[0]
-                targets |= found[1]
-        members = set(area.members)
-        guids = sorted({g for m, g in support.headlines.get(int(p), ()) if m in members})
-        indicator_rows = [r for r in support.indicators.get(int(p), ()) if r["m"] in members]
-
-        score = 0.0
-        if category == "hiipuva":
-            score -= _evidence(p_decline)
-        elif k >= expected:
-            score += _evidence(p_growth)
-        if is_new:
-            score += NOVELTY_BONUS
-        if spreading:
-            score += min(SPREAD_BONUS * (munis_recent - munis_before), SPREAD_BONUS_MAX)
-        score += min(
-            DIVERSITY_BONUS * (max(len(roles) - 1, 0) + max(len(targets) - 1, 0)),
-            DIVERSITY_BONUS_MAX,
-        )
-        score += min(HEADLINE_BONUS * len(guids), HEADLINE_BONUS_MAX)
-        score += min(INDICATOR_BONUS * len(indicator_rows), INDICATOR_BONUS_MAX)
-
-        reasons = _reasons(
-            region,
-            area,
-            params,
-            category=category,
-            recent=k,
-            baseline_items=b,
-            baseline_weeks=int(t_base[a] // 7),
-            expected=expected,
-            region_expected=region_expected,
-            p_value=p_decline if category == "hiipuva" else p_growth,
-            is_new=is_new,
-            total_since_first=int(total_pa[p, a]),
-            first_age=first_age,
-            munis_recent=munis_recent,
-            munis_before=munis_before,
-            spreading=spreading,
-            roles=roles,
-            targets=targets,
-            headlines=len(guids),
-            indicator_rows=indicator_rows,
-        )
-        signals.append(
-            WeakSignal(
-                phenomenon_id=pids[p],
-                phenomenon_title=titles[pids[p]],
-                area_kind=area.kind,
-                area_code=area.code,
-                area_name=area.name,
-                category=category,
-                score=round(score, 2),
-                reasons=tuple(reasons),
-                recent=k,
-                baseline=round(expected, 3),
-                trend=tuple(int(x) for x in trend_pab[p, a]),
-                sources={
-                    "observation": k,
-                    "headline": len(guids),
-                    "indicator": len(indicator_rows),
-                },
-                p_value=p_decline if category == "hiipuva" else p_growth,
-                first_seen=as_of - timedelta(days=first_age) if first_age >= 0 else None,
-                is_new=bool(is_new),
-                municipalities=munis_recent,
-            )
-        )
+    counts = _per_area(observed, areas, np.array(list(region.populations().values())), params)
+    support = _load_support(db, region, as_of=as_of, params=params, p_index=p_index)
+    signals = []
+    for p, a in zip(*np.nonzero(_candidates(counts, params)), strict=True):
+        evidence = _cell_evidence(counts, support, areas[a], int(p), int(a), params)
+        if evidence is not None:
+            trend = tuple(int(x) for x in counts.trend[p, a])
+            signals.append(_weak_signal(evidence, pids[p], titles[pids[p]], areas[a], trend, as_of))
     kind_order = {kind: i for i, kind in enumerate(AREA_KINDS)}
     signals.sort(key=lambda s: (-s.score, kind_order[s.area_kind], s.area_code, s.phenomenon_id))
     return signals
 
 
-def _reasons(
-    region: Region,
+def _weak_signal(
+    e: SignalEvidence,
+    pid: int,
+    title: str,
     area: _Area,
-    params: SignalParams,
-    *,
-    category: str,
-    recent: int,
-    baseline_items: int,
-    baseline_weeks: int,
-    expected: float,
-    region_expected: float,
-    p_value: float,
-    is_new: bool,
-    total_since_first: int,
-    first_age: int,
-    munis_recent: int,
-    munis_before: int,
-    spreading: bool,
-    roles: set[str],
-    targets: set[str],
-    headlines: int,
-    indicator_rows: Sequence[Mapping[str, Any]],
-) -> list[str]:
-    weeks = params.recent_weeks
-    reasons = []
-    if is_new:
-        span = math.ceil((first_age + 1) / 7)
-        first = (
-            f"{_observations(total_since_first)} {area.from_phrase} {_in_weeks(span)}, ei aiempia"
-        )
-    else:
-        first = f"{_observations(recent)} {area.from_phrase} {_last_weeks(weeks)}"
-    if headlines:
-        first += f"; tukena {_headlines(headlines)}"
-    reasons.append(_capitalise(first) + ".")
-
-    if not (is_new and baseline_items == 0) and baseline_weeks > 0:
-        lead = {
-            "heikko_signaali": "Kasvua",
-            "vahvistuva": "Kasvua",
-            "hiipuva": "Hiipumassa",
-            "vakiintunut": "Ei merkitsevää muutosta",
-        }[category]
-        if is_new:  # every earlier item is from the few weeks since it was first seen
-            before = f"sitä ennen {baseline_items}"
-        elif baseline_items == 0:
-            before = f"ei yhtään edeltävän {baseline_weeks} viikon aikana"
-        else:
-            before = f"aiemmin keskimäärin {_rate(expected)} / {weeks} vk"
-        reasons.append(
-            f"{lead}: {_observations(recent)} {_in_weeks(weeks)}, {before} ({_p(p_value)})."
-        )
-    if region_expected > 0 and category != "hiipuva":
-        reasons.append(
-            "Muun hyvinvointialueen tahdilla väkilukuun suhteutettuna odotettaisiin "
-            f"{_rate(region_expected)} / {weeks} vk."
-        )
-
-    if spreading and munis_before:
-        reasons.append(f"Levinnyt {munis_recent} kuntaan (aiemmin {munis_before}).")
-    elif munis_recent >= 2:
-        reasons.append(f"Havaintoja {munis_recent} kunnasta.")
-    parts = []
-    if len(roles) >= 2:
-        parts.append(f"havaitsijoita {len(roles)} eri ammattiryhmästä")
-    if len(targets) >= 2:
-        labels = [TARGET_GROUPS.get(t, t).lower() for t in sorted(targets)]
-        parts.append(f"kohderyhminä {_join_fi(labels)}")
-    if parts:
-        reasons.append(_capitalise("; ".join(parts)) + ".")
-
-    for row in indicator_rows[:MAX_INDICATOR_REASONS]:
-        m = region.municipality(row["municipality_code"])
-        decimals = row["decimals"] if row["decimals"] is not None else 1
-        label = _sentence_label(row["short_title"] or row["title"])
-        change = (
-            f"{format_value(row['previous_value'], row['unit'], decimals)} → "
-            f"{format_value(row['value'], row['unit'], decimals)} "
-            f"({row['previous_year']}→{row['year']})"
-            if row["previous_value"] is not None
-            else f"{format_value(row['value'], row['unit'], decimals)} ({row['year']}), "
-            "muutos huonompaan suuntaan"
-        )
-        reasons.append(f"Tukena indikaattori: {label} {m.in_form} {change}.")
-    more = len(indicator_rows) - MAX_INDICATOR_REASONS
-    if more > 0:
-        noun = "indikaattorimuutos" if more == 1 else "indikaattorimuutosta"
-        reasons.append(f"Tukena lisäksi {more} muu{'' if more == 1 else 'ta'} {noun}.")
-    return reasons
+    trend: tuple[int, ...],
+    as_of: date,
+) -> WeakSignal:
+    return WeakSignal(
+        phenomenon_id=pid,
+        phenomenon_title=title,
+        area_kind=area.kind,
+        area_code=area.code,
+        area_name=area.name,
+        category=e.category,
+        score=round(signal_score(e), 2),
+        reasons=tuple(signal_reasons(e)),
+        recent=e.recent,
+        baseline=round(e.expected, 3),
+        trend=trend,
+        sources={"observation": e.recent, "headline": e.headlines, "indicator": len(e.indicators)},
+        p_value=e.p_value,
+        first_seen=as_of - timedelta(days=e.first_age) if e.first_age >= 0 else None,
+        is_new=e.is_new,
+        municipalities=e.munis_recent,
+    )
 
 
 # --- Storage -------------------------------------------------------------------------------

@@ -3,9 +3,12 @@ the noise tests, directions, missing values and the Finnish sentences."""
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlite_utils import Database
@@ -450,3 +453,42 @@ def test_binomial_and_hypergeometric_tails():
     # Large counts stay fast and sane.
     p = binomial_tail(16_500, 30_000, 0.5, upper=True)
     assert 0 <= p < 1e-50
+
+
+# Values of the hand-written tails this module used before scipy.stats, over a grid of
+# arguments that includes every edge (k outside the support, p = 0 or 1, n = 0).
+TAILS_REFERENCE = Path(__file__).parent / "data" / "tails_reference.json"
+# Callers floor a p-value here before taking its logarithm, so below it values need not agree.
+MIN_P = 1e-300
+
+
+def reference_rows(name: str) -> list[list[Any]]:
+    return json.loads(TAILS_REFERENCE.read_text(encoding="utf-8"))[name]["rows"]
+
+
+def agrees(actual: float, expected: float) -> bool:
+    return max(actual, MIN_P) == pytest.approx(max(expected, MIN_P), rel=1e-9)
+
+
+def test_binomial_tail_matches_the_hand_written_original() -> None:
+    rows = reference_rows("binomial_tail")
+    assert len(rows) > 3000
+    for k, n, p, upper, expected in rows:
+        actual = binomial_tail(k, n, p, upper=upper)
+        outside = k <= 0 or k > n if upper else k < 0 or k >= n
+        if outside or p <= 0.0 or p >= 1.0:
+            assert actual == expected, (k, n, p, upper)  # edges are exact 0 or 1
+        else:
+            assert agrees(actual, expected), (k, n, p, upper, actual, expected)
+
+
+def test_hypergeometric_tail_matches_the_hand_written_original() -> None:
+    rows = reference_rows("hypergeometric_tail")
+    assert len(rows) > 300
+    for k, total, successes, draws, upper, expected in rows:
+        actual = hypergeometric_tail(k, total, successes, draws, upper=upper)
+        lo, hi = max(0, draws - (total - successes)), min(successes, draws)
+        if (k <= lo or k > hi) if upper else (k < lo or k >= hi):
+            assert actual == expected, (k, total, successes, draws, upper)
+        else:
+            assert agrees(actual, expected), (k, total, successes, draws, upper, actual, expected)

@@ -3,10 +3,15 @@ small-count tests, categories, spread, support, reproducibility and the stored l
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import json
 import math
+import random
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlite_utils import Database
@@ -17,6 +22,8 @@ from nakyma.signals import (
     CSV_COLUMNS,
     HEADLINE_BONUS,
     INDICATOR_BONUS,
+    NOVELTY_BONUS,
+    SignalEvidence,
     SignalParams,
     WeakSignal,
     compute_weak_signals,
@@ -26,8 +33,11 @@ from nakyma.signals import (
     poisson_upper_tail,
     save_signals,
     score_signals,
+    signal_reasons,
     signal_rows,
+    signal_score,
 )
+from tests.test_indicator_signals import agrees, reference_rows
 
 AS_OF = date(2025, 6, 30)
 AANEKOSKI, JYVASKYLA, JAMSA, SAARIJARVI, LUHANKA = "992", "179", "182", "729", "435"
@@ -219,6 +229,33 @@ def test_growth_test_is_the_conditional_binomial_test() -> None:
     assert growth_p_value(4, 0, 42, 322) == pytest.approx(share**4, rel=1e-12)
     assert growth_p_value(5, 3, 42, 0) == 1.0  # no history: nothing to compare with
     assert decline_p_value(0, 20, 42, 322) == pytest.approx((1 - share) ** 20, rel=1e-12)
+
+
+def test_poisson_tail_matches_the_hand_written_original() -> None:
+    rows = reference_rows("poisson_upper_tail")
+    assert len(rows) > 200
+    for k, lam, expected in rows:
+        actual = poisson_upper_tail(k, lam)
+        if k <= 0 or lam <= 0.0:
+            assert actual == expected, (k, lam)  # edges are exact 0 or 1
+        else:
+            assert agrees(actual, expected), (k, lam, actual, expected)
+
+
+def test_growth_and_decline_p_values_match_the_hand_written_originals() -> None:
+    rows = reference_rows("growth_decline_p_value")
+    assert len(rows) > 300
+    for recent, baseline, recent_days, baseline_days, growth, decline in rows:
+        args = (recent, baseline, recent_days, baseline_days)
+        no_test = recent_days <= 0 or baseline_days <= 0
+        if no_test or recent == 0:
+            assert growth_p_value(*args) == growth, args
+        else:
+            assert agrees(growth_p_value(*args), growth), (args, growth)
+        if no_test or baseline == 0:
+            assert decline_p_value(*args) == decline, args
+        else:
+            assert agrees(decline_p_value(*args), decline), (args, decline)
 
 
 @pytest.mark.parametrize("total", range(2, 31))
@@ -456,6 +493,90 @@ def test_a_suggested_link_counts_from_the_similarity_threshold(
     assert s.sources["indicator"] == 0
 
 
+# --- Score and reasons from the evidence alone ----------------------------------------------
+
+
+def evidence(**changes: Any) -> SignalEvidence:
+    """Four items in five weeks in Äänekoski, new there, nothing else."""
+    base = SignalEvidence(
+        category="heikko_signaali",
+        from_phrase="Äänekoskelta",
+        recent_weeks=6,
+        recent=4,
+        baseline_items=0,
+        baseline_weeks=51,
+        expected=0.0,
+        region_expected=0.0,
+        p_value=1e-4,
+        is_new=True,
+        first_age=33,
+        total_since_first=4,
+        munis_recent=1,
+        munis_before=0,
+        roles=frozenset({"opettaja"}),
+        targets=frozenset({"nuoret"}),
+        headlines=0,
+        indicators=(),
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def test_score_is_the_capped_evidence_plus_capped_bonuses() -> None:
+    assert signal_score(evidence()) == pytest.approx(4 + NOVELTY_BONUS)
+    assert signal_score(evidence(p_value=1e-40)) == pytest.approx(6 + NOVELTY_BONUS)
+    many = evidence(
+        is_new=False,
+        munis_recent=9,
+        munis_before=1,
+        roles=frozenset({"a", "b", "c", "d", "e", "f"}),
+        headlines=10,
+        indicators=({},) * 5,
+    )
+    assert signal_score(many) == pytest.approx(4 + 2.0 + 1.0 + 1.5 + 1.5)
+    fading = evidence(category="hiipuva", is_new=False, recent=0, expected=5.0, p_value=0.01)
+    assert signal_score(fading) == pytest.approx(-2)
+    # Below the expected count a growth-test p is no evidence either way.
+    assert signal_score(evidence(is_new=False, expected=5.0, p_value=0.5)) == 0.0
+
+
+def test_reasons_are_written_from_the_evidence_alone() -> None:
+    assert signal_reasons(evidence()) == ["4 havaintoa Äänekoskelta 5 viikossa, ei aiempia."]
+    row = {
+        "short_title": "Nuorisotyöttömät 18–24-v.",
+        "title": "",
+        "unit": "%",
+        "decimals": None,
+        "value": 12.25,
+        "year": 2024,
+        "previous_value": None,
+        "in_form": "Äänekoskella",
+    }
+    spread = evidence(
+        category="vahvistuva",
+        is_new=False,
+        recent=9,
+        baseline_items=0,
+        munis_recent=3,
+        munis_before=0,
+        region_expected=1.25,
+        targets=frozenset({"perheet", "nuoret", "lapset"}),
+        headlines=1,
+        indicators=(row, row, row),
+    )
+    assert signal_reasons(spread) == [
+        "9 havaintoa Äänekoskelta viimeisen 6 viikon aikana; tukena 1 uutinen.",
+        "Kasvua: 9 havaintoa 6 viikossa, ei yhtään edeltävän 51 viikon aikana (p < 0,001).",
+        "Muun hyvinvointialueen tahdilla väkilukuun suhteutettuna odotettaisiin 1,2 / 6 vk.",
+        "Havaintoja 3 kunnasta.",
+        "Kohderyhminä lapset, nuoret ja perheet.",
+        "Tukena indikaattori: nuorisotyöttömät 18–24-v. Äänekoskella 12,2 % (2024), "
+        "muutos huonompaan suuntaan.",
+        "Tukena indikaattori: nuorisotyöttömät 18–24-v. Äänekoskella 12,2 % (2024), "
+        "muutos huonompaan suuntaan.",
+        "Tukena lisäksi 1 muu indikaattorimuutos.",
+    ]
+
+
 # --- Reproducibility and what is skipped -----------------------------------------------------
 
 
@@ -575,3 +696,113 @@ def test_signal_rows_for_export_stored_or_scored_for_a_date(
     observed.execute("delete from weak_signals")
     assert signal_rows(observed, region, as_of=AS_OF - timedelta(days=100))
     assert observed.table("weak_signals").count == 0
+
+
+# --- A pinned result on a rich history ------------------------------------------------------
+
+SNAPSHOT = Path(__file__).parent / "data" / "weak_signals_snapshot.json"
+ROLES = ("opettaja", "oppilashuolto", "terveydenhoitaja", "nuorisotyo", "sosiaalityo", "jarjesto")
+GROUPS = ("nuoret", "lapset", "perheet", "tyoikaiset", "ikaantyneet")
+# (as_of, params) of each pinned run: the defaults now and earlier, and short windows.
+SNAPSHOT_RUNS = {
+    "default": (AS_OF, SignalParams()),
+    "earlier": (AS_OF - timedelta(days=120), SignalParams()),
+    "short": (
+        AS_OF,
+        SignalParams(recent_weeks=1, baseline_weeks=26, new_weeks=2, min_items=1),
+    ),
+    "strict": (
+        AS_OF,
+        SignalParams(alpha=0.01, min_rate_ratio=2.0, small_max_items=4, link_min_similarity=0.2),
+    ),
+}
+
+
+def rich_history(db: Database, region: Region) -> None:
+    """Fourteen phenomena with seeded random histories in random municipalities, plus headlines
+    and linked indicator signals: every category, branch and kind of reason sentence."""
+    rng = random.Random(20250630)
+    codes = [m.code for m in region.municipalities]
+    background(db, [c for c in codes if c not in ("265", "256")])
+    add_observations(db, None, "265", [2, 9, 16, 30])  # Kivijärvi: observed only lately
+    add_observations(db, None, "256", range(50, 120, 7))  # Kinnula: not since spring
+    pids = []
+    for n in range(14):
+        pid = add_phenomenon(db, f"Ilmiö {n}")
+        pids.append(pid)
+        for code in rng.sample(codes, rng.choice([1, 2, 3, 5, 9])):
+            before = rng.choice([0, 0, 1, 2, 4, 8, 20, 40])
+            recent = rng.choice([0, 1, 2, 3, 5, 8, 14])
+            ages = rng.sample(range(42, 420), before) + rng.sample(range(0, 42), recent)
+            for chunk in (ages[::2], ages[1::2]):
+                roles = rng.sample(ROLES, rng.randint(1, 3))
+                add_observations(db, pid, code, chunk, roles=roles, target_group=rng.choice(GROUPS))
+        for _ in range(rng.choice([0, 0, 1, 3])):
+            published = datetime(2025, 6, 30, 12, tzinfo=UTC) - timedelta(days=rng.randint(0, 60))
+            add_headline(db, pid, rng.sample(codes, rng.randint(1, 2)), published)
+    # Indicator support: several worse signals on one phenomenon (more than a row shows), one
+    # without a previous value, one without decimals, and links of every decision.
+    add_indicator_signal(db, 1086, AANEKOSKI)
+    add_indicator_signal(db, 1086, JYVASKYLA)
+    add_indicator_signal(db, 1087, JAMSA, title="KTK: ahdistuneisuus 8.–9.-lk")
+    add_indicator_signal(db, 1088, SAARIJARVI, title="Nuorisotyöttömät 18–24-v.")
+    db.table("indicator_signals").update(
+        (1088, SAARIJARVI), {"previous_value": None, "previous_year": None}
+    )
+    add_indicator_signal(db, 1089, AANEKOSKI, title="Toimeentulotuki")
+    db.table("indicators").update(1089, {"decimals": None, "unit": "/1000", "short_title": None})
+    add_indicator_signal(db, 1090, JYVASKYLA, direction="better", title="Liikunta")
+    for pid in pids[:4]:
+        link(db, pid, 1086, "accepted", 0.3)
+        link(db, pid, 1087, "suggested", 0.45)
+        link(db, pid, 1088, "accepted", 0.9)
+        link(db, pid, 1089, "suggested", 0.35)
+        link(db, pid, 1090, "accepted", 0.9)
+    link(db, pids[4], 1086, "accepted", 0.5)  # three in the county: "and 1 more"
+    link(db, pids[4], 1087, "accepted", 0.5)
+    link(db, pids[5], 1089, "rejected", 0.9)
+
+
+def snapshot(signals: list[WeakSignal]) -> list[dict[str, Any]]:
+    """Signals as JSON-ready dicts, every field."""
+    return [
+        {
+            **dataclasses.asdict(s),
+            "reasons": list(s.reasons),
+            "trend": list(s.trend),
+            "sources": dict(s.sources),
+            "first_seen": s.first_seen.isoformat() if s.first_seen else None,
+        }
+        for s in signals
+    ]
+
+
+def test_scoring_a_rich_history_gives_the_pinned_signals(db: Database, region: Region) -> None:
+    """Every field of every signal in four runs over a rich history, as the scoring gave them
+    before it was split into arrays, categories, scores and reasons (and before the tails
+    moved to scipy.stats): order, scores, categories and reasons exactly, p-values to 1e-9."""
+    rich_history(db, region)
+    pinned = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    assert list(pinned) == list(SNAPSHOT_RUNS)
+    runs = {
+        name: snapshot(score_signals(db, region, as_of=as_of, params=params))
+        for name, (as_of, params) in SNAPSHOT_RUNS.items()
+    }
+    for name, got in runs.items():
+        assert len(got) == len(pinned[name]), name
+        for mine, theirs in zip(got, pinned[name], strict=True):
+            assert agrees(mine["p_value"], theirs["p_value"]), (name, theirs)
+            assert {**mine, "p_value": None} == {**theirs, "p_value": None}, name
+
+    default = runs["default"]
+    assert [r["category"] for r in default].count("heikko_signaali") == 30
+    assert [r["category"] for r in default].count("hiipuva") == 1
+    top = default[0]
+    assert (top["area_kind"], top["phenomenon_title"], top["score"]) == ("alue", "Ilmiö 1", 11.0)
+    assert top["reasons"][-1] == "Tukena lisäksi 2 muuta indikaattorimuutosta."
+    fading = [r for r in runs["earlier"] if r["category"] == "hiipuva"]
+    assert [r["area_name"] for r in fading] == [region.name, "Saarijärvi–Karstula", "Karstula"]
+    assert fading[-1]["reasons"] == [
+        "Ei havaintoja Karstulasta viimeisen 6 viikon aikana.",
+        "Hiipumassa: ei havaintoja 6 viikossa, aiemmin keskimäärin 5,6 / 6 vk (p = 0,006).",
+    ]
