@@ -12,23 +12,17 @@ from fastapi.responses import JSONResponse
 
 from nakyma.accounts import User
 from nakyma.config import Settings
-from nakyma.exports import (
-    RESEARCH_COLUMNS,
-    ExportError,
-    MeetingBrief,
-    build_brief,
-    default_start,
-    export_choices,
-    export_filename,
-    month_chart_svg,
-    parse_brief_request,
-    render_csv,
-    render_markdown,
-    render_pdf,
-    render_research_csv,
-    render_xlsx,
-    research_rows,
-)
+from nakyma.exports.brief import MeetingBrief
+from nakyma.exports.build import build_brief
+from nakyma.exports.chart import month_chart_svg
+from nakyma.exports.choices import export_choices
+from nakyma.exports.csv_format import render_csv
+from nakyma.exports.formats import export_filename
+from nakyma.exports.markdown import render_markdown
+from nakyma.exports.pdf import render_pdf
+from nakyma.exports.request import ExportError, default_start, parse_brief_request
+from nakyma.exports.research import RESEARCH_COLUMNS, render_research_csv, research_rows
+from nakyma.exports.xlsx import render_xlsx
 from nakyma.regions import Region
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
 
@@ -216,7 +210,7 @@ def brief_markdown(
         db,
         region,
         settings,
-        lambda brief: render_markdown(brief).encode("utf-8"),
+        render_markdown,
         "text/markdown; charset=utf-8",
         "md",
     )

@@ -1,0 +1,415 @@
+"""The meeting brief as an A4 PDF (ReportLab): a cover page with the summary, then a page or
+more per phenomenon, with its month chart drawn in vector graphics.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import unicodedata
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from nakyma.disclosure import COMPLEMENTARY_MARK, SuppressedTable
+from nakyma.exports.brief import MAX_PHENOMENA, MeetingBrief, fi_date
+from nakyma.exports.chart import axis_ticks, chart_bars, short_month
+
+BRAND = "#0b5c6b"
+MUTED = "#4a5468"
+LINE = "#d5dae3"
+_PDF_FONT = "Vera"
+_pdf_glyphs: frozenset[int] = frozenset()
+
+
+def _pdf_fonts() -> None:
+    """Register ReportLab's bundled Bitstream Vera (Latin-1 and more: ä, ö, å, –, ”, …) once;
+    embedded subsets make the PDF look the same everywhere."""
+    global _pdf_glyphs
+    if _pdf_glyphs:
+        return
+    from pathlib import Path
+
+    import reportlab
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    folder = Path(reportlab.__file__).parent / "fonts"
+    faces = {
+        "": "Vera.ttf",
+        "-Bold": "VeraBd.ttf",
+        "-Italic": "VeraIt.ttf",
+        "-BoldItalic": "VeraBI.ttf",
+    }
+    for suffix, file in faces.items():
+        pdfmetrics.registerFont(TTFont(_PDF_FONT + suffix, str(folder / file)))
+    pdfmetrics.registerFontFamily(
+        _PDF_FONT,
+        normal=_PDF_FONT,
+        bold=_PDF_FONT + "-Bold",
+        italic=_PDF_FONT + "-Italic",
+        boldItalic=_PDF_FONT + "-BoldItalic",
+    )
+    face = pdfmetrics.getFont(_PDF_FONT).face
+    _pdf_glyphs = frozenset(face.charWidths)
+
+
+def _pdf_text(text: str | None) -> str:
+    """Paragraph markup for plain text: escaped, characters the font lacks replaced."""
+    from xml.sax.saxutils import escape as xml_escape
+
+    out = []
+    for ch in " ".join((text or "").split()):
+        if ord(ch) in _pdf_glyphs:
+            out.append(ch)
+        else:
+            base = unicodedata.normalize("NFKD", ch)[:1]
+            out.append(base if base and ord(base) in _pdf_glyphs else "?")
+    return xml_escape("".join(out))
+
+
+def _pdf_chart(table: SuppressedTable, width: float) -> Any:
+    from reportlab.graphics.shapes import Drawing, Line, Rect, String
+    from reportlab.lib import colors
+
+    bars, highest = chart_bars(table)
+    top, ticks = axis_ticks(highest)
+    n = len(table.cells)
+    height = 120.0
+    left, bottom, top_pad = 26.0, 22.0, 8.0
+    plot_w, plot_h = width - left - 4, height - bottom - top_pad
+    group = plot_w / max(1, n)
+    bar_w = min(14.0, (group - 4) / 2)
+    drawing = Drawing(width, height)
+
+    def y(v: float) -> float:
+        return bottom + v / top * plot_h
+
+    for tick in ticks:
+        drawing.add(Line(left, y(tick), width - 4, y(tick), strokeColor=colors.HexColor(LINE)))
+        drawing.add(
+            String(
+                left - 3,
+                y(tick) - 3,
+                str(tick),
+                fontName=_PDF_FONT,
+                fontSize=7,
+                textAnchor="end",
+                fillColor=colors.HexColor(MUTED),
+            )
+        )
+    every = max(1, math.ceil(n / 12))
+    for i, label in enumerate(table.row_labels):
+        if i % every == 0:
+            drawing.add(
+                String(
+                    left + group * i + group / 2,
+                    bottom - 11,
+                    short_month(label),
+                    fontName=_PDF_FONT,
+                    fontSize=7,
+                    textAnchor="middle",
+                    fillColor=colors.HexColor(MUTED),
+                )
+            )
+    for bar in bars:
+        x = left + group * bar.month + group / 2 - bar_w + bar.series * bar_w
+        fill = colors.HexColor(BRAND) if bar.series == 0 else colors.HexColor("#9bc3cb")
+        if not bar.cell.hidden:
+            if bar.cell.value:
+                drawing.add(
+                    Rect(
+                        x,
+                        y(0),
+                        bar_w - 1,
+                        y(bar.cell.value) - y(0),
+                        fillColor=fill,
+                        strokeColor=colors.HexColor(BRAND),
+                        strokeWidth=0.5,
+                    )
+                )
+        elif bar.cell.primary:
+            drawing.add(
+                Rect(
+                    x,
+                    y(0),
+                    bar_w - 1,
+                    y(table.k) - y(0),
+                    fillColor=None,
+                    strokeColor=colors.HexColor(MUTED),
+                    strokeWidth=0.6,
+                    strokeDashArray=[2, 1.5],
+                )
+            )
+        else:
+            drawing.add(
+                Rect(
+                    x,
+                    y(0),
+                    bar_w - 1,
+                    y(table.k) - y(0),
+                    fillColor=colors.HexColor("#c9ced8"),
+                    strokeColor=colors.HexColor(MUTED),
+                    strokeWidth=0.6,
+                )
+            )
+            drawing.add(
+                String(
+                    x + bar_w / 2 - 0.5,
+                    y(table.k) + 2,
+                    COMPLEMENTARY_MARK,
+                    fontName=_PDF_FONT,
+                    fontSize=7,
+                    textAnchor="middle",
+                )
+            )
+    drawing.add(Line(left, y(0), width - 4, y(0), strokeColor=colors.black, strokeWidth=0.8))
+    return drawing
+
+
+def render_pdf(brief: MeetingBrief) -> bytes:
+    """The brief as an A4 PDF: a cover page with the summary, then one page (or more) per
+    phenomenon. ReportLab's platypus lays it out; fonts are the bundled Vera family."""
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_RIGHT
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import (
+        KeepTogether,
+        PageBreak,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
+
+    _pdf_fonts()
+    base = ParagraphStyle("base", fontName=_PDF_FONT, fontSize=9.5, leading=13)
+    styles = {
+        "title": ParagraphStyle(
+            "title",
+            base,
+            fontName=_PDF_FONT + "-Bold",
+            fontSize=18,
+            leading=23,
+            spaceAfter=6,
+            textColor=colors.HexColor(BRAND),
+        ),
+        "h1": ParagraphStyle(
+            "h1",
+            base,
+            fontName=_PDF_FONT + "-Bold",
+            fontSize=14,
+            leading=18,
+            spaceAfter=4,
+            textColor=colors.HexColor(BRAND),
+        ),
+        "h2": ParagraphStyle(
+            "h2",
+            base,
+            fontName=_PDF_FONT + "-Bold",
+            fontSize=10.5,
+            leading=14,
+            spaceBefore=8,
+            spaceAfter=3,
+        ),
+        "meta": ParagraphStyle(
+            "meta", base, fontSize=8.5, leading=11, textColor=colors.HexColor(MUTED)
+        ),
+        "body": base,
+        "bullet": ParagraphStyle("bullet", base, leftIndent=10, bulletIndent=0),
+        "quote": ParagraphStyle(
+            "quote",
+            base,
+            fontName=_PDF_FONT + "-Italic",
+            leftIndent=10,
+            borderPadding=(2, 0, 2, 6),
+            spaceBefore=3,
+        ),
+        "cell": ParagraphStyle("cell", base, fontSize=8.5, leading=10.5),
+        "num": ParagraphStyle("num", base, fontSize=8.5, leading=10.5, alignment=TA_RIGHT),
+        "note": ParagraphStyle(
+            "note",
+            base,
+            fontSize=8.5,
+            leading=11,
+            backColor="#fff4d6",
+            borderPadding=4,
+            spaceBefore=4,
+            spaceAfter=6,
+        ),
+    }
+    width = A4[0] - 36 * mm
+
+    def para(text: str | None, style: str = "body") -> Any:
+        return Paragraph(_pdf_text(text), styles[style])
+
+    def bullets(items: Iterable[str]) -> list[Any]:
+        return [Paragraph(_pdf_text(i), styles["bullet"], bulletText="•") for i in items]
+
+    def table(rows: list[list[str]], widths: list[float], numeric_from: int = 1) -> Any:
+        data = [
+            [
+                Paragraph(_pdf_text(c), styles["cell" if j < numeric_from else "num"])
+                for j, c in enumerate(row)
+            ]
+            for row in rows
+        ]
+        t = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
+        t.setStyle(
+            TableStyle(
+                [
+                    ("FONTNAME", (0, 0), (-1, -1), _PDF_FONT),
+                    ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.HexColor(BRAND)),
+                    ("LINEBELOW", (0, 1), (-1, -1), 0.3, colors.HexColor(LINE)),
+                    ("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f0f3f7")),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+                ]
+            )
+        )
+        return t
+
+    story: list[Any] = [
+        para(f"Kokousmuistio: {brief.scope.label}", "title"),
+        para(
+            f"{brief.region} · aikaväli {brief.window} · laadittu "
+            f"{fi_date(brief.generated_on)} · Näkymä",
+            "meta",
+        ),
+        Spacer(1, 4),
+        para("Valinta: " + "; ".join(brief.selection) + ".", "body"),
+        para(brief.legend, "note"),
+    ]
+    if brief.phenomena:
+        story.append(para("Ilmiöt", "h2"))
+        rows = [["Ilmiö", "Tila", "Signaali", "Havainnot", "Uutiset"]]
+        rows += [
+            [
+                f"{n}. {p.title}",
+                p.status_label,
+                p.category_label or "–",
+                p.observations.text,
+                p.headlines.text,
+            ]
+            for n, p in enumerate(brief.phenomena, 1)
+        ]
+        summary = table(
+            rows,
+            [width * 0.40, width * 0.15, width * 0.17, width * 0.14, width * 0.14],
+            numeric_from=3,
+        )
+        summary.setStyle(TableStyle([("BACKGROUND", (0, -1), (-1, -1), colors.white)]))
+        story.append(summary)
+    else:
+        story.append(para("Valinnalla ei löytynyt ilmiöitä.", "body"))
+    if brief.left_out:
+        story.append(
+            para(f"Lisäksi {brief.left_out} ilmiötä jäi pois (enintään {MAX_PHENOMENA}).", "meta")
+        )
+    if brief.signals_as_of:
+        story.append(Spacer(1, 6))
+        story.append(
+            para(
+                f"Signaaliluokitus on laskettu {fi_date(date.fromisoformat(brief.signals_as_of))}.",
+                "meta",
+            )
+        )
+
+    for n, p in enumerate(brief.phenomena, 1):
+        story.append(PageBreak())
+        story.append(para(f"{n}. {p.title}", "h1"))
+        meta = [f"Ilmiö {p.id}", f"tila: {p.status_label}"]
+        meta.append(f"signaali: {p.category_label or 'ei luokitusta rajauksella'}")
+        if p.theme_label:
+            meta.append(f"teema: {p.theme_label}")
+        story.append(para(" · ".join(meta), "meta"))
+        if p.summary:
+            story.append(Spacer(1, 3))
+            story.append(para(p.summary))
+        if p.reasons:
+            story.append(para("Miksi signaali", "h2"))
+            story += bullets(p.reasons)
+        story.append(para("Aineisto kuukausittain", "h2"))
+        story.append(
+            para(
+                f"Rajauksella havaintoja {p.observations.text} ja uutisia "
+                f"{p.headlines.text}. Kaaviossa tummat palkit ovat havaintoja, vaaleat "
+                f"uutisia; katkoviivalaatikko = alle {brief.k}, harmaa ”{COMPLEMENTARY_MARK}” = "
+                f"vähintään {brief.k}, piilotettu.",
+                "meta",
+            )
+        )
+        chart = _pdf_chart(p.months, width)
+        month_rows = p.months.text_rows(corner="Kuukausi")
+        story.append(KeepTogether([chart, Spacer(1, 4)]))
+        story.append(table(month_rows, [width * 0.34, width * 0.22, width * 0.22]))
+        if p.municipalities is not None and p.municipalities.row_labels:
+            story.append(para("Havainnot kunnittain", "h2"))
+            town_rows = p.municipalities.text_rows(corner="Kunta")
+            story.append(table(town_rows, [width * 0.34, width * 0.22]))
+        if p.indicators:
+            story.append(para("Indikaattorit", "h2"))
+            for ind in p.indicators:
+                values = (
+                    "; ".join(f"{v.area} {v.year}: {v.value}" for v in ind.values) or "ei arvoja"
+                )
+                kind = "" if ind.accepted else " (ehdotus)"
+                story.append(
+                    Paragraph(
+                        f"<b>{_pdf_text(ind.title)}</b>{kind}: {_pdf_text(values)}<br/>"
+                        f'<font size="8" color="{MUTED}">{_pdf_text(ind.attribution)}, '
+                        f'<link href="{_pdf_text(ind.url)}" color="{BRAND}">'
+                        f"{_pdf_text(ind.url)}</link></font>",
+                        styles["bullet"],
+                        bulletText="•",
+                    )
+                )
+        if p.texts or p.texts_note:
+            story.append(para("Havaintoja kentältä", "h2"))
+            for t in p.texts:
+                story.append(
+                    Paragraph(
+                        f'”{_pdf_text(t.text)}”<br/><font name="{_PDF_FONT}" size="8" '
+                        f'color="{MUTED}">— {_pdf_text(t.place)}, {_pdf_text(t.month)}</font>',
+                        styles["quote"],
+                    )
+                )
+            if p.texts_note:
+                story.append(para(p.texts_note, "meta"))
+        story.append(para("Kysymyksiä kokoukselle", "h2"))
+        story += bullets(p.questions)
+
+    footer = f"Näkymä · Kokousmuistio · {brief.scope.label} · {brief.window}"
+
+    def on_page(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(_PDF_FONT, 7.5)
+        canvas.setFillColor(colors.HexColor(MUTED))
+        canvas.drawString(18 * mm, 10 * mm, _pdf_plain(footer))
+        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"sivu {doc.page}")
+        canvas.restoreState()
+
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=18 * mm,
+        title=f"Kokousmuistio: {brief.scope.label}",
+        author="Näkymä",
+        subject=f"{brief.region}, {brief.window}",
+        creator="Näkymä",
+        lang="fi-FI",
+    )
+    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return out.getvalue()
+
+
+def _pdf_plain(text: str) -> str:
+    return "".join(ch if ord(ch) in _pdf_glyphs else "?" for ch in text)
