@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from nakyma.disclosure import COMPLEMENTARY_MARK, SuppressedTable
+from nakyma.exports.chart import HIDDEN, SMALL, Bar, month_chart
+
 WIDTH, HEIGHT = 560, 240
 LEFT, RIGHT, TOP, BOTTOM = 56, 120, 28, 36
 
@@ -157,4 +160,75 @@ def sparkline(values: Sequence[int], *, label: str) -> Markup:
         f'height="{height}" role="img" aria-label="{escape(alt)}" '
         f'xmlns="http://www.w3.org/2000/svg"><line x1="0" x2="{width}" y1="{height}" '
         f'y2="{height}" class="baseline"/>' + "".join(bars) + "</svg>"
+    )
+
+
+# The meeting brief's month chart: its geometry comes from nakyma.exports.chart, which the
+# PDF's drawing shares; here only the SVG's coordinates and CSS classes.
+MONTH_HEIGHT = 170
+MONTH_LEFT, MONTH_RIGHT, MONTH_TOP, MONTH_BOTTOM = 34, 8, 12, 34
+_HATCH = (
+    '<defs><pattern id="hatch" width="4" height="4" patternUnits="userSpaceOnUse" '
+    'patternTransform="rotate(45)"><rect width="4" height="4" class="hatch-bg"/>'
+    '<line x1="0" y1="0" x2="0" y2="4" class="hatch-line"/></pattern></defs>'
+)
+_BAR_CLASSES = {SMALL: "bar-small", HIDDEN: "bar-hidden"}  # a count's class is its series'
+
+
+def month_chart_svg(table: SuppressedTable, *, title: str = "Aineisto kuukausittain") -> Markup:
+    """Grouped bars per month (observations solid, headlines hatched), SVG for the HTML brief;
+    the table's published counts are its text alternative."""
+    chart = month_chart(table)
+    group = max(18, min(48, 520 // max(1, chart.months)))
+    width = MONTH_LEFT + MONTH_RIGHT + group * chart.months
+    plot_h = MONTH_HEIGHT - MONTH_TOP - MONTH_BOTTOM
+    bar_w = (group - 6) / 2
+
+    def y(v: float) -> float:
+        return MONTH_TOP + plot_h - v / chart.top * plot_h
+
+    parts = [_HATCH]
+    for tick in chart.ticks:
+        parts.append(
+            f'<line class="grid" x1="{MONTH_LEFT}" x2="{width - MONTH_RIGHT}" y1="{y(tick):.1f}" '
+            f'y2="{y(tick):.1f}"/><text class="tick" x="{MONTH_LEFT - 4}" y="{y(tick) + 3:.1f}" '
+            f'text-anchor="end">{tick}</text>'
+        )
+    for month, label in chart.labels:
+        cx = MONTH_LEFT + group * month + group / 2
+        parts.append(
+            f'<text class="tick" x="{cx:.1f}" y="{MONTH_HEIGHT - MONTH_BOTTOM + 14}" '
+            f'text-anchor="middle">{escape(label)}</text>'
+        )
+    for bar in chart.bars:
+        x = MONTH_LEFT + group * bar.month + 3 + bar.series * bar_w
+        top = y(bar.height)
+        parts.append(_month_bar(bar, x, top, bar_w, plot_h - (top - MONTH_TOP)))
+    parts.append(
+        f'<line class="axis" x1="{MONTH_LEFT}" x2="{width - MONTH_RIGHT}" y1="{y(0):.1f}" '
+        f'y2="{y(0):.1f}"/>'
+    )
+    alt = f"{title}: " + "; ".join(
+        f"{label} havainnot {row[0].text}, uutiset {row[1].text}"
+        for label, row in zip(table.row_labels, table.cells, strict=True)
+    )
+    return Markup(
+        f'<svg class="month-chart" viewBox="0 0 {width} {MONTH_HEIGHT}" role="img" '
+        f'aria-label="{escape(alt)}" xmlns="http://www.w3.org/2000/svg">'
+        + "".join(parts)
+        + "</svg>"
+    )
+
+
+def _month_bar(bar: Bar, x: float, y: float, width: float, height: float) -> str:
+    css = _BAR_CLASSES.get(bar.kind) or ("bar-obs" if bar.series == 0 else "bar-news")
+    rect = (
+        f'<rect class="{css}" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}"/>'
+    )
+    if bar.kind != HIDDEN:
+        return rect
+    # Known only to be at least k: marked like the table.
+    return (
+        f'{rect}<text class="hidden-label" x="{x + width / 2:.1f}" y="{y - 3:.1f}" '
+        f'text-anchor="middle">{COMPLEMENTARY_MARK}</text>'
     )

@@ -5,7 +5,6 @@ more per phenomenon, with its month chart drawn in vector graphics.
 from __future__ import annotations
 
 import io
-import math
 import unicodedata
 from collections.abc import Iterable
 from datetime import date
@@ -13,7 +12,7 @@ from typing import Any
 
 from nakyma.disclosure import COMPLEMENTARY_MARK, SuppressedTable
 from nakyma.exports.brief import MAX_PHENOMENA, MeetingBrief, fi_date
-from nakyma.exports.chart import axis_ticks, chart_bars, short_month
+from nakyma.exports.chart import COUNT, HIDDEN, SMALL, Bar, month_chart
 
 BRAND = "#0b5c6b"
 MUTED = "#4a5468"
@@ -68,103 +67,90 @@ def _pdf_text(text: str | None) -> str:
     return xml_escape("".join(out))
 
 
+# The month chart's frame in points; its geometry comes from nakyma.exports.chart, which the
+# HTML brief's SVG shares.
+CHART_HEIGHT = 120.0
+CHART_LEFT, CHART_BOTTOM, CHART_TOP = 26.0, 22.0, 8.0
+
+
 def _pdf_chart(table: SuppressedTable, width: float) -> Any:
-    from reportlab.graphics.shapes import Drawing, Line, Rect, String
+    from reportlab.graphics.shapes import Drawing, Line
     from reportlab.lib import colors
 
-    bars, highest = chart_bars(table)
-    top, ticks = axis_ticks(highest)
-    n = len(table.cells)
-    height = 120.0
-    left, bottom, top_pad = 26.0, 22.0, 8.0
-    plot_w, plot_h = width - left - 4, height - bottom - top_pad
-    group = plot_w / max(1, n)
+    chart = month_chart(table)
+    plot_w, plot_h = width - CHART_LEFT - 4, CHART_HEIGHT - CHART_BOTTOM - CHART_TOP
+    group = plot_w / max(1, chart.months)
     bar_w = min(14.0, (group - 4) / 2)
-    drawing = Drawing(width, height)
+    drawing = Drawing(width, CHART_HEIGHT)
 
     def y(v: float) -> float:
-        return bottom + v / top * plot_h
+        return CHART_BOTTOM + v / chart.top * plot_h
 
-    for tick in ticks:
-        drawing.add(Line(left, y(tick), width - 4, y(tick), strokeColor=colors.HexColor(LINE)))
+    for tick in chart.ticks:
         drawing.add(
-            String(
-                left - 3,
-                y(tick) - 3,
-                str(tick),
-                fontName=_PDF_FONT,
-                fontSize=7,
-                textAnchor="end",
-                fillColor=colors.HexColor(MUTED),
-            )
+            Line(CHART_LEFT, y(tick), width - 4, y(tick), strokeColor=colors.HexColor(LINE))
         )
-    every = max(1, math.ceil(n / 12))
-    for i, label in enumerate(table.row_labels):
-        if i % every == 0:
-            drawing.add(
-                String(
-                    left + group * i + group / 2,
-                    bottom - 11,
-                    short_month(label),
-                    fontName=_PDF_FONT,
-                    fontSize=7,
-                    textAnchor="middle",
-                    fillColor=colors.HexColor(MUTED),
-                )
-            )
-    for bar in bars:
-        x = left + group * bar.month + group / 2 - bar_w + bar.series * bar_w
-        fill = colors.HexColor(BRAND) if bar.series == 0 else colors.HexColor("#9bc3cb")
-        if not bar.cell.hidden:
-            if bar.cell.value:
-                drawing.add(
-                    Rect(
-                        x,
-                        y(0),
-                        bar_w - 1,
-                        y(bar.cell.value) - y(0),
-                        fillColor=fill,
-                        strokeColor=colors.HexColor(BRAND),
-                        strokeWidth=0.5,
-                    )
-                )
-        elif bar.cell.primary:
-            drawing.add(
-                Rect(
-                    x,
-                    y(0),
-                    bar_w - 1,
-                    y(table.k) - y(0),
-                    fillColor=None,
-                    strokeColor=colors.HexColor(MUTED),
-                    strokeWidth=0.6,
-                    strokeDashArray=[2, 1.5],
-                )
-            )
-        else:
-            drawing.add(
-                Rect(
-                    x,
-                    y(0),
-                    bar_w - 1,
-                    y(table.k) - y(0),
-                    fillColor=colors.HexColor("#c9ced8"),
-                    strokeColor=colors.HexColor(MUTED),
-                    strokeWidth=0.6,
-                )
-            )
-            drawing.add(
-                String(
-                    x + bar_w / 2 - 0.5,
-                    y(table.k) + 2,
-                    COMPLEMENTARY_MARK,
-                    fontName=_PDF_FONT,
-                    fontSize=7,
-                    textAnchor="middle",
-                )
-            )
-    drawing.add(Line(left, y(0), width - 4, y(0), strokeColor=colors.black, strokeWidth=0.8))
+        drawing.add(_pdf_chart_label(CHART_LEFT - 3, y(tick) - 3, str(tick), "end"))
+    for month, label in chart.labels:
+        x = CHART_LEFT + group * month + group / 2
+        drawing.add(_pdf_chart_label(x, CHART_BOTTOM - 11, label, "middle"))
+    for bar in chart.bars:
+        x = CHART_LEFT + group * bar.month + group / 2 - bar_w + bar.series * bar_w
+        for shape in _pdf_bar(bar, x, bar_w, y(0), y(bar.height)):
+            drawing.add(shape)
+    drawing.add(Line(CHART_LEFT, y(0), width - 4, y(0), strokeColor=colors.black, strokeWidth=0.8))
     return drawing
+
+
+def _pdf_chart_label(x: float, y: float, text: str, anchor: str) -> Any:
+    from reportlab.graphics.shapes import String
+    from reportlab.lib import colors
+
+    return String(
+        x,
+        y,
+        text,
+        fontName=_PDF_FONT,
+        fontSize=7,
+        textAnchor=anchor,
+        fillColor=colors.HexColor(MUTED),
+    )
+
+
+def _pdf_bar(bar: Bar, x: float, width: float, bottom: float, top: float) -> list[Any]:
+    """The shapes of one bar, `width` wide from `bottom` up to `top` (points)."""
+    from reportlab.graphics.shapes import Rect, String
+    from reportlab.lib import colors
+
+    if bar.kind == COUNT:
+        fill = colors.HexColor(BRAND) if bar.series == 0 else colors.HexColor("#9bc3cb")
+        style = {"fillColor": fill, "strokeColor": colors.HexColor(BRAND), "strokeWidth": 0.5}
+    elif bar.kind == SMALL:
+        style = {
+            "fillColor": None,
+            "strokeColor": colors.HexColor(MUTED),
+            "strokeWidth": 0.6,
+            "strokeDashArray": [2, 1.5],
+        }
+    else:
+        style = {
+            "fillColor": colors.HexColor("#c9ced8"),
+            "strokeColor": colors.HexColor(MUTED),
+            "strokeWidth": 0.6,
+        }
+    shapes = [Rect(x, bottom, width - 1, top - bottom, **style)]
+    if bar.kind == HIDDEN:
+        # Known only to be at least k: marked like the table.
+        mark = String(
+            x + width / 2 - 0.5,
+            top + 2,
+            COMPLEMENTARY_MARK,
+            fontName=_PDF_FONT,
+            fontSize=7,
+            textAnchor="middle",
+        )
+        shapes.append(mark)
+    return shapes
 
 
 def render_pdf(brief: MeetingBrief) -> bytes:

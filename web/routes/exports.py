@@ -13,12 +13,12 @@ from nakyma.accounts import User
 from nakyma.config import Settings
 from nakyma.exports.brief import MeetingBrief
 from nakyma.exports.build import build_brief
-from nakyma.exports.chart import month_chart_svg
 from nakyma.exports.choices import export_choices
 from nakyma.exports.formats import RENDERERS, export_filename
 from nakyma.exports.request import ExportError, default_start, parse_brief_request
 from nakyma.exports.research import RESEARCH_COLUMNS, render_research_csv, research_rows
 from nakyma.regions import Region
+from web.charts import month_chart_svg
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
 
 router = APIRouter()
