@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -63,59 +63,21 @@ def line_chart(
     def y(v: float) -> float:
         return TOP + plot_h - (v - low) / (high - low) * plot_h
 
-    parts: list[str] = []
-    for k in range(5):
-        value = low + (high - low) * k / 4
-        yy = y(value)
-        parts.append(
-            f'<line class="grid" x1="{LEFT}" x2="{LEFT + plot_w}" y1="{yy:.1f}" y2="{yy:.1f}"/>'
-            f'<text class="tick" x="{LEFT - 6}" y="{yy + 4:.1f}" text-anchor="end">'
-            f"{_fmt(value, decimals)}</text>"
-        )
-    label_every = max(1, len(years) // 6)
-    for i, year in enumerate(years):
-        if i % label_every == 0 or i == len(years) - 1:
-            parts.append(
-                f'<text class="tick" x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 18}" '
-                f'text-anchor="middle">{year}</text>'
-            )
+    ticks = [low + (high - low) * k / 4 for k in range(5)]
+    parts = [_value_tick(y(value), value, decimals) for value in ticks]
+    parts += _year_ticks(years, x)
     if higher_is_worse is not None:
         worse = "↑ suurempi on huonompi" if higher_is_worse else "↓ pienempi on huonompi"
         parts.append(f'<text class="direction" x="{LEFT}" y="{TOP - 10}">{escape(worse)}</text>')
     end_labels: list[tuple[float, str]] = []
     for line in lines:
-        segments: list[list[tuple[float, float]]] = [[]]
-        for i, v in enumerate(line.values):
-            if v is None:
-                segments.append([])
-            else:
-                segments[-1].append((x(i), y(v)))
-        group = [f'<g class="series {line.css_class}">']
-        for seg in segments:
-            if len(seg) > 1:
-                d = " ".join(
-                    f"{'M' if j == 0 else 'L'}{px:.1f} {py:.1f}" for j, (px, py) in enumerate(seg)
-                )
-                group.append(f'<path class="line" d="{d}" stroke-dasharray="{line.dash}"/>')
-            group.extend(_marker(line.marker, px, py) for px, py in seg)
-        group.append("</g>")
-        parts.append("".join(group))
+        parts.append(_series(line, x, y))
         last = next(
             ((i, v) for i, v in reversed(list(enumerate(line.values))) if v is not None), None
         )
         if last is not None:
             end_labels.append((y(last[1]), f"{line.label} {_fmt(last[1], decimals)}"))
-    # Direct labels at the line ends, nudged apart so they never overlap.
-    end_labels.sort()
-    placed: list[float] = []
-    for yy, text in end_labels:
-        if placed and yy - placed[-1] < 14:
-            yy = placed[-1] + 14
-        placed.append(yy)
-        label_x = LEFT + plot_w + 8
-        parts.append(
-            f'<text class="end-label" x="{label_x}" y="{yy + 4:.1f}">{escape(text)}</text>'
-        )
+    parts += _end_labels(end_labels, LEFT + plot_w + 8)
     summary = "; ".join(
         f"{line.label}: "
         + ", ".join(
@@ -132,6 +94,60 @@ def line_chart(
         + "".join(parts)
         + "</svg>"
     )
+
+
+def _value_tick(yy: float, value: float, decimals: int) -> str:
+    """A grid line across the plot with its value at the left."""
+    return (
+        f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{yy:.1f}" y2="{yy:.1f}"/>'
+        f'<text class="tick" x="{LEFT - 6}" y="{yy + 4:.1f}" text-anchor="end">'
+        f"{_fmt(value, decimals)}</text>"
+    )
+
+
+def _year_ticks(years: Sequence[int], x: Callable[[int], float]) -> list[str]:
+    """Year labels under the plot: about six of them, and always the last year."""
+    label_every = max(1, len(years) // 6)
+    return [
+        f'<text class="tick" x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 18}" '
+        f'text-anchor="middle">{year}</text>'
+        for i, year in enumerate(years)
+        if i % label_every == 0 or i == len(years) - 1
+    ]
+
+
+def _series(line: Line, x: Callable[[int], float], y: Callable[[float], float]) -> str:
+    """One series: its line broken where a value is missing, and a marker at every value."""
+    segments: list[list[tuple[float, float]]] = [[]]
+    for i, v in enumerate(line.values):
+        if v is None:
+            segments.append([])
+        else:
+            segments[-1].append((x(i), y(v)))
+    group = [f'<g class="series {line.css_class}">']
+    for seg in segments:
+        if len(seg) > 1:
+            d = " ".join(
+                f"{'M' if j == 0 else 'L'}{px:.1f} {py:.1f}" for j, (px, py) in enumerate(seg)
+            )
+            group.append(f'<path class="line" d="{d}" stroke-dasharray="{line.dash}"/>')
+        group.extend(_marker(line.marker, px, py) for px, py in seg)
+    group.append("</g>")
+    return "".join(group)
+
+
+def _end_labels(labels: list[tuple[float, str]], label_x: float) -> list[str]:
+    """Direct labels at the line ends, nudged apart so they never overlap."""
+    parts = []
+    placed: list[float] = []
+    for yy, text in sorted(labels):
+        if placed and yy - placed[-1] < 14:
+            yy = placed[-1] + 14
+        placed.append(yy)
+        parts.append(
+            f'<text class="end-label" x="{label_x}" y="{yy + 4:.1f}">{escape(text)}</text>'
+        )
+    return parts
 
 
 def series_lines(series: dict, municipality_name: str) -> list[Line]:

@@ -35,6 +35,11 @@ class LinkedIndicator:
     attribution: str  # "Lähde: THL, Sotkanet; tuottaja …"
     url: str
 
+    @property
+    def values_text(self) -> str:
+        """Each area's latest value ("Jämsä 2024: …; Koko maa 2024: …"), or "ei arvoja"."""
+        return "; ".join(f"{v.area} {v.year}: {v.value}" for v in self.values) or "ei arvoja"
+
 
 @dataclass(frozen=True)
 class ObservationText:

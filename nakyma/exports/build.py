@@ -186,6 +186,8 @@ def _tables(
 def _indicators(
     db: Database, region: Region, pid: int, scope: Scope
 ) -> tuple[LinkedIndicator, ...]:
+    """The phenomenon's accepted indicators, else its best suggestions (never rejected ones),
+    each with its latest values for the scope, the county and the whole country."""
     links = list(
         db.query(
             "select l.indicator_id, l.decision, l.similarity, i.title, i.short_title, i.unit, "
@@ -198,48 +200,52 @@ def _indicators(
     )
     accepted = [link for link in links if link["decision"] == "accepted"]
     chosen = accepted or links[:SUGGESTED_INDICATORS]
-    areas: list[tuple[str, str, str]] = []  # (area_kind, area_code, name)
+    areas = _indicator_areas(region, scope)
+    return tuple(_linked_indicator(db, link, areas) for link in chosen)
+
+
+def _indicator_areas(region: Region, scope: Scope) -> list[tuple[str, str, str]]:
+    """(area_kind, area_code, name) of the areas whose values a brief shows, in order."""
+    areas: list[tuple[str, str, str]] = []
     if scope.kind == "kunta":
         areas.append(("kunta", scope.code, scope.name))
     elif scope.kind == "kuntaryhma":
         areas += [("kunta", c, region.municipality(c).name) for c in scope.municipalities]
     areas.append(("hyvinvointialue", region.code, region.name))
     areas.append(("maa", COUNTRY_CODE, "Koko maa"))
-    out = []
-    for link in chosen:
-        latest: dict[tuple[str, str], tuple[int, float]] = {}
-        for kind, code, year, value in db.execute(
-            "select area_kind, area_code, year, value from indicator_values "
-            "where indicator_id = ? and gender = 'total' and value is not null",
-            [link["indicator_id"]],
-        ):
-            if (kind, code) not in latest or year > latest[(kind, code)][0]:
-                latest[(kind, code)] = (year, value)
-        values = tuple(
-            IndicatorValue(
-                name,
-                latest[(kind, code)][0],
-                format_value(
-                    latest[(kind, code)][1],
-                    link["unit"],
-                    link["decimals"] if link["decimals"] is not None else 1,
-                ),
-            )
-            for kind, code, name in areas
-            if (kind, code) in latest
+    return areas
+
+
+def _linked_indicator(
+    db: Database, link: dict[str, Any], areas: list[tuple[str, str, str]]
+) -> LinkedIndicator:
+    latest: dict[tuple[str, str], tuple[int, float]] = {}
+    for kind, code, year, value in db.execute(
+        "select area_kind, area_code, year, value from indicator_values "
+        "where indicator_id = ? and gender = 'total' and value is not null",
+        [link["indicator_id"]],
+    ):
+        if (kind, code) not in latest or year > latest[(kind, code)][0]:
+            latest[(kind, code)] = (year, value)
+    decimals = link["decimals"] if link["decimals"] is not None else 1
+    values = tuple(
+        IndicatorValue(
+            name,
+            latest[(kind, code)][0],
+            format_value(latest[(kind, code)][1], link["unit"], decimals),
         )
-        producer = link["organization"] or "THL"
-        out.append(
-            LinkedIndicator(
-                id=link["indicator_id"],
-                title=link["short_title"] or link["title"],
-                accepted=link["decision"] == "accepted",
-                values=values,
-                attribution=f"{ATTRIBUTION}; tuottaja {producer}",
-                url=sotkanet_page(link["indicator_id"]),
-            )
-        )
-    return tuple(out)
+        for kind, code, name in areas
+        if (kind, code) in latest
+    )
+    producer = link["organization"] or "THL"
+    return LinkedIndicator(
+        id=link["indicator_id"],
+        title=link["short_title"] or link["title"],
+        accepted=link["decision"] == "accepted",
+        values=values,
+        attribution=f"{ATTRIBUTION}; tuottaja {producer}",
+        url=sotkanet_page(link["indicator_id"]),
+    )
 
 
 def _texts(
@@ -369,84 +375,16 @@ def build_brief(
     first (weak signals, then growing, steady, fading), then by published amount of evidence.
     Raises ExportError when a hand-picked phenomenon does not exist.
     """
-    active = {p["id"]: p for p in active_phenomena(db)}
-    missing = [i for i in request.ids if i not in active]
-    if missing:
-        raise ExportError(
-            [f"Ilmiötä {i} ei ole (tai se on yhdistetty tai hylätty)." for i in missing]
-        )
-    themes = phenomenon_themes(db)
-    signals = area_signals(db, request.scope)
-    evidence = _evidence(db, region, request, timezone)
-
-    def amount(pid: int) -> int:
-        e = evidence.get(pid)
-        return len(e.observations) + len(e.headline_months) if e else 0
-
-    chosen = []
-    for pid, p in active.items():
-        category = signals[pid]["category"] if pid in signals else None
-        if request.ids and pid not in request.ids:
-            continue
-        if request.statuses and p["status"] not in request.statuses:
-            continue
-        if request.categories and category not in request.categories:
-            continue
-        if request.themes and themes.get(pid) not in request.themes:
-            continue
-        if not request.ids and amount(pid) == 0:
-            continue
-        chosen.append(pid)
+    loaded = _load(db, region, request, timezone)
     months = _months(request.start, request.end)
-    briefs = []
-    for pid in chosen:
-        p = active[pid]
-        ev = evidence.get(pid) or _Evidence()
-        signal = signals.get(pid)
-        category = signal["category"] if signal else None
-        month_table, town_table = _tables(months, ev, region, request.scope, k)
-        indicators = _indicators(db, region, pid, request.scope)
-        texts, note = _texts(p, ev, region, request.scope, min_population)
-        theme = themes.get(pid)
-        briefs.append(
-            PhenomenonBrief(
-                id=pid,
-                title=p["title"],
-                summary=p["summary"] or None,
-                status=p["status"],
-                status_label=STATUSES.get(p["status"], p["status"]),
-                category=category,
-                category_label=CATEGORY_LABELS.get(category) if category else None,
-                reasons=tuple(
-                    mask_small_counts(r, k)
-                    for r in json.loads(signal["reasons"] if signal else "[]")
-                ),
-                theme=theme,
-                theme_label=THEMES.get(theme) if theme else None,
-                months=month_table,
-                municipalities=town_table,
-                indicators=indicators,
-                texts=texts,
-                texts_note=note,
-                questions=open_questions(
-                    status=p["status"],
-                    category=category,
-                    scope_kind=request.scope.kind,
-                    has_summary=bool(p["summary"]),
-                    indicator=indicators[0].title if indicators else None,
-                ),
-            )
+    briefs = [
+        _phenomenon_brief(
+            db, region, request, loaded, pid, months, k=k, min_population=min_population
         )
+        for pid in _matching(loaded, request)
+    ]
     # Ordered by what is published only: ranking by true counts would tell hidden ones apart.
-    briefs.sort(
-        key=lambda b: (
-            CATEGORY_ORDER.get(b.category, 3) if b.category else 4,
-            -_published_size(b.observations),
-            -_published_size(b.headlines),
-            b.id,
-        )
-    )
-    left_out = max(0, len(briefs) - MAX_PHENOMENA)
+    briefs.sort(key=_publication_order)
     as_of = db.execute("select max(as_of) from weak_signals").fetchone()[0]
     return MeetingBrief(
         region=region.name,
@@ -459,6 +397,113 @@ def build_brief(
         signals_as_of=as_of,
         selection=_selection_phrases(request),
         phenomena=tuple(briefs[:MAX_PHENOMENA]),
-        left_out=left_out,
+        left_out=max(0, len(briefs) - MAX_PHENOMENA),
         query=tuple(request.query()),
+    )
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """What a brief reads once for all its phenomena, each by phenomenon id."""
+
+    active: dict[int, dict[str, Any]]
+    themes: dict[int, str]
+    signals: dict[int, dict[str, Any]]  # in the scope's area
+    evidence: dict[int, _Evidence]  # in the scope and window
+
+
+def _load(db: Database, region: Region, request: BriefRequest, timezone: str) -> _Loaded:
+    active = {p["id"]: p for p in active_phenomena(db)}
+    missing = [i for i in request.ids if i not in active]
+    if missing:
+        raise ExportError(
+            [f"Ilmiötä {i} ei ole (tai se on yhdistetty tai hylätty)." for i in missing]
+        )
+    return _Loaded(
+        active=active,
+        themes=phenomenon_themes(db),
+        signals=area_signals(db, request.scope),
+        evidence=_evidence(db, region, request, timezone),
+    )
+
+
+def _matching(loaded: _Loaded, request: BriefRequest) -> list[int]:
+    """The phenomena that pass every filter of the request, in the order they were read."""
+
+    def amount(pid: int) -> int:
+        e = loaded.evidence.get(pid)
+        return len(e.observations) + len(e.headline_months) if e else 0
+
+    chosen = []
+    for pid, p in loaded.active.items():
+        signal = loaded.signals.get(pid)
+        category = signal["category"] if signal else None
+        if request.ids and pid not in request.ids:
+            continue
+        if request.statuses and p["status"] not in request.statuses:
+            continue
+        if request.categories and category not in request.categories:
+            continue
+        if request.themes and loaded.themes.get(pid) not in request.themes:
+            continue
+        if not request.ids and amount(pid) == 0:
+            continue
+        chosen.append(pid)
+    return chosen
+
+
+def _phenomenon_brief(
+    db: Database,
+    region: Region,
+    request: BriefRequest,
+    loaded: _Loaded,
+    pid: int,
+    months: list[str],
+    *,
+    k: int,
+    min_population: int,
+) -> PhenomenonBrief:
+    p = loaded.active[pid]
+    ev = loaded.evidence.get(pid) or _Evidence()
+    signal = loaded.signals.get(pid)
+    category = signal["category"] if signal else None
+    month_table, town_table = _tables(months, ev, region, request.scope, k)
+    indicators = _indicators(db, region, pid, request.scope)
+    texts, note = _texts(p, ev, region, request.scope, min_population)
+    theme = loaded.themes.get(pid)
+    return PhenomenonBrief(
+        id=pid,
+        title=p["title"],
+        summary=p["summary"] or None,
+        status=p["status"],
+        status_label=STATUSES.get(p["status"], p["status"]),
+        category=category,
+        category_label=CATEGORY_LABELS.get(category) if category else None,
+        reasons=tuple(
+            mask_small_counts(r, k) for r in json.loads(signal["reasons"] if signal else "[]")
+        ),
+        theme=theme,
+        theme_label=THEMES.get(theme) if theme else None,
+        months=month_table,
+        municipalities=town_table,
+        indicators=indicators,
+        texts=texts,
+        texts_note=note,
+        questions=open_questions(
+            status=p["status"],
+            category=category,
+            scope_kind=request.scope.kind,
+            has_summary=bool(p["summary"]),
+            indicator=indicators[0].title if indicators else None,
+        ),
+    )
+
+
+def _publication_order(b: PhenomenonBrief) -> tuple[int, float, float, int]:
+    """Signal category first, then the published amount of evidence, then the id."""
+    return (
+        CATEGORY_ORDER.get(b.category, 3) if b.category else 4,
+        -_published_size(b.observations),
+        -_published_size(b.headlines),
+        b.id,
     )

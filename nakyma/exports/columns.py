@@ -58,10 +58,7 @@ def phenomenon_row(brief: MeetingBrief, p: PhenomenonBrief) -> dict[str, Any]:
         "uutiset_kuukausittain": monthly(1),
         "kunnat": towns,
         "indikaattorit": " | ".join(
-            f"{i.title}: "
-            + ("; ".join(f"{v.area} {v.year}: {v.value}" for v in i.values) or "ei arvoja")
-            + f" ({i.attribution}, {i.url})"
-            for i in p.indicators
+            f"{i.title}: {i.values_text} ({i.attribution}, {i.url})" for i in p.indicators
         ),
         "havaintoja": " | ".join(f"”{t.text}” ({t.place}, {t.month})" for t in p.texts)
         or (p.texts_note or ""),

@@ -11,7 +11,13 @@ from datetime import date
 from typing import Any
 
 from nakyma.disclosure import COMPLEMENTARY_MARK, SuppressedTable
-from nakyma.exports.brief import MAX_PHENOMENA, MeetingBrief, fi_date
+from nakyma.exports.brief import (
+    MAX_PHENOMENA,
+    LinkedIndicator,
+    MeetingBrief,
+    PhenomenonBrief,
+    fi_date,
+)
 from nakyma.exports.chart import COUNT, HIDDEN, SMALL, Bar, month_chart
 
 BRAND = "#0b5c6b"
@@ -156,69 +162,39 @@ def _pdf_bar(bar: Bar, x: float, width: float, bottom: float, top: float) -> lis
 def render_pdf(brief: MeetingBrief) -> bytes:
     """The brief as an A4 PDF: a cover page with the summary, then one page (or more) per
     phenomenon. ReportLab's platypus lays it out; fonts are the bundled Vera family."""
-    from reportlab.lib import colors
-    from reportlab.lib.enums import TA_RIGHT
     from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import (
-        KeepTogether,
-        PageBreak,
-        Paragraph,
-        SimpleDocTemplate,
-        Spacer,
-        Table,
-        TableStyle,
-    )
+    from reportlab.platypus import PageBreak
 
     _pdf_fonts()
+    blocks = _Blocks(_pdf_styles(), A4[0] - 36 * mm)
+    story = _pdf_cover(blocks, brief)
+    for n, p in enumerate(brief.phenomena, 1):
+        story.append(PageBreak())
+        story += _pdf_phenomenon(blocks, brief, n, p)
+    return _pdf_document(brief, story)
+
+
+def _pdf_styles() -> dict[str, Any]:
+    """The paragraph styles by name, all over one base style ("body")."""
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_RIGHT
+    from reportlab.lib.styles import ParagraphStyle
+
     base = ParagraphStyle("base", fontName=_PDF_FONT, fontSize=9.5, leading=13)
-    styles = {
-        "title": ParagraphStyle(
-            "title",
-            base,
-            fontName=_PDF_FONT + "-Bold",
-            fontSize=18,
-            leading=23,
-            spaceAfter=6,
-            textColor=colors.HexColor(BRAND),
-        ),
-        "h1": ParagraphStyle(
-            "h1",
-            base,
-            fontName=_PDF_FONT + "-Bold",
-            fontSize=14,
-            leading=18,
-            spaceAfter=4,
-            textColor=colors.HexColor(BRAND),
-        ),
-        "h2": ParagraphStyle(
-            "h2",
-            base,
-            fontName=_PDF_FONT + "-Bold",
-            fontSize=10.5,
-            leading=14,
-            spaceBefore=8,
-            spaceAfter=3,
-        ),
-        "meta": ParagraphStyle(
-            "meta", base, fontSize=8.5, leading=11, textColor=colors.HexColor(MUTED)
-        ),
-        "body": base,
-        "bullet": ParagraphStyle("bullet", base, leftIndent=10, bulletIndent=0),
-        "quote": ParagraphStyle(
-            "quote",
-            base,
-            fontName=_PDF_FONT + "-Italic",
-            leftIndent=10,
-            borderPadding=(2, 0, 2, 6),
-            spaceBefore=3,
-        ),
-        "cell": ParagraphStyle("cell", base, fontSize=8.5, leading=10.5),
-        "num": ParagraphStyle("num", base, fontSize=8.5, leading=10.5, alignment=TA_RIGHT),
-        "note": ParagraphStyle(
-            "note",
-            base,
+    bold, italic = _PDF_FONT + "-Bold", _PDF_FONT + "-Italic"
+    brand, muted = colors.HexColor(BRAND), colors.HexColor(MUTED)
+    small = {"fontSize": 8.5, "leading": 10.5}
+    settings: dict[str, dict[str, Any]] = {
+        "title": dict(fontName=bold, fontSize=18, leading=23, spaceAfter=6, textColor=brand),
+        "h1": dict(fontName=bold, fontSize=14, leading=18, spaceAfter=4, textColor=brand),
+        "h2": dict(fontName=bold, fontSize=10.5, leading=14, spaceBefore=8, spaceAfter=3),
+        "meta": dict(fontSize=8.5, leading=11, textColor=muted),
+        "bullet": dict(leftIndent=10, bulletIndent=0),
+        "quote": dict(fontName=italic, leftIndent=10, borderPadding=(2, 0, 2, 6), spaceBefore=3),
+        "cell": small,
+        "num": dict(small, alignment=TA_RIGHT),
+        "note": dict(
             fontSize=8.5,
             leading=11,
             backColor="#fff4d6",
@@ -227,18 +203,44 @@ def render_pdf(brief: MeetingBrief) -> bytes:
             spaceAfter=6,
         ),
     }
-    width = A4[0] - 36 * mm
+    styles = {name: ParagraphStyle(name, base, **kw) for name, kw in settings.items()}
+    styles["body"] = base
+    return styles
 
-    def para(text: str | None, style: str = "body") -> Any:
-        return Paragraph(_pdf_text(text), styles[style])
 
-    def bullets(items: Iterable[str]) -> list[Any]:
-        return [Paragraph(_pdf_text(i), styles["bullet"], bulletText="•") for i in items]
+class _Blocks:
+    """The story's building blocks in the brief's styles: paragraphs of plain text, bullet
+    lists and tables, on a page `width` points wide."""
 
-    def table(rows: list[list[str]], widths: list[float], numeric_from: int = 1) -> Any:
+    def __init__(self, styles: dict[str, Any], width: float):
+        self.styles = styles
+        self.width = width
+
+    def para(self, text: str | None, style: str = "body") -> Any:
+        from reportlab.platypus import Paragraph
+
+        return Paragraph(_pdf_text(text), self.styles[style])
+
+    def markup(self, markup: str, style: str, bullet: str | None = None) -> Any:
+        """A paragraph of ReportLab markup (plain text in it already through _pdf_text)."""
+        from reportlab.platypus import Paragraph
+
+        return Paragraph(markup, self.styles[style], bulletText=bullet)
+
+    def bullets(self, items: Iterable[str]) -> list[Any]:
+        from reportlab.platypus import Paragraph
+
+        return [Paragraph(_pdf_text(i), self.styles["bullet"], bulletText="•") for i in items]
+
+    def table(self, rows: list[list[str]], widths: list[float], numeric_from: int = 1) -> Any:
+        """A table whose first row is its header and last its totals; columns from
+        `numeric_from` on are right-aligned."""
+        from reportlab.lib import colors
+        from reportlab.platypus import Paragraph, Table, TableStyle
+
         data = [
             [
-                Paragraph(_pdf_text(c), styles["cell" if j < numeric_from else "num"])
+                Paragraph(_pdf_text(c), self.styles["cell" if j < numeric_from else "num"])
                 for j, c in enumerate(row)
             ]
             for row in rows
@@ -259,123 +261,152 @@ def render_pdf(brief: MeetingBrief) -> bytes:
         )
         return t
 
+
+def _pdf_cover(b: _Blocks, brief: MeetingBrief) -> list[Any]:
+    """The first page: what the brief covers, the disclosure legend and the phenomena."""
+    from reportlab.platypus import Spacer
+
     story: list[Any] = [
-        para(f"Kokousmuistio: {brief.scope.label}", "title"),
-        para(
+        b.para(f"Kokousmuistio: {brief.scope.label}", "title"),
+        b.para(
             f"{brief.region} · aikaväli {brief.window} · laadittu "
             f"{fi_date(brief.generated_on)} · Näkymä",
             "meta",
         ),
         Spacer(1, 4),
-        para("Valinta: " + "; ".join(brief.selection) + ".", "body"),
-        para(brief.legend, "note"),
+        b.para("Valinta: " + "; ".join(brief.selection) + ".", "body"),
+        b.para(brief.legend, "note"),
     ]
     if brief.phenomena:
-        story.append(para("Ilmiöt", "h2"))
-        rows = [["Ilmiö", "Tila", "Signaali", "Havainnot", "Uutiset"]]
-        rows += [
-            [
-                f"{n}. {p.title}",
-                p.status_label,
-                p.category_label or "–",
-                p.observations.text,
-                p.headlines.text,
-            ]
-            for n, p in enumerate(brief.phenomena, 1)
-        ]
-        summary = table(
-            rows,
-            [width * 0.40, width * 0.15, width * 0.17, width * 0.14, width * 0.14],
-            numeric_from=3,
-        )
-        summary.setStyle(TableStyle([("BACKGROUND", (0, -1), (-1, -1), colors.white)]))
-        story.append(summary)
+        story += [b.para("Ilmiöt", "h2"), _pdf_summary(b, brief)]
     else:
-        story.append(para("Valinnalla ei löytynyt ilmiöitä.", "body"))
+        story.append(b.para("Valinnalla ei löytynyt ilmiöitä.", "body"))
     if brief.left_out:
         story.append(
-            para(f"Lisäksi {brief.left_out} ilmiötä jäi pois (enintään {MAX_PHENOMENA}).", "meta")
+            b.para(f"Lisäksi {brief.left_out} ilmiötä jäi pois (enintään {MAX_PHENOMENA}).", "meta")
         )
     if brief.signals_as_of:
         story.append(Spacer(1, 6))
         story.append(
-            para(
+            b.para(
                 f"Signaaliluokitus on laskettu {fi_date(date.fromisoformat(brief.signals_as_of))}.",
                 "meta",
             )
         )
+    return story
 
-    for n, p in enumerate(brief.phenomena, 1):
-        story.append(PageBreak())
-        story.append(para(f"{n}. {p.title}", "h1"))
-        meta = [f"Ilmiö {p.id}", f"tila: {p.status_label}"]
-        meta.append(f"signaali: {p.category_label or 'ei luokitusta rajauksella'}")
-        if p.theme_label:
-            meta.append(f"teema: {p.theme_label}")
-        story.append(para(" · ".join(meta), "meta"))
-        if p.summary:
-            story.append(Spacer(1, 3))
-            story.append(para(p.summary))
-        if p.reasons:
-            story.append(para("Miksi signaali", "h2"))
-            story += bullets(p.reasons)
-        story.append(para("Aineisto kuukausittain", "h2"))
+
+def _pdf_summary(b: _Blocks, brief: MeetingBrief) -> Any:
+    """One row per phenomenon: title, status, signal and the published counts."""
+    from reportlab.lib import colors
+    from reportlab.platypus import TableStyle
+
+    rows = [["Ilmiö", "Tila", "Signaali", "Havainnot", "Uutiset"]]
+    rows += [
+        [
+            f"{n}. {p.title}",
+            p.status_label,
+            p.category_label or "–",
+            p.observations.text,
+            p.headlines.text,
+        ]
+        for n, p in enumerate(brief.phenomena, 1)
+    ]
+    widths = [b.width * share for share in (0.40, 0.15, 0.17, 0.14, 0.14)]
+    summary = b.table(rows, widths, numeric_from=3)
+    # Its last row is a phenomenon, not a total.
+    summary.setStyle(TableStyle([("BACKGROUND", (0, -1), (-1, -1), colors.white)]))
+    return summary
+
+
+def _pdf_phenomenon(b: _Blocks, brief: MeetingBrief, n: int, p: PhenomenonBrief) -> list[Any]:
+    """A phenomenon's pages: heading, why it is a signal, evidence, indicators, voices from
+    the field and questions for the meeting."""
+    from reportlab.platypus import Spacer
+
+    meta = [f"Ilmiö {p.id}", f"tila: {p.status_label}"]
+    meta.append(f"signaali: {p.category_label or 'ei luokitusta rajauksella'}")
+    if p.theme_label:
+        meta.append(f"teema: {p.theme_label}")
+    story = [b.para(f"{n}. {p.title}", "h1"), b.para(" · ".join(meta), "meta")]
+    if p.summary:
+        story += [Spacer(1, 3), b.para(p.summary)]
+    if p.reasons:
+        story += [b.para("Miksi signaali", "h2"), *b.bullets(p.reasons)]
+    story += _pdf_months(b, brief, p)
+    if p.municipalities is not None and p.municipalities.row_labels:
+        town_rows = p.municipalities.text_rows(corner="Kunta")
+        story.append(b.para("Havainnot kunnittain", "h2"))
+        story.append(b.table(town_rows, [b.width * 0.34, b.width * 0.22]))
+    if p.indicators:
+        story += [b.para("Indikaattorit", "h2"), *(_pdf_indicator(b, i) for i in p.indicators)]
+    if p.texts or p.texts_note:
+        story += _pdf_texts(b, p)
+    story += [b.para("Kysymyksiä kokoukselle", "h2"), *b.bullets(p.questions)]
+    return story
+
+
+def _pdf_months(b: _Blocks, brief: MeetingBrief, p: PhenomenonBrief) -> list[Any]:
+    """The evidence month by month: a chart above its table."""
+    from reportlab.platypus import KeepTogether, Spacer
+
+    key = (
+        f"Rajauksella havaintoja {p.observations.text} ja uutisia "
+        f"{p.headlines.text}. Kaaviossa tummat palkit ovat havaintoja, vaaleat "
+        f"uutisia; katkoviivalaatikko = alle {brief.k}, harmaa ”{COMPLEMENTARY_MARK}” = "
+        f"vähintään {brief.k}, piilotettu."
+    )
+    rows = p.months.text_rows(corner="Kuukausi")
+    return [
+        b.para("Aineisto kuukausittain", "h2"),
+        b.para(key, "meta"),
+        KeepTogether([_pdf_chart(p.months, b.width), Spacer(1, 4)]),
+        b.table(rows, [b.width * 0.34, b.width * 0.22, b.width * 0.22]),
+    ]
+
+
+def _pdf_indicator(b: _Blocks, ind: LinkedIndicator) -> Any:
+    kind = "" if ind.accepted else " (ehdotus)"
+    return b.markup(
+        f"<b>{_pdf_text(ind.title)}</b>{kind}: {_pdf_text(ind.values_text)}<br/>"
+        f'<font size="8" color="{MUTED}">{_pdf_text(ind.attribution)}, '
+        f'<link href="{_pdf_text(ind.url)}" color="{BRAND}">'
+        f"{_pdf_text(ind.url)}</link></font>",
+        "bullet",
+        bullet="•",
+    )
+
+
+def _pdf_texts(b: _Blocks, p: PhenomenonBrief) -> list[Any]:
+    """Sample observation texts as quotes, with their place and month."""
+    story = [b.para("Havaintoja kentältä", "h2")]
+    for t in p.texts:
         story.append(
-            para(
-                f"Rajauksella havaintoja {p.observations.text} ja uutisia "
-                f"{p.headlines.text}. Kaaviossa tummat palkit ovat havaintoja, vaaleat "
-                f"uutisia; katkoviivalaatikko = alle {brief.k}, harmaa ”{COMPLEMENTARY_MARK}” = "
-                f"vähintään {brief.k}, piilotettu.",
-                "meta",
+            b.markup(
+                f'”{_pdf_text(t.text)}”<br/><font name="{_PDF_FONT}" size="8" '
+                f'color="{MUTED}">— {_pdf_text(t.place)}, {_pdf_text(t.month)}</font>',
+                "quote",
             )
         )
-        chart = _pdf_chart(p.months, width)
-        month_rows = p.months.text_rows(corner="Kuukausi")
-        story.append(KeepTogether([chart, Spacer(1, 4)]))
-        story.append(table(month_rows, [width * 0.34, width * 0.22, width * 0.22]))
-        if p.municipalities is not None and p.municipalities.row_labels:
-            story.append(para("Havainnot kunnittain", "h2"))
-            town_rows = p.municipalities.text_rows(corner="Kunta")
-            story.append(table(town_rows, [width * 0.34, width * 0.22]))
-        if p.indicators:
-            story.append(para("Indikaattorit", "h2"))
-            for ind in p.indicators:
-                values = (
-                    "; ".join(f"{v.area} {v.year}: {v.value}" for v in ind.values) or "ei arvoja"
-                )
-                kind = "" if ind.accepted else " (ehdotus)"
-                story.append(
-                    Paragraph(
-                        f"<b>{_pdf_text(ind.title)}</b>{kind}: {_pdf_text(values)}<br/>"
-                        f'<font size="8" color="{MUTED}">{_pdf_text(ind.attribution)}, '
-                        f'<link href="{_pdf_text(ind.url)}" color="{BRAND}">'
-                        f"{_pdf_text(ind.url)}</link></font>",
-                        styles["bullet"],
-                        bulletText="•",
-                    )
-                )
-        if p.texts or p.texts_note:
-            story.append(para("Havaintoja kentältä", "h2"))
-            for t in p.texts:
-                story.append(
-                    Paragraph(
-                        f'”{_pdf_text(t.text)}”<br/><font name="{_PDF_FONT}" size="8" '
-                        f'color="{MUTED}">— {_pdf_text(t.place)}, {_pdf_text(t.month)}</font>',
-                        styles["quote"],
-                    )
-                )
-            if p.texts_note:
-                story.append(para(p.texts_note, "meta"))
-        story.append(para("Kysymyksiä kokoukselle", "h2"))
-        story += bullets(p.questions)
+    if p.texts_note:
+        story.append(b.para(p.texts_note, "meta"))
+    return story
 
-    footer = f"Näkymä · Kokousmuistio · {brief.scope.label} · {brief.window}"
+
+def _pdf_document(brief: MeetingBrief, story: list[Any]) -> bytes:
+    """The story laid out on A4 pages, each with a footer naming the brief and the page."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.platypus import SimpleDocTemplate
+
+    footer = _pdf_plain(f"Näkymä · Kokousmuistio · {brief.scope.label} · {brief.window}")
 
     def on_page(canvas: Any, doc: Any) -> None:
         canvas.saveState()
         canvas.setFont(_PDF_FONT, 7.5)
         canvas.setFillColor(colors.HexColor(MUTED))
-        canvas.drawString(18 * mm, 10 * mm, _pdf_plain(footer))
+        canvas.drawString(18 * mm, 10 * mm, footer)
         canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"sivu {doc.page}")
         canvas.restoreState()
 

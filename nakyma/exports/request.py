@@ -108,7 +108,7 @@ class BriefRequest:
 
 def default_start(end: date, months: int = DEFAULT_MONTHS) -> date:
     """The first day of the month `months - 1` months before `end`'s month."""
-    index = end.year * 12 + end.month - 1 - (months - 1)
+    index = month_index(end) - (months - 1)
     return date(index // 12, index % 12 + 1, 1)
 
 
@@ -123,56 +123,16 @@ def parse_brief_request(
     """Read the form's query parameters (alue, alkaen, asti, tila, luokka, teema, ilmio).
     Raises ExportError with every problem found, in Finnish."""
     errors: list[str] = []
-
-    def one(name: str) -> str:
-        values = params.get(name) or [""]
-        return (values[-1] or "").strip()[:200]
-
-    def many(name: str) -> list[str]:
-        return [v.strip()[:200] for v in params.get(name, []) if v and v.strip()]
-
-    scope = resolve_scope(region, one("alue"))
+    scope = resolve_scope(region, _one(params, "alue"))
     if scope is None:
-        errors.append(f"Tuntematon alue: ”{one('alue')}”. Valitse alue luettelosta.")
-    end = today
-    if one("asti"):
-        parsed = parse_date(one("asti"))
-        if parsed is None:
-            errors.append("Loppupäivä ei ole päivämäärä (esim. 2026-11-30 tai 30.11.2026).")
-        else:
-            end = parsed
-    start = default_start(end)
-    if one("alkaen"):
-        parsed = parse_date(one("alkaen"))
-        if parsed is None:
-            errors.append("Alkupäivä ei ole päivämäärä (esim. 2026-06-01 tai 1.6.2026).")
-        else:
-            start = parsed
-    if start > end:
-        errors.append("Alkupäivä on loppupäivän jälkeen.")
-    elif month_index(end) - month_index(start) >= MAX_MONTHS:
-        errors.append(f"Aikaväli on liian pitkä (enintään {MAX_MONTHS // 12} vuotta).")
-    statuses = many("tila")
-    for s in statuses:
-        if s not in STATUSES:
-            errors.append(f"Tuntematon tila: ”{s}”.")
-    categories = many("luokka")
-    for c in categories:
-        if c not in CATEGORY_LABELS:
-            errors.append(f"Tuntematon signaaliluokka: ”{c}”.")
-    themes = many("teema")
-    for t in themes:
-        if t not in THEMES:
-            errors.append(f"Tuntematon teema: ”{t}”.")
-    ids: list[int] = []
-    picked = many("ilmio")
-    if len(picked) > MAX_PICKED:
-        errors.append(f"Valitse enintään {MAX_PICKED} ilmiötä.")
-    for text in picked[:MAX_PICKED]:
-        if text.isdigit() and len(text) < 10:
-            ids.append(int(text))
-        else:
-            errors.append(f"Ilmiön numero ei kelpaa: ”{text}”.")
+        errors.append(f"Tuntematon alue: ”{_one(params, 'alue')}”. Valitse alue luettelosta.")
+    start, end = _window(params, today, errors)
+    statuses = _known(params, "tila", STATUSES, "Tuntematon tila: ”{}”.", errors)
+    categories = _known(
+        params, "luokka", CATEGORY_LABELS, "Tuntematon signaaliluokka: ”{}”.", errors
+    )
+    themes = _known(params, "teema", THEMES, "Tuntematon teema: ”{}”.", errors)
+    ids = _picked_ids(params, errors)
     if errors or scope is None:
         raise ExportError(errors)
     return BriefRequest(
@@ -184,3 +144,84 @@ def parse_brief_request(
         themes=tuple(dict.fromkeys(themes)),
         ids=tuple(dict.fromkeys(ids)),
     )
+
+
+def _one(params: Mapping[str, Sequence[str]], name: str) -> str:
+    """A single-valued field: its last value, trimmed."""
+    values = params.get(name) or [""]
+    return (values[-1] or "").strip()[:200]
+
+
+def _many(params: Mapping[str, Sequence[str]], name: str) -> list[str]:
+    """A many-valued field (checkboxes): its non-empty values, trimmed."""
+    return [v.strip()[:200] for v in params.get(name, []) if v and v.strip()]
+
+
+def _window(
+    params: Mapping[str, Sequence[str]], today: date, errors: list[str]
+) -> tuple[date, date]:
+    """alkaen and asti: by default the last DEFAULT_MONTHS months up to today."""
+    end = _date(
+        params,
+        "asti",
+        today,
+        "Loppupäivä ei ole päivämäärä (esim. 2026-11-30 tai 30.11.2026).",
+        errors,
+    )
+    start = _date(
+        params,
+        "alkaen",
+        default_start(end),
+        "Alkupäivä ei ole päivämäärä (esim. 2026-06-01 tai 1.6.2026).",
+        errors,
+    )
+    if start > end:
+        errors.append("Alkupäivä on loppupäivän jälkeen.")
+    elif month_index(end) - month_index(start) >= MAX_MONTHS:
+        errors.append(f"Aikaväli on liian pitkä (enintään {MAX_MONTHS // 12} vuotta).")
+    return start, end
+
+
+def _date(
+    params: Mapping[str, Sequence[str]],
+    name: str,
+    default: date,
+    message: str,
+    errors: list[str],
+) -> date:
+    """A date field as written (2026-06-01 or 1.6.2026), else `default`."""
+    written = _one(params, name)
+    if not written:
+        return default
+    parsed = parse_date(written)
+    if parsed is None:
+        errors.append(message)
+        return default
+    return parsed
+
+
+def _known(
+    params: Mapping[str, Sequence[str]],
+    name: str,
+    known: Mapping[str, str],
+    message: str,
+    errors: list[str],
+) -> list[str]:
+    """The values of a many-valued field, with `message` for each unknown one."""
+    values = _many(params, name)
+    errors += [message.format(v) for v in values if v not in known]
+    return values
+
+
+def _picked_ids(params: Mapping[str, Sequence[str]], errors: list[str]) -> list[int]:
+    """The hand-picked phenomena's numbers (ilmio), at most MAX_PICKED."""
+    picked = _many(params, "ilmio")
+    if len(picked) > MAX_PICKED:
+        errors.append(f"Valitse enintään {MAX_PICKED} ilmiötä.")
+    ids: list[int] = []
+    for text in picked[:MAX_PICKED]:
+        if text.isdigit() and len(text) < 10:
+            ids.append(int(text))
+        else:
+            errors.append(f"Ilmiön numero ei kelpaa: ”{text}”.")
+    return ids
