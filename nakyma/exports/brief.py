@@ -11,6 +11,7 @@ from typing import Any
 
 from nakyma.disclosure import COMPLEMENTARY_MARK, Cell, SuppressedTable
 from nakyma.exports.request import Scope
+from nakyma.wording import fi_date
 
 # How many phenomena one brief holds at most: a meeting reads a handful, and a 100-page PDF
 # helps nobody.
@@ -143,10 +144,6 @@ class MeetingBrief:
                 for p in self.phenomena
             ],
         }
-
-
-def fi_date(d: date) -> str:
-    return f"{d.day}.{d.month}.{d.year}"
 
 
 def format_int(n: int) -> str:

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import re
 
-from nakyma.exports.brief import (
-    MAX_PHENOMENA,
-    LinkedIndicator,
-    MeetingBrief,
-    PhenomenonBrief,
-    fi_date,
-)
+from nakyma.exports.brief import MAX_PHENOMENA, LinkedIndicator, MeetingBrief, PhenomenonBrief
+from nakyma.wording import fi_date
 
 # Escaped so that free text cannot turn into emphasis, links, tables or HTML; "<5" stays
 # readable because "<" is escaped only where a tag could start.

@@ -7,18 +7,14 @@ from __future__ import annotations
 import io
 import unicodedata
 from collections.abc import Iterable
-from datetime import date
+from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 from nakyma.disclosure import COMPLEMENTARY_MARK, SuppressedTable
-from nakyma.exports.brief import (
-    MAX_PHENOMENA,
-    LinkedIndicator,
-    MeetingBrief,
-    PhenomenonBrief,
-    fi_date,
-)
+from nakyma.exports.brief import MAX_PHENOMENA, LinkedIndicator, MeetingBrief, PhenomenonBrief
 from nakyma.exports.chart import COUNT, HIDDEN, SMALL, Bar, month_chart
+from nakyma.wording import fi_date
 
 BRAND = "#0b5c6b"
 MUTED = "#4a5468"
@@ -33,8 +29,6 @@ def _pdf_fonts() -> None:
     global _pdf_glyphs
     if _pdf_glyphs:
         return
-    from pathlib import Path
-
     import reportlab
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
@@ -61,8 +55,6 @@ def _pdf_fonts() -> None:
 
 def _pdf_text(text: str | None) -> str:
     """Paragraph markup for plain text: escaped, characters the font lacks replaced."""
-    from xml.sax.saxutils import escape as xml_escape
-
     out = []
     for ch in " ".join((text or "").split()):
         if ord(ch) in _pdf_glyphs:
@@ -288,10 +280,7 @@ def _pdf_cover(b: _Blocks, brief: MeetingBrief) -> list[Any]:
     if brief.signals_as_of:
         story.append(Spacer(1, 6))
         story.append(
-            b.para(
-                f"Signaaliluokitus on laskettu {fi_date(date.fromisoformat(brief.signals_as_of))}.",
-                "meta",
-            )
+            b.para(f"Signaaliluokitus on laskettu {fi_date(brief.signals_as_of)}.", "meta")
         )
     return story
 

@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from nakyma.disclosure import Cell
-from nakyma.exports.brief import MeetingBrief, fi_date
+from nakyma.exports.brief import MeetingBrief
 from nakyma.exports.columns import BRIEF_COLUMNS, phenomenon_row
 from nakyma.indicators import ATTRIBUTION
+from nakyma.wording import fi_date
 
 
 def render_xlsx(brief: MeetingBrief) -> bytes:
