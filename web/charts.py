@@ -1,4 +1,6 @@
-"""Server-rendered SVG line charts: no JavaScript, no CDN, readable without colour."""
+"""Server-rendered SVG charts: indicator line charts, sparklines of counts, and the meeting
+brief's month chart (its geometry shared with the PDF in `nakyma.exports.chart`). No
+JavaScript, no CDN, readable without colour."""
 
 from __future__ import annotations
 

@@ -22,6 +22,8 @@ SOURCES = (("observation", "Havainnot"), ("headline", "Uutiset"))
 
 @dataclass(frozen=True)
 class IndicatorValue:
+    """An indicator's latest value in one area."""
+
     area: str
     year: int
     value: str  # formatted, with unit
@@ -29,6 +31,8 @@ class IndicatorValue:
 
 @dataclass(frozen=True)
 class LinkedIndicator:
+    """An indicator linked to a phenomenon (accepted, or suggested when none is)."""
+
     id: int
     title: str
     accepted: bool
@@ -44,6 +48,8 @@ class LinkedIndicator:
 
 @dataclass(frozen=True)
 class ObservationText:
+    """A sample observation text, placed no more precisely than disclosure allows."""
+
     text: str
     place: str  # municipality, or "kuntaryhmä …" for a small municipality
     month: str  # "marraskuu 2026"
@@ -51,6 +57,9 @@ class ObservationText:
 
 @dataclass(frozen=True)
 class PhenomenonBrief:
+    """One phenomenon's part of the brief: its review state, signal, evidence in the scope
+    and window, indicators, sample texts and questions for the meeting."""
+
     id: int
     title: str
     summary: str | None
@@ -79,6 +88,8 @@ class PhenomenonBrief:
 
 @dataclass(frozen=True)
 class MeetingBrief:
+    """The whole brief: what it covers, its disclosure settings and its phenomena."""
+
     region: str
     scope: Scope
     start: date
@@ -147,4 +158,5 @@ class MeetingBrief:
 
 
 def format_int(n: int) -> str:
+    """5000 -> "5 000": thousands apart by a no-break space, as Finnish writes them."""
     return f"{n:,}".replace(",", "\u00a0")

@@ -26,6 +26,8 @@ MAX_LABELS = 12
 
 @dataclass(frozen=True)
 class Bar:
+    """One bar of the chart, its height in counts."""
+
     month: int  # row of the month table
     series: int  # index into nakyma.exports.brief.SOURCES
     kind: str  # COUNT, SMALL or HIDDEN
@@ -34,6 +36,8 @@ class Bar:
 
 @dataclass(frozen=True)
 class MonthChart:
+    """Everything a drawing of the month chart needs, in counts and month numbers."""
+
     months: int  # groups of bars
     bars: tuple[Bar, ...]  # zero counts get no bar
     top: int  # the axis maximum

@@ -30,6 +30,8 @@ BRIEF_COLUMNS = (
 
 
 def phenomenon_row(brief: MeetingBrief, p: PhenomenonBrief) -> dict[str, Any]:
+    """A phenomenon as one row by column name: texts, its id, and Cells for the two counts."""
+
     def monthly(j: int) -> str:
         return "; ".join(
             f"{label}: {row[j].text}"

@@ -32,6 +32,8 @@ class ExportError(ValueError):
 
 @dataclass(frozen=True)
 class Scope:
+    """The area a brief covers: the county, a municipality group or a municipality."""
+
     kind: str  # alue / kuntaryhma / kunta (the area kinds of weak_signals)
     code: str  # region code / group key of the default grouping / municipality code
     name: str  # nominative
@@ -46,6 +48,7 @@ class Scope:
 
 
 def county_scope(region: Region) -> Scope:
+    """The whole county, the default scope."""
     codes = tuple(m.code for m in region.municipalities)
     return Scope("alue", region.code, region.name, "Koko hyvinvointialue", codes)
 
@@ -80,6 +83,8 @@ def resolve_scope(region: Region, written: str) -> Scope | None:
 
 @dataclass(frozen=True)
 class BriefRequest:
+    """What one brief is asked for: a scope, a time window and the phenomena's filters."""
+
     scope: Scope
     start: date
     end: date

@@ -1,5 +1,6 @@
-"""Exports for network meetings: the choice form, the meeting brief in every format and the
-research export. Access: the backbone team and admins (web.policy)."""
+"""Exports for network meetings: the choice form, the meeting brief as a printable page and
+in every format of `nakyma.exports.formats.RENDERERS` (one route, `/viennit/muistio.{ext}`),
+and the research export. Access: the backbone team and admins (web.policy)."""
 
 from __future__ import annotations
 
