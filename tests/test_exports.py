@@ -16,20 +16,14 @@ from pypdf import PdfReader
 from sqlite_utils import Database
 
 from nakyma.disclosure import SuppressedTable
-from nakyma.exports import (
-    RESEARCH_COLUMNS,
-    BriefRequest,
-    ExportError,
-    MeetingBrief,
-    build_brief,
-    export_filename,
-    parse_brief_request,
-    render_csv,
-    render_markdown,
-    render_xlsx,
-    research_rows,
-    resolve_scope,
-)
+from nakyma.exports.brief import MeetingBrief
+from nakyma.exports.build import build_brief
+from nakyma.exports.csv_format import render_csv
+from nakyma.exports.formats import export_filename
+from nakyma.exports.markdown import markdown_text as render_markdown
+from nakyma.exports.request import BriefRequest, ExportError, parse_brief_request, resolve_scope
+from nakyma.exports.research import RESEARCH_COLUMNS, research_rows
+from nakyma.exports.xlsx import render_xlsx
 from nakyma.phenomena import decide_indicator_link
 from tests.conftest import DEMO_TODAY, copy_of_demo, login
 

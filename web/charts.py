@@ -1,11 +1,16 @@
-"""Server-rendered SVG line charts: no JavaScript, no CDN, readable without colour."""
+"""Server-rendered SVG charts: indicator line charts, sparklines of counts, and the meeting
+brief's month chart (its geometry shared with the PDF in `nakyma.exports.chart`). No
+JavaScript, no CDN, readable without colour."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
+
+from nakyma.disclosure import COMPLEMENTARY_MARK, SuppressedTable
+from nakyma.exports.chart import HIDDEN, SMALL, Bar, month_chart
 
 WIDTH, HEIGHT = 560, 240
 LEFT, RIGHT, TOP, BOTTOM = 56, 120, 28, 36
@@ -60,59 +65,21 @@ def line_chart(
     def y(v: float) -> float:
         return TOP + plot_h - (v - low) / (high - low) * plot_h
 
-    parts: list[str] = []
-    for k in range(5):
-        value = low + (high - low) * k / 4
-        yy = y(value)
-        parts.append(
-            f'<line class="grid" x1="{LEFT}" x2="{LEFT + plot_w}" y1="{yy:.1f}" y2="{yy:.1f}"/>'
-            f'<text class="tick" x="{LEFT - 6}" y="{yy + 4:.1f}" text-anchor="end">'
-            f"{_fmt(value, decimals)}</text>"
-        )
-    label_every = max(1, len(years) // 6)
-    for i, year in enumerate(years):
-        if i % label_every == 0 or i == len(years) - 1:
-            parts.append(
-                f'<text class="tick" x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 18}" '
-                f'text-anchor="middle">{year}</text>'
-            )
+    ticks = [low + (high - low) * k / 4 for k in range(5)]
+    parts = [_value_tick(y(value), value, decimals) for value in ticks]
+    parts += _year_ticks(years, x)
     if higher_is_worse is not None:
         worse = "↑ suurempi on huonompi" if higher_is_worse else "↓ pienempi on huonompi"
         parts.append(f'<text class="direction" x="{LEFT}" y="{TOP - 10}">{escape(worse)}</text>')
     end_labels: list[tuple[float, str]] = []
     for line in lines:
-        segments: list[list[tuple[float, float]]] = [[]]
-        for i, v in enumerate(line.values):
-            if v is None:
-                segments.append([])
-            else:
-                segments[-1].append((x(i), y(v)))
-        group = [f'<g class="series {line.css_class}">']
-        for seg in segments:
-            if len(seg) > 1:
-                d = " ".join(
-                    f"{'M' if j == 0 else 'L'}{px:.1f} {py:.1f}" for j, (px, py) in enumerate(seg)
-                )
-                group.append(f'<path class="line" d="{d}" stroke-dasharray="{line.dash}"/>')
-            group.extend(_marker(line.marker, px, py) for px, py in seg)
-        group.append("</g>")
-        parts.append("".join(group))
+        parts.append(_series(line, x, y))
         last = next(
             ((i, v) for i, v in reversed(list(enumerate(line.values))) if v is not None), None
         )
         if last is not None:
             end_labels.append((y(last[1]), f"{line.label} {_fmt(last[1], decimals)}"))
-    # Direct labels at the line ends, nudged apart so they never overlap.
-    end_labels.sort()
-    placed: list[float] = []
-    for yy, text in end_labels:
-        if placed and yy - placed[-1] < 14:
-            yy = placed[-1] + 14
-        placed.append(yy)
-        label_x = LEFT + plot_w + 8
-        parts.append(
-            f'<text class="end-label" x="{label_x}" y="{yy + 4:.1f}">{escape(text)}</text>'
-        )
+    parts += _end_labels(end_labels, LEFT + plot_w + 8)
     summary = "; ".join(
         f"{line.label}: "
         + ", ".join(
@@ -129,6 +96,60 @@ def line_chart(
         + "".join(parts)
         + "</svg>"
     )
+
+
+def _value_tick(yy: float, value: float, decimals: int) -> str:
+    """A grid line across the plot with its value at the left."""
+    return (
+        f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{yy:.1f}" y2="{yy:.1f}"/>'
+        f'<text class="tick" x="{LEFT - 6}" y="{yy + 4:.1f}" text-anchor="end">'
+        f"{_fmt(value, decimals)}</text>"
+    )
+
+
+def _year_ticks(years: Sequence[int], x: Callable[[int], float]) -> list[str]:
+    """Year labels under the plot: about six of them, and always the last year."""
+    label_every = max(1, len(years) // 6)
+    return [
+        f'<text class="tick" x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 18}" '
+        f'text-anchor="middle">{year}</text>'
+        for i, year in enumerate(years)
+        if i % label_every == 0 or i == len(years) - 1
+    ]
+
+
+def _series(line: Line, x: Callable[[int], float], y: Callable[[float], float]) -> str:
+    """One series: its line broken where a value is missing, and a marker at every value."""
+    segments: list[list[tuple[float, float]]] = [[]]
+    for i, v in enumerate(line.values):
+        if v is None:
+            segments.append([])
+        else:
+            segments[-1].append((x(i), y(v)))
+    group = [f'<g class="series {line.css_class}">']
+    for seg in segments:
+        if len(seg) > 1:
+            d = " ".join(
+                f"{'M' if j == 0 else 'L'}{px:.1f} {py:.1f}" for j, (px, py) in enumerate(seg)
+            )
+            group.append(f'<path class="line" d="{d}" stroke-dasharray="{line.dash}"/>')
+        group.extend(_marker(line.marker, px, py) for px, py in seg)
+    group.append("</g>")
+    return "".join(group)
+
+
+def _end_labels(labels: list[tuple[float, str]], label_x: float) -> list[str]:
+    """Direct labels at the line ends, nudged apart so they never overlap."""
+    parts = []
+    placed: list[float] = []
+    for yy, text in sorted(labels):
+        if placed and yy - placed[-1] < 14:
+            yy = placed[-1] + 14
+        placed.append(yy)
+        parts.append(
+            f'<text class="end-label" x="{label_x}" y="{yy + 4:.1f}">{escape(text)}</text>'
+        )
+    return parts
 
 
 def series_lines(series: dict, municipality_name: str) -> list[Line]:
@@ -157,4 +178,75 @@ def sparkline(values: Sequence[int], *, label: str) -> Markup:
         f'height="{height}" role="img" aria-label="{escape(alt)}" '
         f'xmlns="http://www.w3.org/2000/svg"><line x1="0" x2="{width}" y1="{height}" '
         f'y2="{height}" class="baseline"/>' + "".join(bars) + "</svg>"
+    )
+
+
+# The meeting brief's month chart: its geometry comes from nakyma.exports.chart, which the
+# PDF's drawing shares; here only the SVG's coordinates and CSS classes.
+MONTH_HEIGHT = 170
+MONTH_LEFT, MONTH_RIGHT, MONTH_TOP, MONTH_BOTTOM = 34, 8, 12, 34
+_HATCH = (
+    '<defs><pattern id="hatch" width="4" height="4" patternUnits="userSpaceOnUse" '
+    'patternTransform="rotate(45)"><rect width="4" height="4" class="hatch-bg"/>'
+    '<line x1="0" y1="0" x2="0" y2="4" class="hatch-line"/></pattern></defs>'
+)
+_BAR_CLASSES = {SMALL: "bar-small", HIDDEN: "bar-hidden"}  # a count's class is its series'
+
+
+def month_chart_svg(table: SuppressedTable, *, title: str = "Aineisto kuukausittain") -> Markup:
+    """Grouped bars per month (observations solid, headlines hatched), SVG for the HTML brief;
+    the table's published counts are its text alternative."""
+    chart = month_chart(table)
+    group = max(18, min(48, 520 // max(1, chart.months)))
+    width = MONTH_LEFT + MONTH_RIGHT + group * chart.months
+    plot_h = MONTH_HEIGHT - MONTH_TOP - MONTH_BOTTOM
+    bar_w = (group - 6) / 2
+
+    def y(v: float) -> float:
+        return MONTH_TOP + plot_h - v / chart.top * plot_h
+
+    parts = [_HATCH]
+    for tick in chart.ticks:
+        parts.append(
+            f'<line class="grid" x1="{MONTH_LEFT}" x2="{width - MONTH_RIGHT}" y1="{y(tick):.1f}" '
+            f'y2="{y(tick):.1f}"/><text class="tick" x="{MONTH_LEFT - 4}" y="{y(tick) + 3:.1f}" '
+            f'text-anchor="end">{tick}</text>'
+        )
+    for month, label in chart.labels:
+        cx = MONTH_LEFT + group * month + group / 2
+        parts.append(
+            f'<text class="tick" x="{cx:.1f}" y="{MONTH_HEIGHT - MONTH_BOTTOM + 14}" '
+            f'text-anchor="middle">{escape(label)}</text>'
+        )
+    for bar in chart.bars:
+        x = MONTH_LEFT + group * bar.month + 3 + bar.series * bar_w
+        top = y(bar.height)
+        parts.append(_month_bar(bar, x, top, bar_w, plot_h - (top - MONTH_TOP)))
+    parts.append(
+        f'<line class="axis" x1="{MONTH_LEFT}" x2="{width - MONTH_RIGHT}" y1="{y(0):.1f}" '
+        f'y2="{y(0):.1f}"/>'
+    )
+    alt = f"{title}: " + "; ".join(
+        f"{label} havainnot {row[0].text}, uutiset {row[1].text}"
+        for label, row in zip(table.row_labels, table.cells, strict=True)
+    )
+    return Markup(
+        f'<svg class="month-chart" viewBox="0 0 {width} {MONTH_HEIGHT}" role="img" '
+        f'aria-label="{escape(alt)}" xmlns="http://www.w3.org/2000/svg">'
+        + "".join(parts)
+        + "</svg>"
+    )
+
+
+def _month_bar(bar: Bar, x: float, y: float, width: float, height: float) -> str:
+    css = _BAR_CLASSES.get(bar.kind) or ("bar-obs" if bar.series == 0 else "bar-news")
+    rect = (
+        f'<rect class="{css}" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}"/>'
+    )
+    if bar.kind != HIDDEN:
+        return rect
+    # Known only to be at least k: marked like the table.
+    return (
+        f'{rect}<text class="hidden-label" x="{x + width / 2:.1f}" y="{y - 3:.1f}" '
+        f'text-anchor="middle">{COMPLEMENTARY_MARK}</text>'
     )

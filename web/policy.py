@@ -63,11 +63,7 @@ POLICY: dict[str, str | frozenset[str]] = {
     # exports for network meetings (disclosure-controlled)
     "GET /viennit": BACKBONE,
     "GET /viennit/muistio": BACKBONE,
-    "GET /viennit/muistio.json": BACKBONE,
-    "GET /viennit/muistio.pdf": BACKBONE,
-    "GET /viennit/muistio.xlsx": BACKBONE,
-    "GET /viennit/muistio.csv": BACKBONE,
-    "GET /viennit/muistio.md": BACKBONE,
+    "GET /viennit/muistio.{ext}": BACKBONE,
     "GET /viennit/tutkimus.csv": BACKBONE,
     # JSON API
     "POST /api/observations": "signed_in",

@@ -1,40 +1,29 @@
-"""Exports for network meetings: the choice form, the meeting brief in every format and the
-research export. Access: the backbone team and admins (web.policy)."""
+"""Exports for network meetings: the choice form, the meeting brief as a printable page and
+in every format of `nakyma.exports.formats.RENDERERS` (one route, `/viennit/muistio.{ext}`),
+and the research export. Access: the backbone team and admins (web.policy)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 
 from nakyma.accounts import User
 from nakyma.config import Settings
-from nakyma.exports import (
-    RESEARCH_COLUMNS,
-    ExportError,
-    MeetingBrief,
-    build_brief,
-    default_start,
-    export_choices,
-    export_filename,
-    month_chart_svg,
-    parse_brief_request,
-    render_csv,
-    render_markdown,
-    render_pdf,
-    render_research_csv,
-    render_xlsx,
-    research_rows,
-)
+from nakyma.exports.brief import MeetingBrief
+from nakyma.exports.build import build_brief
+from nakyma.exports.choices import export_choices
+from nakyma.exports.formats import RENDERERS, export_filename
+from nakyma.exports.request import ExportError, default_start, parse_brief_request
+from nakyma.exports.research import RESEARCH_COLUMNS, render_research_csv, research_rows
 from nakyma.regions import Region
+from web.charts import month_chart_svg
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
 
 router = APIRouter()
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Links on the form and in the brief: (label, path).
 FORMATS = (
     ("Tulostettava muistio (HTML)", "/viennit/muistio"),
@@ -115,24 +104,6 @@ def _download(content: bytes, media_type: str, filename: str) -> Response:
     )
 
 
-def _brief_download(
-    request: Request,
-    user: User,
-    db: DbDep,
-    region: Region,
-    settings: Settings,
-    render: Callable[[MeetingBrief], bytes],
-    media_type: str,
-    extension: str,
-) -> Response:
-    try:
-        brief = _brief(request, db, region, settings)
-    except ExportError as exc:
-        return _form(request, db, region, user, settings, errors=exc.messages)
-    name = export_filename("muistio", brief.scope, brief.generated_on, extension)
-    return _download(render(brief), media_type, name)
-
-
 @router.get("/viennit")
 def exports_page(
     request: Request, user: PageUser, db: DbDep, region: RegionDep, settings: SettingsDep
@@ -167,59 +138,35 @@ def brief_page(
     )
 
 
-@router.get("/viennit/muistio.json")
-def brief_json(
-    request: Request, user: PageUser, db: DbDep, region: RegionDep, settings: SettingsDep
+@router.get("/viennit/muistio.{ext}")
+def brief_file(
+    ext: str,
+    request: Request,
+    user: PageUser,
+    db: DbDep,
+    region: RegionDep,
+    settings: SettingsDep,
 ) -> Response:
+    """The brief in every registered format (nakyma.exports.formats.RENDERERS)."""
+    renderer = RENDERERS.get(ext)
+    if renderer is None:
+        raise HTTPException(404, "Tuntematon tiedostomuoto.")
     try:
         brief = _brief(request, db, region, settings)
     except ExportError as exc:
-        return JSONResponse(
-            {"detail": [{"message": m, "code": "invalid"} for m in exc.messages]},
-            status_code=422,
+        if not renderer.download:
+            return JSONResponse(
+                {"detail": [{"message": m, "code": "invalid"} for m in exc.messages]},
+                status_code=422,
+            )
+        return _form(request, db, region, user, settings, errors=exc.messages)
+    content = renderer.render(brief)
+    if not renderer.download:
+        return Response(
+            content, media_type=renderer.media_type, headers={"Cache-Control": "no-store"}
         )
-    return JSONResponse(brief.as_dict(), headers={"Cache-Control": "no-store"})
-
-
-@router.get("/viennit/muistio.pdf")
-def brief_pdf(
-    request: Request, user: PageUser, db: DbDep, region: RegionDep, settings: SettingsDep
-) -> Response:
-    return _brief_download(
-        request, user, db, region, settings, render_pdf, "application/pdf", "pdf"
-    )
-
-
-@router.get("/viennit/muistio.xlsx")
-def brief_xlsx(
-    request: Request, user: PageUser, db: DbDep, region: RegionDep, settings: SettingsDep
-) -> Response:
-    return _brief_download(request, user, db, region, settings, render_xlsx, XLSX, "xlsx")
-
-
-@router.get("/viennit/muistio.csv")
-def brief_csv(
-    request: Request, user: PageUser, db: DbDep, region: RegionDep, settings: SettingsDep
-) -> Response:
-    return _brief_download(
-        request, user, db, region, settings, render_csv, "text/csv; charset=utf-8", "csv"
-    )
-
-
-@router.get("/viennit/muistio.md")
-def brief_markdown(
-    request: Request, user: PageUser, db: DbDep, region: RegionDep, settings: SettingsDep
-) -> Response:
-    return _brief_download(
-        request,
-        user,
-        db,
-        region,
-        settings,
-        lambda brief: render_markdown(brief).encode("utf-8"),
-        "text/markdown; charset=utf-8",
-        "md",
-    )
+    name = export_filename("muistio", brief.scope, brief.generated_on, ext)
+    return _download(content, renderer.media_type, name)
 
 
 @router.get("/viennit/tutkimus.csv")

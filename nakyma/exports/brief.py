@@ -1,0 +1,162 @@
+"""The meeting brief's data: what one brief holds for a scope and a time window, phenomenon by
+phenomenon, with every count already disclosure-controlled. Built by `nakyma.exports.build`,
+read by every output format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from nakyma.disclosure import COMPLEMENTARY_MARK, Cell, SuppressedTable
+from nakyma.exports.request import Scope
+from nakyma.wording import fi_date
+
+# How many phenomena one brief holds at most: a meeting reads a handful, and a 100-page PDF
+# helps nobody.
+MAX_PHENOMENA = 40
+# The columns of a phenomenon's month table: (item kind, label).
+SOURCES = (("observation", "Havainnot"), ("headline", "Uutiset"))
+
+
+@dataclass(frozen=True)
+class IndicatorValue:
+    """An indicator's latest value in one area."""
+
+    area: str
+    year: int
+    value: str  # formatted, with unit
+
+
+@dataclass(frozen=True)
+class LinkedIndicator:
+    """An indicator linked to a phenomenon (accepted, or suggested when none is)."""
+
+    id: int
+    title: str
+    accepted: bool
+    values: tuple[IndicatorValue, ...]
+    attribution: str  # "Lähde: THL, Sotkanet; tuottaja …"
+    url: str
+
+    @property
+    def values_text(self) -> str:
+        """Each area's latest value ("Jämsä 2024: …; Koko maa 2024: …"), or "ei arvoja"."""
+        return "; ".join(f"{v.area} {v.year}: {v.value}" for v in self.values) or "ei arvoja"
+
+
+@dataclass(frozen=True)
+class ObservationText:
+    """A sample observation text, placed no more precisely than disclosure allows."""
+
+    text: str
+    place: str  # municipality, or "kuntaryhmä …" for a small municipality
+    month: str  # "marraskuu 2026"
+
+
+@dataclass(frozen=True)
+class PhenomenonBrief:
+    """One phenomenon's part of the brief: its review state, signal, evidence in the scope
+    and window, indicators, sample texts and questions for the meeting."""
+
+    id: int
+    title: str
+    summary: str | None
+    status: str
+    status_label: str
+    category: str | None
+    category_label: str | None
+    reasons: tuple[str, ...]
+    theme: str | None
+    theme_label: str | None
+    months: SuppressedTable  # rows: months of the window; columns: observations, headlines
+    municipalities: SuppressedTable | None  # observations by municipality (None: one-town scope)
+    indicators: tuple[LinkedIndicator, ...]
+    texts: tuple[ObservationText, ...]
+    texts_note: str | None
+    questions: tuple[str, ...]
+
+    @property
+    def observations(self) -> Cell:
+        return self.months.col_totals[0]
+
+    @property
+    def headlines(self) -> Cell:
+        return self.months.col_totals[1]
+
+
+@dataclass(frozen=True)
+class MeetingBrief:
+    """The whole brief: what it covers, its disclosure settings and its phenomena."""
+
+    region: str
+    scope: Scope
+    start: date
+    end: date
+    generated_on: date
+    k: int
+    min_population: int
+    signals_as_of: str | None
+    selection: tuple[str, ...]  # the chosen filters, as Finnish phrases
+    phenomena: tuple[PhenomenonBrief, ...]
+    left_out: int  # matching phenomena beyond MAX_PHENOMENA
+    query: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def window(self) -> str:
+        return f"{fi_date(self.start)}–{fi_date(self.end)}"
+
+    @property
+    def legend(self) -> str:
+        return (
+            f"Pienet luvut on suojattu: ”<{self.k}” tarkoittaa 1–{self.k - 1}, ja "
+            f"”{COMPLEMENTARY_MARK}” on vähintään {self.k} mutta piilotettu, jotta pieniä lukuja "
+            f"ei voi päätellä summista. Alle {format_int(self.min_population)} asukkaan kuntien "
+            "havaintotekstit näytetään vain kuntaryhmän tasolla."
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: tables as printed text, never the hidden values."""
+        return {
+            "region": self.region,
+            "scope": {"kind": self.scope.kind, "code": self.scope.code, "name": self.scope.name},
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "generated_on": self.generated_on.isoformat(),
+            "k": self.k,
+            "min_population": self.min_population,
+            "signals_as_of": self.signals_as_of,
+            "selection": list(self.selection),
+            "legend": self.legend,
+            "left_out": self.left_out,
+            "phenomena": [
+                {
+                    "id": p.id,
+                    "title": p.title,
+                    "summary": p.summary,
+                    "status": p.status,
+                    "status_label": p.status_label,
+                    "category": p.category,
+                    "category_label": p.category_label,
+                    "reasons": list(p.reasons),
+                    "theme": p.theme,
+                    "observations": p.observations.text,
+                    "headlines": p.headlines.text,
+                    "months": p.months.text_rows(corner="Kuukausi"),
+                    "municipalities": (
+                        p.municipalities.text_rows(corner="Kunta") if p.municipalities else None
+                    ),
+                    "indicators": [asdict(i) for i in p.indicators],
+                    "texts": [asdict(t) for t in p.texts],
+                    "texts_note": p.texts_note,
+                    "questions": list(p.questions),
+                }
+                for p in self.phenomena
+            ],
+        }
+
+
+def format_int(n: int) -> str:
+    """5000 -> "5 000": thousands apart by a no-break space, as Finnish writes them."""
+    return f"{n:,}".replace(",", "\u00a0")

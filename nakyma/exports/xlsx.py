@@ -1,0 +1,104 @@
+"""The meeting brief as an Excel workbook (XLSX): phenomena, monthly counts, municipalities
+and notes, each on its own sheet.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from nakyma.disclosure import Cell
+from nakyma.exports.brief import MeetingBrief
+from nakyma.exports.columns import BRIEF_COLUMNS, phenomenon_row
+from nakyma.indicators import ATTRIBUTION
+from nakyma.wording import fi_date
+
+
+def render_xlsx(brief: MeetingBrief) -> bytes:
+    """Sheets: phenomena (one row each), monthly counts, municipalities, and the notes."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    _phenomena_sheet(wb, brief)
+    _counts_sheets(wb, brief)
+    _notes_sheet(wb, brief)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _phenomena_sheet(wb: Any, brief: MeetingBrief) -> None:
+    """The first sheet, "Ilmiöt": the CSV's columns, wrapped text."""
+    from openpyxl.styles import Alignment
+
+    ws = wb.active
+    ws.title = "Ilmiöt"
+    _header(ws, BRIEF_COLUMNS, [22, 22, 8, 36, 14, 16, 50, 20, 40, 10, 10, 40, 40, 40, 50, 60, 50])
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for p in brief.phenomena:
+        fields = phenomenon_row(brief, p)
+        _put(ws, [fields[c] for c in BRIEF_COLUMNS])
+        for cell in ws[ws.max_row]:
+            cell.alignment = wrap
+
+
+def _counts_sheets(wb: Any, brief: MeetingBrief) -> None:
+    """ "Kuukausittain" and "Kunnat": every phenomenon's count tables, totals included."""
+    months = wb.create_sheet("Kuukausittain")
+    _header(
+        months, ["ilmio_id", "otsikko", "kuukausi", "havainnot", "uutiset"], [8, 36, 18, 10, 10]
+    )
+    towns = wb.create_sheet("Kunnat")
+    _header(towns, ["ilmio_id", "otsikko", "kunta", "havainnot"], [8, 36, 20, 10])
+    for p in brief.phenomena:
+        for label, row in zip([*p.months.row_labels, "Yhteensä"], p.months.grid(), strict=True):
+            _put(months, [p.id, p.title, label, *row])
+        if p.municipalities is not None:
+            grid = p.municipalities.grid()
+            for label, row in zip([*p.municipalities.row_labels, "Yhteensä"], grid, strict=True):
+                _put(towns, [p.id, p.title, label, row[0]])
+
+
+def _notes_sheet(wb: Any, brief: MeetingBrief) -> None:
+    """ "Tietoja": what the brief covers, the disclosure legend and the indicators' source."""
+    from openpyxl.styles import Font
+
+    notes = wb.create_sheet("Tietoja")
+    notes.column_dimensions["A"].width = 18
+    notes.column_dimensions["B"].width = 100
+    for key, value in (
+        ("Alue", f"{brief.scope.label} ({brief.region})"),
+        ("Aikaväli", brief.window),
+        ("Laadittu", fi_date(brief.generated_on)),
+        ("Valinta", "; ".join(brief.selection)),
+        ("Tietosuoja", brief.legend),
+        ("Indikaattorit", f"{ATTRIBUTION}; tuottaja kunkin indikaattorin kohdalla."),
+    ):
+        _put(notes, [key, value])
+        notes.cell(notes.max_row, 1).font = Font(bold=True)
+
+
+def _put(ws: Any, row: Sequence[Any]) -> None:
+    """Append a row: a count as a number where it may be published, else as its text."""
+    values = []
+    for v in row:
+        if isinstance(v, Cell):
+            values.append(v.number if v.number is not None else v.text)
+        else:
+            values.append(v)
+    ws.append(values)
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            cell.data_type = "s"  # text, never a formula
+
+
+def _header(ws: Any, names: Sequence[str], widths: Sequence[int]) -> None:
+    """The first row, bold and frozen, and the columns' widths."""
+    from openpyxl.styles import Font
+
+    _put(ws, names)
+    for cell, width in zip(ws[1], widths, strict=True):
+        cell.font = Font(bold=True)
+        ws.column_dimensions[cell.column_letter].width = width
+    ws.freeze_panes = "A2"
