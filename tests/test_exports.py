@@ -443,3 +443,13 @@ def test_admin_may_export(client, make_user) -> None:
 def test_signed_out_user_is_sent_to_log_in(client) -> None:
     response = client.get("/viennit/muistio.pdf", params=WINDOW, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/kirjaudu")
+
+
+def test_an_unknown_format_is_a_finnish_404_for_the_backbone_team(client, make_user) -> None:
+    make_user("yllapito", "admin")
+    login(client, "yllapito")
+    response = client.get("/viennit/muistio.docx", params=WINDOW)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Tuntematon tiedostomuoto."}
+    page = client.get("/viennit/muistio.docx", params=WINDOW, headers={"accept": "text/html"})
+    assert page.status_code == 404 and "Sivua ei löydy" in page.text
