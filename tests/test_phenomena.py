@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
 from nakyma import phenomena as ph
+from nakyma import review
 from nakyma.embedding import store_vectors
 from nakyma.observations import submit_observation
 from tests.conftest import valid_observation
@@ -195,20 +196,21 @@ def test_added_data_keeps_ids_of_persisting_phenomena(db, region, today) -> None
     assert kept / len(keys) >= 0.9
 
 
-def test_human_decisions_survive_a_rerun(db, region, today) -> None:
+def test_human_decisions_survive_a_rerun(db, region, today, make_user) -> None:
     keys, labels = seed_items(db, region, today)
     ph.run_clustering(db, "test")
     by_topic = {lab: members(db)[k] for k, lab in zip(keys, labels, strict=True)}
     nuuska, kaatuminen = by_topic["nuuska"], by_topic["kaatuminen"]
     ruoka, yksin, omais = by_topic["ruoka-apu"], by_topic["yksinäisyys"], by_topic["omaishoito"]
+    backbone = make_user("tuki", "tukitiimi")
 
-    ph.rename_phenomenon(db, nuuska, "Nuuska ja vapettaminen yläkoulussa")
-    ph.dismiss_phenomenon(db, omais)
-    ph.merge_phenomena(db, yksin, ruoka)
+    review.rename(db, backbone, nuuska, "Nuuska ja vapettaminen yläkoulussa")
+    review.dismiss(db, backbone, omais)
+    review.merge(db, backbone, yksin, ruoka)
     moved = next(k for k, lab in zip(keys, labels, strict=True) if lab == "kaatuminen")
-    ph.move_items(db, [moved], nuuska)
+    review.move(db, backbone, moved, nuuska)
     split_off = [k for k, lab in zip(keys, labels, strict=True) if lab == "nuuska"][:3]
-    new_id = ph.split_phenomenon(db, nuuska, split_off, title="Vapettaminen vessoissa")
+    new_id = review.split(db, backbone, nuuska, split_off, "Vapettaminen vessoissa")
     db.execute("update phenomena set status = 'käsittelyssä' where id = ?", [kaatuminen])
     db.conn.commit()
 
@@ -278,7 +280,7 @@ def test_match_records_merges_and_splits() -> None:
     assert split.ids[1] == 2 or split.ids[0] == 1
 
 
-def test_indicator_links_keep_decisions(db, region, today) -> None:
+def test_indicator_links_keep_decisions(db, region, today, make_user) -> None:
     seed_items(db, region, today)
     ph.run_clustering(db, "test")
     db.table("indicators").insert_all(
@@ -291,7 +293,7 @@ def test_indicator_links_keep_decisions(db, region, today) -> None:
     store_vectors(db, "test", [("indicator", "1"), ("indicator", "2")], vectors[:2])
     assert ph.suggest_indicator_links(db, "test") >= 2
     link = next(db.query("select * from phenomenon_indicator_links where indicator_id = 1"))
-    ph.decide_indicator_link(db, link["phenomenon_id"], 1, "rejected", None)
+    review.decide_link(db, make_user("tuki", "tukitiimi"), link["phenomenon_id"], 1, "rejected")
     ph.suggest_indicator_links(db, "test")
     again = next(db.query("select * from phenomenon_indicator_links where indicator_id = 1"))
     assert again["decision"] == "rejected"

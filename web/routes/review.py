@@ -115,8 +115,6 @@ def move(
     kind, _, key = item.partition(":")
     if kind not in ("observation", "headline") or not key:
         return _back(phenomenon_id, error="Valitse siirrettävä havainto tai uutinen.")
-    if not db.execute("select 1 from phenomena where id = ?", [target]).fetchone():
-        return _back(phenomenon_id, error="Kohdeilmiötä ei löydy.")
     return _act(
         phenomenon_id,
         lambda: review.move(db, user, (kind, key), target),
