@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
@@ -14,6 +17,8 @@ from nakyma import review
 from nakyma.accounts import get_user
 from nakyma.phenomena import run_clustering
 from tests.conftest import CSRF_RE, copy_of_demo, login
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -376,3 +381,42 @@ def test_a_decision_waits_for_another_writer(db, settings) -> None:
     assert db.execute("select count(*) from login_attempts where username = 'muu'").fetchone() == (
         1,
     )
+
+
+# --- where the review code lives ------------------------------------------------------
+
+
+def private_names_of_others(path: Path) -> list[str]:
+    """`_name`s a module takes from other modules: imported, or reached through an import."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported: set[str] = set()
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                name = alias.asname or alias.name.split(".")[0]
+                imported.add(name)
+                if alias.name.startswith("_"):
+                    found.append(f"line {node.lineno}: imports {alias.name}")
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in imported
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+        ):
+            found.append(f"line {node.lineno}: {node.value.id}.{node.attr}")
+    return found
+
+
+@pytest.mark.parametrize("module", ["nakyma/review.py", "nakyma/views.py"])
+def test_no_private_names_of_other_modules(module: str) -> None:
+    assert private_names_of_others(ROOT / module) == []
+
+
+@pytest.mark.parametrize("module", ["web/routes/review.py", "web/routes/phenomena_pages.py"])
+def test_phenomenon_routes_hold_no_sql(module: str) -> None:
+    """The page's data comes from nakyma.views, its decisions from nakyma.review."""
+    text = (ROOT / module).read_text(encoding="utf-8")
+    assert not re.search(r"\.(execute|query)\(|\bselect\b[^\n]*\bfrom\b", text, re.I)
