@@ -26,8 +26,12 @@ The method, and why (BERTopic's users' complaints are the design brief):
 4. **Identity.** New groups are matched to the previous phenomena by shared members
    (greedy on overlap), then by centroid. A persisting phenomenon keeps its id, title,
    review status and human edits. Merges and splits are written to the lineage table.
-5. **Human decisions win.** Pinned items (moved or split by hand), manual merges
-   (`merged_into`), dismissals and edited titles are replayed after every run.
+5. **Human decisions win.** They are written by `nakyma.review`, each with its audit row
+   in one transaction: pinned items (moved or split by hand, `manual_assignments`),
+   manual merges (`merged_into`), dismissals and edited titles (`title_edited`). Every
+   full run replays them: `_match_run` follows merges and puts pinned items back where
+   people put them, and `_write_run` never overwrites a review status, a dismissal or an
+   edited title.
 6. **Labels.** Class-based TF-IDF over lemmatised Finnish text (simplemma, with Finnish
    stop words) gives the keywords, and the items nearest the centre are the
    representatives.

@@ -1,5 +1,14 @@
 """Review and dialogue: status workflow, human edits with an audit log, comment threads,
-per-user work lists and the "what changed" feed. Access rules for phenomena live here too."""
+per-user work lists and the "what changed" feed. Access rules for phenomena live here too.
+
+Every human decision on a phenomenon (status, name, summary, merge, split, move,
+dismissal, indicator link, comment, a related observation) is written here and only
+here: its permission check, validation, privacy check, the change and its audit row in
+one transaction that takes the write lock first. The clustering run
+(`nakyma.phenomena.run_clustering`) replays what they stored: pinned items
+(`manual_assignments`), merges (`merged_into`), dismissals and edited titles. What the
+phenomenon page shows of the review (statuses, history, thread) is gathered by
+`nakyma.views.phenomenon_detail`."""
 
 from __future__ import annotations
 

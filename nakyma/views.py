@@ -1,4 +1,8 @@
-"""Page data: one typed function per page, used by the HTML page and its JSON twin alike."""
+"""Page data: one typed function per page, used by the HTML page and its JSON twin alike.
+
+The phenomenon page's data, its review tools included (statuses, next statuses, history,
+comments, merge targets), is one `PhenomenonPage` from `phenomenon_detail`; the
+decisions its forms send are made in `nakyma.review`."""
 
 from __future__ import annotations
 
