@@ -358,7 +358,7 @@ def phenomenon_detail(
         ],
         indicators=_indicator_links(db, phenomenon_id),
         lineage=_lineage(db, phenomenon_id),
-        review=review_tools(db, user, phenomenon_id, p["status"]),
+        review=_review_tools(db, user, phenomenon_id, p["status"]),
     )
 
 
@@ -401,7 +401,7 @@ def _lineage(db: Database, phenomenon_id: int) -> list[dict[str, Any]]:
     )
 
 
-def review_tools(db: Database, user: User, phenomenon_id: int, status: str) -> ReviewTools:
+def _review_tools(db: Database, user: User, phenomenon_id: int, status: str) -> ReviewTools:
     """The review part of the phenomenon page for this user; `status` is the current one."""
     can_manage = review.can_manage(db, user, phenomenon_id)
     others = []
