@@ -26,8 +26,12 @@ The method, and why (BERTopic's users' complaints are the design brief):
 4. **Identity.** New groups are matched to the previous phenomena by shared members
    (greedy on overlap), then by centroid. A persisting phenomenon keeps its id, title,
    review status and human edits. Merges and splits are written to the lineage table.
-5. **Human decisions win.** Pinned items (moved or split by hand), manual merges
-   (`merged_into`), dismissals and edited titles are replayed after every run.
+5. **Human decisions win.** They are written by `nakyma.review`, each with its audit row
+   in one transaction: pinned items (moved or split by hand, `manual_assignments`),
+   manual merges (`merged_into`), dismissals and edited titles (`title_edited`). Every
+   full run replays them: `_match_run` follows merges and puts pinned items back where
+   people put them, and `_write_run` never overwrites a review status, a dismissal or an
+   edited title.
 6. **Labels.** Class-based TF-IDF over lemmatised Finnish text (simplemma, with Finnish
    stop words) gives the keywords, and the items nearest the centre are the
    representatives.
@@ -544,41 +548,104 @@ def run_clustering(
     params: ClusterParams = ClusterParams(),
     run_id: int | None = None,
 ) -> RunResult:
-    """A full run over every stored vector of `model`: cluster, match identities, replay
-    human decisions, label, and save — all in one transaction."""
+    """A full run over every stored vector of `model`, in five timed phases: load the
+    vectors, cluster them, match the groups to the previous phenomena (replaying human
+    decisions), label each phenomenon, and write it all in one transaction."""
+    started = time.perf_counter()
+    loaded = _load_run(db, model, params)
+    if loaded is None:
+        return RunResult()
+    result = RunResult(items=len(loaded.keys))
+    started = result.lap("load", started)
+    communities_found, labels = partition(loaded.vectors, params, loaded.initial())
+    started = result.lap("cluster", started)
+    now = now_utc()
+    matched = _match_run(db, model, loaded, labels, params, result)
+    started = result.lap("match", started)
+    labelled = _label_run(db, model, loaded, matched, run_id=run_id, now=now)
+    started = result.lap("label", started)
+    _write_run(db, model, loaded, matched, labelled, communities_found, run_id=run_id, now=now)
+    result.lap("write", started)
+    result.phenomena = len(labelled.phenomena)
+    result.unassigned = len(loaded.keys) - len(matched.assignment)
+    return result
+
+
+@dataclass
+class _Loaded:
+    """What a full run starts from: every vector of the model, centred, and where the
+    previous run left each item."""
+
+    keys: list[Key]
+    index: dict[Key, int]  # row of each key in `vectors`
+    vectors: np.ndarray  # centred and normalised
+    mean: np.ndarray
+    mean_items: int  # how many items `mean` was computed over
+    state: dict[Key, int]  # each item's community in the previous run (the warm start)
+    newest: str | None  # created_at of the newest vector this run sees
+
+    def initial(self) -> np.ndarray | None:
+        if not self.state:
+            return None
+        return np.array([self.state.get(key, -1) for key in self.keys], dtype=np.int64)
+
+
+def _load_run(db: Database, model: str, params: ClusterParams) -> _Loaded | None:
+    """The "load" phase; None when the model has no vectors."""
     newest = db.execute(
         "select max(created_at) from embeddings where model = ? "
         "and item_kind in ('observation', 'headline')",
         [model],
     ).fetchone()[0]
-    started = time.perf_counter()
     keys, raw = load_vectors(db, model, kinds=ITEM_KINDS)
-    result = RunResult(items=len(keys))
     if not keys:
-        return result
+        return None
     mean, mean_items = _centring_mean(db, model, raw, params)
-    vectors = centre(raw, mean)
     state = {
         (r[0], r[1]): int(r[2])
         for r in db.execute(
             "select item_kind, item_key, community from cluster_state where model = ?", [model]
         )
     }
-    initial = np.array([state.get(key, -1) for key in keys], dtype=np.int64) if state else None
-    started = result.lap("load", started)
-    communities_found, labels = partition(vectors, params, initial)
-    started = result.lap("cluster", started)
+    return _Loaded(
+        keys=keys,
+        index={key: i for i, key in enumerate(keys)},
+        vectors=centre(raw, mean),
+        mean=mean,
+        mean_items=mean_items,
+        state=state,
+        newest=newest,
+    )
+
+
+@dataclass
+class _Matched:
+    """Each item's phenomenon after identities are matched and human decisions replayed."""
+
+    assignment: dict[Key, tuple[int, str]]  # item -> (phenomenon id, origin)
+    lineage: list[tuple[str, int, int]]  # (kind, from id, to id)
+    previous: dict[int, dict]  # the phenomena's rows before this run
+
+
+def _match_run(
+    db: Database,
+    model: str,
+    loaded: _Loaded,
+    labels: np.ndarray,
+    params: ClusterParams,
+    result: RunResult,
+) -> _Matched:
+    """The "match" phase: a new group continues the previous phenomenon it matches, or
+    gets a new id; manual merges are followed, and pinned items go where they were put."""
     k = int(labels.max()) + 1 if labels.max() >= 0 else 0
     groups: list[list[Key]] = [[] for _ in range(k)]
     for i, label in enumerate(labels):
         if label >= 0:
-            groups[label].append(keys[i])
-    group_centroids = centroids(vectors, labels)
-
+            groups[label].append(loaded.keys[i])
     prev_members, prev_centroids, prev_rows = _previous(db, model)
     match = match_to_previous(
         groups,
-        group_centroids,
+        centroids(loaded.vectors, labels),
         prev_members,
         prev_centroids,
         centroid_match=params.centroid_match,
@@ -587,69 +654,71 @@ def run_clustering(
         (r[0], r[1]): int(r[2])
         for r in db.execute("select item_kind, item_key, phenomenon_id from manual_assignments")
     }
-    now = now_utc()
     next_id = (db.execute("select max(id) from phenomena").fetchone()[0] or 0) + 1
-    started = result.lap("match", started)
+    final_ids: list[int] = []
+    for pid in match.ids:
+        if pid is None:
+            pid = next_id
+            next_id += 1
+            result.new += 1
+        else:
+            result.continued += 1
+        final_ids.append(resolve_merged(prev_rows, pid))
+    lineage = [("merge", p, final_ids[g]) for p, g in match.merges] + [
+        ("split", p, final_ids[g]) for p, g in match.splits
+    ]
+    result.merges, result.splits = len(match.merges), len(match.splits)
+    assignment: dict[Key, tuple[int, str]] = {}
+    for g, members in enumerate(groups):
+        for key in members:
+            assignment[key] = (final_ids[g], "cluster")
+    for key, pid in pinned.items():
+        if key in loaded.index:
+            assignment[key] = (resolve_merged(prev_rows, pid), "manual")
+            result.pinned += 1
+    return _Matched(assignment=assignment, lineage=lineage, previous=prev_rows)
 
-    with db.atomic():
-        final_ids: list[int] = []
-        for g in range(k):
-            pid = match.ids[g]
-            if pid is None:
-                pid = next_id
-                next_id += 1
-                result.new += 1
-            else:
-                result.continued += 1
-            final_ids.append(resolve_merged(prev_rows, pid))
-        lineage = [("merge", p, final_ids[g]) for p, g in match.merges] + [
-            ("split", p, final_ids[g]) for p, g in match.splits
-        ]
-        db.table("phenomenon_lineage").insert_all(
-            {"run_id": run_id, "kind": kind, "from_id": a, "to_id": b, "created_at": now}
-            for kind, a, b in lineage
-        )
-        result.merges, result.splits = len(match.merges), len(match.splits)
 
-        assignment: dict[Key, tuple[int, str]] = {}
-        for g, members in enumerate(groups):
-            for key in members:
-                assignment[key] = (final_ids[g], "cluster")
-        key_index = {key: i for i, key in enumerate(keys)}
-        for key, pid in pinned.items():
-            if key in key_index:
-                assignment[key] = (resolve_merged(prev_rows, pid), "manual")
-                result.pinned += 1
+@dataclass
+class _Labelled:
+    """What the run writes: a row per phenomenon that has members, and the member rows."""
 
-        # Members, centroids and labels per final phenomenon.
-        members_of: dict[int, list[Key]] = defaultdict(list)
-        for key, (pid, _) in assignment.items():
-            members_of[pid].append(key)
-        texts = item_texts(db, assignment)
-        pids = sorted(members_of)
-        keywords = class_keywords([[texts.get(key, "") for key in members_of[p]] for p in pids])
-        dates = _item_dates(db, assignment)
-        started = result.lap("label", started)
+    phenomena: list[dict[str, Any]] = field(default_factory=list)  # by id
+    members: list[tuple[str, str, int, float, str]] = field(default_factory=list)
 
-        rows = []
-        for pid, words in zip(pids, keywords, strict=True):
-            idx = [key_index[key] for key in members_of[pid]]
-            centroid = normalise(vectors[idx].mean(axis=0, keepdims=True))[0]
-            sims = vectors[idx] @ centroid
-            order = np.lexsort(
-                (np.array([str(members_of[pid][i]) for i in range(len(idx))]), -sims)
+
+def _label_run(
+    db: Database, model: str, loaded: _Loaded, matched: _Matched, *, run_id: int | None, now: str
+) -> _Labelled:
+    """The "label" phase: per phenomenon its keywords and working title, centroid,
+    representatives, members' similarities and dates seen."""
+    members_of: dict[int, list[Key]] = defaultdict(list)
+    for key, (pid, _) in matched.assignment.items():
+        members_of[pid].append(key)
+    texts = item_texts(db, matched.assignment)
+    pids = sorted(members_of)
+    keywords = class_keywords([[texts.get(key, "") for key in members_of[p]] for p in pids])
+    dates = _item_dates(db, matched.assignment)
+    labelled = _Labelled()
+    for pid, words in zip(pids, keywords, strict=True):
+        keys = members_of[pid]
+        idx = [loaded.index[key] for key in keys]
+        centroid = normalise(loaded.vectors[idx].mean(axis=0, keepdims=True))[0]
+        sims = loaded.vectors[idx] @ centroid
+        order = np.lexsort((np.array([str(key) for key in keys]), -sims))
+        for i, key in enumerate(keys):
+            labelled.members.append(
+                (key[0], key[1], pid, round(float(sims[i]), 3), matched.assignment[key][1])
             )
-            representatives = [list(members_of[pid][i]) for i in order[:3]]
-            for i, key in enumerate(members_of[pid]):
-                rows.append((key[0], key[1], pid, round(float(sims[i]), 3), assignment[key][1]))
-            seen = sorted(d for key in members_of[pid] if (d := dates.get(key)))
-            previous = prev_rows.get(pid)
-            title_auto = auto_title(words)
-            record = {
+        seen = sorted(d for key in keys if (d := dates.get(key)))
+        labelled.phenomena.append(
+            {
                 "id": pid,
-                "title_auto": title_auto,
+                "title_auto": auto_title(words),
                 "keywords": json.dumps(words, ensure_ascii=False),
-                "representatives": json.dumps(representatives, ensure_ascii=False),
+                "representatives": json.dumps(
+                    [list(keys[i]) for i in order[:3]], ensure_ascii=False
+                ),
                 "centroid": vector_to_blob(centroid),
                 "model": model,
                 "size": len(idx),
@@ -658,11 +727,35 @@ def run_clustering(
                 "updated_run": run_id,
                 "updated_at": now,
             }
+        )
+    return labelled
+
+
+def _write_run(
+    db: Database,
+    model: str,
+    loaded: _Loaded,
+    matched: _Matched,
+    labelled: _Labelled,
+    communities_found: np.ndarray,
+    *,
+    run_id: int | None,
+    now: str,
+) -> None:
+    """The "write" phase, one transaction. A continued phenomenon keeps its review status,
+    dismissal and a title edited by hand; only what changed is rewritten."""
+    with db.atomic():
+        db.table("phenomenon_lineage").insert_all(
+            {"run_id": run_id, "kind": kind, "from_id": a, "to_id": b, "created_at": now}
+            for kind, a, b in matched.lineage
+        )
+        for record in labelled.phenomena:
+            previous = matched.previous.get(record["id"])
             if previous is None:
                 db.table("phenomena").insert(
                     {
                         **record,
-                        "title": title_auto,
+                        "title": record["title_auto"],
                         "title_edited": 0,
                         "status": "uusi",
                         "dismissed": 0,
@@ -670,13 +763,16 @@ def run_clustering(
                         "created_at": now,
                     }
                 )
+            elif previous["title_edited"]:
+                db.table("phenomena").update(record["id"], record)
             else:
-                if not previous["title_edited"]:
-                    record["title"] = title_auto
-                db.table("phenomena").update(pid, record)
-        _write_members(db, rows, now)
-        _write_state(db, model, state, keys, communities_found)
+                db.table("phenomena").update(
+                    record["id"], {**record, "title": record["title_auto"]}
+                )
+        _write_members(db, labelled.members, now)
+        _write_state(db, model, loaded.state, loaded.keys, communities_found)
         # Phenomena that lost every member keep their row (history, review status), size 0.
+        pids = [record["id"] for record in labelled.phenomena]
         if pids:
             marks = ",".join("?" * len(pids))
             db.execute(
@@ -690,17 +786,13 @@ def run_clustering(
             # run_at: the newest vector this run saw; incremental assignment takes later ones.
             {
                 "model": model,
-                "mean": vector_to_blob(mean),
-                "dim": len(mean),
-                "mean_items": mean_items,
-                "run_at": newest,
+                "mean": vector_to_blob(loaded.mean),
+                "dim": len(loaded.mean),
+                "mean_items": loaded.mean_items,
+                "run_at": loaded.newest,
             },
             pk="model",
         )
-    result.lap("write", started)
-    result.phenomena = len(pids)
-    result.unassigned = len(keys) - len(assignment)
-    return result
 
 
 def _centring_mean(
@@ -985,133 +1077,20 @@ def assignments_for_export(db: Database) -> list[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------------------------
-# Human decisions. Each is stored so that the next full run replays it.
-
-
-def _phenomenon(db: Database, pid: int) -> dict[str, Any]:
-    rows = list(db.query("select * from phenomena where id = ?", [pid]))
-    if not rows:
-        raise KeyError(pid)
-    return rows[0]
-
-
-def rename_phenomenon(db: Database, pid: int, title: str) -> None:
-    title = " ".join(title.split())
-    if not 3 <= len(title) <= 120:
-        raise ValueError("Nimen on oltava 3–120 merkkiä.")
-    _phenomenon(db, pid)
-    with db.atomic():
-        db.table("phenomena").update(
-            pid, {"title": title, "title_edited": 1, "updated_at": now_utc()}
-        )
-
-
-def dismiss_phenomenon(db: Database, pid: int, *, dismissed: bool = True) -> None:
-    _phenomenon(db, pid)
-    with db.atomic():
-        db.table("phenomena").update(pid, {"dismissed": int(dismissed), "updated_at": now_utc()})
-
-
-def merge_phenomena(db: Database, source: int, target: int) -> None:
-    """Merge `source` into `target`: its members move now, and later runs keep them there."""
-    if source == target:
-        raise ValueError("Ilmiötä ei voi yhdistää itseensä.")
-    _phenomenon(db, source)
-    if _phenomenon(db, target)["merged_into"]:
-        raise ValueError("Kohdeilmiö on jo yhdistetty toiseen.")
-    now = now_utc()
-    with db.atomic():
-        db.execute(
-            "update phenomenon_members set phenomenon_id = ? where phenomenon_id = ?",
-            [target, source],
-        )
-        db.execute(
-            "update manual_assignments set phenomenon_id = ? where phenomenon_id = ?",
-            [target, source],
-        )
-        db.execute("update phenomena set merged_into = ? where merged_into = ?", [target, source])
-        db.table("phenomena").update(source, {"merged_into": target, "size": 0, "updated_at": now})
-        _refresh_size(db, target)
-        db.table("phenomenon_lineage").insert(
-            {"kind": "manual_merge", "from_id": source, "to_id": target, "created_at": now}
-        )
-
-
-def move_items(db: Database, items: Sequence[Key], target: int) -> None:
-    """Pin items to a phenomenon: they stay there through every later run."""
-    _phenomenon(db, target)
-    now = now_utc()
-    with db.atomic():
-        for kind, key in items:
-            old = db.execute(
-                "select phenomenon_id from phenomenon_members where item_kind = ? and item_key = ?",
-                [kind, key],
-            ).fetchone()
-            db.table("manual_assignments").upsert(
-                {"item_kind": kind, "item_key": key, "phenomenon_id": target, "created_at": now},
-                pk=("item_kind", "item_key"),
-            )
-            db.table("phenomenon_members").upsert(
-                {
-                    "item_kind": kind,
-                    "item_key": key,
-                    "phenomenon_id": target,
-                    "similarity": None,
-                    "origin": "manual",
-                    "assigned_at": now,
-                },
-                pk=("item_kind", "item_key"),
-            )
-            if old:
-                _refresh_size(db, int(old[0]))
-        _refresh_size(db, target)
-
-
-def split_phenomenon(db: Database, pid: int, items: Sequence[Key], *, title: str) -> int:
-    """Split the chosen members off into a new phenomenon (pinned there); returns its id."""
-    source = _phenomenon(db, pid)
-    members = {
-        (r[0], r[1])
-        for r in db.execute(
-            "select item_kind, item_key from phenomenon_members where phenomenon_id = ?", [pid]
-        )
-    }
-    chosen = [tuple(i) for i in items]
-    if not chosen or any(i not in members for i in chosen):
-        raise ValueError("Valitse jaettavat jäsenet tämän ilmiön jäsenistä.")
-    if len(chosen) == len(members):
-        raise ValueError("Kaikkia jäseniä ei voi siirtää: ilmiö jäisi tyhjäksi.")
-    now = now_utc()
-    with db.atomic():
-        table = db.table("phenomena")
-        table.insert(
-            {
-                "title": title,
-                "title_auto": title,
-                "title_edited": 1,
-                "status": "uusi",
-                "dismissed": 0,
-                "model": source["model"],
-                "centroid": source["centroid"],
-                "size": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-        new_id = int(table.last_pk)  # type: ignore[arg-type]
-        move_items(db, chosen, new_id)  # type: ignore[arg-type]
-        db.table("phenomenon_lineage").insert(
-            {"kind": "manual_split", "from_id": pid, "to_id": new_id, "created_at": now}
-        )
-    return new_id
+# Human decisions are written by nakyma.review (each with its audit row, in one
+# transaction) and replayed by `run_clustering`.
 
 
 def decide_indicator_link(
     db: Database, pid: int, indicator_id: int, decision: str, user_id: int | None
 ) -> None:
+    """Deprecated: use `nakyma.review.decide_link`, which checks the permission and writes
+    the audit row with the decision. Kept only because tests/test_exports.py (owned by
+    another branch) still seeds an accepted link with it; remove once it no longer does."""
     if decision not in ("accepted", "rejected"):
         raise ValueError(decision)
-    _phenomenon(db, pid)
+    if not db.execute("select 1 from phenomena where id = ?", [pid]).fetchone():
+        raise KeyError(pid)
     with db.atomic():
         db.table("phenomenon_indicator_links").upsert(
             {
@@ -1123,11 +1102,3 @@ def decide_indicator_link(
             },
             pk=("phenomenon_id", "indicator_id"),
         )
-
-
-def _refresh_size(db: Database, pid: int) -> None:
-    db.execute(
-        "update phenomena set size = (select count(*) from phenomenon_members "
-        "where phenomenon_id = ?) where id = ?",
-        [pid, pid],
-    )

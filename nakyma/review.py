@@ -1,10 +1,20 @@
 """Review and dialogue: status workflow, human edits with an audit log, comment threads,
-per-user work lists and the "what changed" feed. Access rules for phenomena live here too."""
+per-user work lists and the "what changed" feed. Access rules for phenomena live here too.
+
+Every human decision on a phenomenon (status, name, summary, merge, split, move,
+dismissal, indicator link, comment, a related observation) is written here and only
+here: its permission check, validation, privacy check, the change and its audit row in
+one transaction that takes the write lock first. The clustering run
+(`nakyma.phenomena.run_clustering`) replays what they stored: pinned items
+(`manual_assignments`), merges (`merged_into`), dismissals and edited titles. What the
+phenomenon page shows of the review (statuses, history, thread) is gathered by
+`nakyma.views.phenomenon_detail`."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlite_utils import Database
@@ -13,6 +23,7 @@ from nakyma import phenomena as ph
 from nakyma import privacy
 from nakyma.accounts import User
 from nakyma.db import now_utc
+from nakyma.phenomena import Key
 from nakyma.regions import Region
 
 STATUSES: dict[str, str] = {
@@ -119,27 +130,93 @@ def audit_entries(
     return [{**r, "details": json.loads(r["details"] or "{}")} for r in rows]
 
 
-# --- the workflow ---------------------------------------------------------------------
+# --- decisions: each one transaction, its audit row included --------------------------
+# A decision is checked, made and audited in one transaction, so that what it was checked
+# against cannot change before it is written, and no decision is ever kept without its
+# audit row. Each is stored so that the next clustering run replays it (nakyma.phenomena).
+
+
+@contextmanager
+def _transaction(db: Database) -> Iterator[None]:
+    """One write transaction that takes the write lock first (BEGIN IMMEDIATE).
+
+    sqlite-utils' `db.atomic()` begins a deferred transaction: one that reads (a decision's
+    checks) before it writes cannot wait for the write lock, and fails at once with
+    "database is locked" while a clustering run or an import writes. Inside a caller's
+    transaction this is a savepoint, as `db.atomic()` is."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.commit()
+    finally:
+        db.rollback()  # a no-op once committed; otherwise nothing of the decision is kept
+
+
+def _phenomenon(db: Database, pid: int) -> dict[str, Any]:
+    rows = list(db.query("select * from phenomena where id = ?", [pid]))
+    if not rows:
+        raise KeyError(pid)
+    return rows[0]
+
+
+def _refresh_size(db: Database, pid: int) -> None:
+    db.execute(
+        "update phenomena set size = (select count(*) from phenomenon_members "
+        "where phenomenon_id = ?) where id = ?",
+        [pid, pid],
+    )
+
+
+def _pin(db: Database, items: Sequence[Key], target: int) -> None:
+    """Put items in a phenomenon and pin them there: every later run keeps them there."""
+    now = now_utc()
+    for kind, key in items:
+        old = db.execute(
+            "select phenomenon_id from phenomenon_members where item_kind = ? and item_key = ?",
+            [kind, key],
+        ).fetchone()
+        db.table("manual_assignments").upsert(
+            {"item_kind": kind, "item_key": key, "phenomenon_id": target, "created_at": now},
+            pk=("item_kind", "item_key"),
+        )
+        db.table("phenomenon_members").upsert(
+            {
+                "item_kind": kind,
+                "item_key": key,
+                "phenomenon_id": target,
+                "similarity": None,
+                "origin": "manual",
+                "assigned_at": now,
+            },
+            pk=("item_kind", "item_key"),
+        )
+        if old:
+            _refresh_size(db, int(old[0]))
+    _refresh_size(db, target)
 
 
 def set_status(
     db: Database, user: User, pid: int, status: str, *, reason: str | None = None
 ) -> None:
-    require(can_manage(db, user, pid))
-    current = ph._phenomenon(db, pid)["status"]
-    if status not in STATUSES:
-        raise ReviewError("Tuntematon tila.")
-    if status == current:
-        return
-    if status not in TRANSITIONS.get(current, ()):
-        old, new = STATUSES.get(current, current), STATUSES[status]
-        raise ReviewError(f"Tilasta ”{old}” ei voi siirtyä tilaan ”{new}”.")
-    reason = " ".join((reason or "").split())
-    if status == "ei toimenpiteitä" and len(reason) < 5:
-        raise ReviewError("Kirjoita perustelu, miksi toimenpiteitä ei tarvita.")
-    _refuse_personal_data(reason, "Perustelu")
-    now = now_utc()
-    with db.atomic():
+    with _transaction(db):
+        require(can_manage(db, user, pid))
+        current = _phenomenon(db, pid)["status"]
+        if status not in STATUSES:
+            raise ReviewError("Tuntematon tila.")
+        if status == current:
+            return
+        if status not in TRANSITIONS.get(current, ()):
+            old, new = STATUSES.get(current, current), STATUSES[status]
+            raise ReviewError(f"Tilasta ”{old}” ei voi siirtyä tilaan ”{new}”.")
+        reason = " ".join((reason or "").split())
+        if status == "ei toimenpiteitä" and len(reason) < 5:
+            raise ReviewError("Kirjoita perustelu, miksi toimenpiteitä ei tarvita.")
+        _refuse_personal_data(reason, "Perustelu")
+        now = now_utc()
         db.table("phenomena").update(
             pid, {"status": status, "status_reason": reason or None, "updated_at": now}
         )
@@ -166,76 +243,160 @@ def status_history(db: Database, pid: int) -> list[dict]:
 
 
 def rename(db: Database, user: User, pid: int, title: str) -> None:
-    require(can_manage(db, user, pid))
-    _refuse_personal_data(title, "Nimi")
-    old = ph._phenomenon(db, pid)["title"]
-    try:
-        ph.rename_phenomenon(db, pid, title)
-    except ValueError as exc:
-        raise ReviewError(str(exc)) from None
-    with db.atomic():
-        audit(db, user, "rename", pid, old=old, new=" ".join(title.split()))
+    """A title set by hand: later runs keep it (`title_edited`)."""
+    with _transaction(db):
+        require(can_manage(db, user, pid))
+        _refuse_personal_data(title, "Nimi")
+        old = _phenomenon(db, pid)["title"]
+        title = " ".join(title.split())
+        if not 3 <= len(title) <= 120:
+            raise ReviewError("Nimen on oltava 3–120 merkkiä.")
+        db.table("phenomena").update(
+            pid, {"title": title, "title_edited": 1, "updated_at": now_utc()}
+        )
+        audit(db, user, "rename", pid, old=old, new=title)
 
 
 def write_summary(db: Database, user: User, pid: int, summary: str) -> None:
-    require(can_manage(db, user, pid))
-    summary = summary.strip()
-    if len(summary) > MAX_SUMMARY:
-        raise ReviewError(f"Yhteenveto on liian pitkä (enintään {MAX_SUMMARY} merkkiä).")
-    _refuse_personal_data(summary, "Yhteenveto")
-    with db.atomic():
+    with _transaction(db):
+        require(can_manage(db, user, pid))
+        summary = summary.strip()
+        if len(summary) > MAX_SUMMARY:
+            raise ReviewError(f"Yhteenveto on liian pitkä (enintään {MAX_SUMMARY} merkkiä).")
+        _refuse_personal_data(summary, "Yhteenveto")
         db.table("phenomena").update(pid, {"summary": summary or None, "updated_at": now_utc()})
         audit(db, user, "summary", pid, length=len(summary))
 
 
 def merge(db: Database, user: User, source: int, target: int) -> None:
-    require(can_manage(db, user, source) and can_manage(db, user, target))
-    try:
-        ph.merge_phenomena(db, source, target)
-    except (ValueError, KeyError) as exc:
-        raise ReviewError(
-            str(exc) if isinstance(exc, ValueError) else "Ilmiötä ei löydy."
-        ) from None
-    with db.atomic():
+    """Merge `source` into `target`: its members move now, and later runs keep them there
+    (`merged_into`)."""
+    with _transaction(db):
+        require(can_manage(db, user, source) and can_manage(db, user, target))
+        if source == target:
+            raise ReviewError("Ilmiötä ei voi yhdistää itseensä.")
+        try:
+            _phenomenon(db, source)
+            merged = _phenomenon(db, target)["merged_into"]
+        except KeyError:
+            raise ReviewError("Ilmiötä ei löydy.") from None
+        if merged:
+            raise ReviewError("Kohdeilmiö on jo yhdistetty toiseen.")
+        now = now_utc()
+        db.execute(
+            "update phenomenon_members set phenomenon_id = ? where phenomenon_id = ?",
+            [target, source],
+        )
+        db.execute(
+            "update manual_assignments set phenomenon_id = ? where phenomenon_id = ?",
+            [target, source],
+        )
+        db.execute("update phenomena set merged_into = ? where merged_into = ?", [target, source])
+        db.table("phenomena").update(source, {"merged_into": target, "size": 0, "updated_at": now})
+        _refresh_size(db, target)
+        db.table("phenomenon_lineage").insert(
+            {"kind": "manual_merge", "from_id": source, "to_id": target, "created_at": now}
+        )
         audit(db, user, "merge", source, into=target)
 
 
-def split(db: Database, user: User, pid: int, items: Sequence[tuple[str, str]], title: str) -> int:
-    require(can_manage(db, user, pid))
-    _refuse_personal_data(title, "Nimi")
-    try:
-        new_id = ph.split_phenomenon(db, pid, items, title=" ".join(title.split()) or "Uusi ilmiö")
-    except ValueError as exc:
-        raise ReviewError(str(exc)) from None
-    with db.atomic():
+def split(db: Database, user: User, pid: int, items: Sequence[Key], title: str) -> int:
+    """Split the chosen members off into a new phenomenon (pinned there); returns its id."""
+    with _transaction(db):
+        require(can_manage(db, user, pid))
+        _refuse_personal_data(title, "Nimi")
+        title = " ".join(title.split()) or "Uusi ilmiö"
+        source = _phenomenon(db, pid)
+        members = {
+            (r[0], r[1])
+            for r in db.execute(
+                "select item_kind, item_key from phenomenon_members where phenomenon_id = ?",
+                [pid],
+            )
+        }
+        chosen = [(kind, key) for kind, key in items]
+        if not chosen or any(i not in members for i in chosen):
+            raise ReviewError("Valitse jaettavat jäsenet tämän ilmiön jäsenistä.")
+        if len(chosen) == len(members):
+            raise ReviewError("Kaikkia jäseniä ei voi siirtää: ilmiö jäisi tyhjäksi.")
+        now = now_utc()
+        table = db.table("phenomena")
+        table.insert(
+            {
+                "title": title,
+                "title_auto": title,
+                "title_edited": 1,
+                "status": "uusi",
+                "dismissed": 0,
+                "model": source["model"],
+                "centroid": source["centroid"],
+                "size": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        new_id = int(table.last_pk)  # type: ignore[arg-type]
+        _pin(db, chosen, new_id)
+        db.table("phenomenon_lineage").insert(
+            {"kind": "manual_split", "from_id": pid, "to_id": new_id, "created_at": now}
+        )
         audit(db, user, "split", pid, new=new_id, items=len(items))
     return new_id
 
 
-def move(db: Database, user: User, item: tuple[str, str], target: int) -> None:
-    current = db.execute(
-        "select phenomenon_id from phenomenon_members where item_kind = ? and item_key = ?",
-        list(item),
-    ).fetchone()
-    require(can_manage(db, user, target) and (current is None or can_manage(db, user, current[0])))
-    ph.move_items(db, [item], target)
-    with db.atomic():
+def move(db: Database, user: User, item: Key, target: int) -> None:
+    """Move one item to another phenomenon, pinned there."""
+    with _transaction(db):
+        if not db.execute("select 1 from phenomena where id = ?", [target]).fetchone():
+            raise ReviewError("Kohdeilmiötä ei löydy.")
+        current = db.execute(
+            "select phenomenon_id from phenomenon_members where item_kind = ? and item_key = ?",
+            list(item),
+        ).fetchone()
+        require(
+            can_manage(db, user, target) and (current is None or can_manage(db, user, current[0]))
+        )
+        _pin(db, [item], target)
         audit(db, user, "move", target, item=list(item), previous=current[0] if current else None)
 
 
+def add_related_observation(db: Database, user: User, pid: int, observation_id: int) -> None:
+    """Pin an observation written for a phenomenon ("Kirjaa tähän liittyvä uusi havainto")
+    to it; the writer must be able to view the phenomenon."""
+    key = ("observation", str(observation_id))
+    with _transaction(db):
+        require(can_view(db, user, pid))
+        _phenomenon(db, pid)
+        _pin(db, [key], pid)
+        audit(db, user, "related_observation", pid, item=list(key))
+
+
 def dismiss(db: Database, user: User, pid: int, *, dismissed: bool = True) -> None:
-    require(can_manage(db, user, pid))
-    ph.dismiss_phenomenon(db, pid, dismissed=dismissed)
-    with db.atomic():
+    """Dismiss (or restore) a phenomenon: later runs keep it dismissed."""
+    with _transaction(db):
+        require(can_manage(db, user, pid))
+        _phenomenon(db, pid)
+        db.table("phenomena").update(pid, {"dismissed": int(dismissed), "updated_at": now_utc()})
         audit(db, user, "dismiss" if dismissed else "restore", pid)
 
 
 def decide_link(db: Database, user: User, pid: int, indicator_id: int, decision: str) -> None:
-    require(can_manage(db, user, pid))
-    if decision not in ("accepted", "rejected"):
-        raise ReviewError("Tuntematon päätös.")
-    ph.decide_indicator_link(db, pid, indicator_id, decision, user.id)
-    with db.atomic():
+    """Accept or reject an indicator link; later suggestion runs keep the decision."""
+    with _transaction(db):
+        require(can_manage(db, user, pid))
+        if decision not in ("accepted", "rejected"):
+            raise ReviewError("Tuntematon päätös.")
+        _phenomenon(db, pid)
+        db.table("phenomenon_indicator_links").upsert(
+            {
+                "phenomenon_id": pid,
+                "indicator_id": indicator_id,
+                "decision": decision,
+                "decided_by": user.id,
+                "decided_at": now_utc(),
+            },
+            pk=("phenomenon_id", "indicator_id"),
+        )
         audit(db, user, "indicator_link", pid, indicator=indicator_id, decision=decision)
 
 
@@ -250,14 +411,14 @@ def _refuse_personal_data(text: str, what: str) -> None:
 
 def add_comment(db: Database, user: User, pid: int, body: str) -> int:
     """Anyone who may view the phenomenon may comment; the privacy guard applies."""
-    require(can_view(db, user, pid))
-    body = body.strip()
-    if len(body) < 2:
-        raise ReviewError("Kirjoita kommentti.")
-    if len(body) > MAX_COMMENT:
-        raise ReviewError(f"Kommentti on liian pitkä (enintään {MAX_COMMENT} merkkiä).")
-    _refuse_personal_data(body, "Kommentti")
-    with db.atomic():
+    with _transaction(db):
+        require(can_view(db, user, pid))
+        body = body.strip()
+        if len(body) < 2:
+            raise ReviewError("Kirjoita kommentti.")
+        if len(body) > MAX_COMMENT:
+            raise ReviewError(f"Kommentti on liian pitkä (enintään {MAX_COMMENT} merkkiä).")
+        _refuse_personal_data(body, "Kommentti")
         table = db.table("comments")
         table.insert(
             {"phenomenon_id": pid, "user_id": user.id, "body": body, "created_at": now_utc()}
@@ -279,7 +440,7 @@ def comments(db: Database, pid: int) -> list[dict]:
 
 
 def mark_seen(db: Database, user: User, pid: int) -> None:
-    with db.atomic():
+    with _transaction(db):
         db.table("phenomenon_views").upsert(
             {"user_id": user.id, "phenomenon_id": pid, "seen_at": now_utc()},
             pk=("user_id", "phenomenon_id"),

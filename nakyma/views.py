@@ -1,16 +1,22 @@
-"""Page data: one typed function per page, used by the HTML page and its JSON twin alike."""
+"""Page data: one typed function per page, used by the HTML page and its JSON twin alike.
+
+The phenomenon page's data, its review tools included (statuses, next statuses, history,
+comments, merge targets), is one `PhenomenonPage` from `phenomenon_detail`; the
+decisions its forms send are made in `nakyma.review`."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from sqlite_utils import Database
 
+from nakyma import review
 from nakyma.accounts import User
 from nakyma.observations import count_observations, counts_by_municipality, list_observations
+from nakyma.phenomena import active_phenomena
 from nakyma.regions import Region
 
 
@@ -249,15 +255,116 @@ def _month_counts(dates: list[str], months: int = 12, *, until: str | None = Non
     return [counts[k] for k in keys]
 
 
+@dataclass(frozen=True)
+class ReviewTools:
+    """The phenomenon page's review part: what the user may do, and the thread."""
+
+    can_manage: bool
+    statuses: dict[str, str]  # every status and its Finnish label
+    next_statuses: tuple[str, ...]  # where the status may move from here
+    history: list[dict[str, Any]]  # status changes, oldest first
+    comments: list[dict[str, Any]]  # the comment thread, oldest first
+    others: list[dict[str, Any]]  # active phenomena the user may merge into or move items to
+
+
+@dataclass(frozen=True)
+class PhenomenonPage:
+    """The phenomenon page's data; `as_dict()` is its JSON twin (GET /api/phenomena/{id})."""
+
+    id: int
+    title: str
+    title_auto: str | None
+    status: str
+    dismissed: bool
+    merged_into: int | None
+    summary: str | None
+    keywords: list[str]
+    size: int
+    first_seen: str | None
+    last_seen: str | None
+    counts: dict[str, int]  # members per kind: observation, headline
+    timeline: dict[str, list[int]]  # members per month over the last 12 months, per kind
+    municipalities: list[dict[str, Any]]  # code, name, count; most first
+    observations: list[dict[str, Any]]  # those the user may read
+    hidden_observations: int  # how many the user may not read
+    headlines: list[dict[str, Any]]
+    indicators: list[dict[str, Any]]  # suggested and accepted links, accepted first
+    lineage: list[dict[str, Any]]  # merges and splits, newest first
+    review: ReviewTools
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON twin: everything but the review tools, which only the page shows."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "review"}
+
+
 def phenomenon_detail(
     db: Database, region: Region, phenomenon_id: int, user: User, *, today: str | None = None
-) -> dict[str, Any]:
+) -> PhenomenonPage:
     """The phenomenon page's data. Raises KeyError when there is no such phenomenon."""
     rows = list(db.query("select * from phenomena where id = ?", [phenomenon_id]))
     if not rows:
         raise KeyError(phenomenon_id)
     p = rows[0]
-    members = list(
+    members = _members(db, phenomenon_id)
+    observations = [m for m in members if m["item_kind"] == "observation"]
+    headlines = [m for m in members if m["item_kind"] == "headline"]
+    municipalities = Counter(m["municipality_code"] for m in observations)
+    for guid_codes in _headline_codes(db, [h["item_key"] for h in headlines]).values():
+        municipalities.update(guid_codes)
+    visible = [o for o in observations if observation_visible(user, o)]
+    return PhenomenonPage(
+        id=p["id"],
+        title=p["title"],
+        title_auto=p["title_auto"],
+        status=p["status"],
+        dismissed=bool(p["dismissed"]),
+        merged_into=p["merged_into"],
+        summary=p["summary"],
+        keywords=json.loads(p["keywords"] or "[]"),
+        size=p["size"],
+        first_seen=p["first_seen"],
+        last_seen=p["last_seen"],
+        counts={"observation": len(observations), "headline": len(headlines)},
+        timeline={
+            "observation": _month_counts([o["observed_on"] for o in observations], until=today),
+            "headline": _month_counts(
+                [(h["published"] or "")[:10] for h in headlines], until=today
+            ),
+        },
+        municipalities=[
+            {"code": c, "name": region.municipality(c).name, "count": n}
+            for c, n in sorted(municipalities.items(), key=lambda cn: (-cn[1], cn[0]))
+            if c
+        ],
+        observations=[
+            {
+                "id": int(o["item_key"]),
+                "text": o["text"],
+                "observed_on": o["observed_on"],
+                "municipality": region.municipality(o["municipality_code"]).name,
+                "origin": o["origin"],
+            }
+            for o in visible
+        ],
+        hidden_observations=len(observations) - len(visible),
+        headlines=[
+            {
+                "guid": h["item_key"],
+                "title": h["title"],
+                "link": h["link"],
+                "published": h["published"],
+            }
+            for h in headlines
+        ],
+        indicators=_indicator_links(db, phenomenon_id),
+        lineage=_lineage(db, phenomenon_id),
+        review=_review_tools(db, user, phenomenon_id, p["status"]),
+    )
+
+
+def _members(db: Database, phenomenon_id: int) -> list[dict[str, Any]]:
+    """A phenomenon's observations and headlines, newest first."""
+    return list(
         db.query(
             "select m.item_kind, m.item_key, m.similarity, m.origin, o.text, o.observed_on, "
             "o.municipality_code, o.created_by, o.target_group, o.role, h.title, h.link, "
@@ -270,13 +377,10 @@ def phenomenon_detail(
             [phenomenon_id],
         )
     )
-    observations = [m for m in members if m["item_kind"] == "observation"]
-    headlines = [m for m in members if m["item_kind"] == "headline"]
-    municipalities = Counter(m["municipality_code"] for m in observations)
-    for guid_codes in _headline_codes(db, [h["item_key"] for h in headlines]).values():
-        municipalities.update(guid_codes)
-    visible = [o for o in observations if observation_visible(user, o)]
-    links = list(
+
+
+def _indicator_links(db: Database, phenomenon_id: int) -> list[dict[str, Any]]:
+    return list(
         db.query(
             "select l.indicator_id, l.similarity, l.decision, i.title, i.short_title "
             "from phenomenon_indicator_links l join indicators i on i.id = l.indicator_id "
@@ -285,60 +389,38 @@ def phenomenon_detail(
             [phenomenon_id],
         )
     )
-    lineage = list(
+
+
+def _lineage(db: Database, phenomenon_id: int) -> list[dict[str, Any]]:
+    return list(
         db.query(
             "select kind, from_id, to_id, created_at from phenomenon_lineage "
             "where from_id = ? or to_id = ? order by id desc limit 20",
             [phenomenon_id, phenomenon_id],
         )
     )
-    return {
-        "id": p["id"],
-        "title": p["title"],
-        "title_auto": p["title_auto"],
-        "status": p["status"],
-        "dismissed": bool(p["dismissed"]),
-        "merged_into": p["merged_into"],
-        "summary": p["summary"],
-        "keywords": json.loads(p["keywords"] or "[]"),
-        "size": p["size"],
-        "first_seen": p["first_seen"],
-        "last_seen": p["last_seen"],
-        "counts": {"observation": len(observations), "headline": len(headlines)},
-        "timeline": {
-            "observation": _month_counts([o["observed_on"] for o in observations], until=today),
-            "headline": _month_counts(
-                [(h["published"] or "")[:10] for h in headlines], until=today
-            ),
-        },
-        "municipalities": [
-            {"code": c, "name": region.municipality(c).name, "count": n}
-            for c, n in sorted(municipalities.items(), key=lambda cn: (-cn[1], cn[0]))
-            if c
-        ],
-        "observations": [
-            {
-                "id": int(o["item_key"]),
-                "text": o["text"],
-                "observed_on": o["observed_on"],
-                "municipality": region.municipality(o["municipality_code"]).name,
-                "origin": o["origin"],
-            }
-            for o in visible
-        ],
-        "hidden_observations": len(observations) - len(visible),
-        "headlines": [
-            {
-                "guid": h["item_key"],
-                "title": h["title"],
-                "link": h["link"],
-                "published": h["published"],
-            }
-            for h in headlines
-        ],
-        "indicators": links,
-        "lineage": lineage,
-    }
+
+
+def _review_tools(db: Database, user: User, phenomenon_id: int, status: str) -> ReviewTools:
+    """The review part of the phenomenon page for this user; `status` is the current one."""
+    can_manage = review.can_manage(db, user, phenomenon_id)
+    others = []
+    if can_manage:
+        others = [
+            r
+            for r in active_phenomena(
+                db, columns="id, title", order_by="title", exclude=phenomenon_id
+            )
+            if review.can_manage(db, user, r["id"])
+        ]
+    return ReviewTools(
+        can_manage=can_manage,
+        statuses=review.STATUSES,
+        next_statuses=review.TRANSITIONS.get(status, ()),
+        history=review.status_history(db, phenomenon_id),
+        comments=review.comments(db, phenomenon_id),
+        others=others,
+    )
 
 
 def weak_signals_for(
@@ -407,9 +489,7 @@ def search_results(
             rows = list(
                 db.query("select id, title, size from phenomena where id = ?", [int(hit.key)])
             )
-            from nakyma.review import can_view
-
-            if rows and can_view(db, user, rows[0]["id"]):
+            if rows and review.can_view(db, user, rows[0]["id"]):
                 out.append(
                     {
                         "kind": "phenomenon",
@@ -425,8 +505,6 @@ def search_results(
 
 
 def _phenomenon_of(db: Database, kind: str, key: str, user: User) -> dict[str, Any] | None:
-    from nakyma.review import can_view
-
     rows = list(
         db.query(
             "select p.id, p.title from phenomenon_members m join phenomena p "
@@ -434,6 +512,6 @@ def _phenomenon_of(db: Database, kind: str, key: str, user: User) -> dict[str, A
             [kind, key],
         )
     )
-    if not rows or not can_view(db, user, rows[0]["id"]):
+    if not rows or not review.can_view(db, user, rows[0]["id"]):
         return None
     return {"id": rows[0]["id"], "title": rows[0]["title"]}

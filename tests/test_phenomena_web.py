@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -109,6 +110,53 @@ def test_phenomenon_page(client, make_user, db) -> None:
     names = [a.get_text() for a in page.select("section[aria-labelledby=kunnat] a")]
     assert "Äänekoski" in names
     assert client.get("/ilmiot/999999", headers={"accept": "text/html"}).status_code == 404
+
+
+def test_phenomenon_page_data_and_its_json_twin_come_from_one_function(
+    client, make_user, db, region
+) -> None:
+    from nakyma import review
+    from nakyma.accounts import create_api_token
+    from nakyma.views import PhenomenonPage, phenomenon_detail
+
+    pid = planted(db)["nettikasino"]
+    backbone = make_user("tuki", "tukitiimi")
+    today = client.app.state.settings.today().isoformat()
+    page = phenomenon_detail(db, region, pid, backbone, today=today)
+    assert isinstance(page, PhenomenonPage)
+    tools = page.review
+    assert tools.can_manage and tools.statuses == review.STATUSES
+    assert tools.next_statuses == review.TRANSITIONS[page.status]
+    assert tools.others and pid not in {o["id"] for o in tools.others}
+    assert tools.history == [] and tools.comments == []
+    review.add_comment(db, backbone, pid, "Otetaan esiin verkostossa.")
+    again = phenomenon_detail(db, region, pid, backbone, today=today)
+    assert [c["body"] for c in again.review.comments] == ["Otetaan esiin verkostossa."]
+
+    headers = {"Authorization": f"Bearer {create_api_token(db, 'tuki')}"}
+    served = client.get(f"/api/phenomena/{pid}", headers=headers).json()
+    assert served == json.loads(json.dumps(page.as_dict()))
+    assert list(served) == [
+        "id",
+        "title",
+        "title_auto",
+        "status",
+        "dismissed",
+        "merged_into",
+        "summary",
+        "keywords",
+        "size",
+        "first_seen",
+        "last_seen",
+        "counts",
+        "timeline",
+        "municipalities",
+        "observations",
+        "hidden_observations",
+        "headlines",
+        "indicators",
+        "lineage",
+    ]
 
 
 def test_frontline_sees_only_own_texts_on_phenomenon_page(client, make_user, db) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import re
 import sqlite3
+import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
@@ -13,6 +17,8 @@ from nakyma import review
 from nakyma.accounts import get_user
 from nakyma.phenomena import run_clustering
 from tests.conftest import CSRF_RE, copy_of_demo, login
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -227,3 +233,190 @@ def test_manage_forms_merge_split_move_dismiss(client, db) -> None:
     assert {"split", "move", "merge", "dismiss"} <= set(actions)
     bad = client.post(f"/ilmiot/{a}/tila", data={"csrf_token": csrf, "status": "suljettu"})
     assert "ei voi siirtyä" in bad.text
+
+
+# --- a decision and its audit row commit together --------------------------------------
+
+# Every table a review decision may write; a failed decision must leave all of them as
+# they were.
+TABLES = (
+    "phenomena",
+    "phenomenon_members",
+    "manual_assignments",
+    "phenomenon_lineage",
+    "phenomenon_status_history",
+    "phenomenon_indicator_links",
+    "comments",
+    "audit_log",
+)
+
+
+def snapshot(db) -> dict[str, list[tuple]]:
+    return {t: sorted(db.execute(f"select * from {t}").fetchall(), key=repr) for t in TABLES}
+
+
+def fail_audit_inserts(db) -> None:
+    """Make the audit row's insert fail in the database itself, as a full disk would."""
+    db.execute(
+        "create trigger audit_insert_fails before insert on audit_log "
+        "begin select raise(abort, 'auditointi epäonnistui'); end"
+    )
+
+
+def two_phenomena(db) -> tuple[int, int]:
+    ids = [
+        r[0]
+        for r in db.execute(
+            "select phenomenon_id from phenomenon_members where item_kind = 'observation' "
+            "group by 1 having count(*) >= 6 order by 1"
+        )
+    ]
+    return ids[0], ids[1]
+
+
+def observation_members(db, pid: int) -> list[tuple[str, str]]:
+    return [
+        ("observation", r[0])
+        for r in db.execute(
+            "select item_key from phenomenon_members where phenomenon_id = ? "
+            "and item_kind = 'observation' order by item_key",
+            [pid],
+        )
+    ]
+
+
+def first_indicator(db) -> int:
+    return db.execute("select min(id) from indicators").fetchone()[0]
+
+
+DECISIONS = {
+    "status": lambda db, user, a, b: review.set_status(db, user, a, "käsittelyssä"),
+    "rename": lambda db, user, a, b: review.rename(db, user, a, "Nuorten rahapelit"),
+    "summary": lambda db, user, a, b: review.write_summary(db, user, a, "Käsitellään pian."),
+    "merge": lambda db, user, a, b: review.merge(db, user, a, b),
+    "split": lambda db, user, a, b: review.split(
+        db, user, a, observation_members(db, a)[:2], "Erotettu osa"
+    ),
+    "move": lambda db, user, a, b: review.move(db, user, observation_members(db, a)[0], b),
+    "dismiss": lambda db, user, a, b: review.dismiss(db, user, a),
+    "restore": lambda db, user, a, b: review.dismiss(db, user, a, dismissed=False),
+    "indicator_link": lambda db, user, a, b: review.decide_link(
+        db, user, a, first_indicator(db), "accepted"
+    ),
+    "comment": lambda db, user, a, b: review.add_comment(db, user, a, "Selvitetään asiaa."),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DECISIONS))
+def test_a_decision_is_not_kept_when_its_audit_row_fails(db, kind) -> None:
+    user = get_user(db, "tukitiimi")
+    a, b = two_phenomena(db)
+    if kind == "restore":
+        review.dismiss(db, user, a)
+    decide = DECISIONS[kind]
+    before = snapshot(db)
+    fail_audit_inserts(db)
+    with pytest.raises(sqlite3.IntegrityError, match="auditointi epäonnistui"):
+        decide(db, user, a, b)
+    assert not db.conn.in_transaction
+    assert snapshot(db) == before
+    # The same decision goes through, with its audit row, once the audit log accepts it.
+    db.execute("drop trigger audit_insert_fails")
+    decide(db, user, a, b)
+    after = snapshot(db)
+    assert after != before
+    assert len(after["audit_log"]) == len(before["audit_log"]) + 1
+
+
+def test_related_observation_is_not_pinned_when_its_audit_row_fails(client, db) -> None:
+    pid = frontline_phenomenon(db)
+    login(client, "havainnoija", "demo-havainnoija")
+    csrf = token(client, "/havainnot/uusi")
+    fail_audit_inserts(db)
+    with pytest.raises(sqlite3.IntegrityError, match="auditointi epäonnistui"):
+        client.post(
+            "/havainnot/uusi",
+            data={
+                "csrf_token": csrf,
+                "text": "Sama ilmiö näkyi tällä viikolla myös iltapäiväkerhossa.",
+                "municipality": "992",
+                "observed_on": "2026-11-20",
+                "target_group": "lapset",
+                "phenomenon": str(pid),
+            },
+        )
+    new_id = db.execute("select max(id) from observations").fetchone()[0]
+    assert not db.execute(
+        "select 1 from phenomenon_members where item_kind = 'observation' and item_key = ?",
+        [str(new_id)],
+    ).fetchone()
+    assert not db.execute(
+        "select 1 from manual_assignments where item_kind = 'observation' and item_key = ?",
+        [str(new_id)],
+    ).fetchone()
+
+
+def test_a_decision_waits_for_another_writer(db, settings) -> None:
+    """A decision reads (its checks) before it writes: its transaction must take the write
+    lock first, or it fails at once with "database is locked" while another connection
+    (a clustering run, an import) writes, instead of waiting for it."""
+    pid = frontline_phenomenon(db)
+    other = sqlite3.connect(settings.database_path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute(
+        "insert into login_attempts (username, client, attempted_at, succeeded) "
+        "values ('muu', 'x', '2026-01-01T00:00:00+00:00', 0)"
+    )
+    # The other writer commits a moment after the decision has begun, not before.
+    release = threading.Timer(0.2, other.execute, ["COMMIT"])
+    db.conn.set_trace_callback(lambda sql: None if release.ident else release.start())
+    try:
+        review.rename(db, get_user(db, "tukitiimi"), pid, "Nuorten rahapelit ja velat")
+    finally:
+        db.conn.set_trace_callback(None)
+        release.join()
+        other.close()
+    title = db.execute("select title from phenomena where id = ?", [pid]).fetchone()[0]
+    assert title == "Nuorten rahapelit ja velat"
+    assert db.execute("select count(*) from login_attempts where username = 'muu'").fetchone() == (
+        1,
+    )
+
+
+# --- where the review code lives ------------------------------------------------------
+
+
+def private_names_of_others(path: Path) -> list[str]:
+    """`_name`s a module takes from other modules: imported, or reached through an import."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported: set[str] = set()
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                name = alias.asname or alias.name.split(".")[0]
+                imported.add(name)
+                if alias.name.startswith("_"):
+                    found.append(f"line {node.lineno}: imports {alias.name}")
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in imported
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+        ):
+            found.append(f"line {node.lineno}: {node.value.id}.{node.attr}")
+    return found
+
+
+@pytest.mark.parametrize("module", ["nakyma/review.py", "nakyma/views.py"])
+def test_no_private_names_of_other_modules(module: str) -> None:
+    assert private_names_of_others(ROOT / module) == []
+
+
+@pytest.mark.parametrize("module", ["web/routes/review.py", "web/routes/phenomena_pages.py"])
+def test_phenomenon_routes_hold_no_sql(module: str) -> None:
+    """The page's data comes from nakyma.views, its decisions from nakyma.review."""
+    text = (ROOT / module).read_text(encoding="utf-8")
+    assert not re.search(r"\.(execute|query)\(|\bselect\b[^\n]*\bfrom\b", text, re.I)

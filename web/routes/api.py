@@ -150,7 +150,7 @@ def get_phenomenon(
     try:
         return phenomenon_detail(
             db, region, phenomenon_id, user, today=settings.today().isoformat()
-        )
+        ).as_dict()
     except KeyError:
         raise HTTPException(404, "Ilmiötä ei löydy.") from None
 

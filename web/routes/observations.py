@@ -156,13 +156,9 @@ def submit_form(
         )
     assert submission.record is not None
     if related:
-        from nakyma.phenomena import move_items
-        from nakyma.review import audit
+        from nakyma.review import add_related_observation
 
-        key = ("observation", str(submission.record["id"]))
-        move_items(db, [key], related["id"])
-        with db.atomic():
-            audit(db, user, "related_observation", related["id"], item=list(key))
+        add_related_observation(db, user, related["id"], submission.record["id"])
     return RedirectResponse(f"/havainnot/uusi?tallennettu={submission.record['id']}", 303)
 
 

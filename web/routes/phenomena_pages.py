@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from nakyma.embedding import get_embedder
+from nakyma.review import mark_seen
 from nakyma.views import phenomenon_detail, search_results
 from web.charts import sparkline
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
@@ -24,30 +25,25 @@ def phenomenon_page(
     settings: SettingsDep,
 ) -> Response:
     try:
-        data = phenomenon_detail(
+        page = phenomenon_detail(
             db, region, phenomenon_id, user, today=settings.today().isoformat()
         )
     except KeyError:
         raise HTTPException(404, "Ilmiötä ei löydy.") from None
-    from nakyma.review import mark_seen
-    from web.routes.review import manager_context
-
     mark_seen(db, user, phenomenon_id)
     return request.app.state.templates.TemplateResponse(
         request,
         "phenomenon.html",
         {
             "user": user,
-            "p": data,
-            "r": manager_context(db, user, phenomenon_id),
+            "p": page,
+            "r": page.review,
             "message": request.query_params.get("viesti"),
             "error": request.query_params.get("virhe"),
             "comment_error": request.query_params.get("kommenttivirhe"),
             "commented": bool(request.query_params.get("kommentoitu")),
-            "obs_chart": sparkline(
-                data["timeline"]["observation"], label="Havainnot kuukausittain"
-            ),
-            "news_chart": sparkline(data["timeline"]["headline"], label="Uutiset kuukausittain"),
+            "obs_chart": sparkline(page.timeline["observation"], label="Havainnot kuukausittain"),
+            "news_chart": sparkline(page.timeline["headline"], label="Uutiset kuukausittain"),
         },
     )
 

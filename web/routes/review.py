@@ -4,15 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
-from sqlite_utils import Database
 
 from nakyma import review
-from nakyma.accounts import User
-from nakyma.phenomena import active_phenomena
 from web.deps import CsrfChecked, DbDep, PageUser, RegionDep
 
 router = APIRouter()
@@ -115,8 +112,6 @@ def move(
     kind, _, key = item.partition(":")
     if kind not in ("observation", "headline") or not key:
         return _back(phenomenon_id, error="Valitse siirrettävä havainto tai uutinen.")
-    if not db.execute("select 1 from phenomena where id = ?", [target]).fetchone():
-        return _back(phenomenon_id, error="Kohdeilmiötä ei löydy.")
     return _act(
         phenomenon_id,
         lambda: review.move(db, user, (kind, key), target),
@@ -186,24 +181,3 @@ def audit_log(request: Request, user: PageUser, db: DbDep) -> Response:
     return request.app.state.templates.TemplateResponse(
         request, "audit.html", {"user": user, "entries": review.audit_entries(db)}
     )
-
-
-def manager_context(db: Database, user: User, pid: int) -> dict[str, Any]:
-    """What the phenomenon page needs for its review tools and thread."""
-    can_manage = review.can_manage(db, user, pid)
-    current = db.execute("select status from phenomena where id = ?", [pid]).fetchone()[0]
-    others = []
-    if can_manage:
-        others = [
-            r
-            for r in active_phenomena(db, columns="id, title", order_by="title", exclude=pid)
-            if review.can_manage(db, user, r["id"])
-        ]
-    return {
-        "can_manage": can_manage,
-        "statuses": review.STATUSES,
-        "next_statuses": review.TRANSITIONS.get(current, ()),
-        "history": review.status_history(db, pid),
-        "comments": review.comments(db, pid),
-        "others": others,
-    }
