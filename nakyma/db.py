@@ -1,8 +1,10 @@
-"""Storage: opening the SQLite database, schema migrations and consistent backups."""
+"""Storage: opening the SQLite database, schema migrations, write transactions and backups."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,6 +39,27 @@ def upgrade(db: Database) -> list[str]:
 
 def applied_migrations(db: Database) -> list[str]:
     return [m.name for m in migrations.applied(db)]
+
+
+@contextmanager
+def write_transaction(db: Database) -> Iterator[None]:
+    """One write transaction that takes the write lock first (BEGIN IMMEDIATE): everything
+    inside commits together or not at all.
+
+    sqlite-utils' `db.atomic()` begins a deferred transaction: one that reads (a decision's
+    checks) before it writes cannot wait for the write lock, and fails at once with
+    "database is locked" while a clustering run or an import writes. Inside a caller's
+    transaction this is a savepoint, as `db.atomic()` is."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.commit()
+    finally:
+        db.rollback()  # a no-op once committed; otherwise nothing of the decision is kept
 
 
 def now_utc() -> str:

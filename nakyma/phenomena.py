@@ -1074,31 +1074,3 @@ def assignments_for_export(db: Database) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
-
-
-# ---------------------------------------------------------------------------------------
-# Human decisions are written by nakyma.review (each with its audit row, in one
-# transaction) and replayed by `run_clustering`.
-
-
-def decide_indicator_link(
-    db: Database, pid: int, indicator_id: int, decision: str, user_id: int | None
-) -> None:
-    """Deprecated: use `nakyma.review.decide_link`, which checks the permission and writes
-    the audit row with the decision. Kept only because tests/test_exports.py (owned by
-    another branch) still seeds an accepted link with it; remove once it no longer does."""
-    if decision not in ("accepted", "rejected"):
-        raise ValueError(decision)
-    if not db.execute("select 1 from phenomena where id = ?", [pid]).fetchone():
-        raise KeyError(pid)
-    with db.atomic():
-        db.table("phenomenon_indicator_links").upsert(
-            {
-                "phenomenon_id": pid,
-                "indicator_id": indicator_id,
-                "decision": decision,
-                "decided_by": user_id,
-                "decided_at": now_utc(),
-            },
-            pk=("phenomenon_id", "indicator_id"),
-        )

@@ -13,8 +13,7 @@ phenomenon page shows of the review (statuses, history, thread) is gathered by
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from sqlite_utils import Database
@@ -22,7 +21,7 @@ from sqlite_utils import Database
 from nakyma import phenomena as ph
 from nakyma import privacy
 from nakyma.accounts import User
-from nakyma.db import now_utc
+from nakyma.db import now_utc, write_transaction
 from nakyma.phenomena import Key
 from nakyma.regions import Region
 
@@ -136,24 +135,10 @@ def audit_entries(
 # audit row. Each is stored so that the next clustering run replays it (nakyma.phenomena).
 
 
-@contextmanager
-def _transaction(db: Database) -> Iterator[None]:
-    """One write transaction that takes the write lock first (BEGIN IMMEDIATE).
-
-    sqlite-utils' `db.atomic()` begins a deferred transaction: one that reads (a decision's
-    checks) before it writes cannot wait for the write lock, and fails at once with
-    "database is locked" while a clustering run or an import writes. Inside a caller's
-    transaction this is a savepoint, as `db.atomic()` is."""
-    if db.conn.in_transaction:
-        with db.atomic():
-            yield
-        return
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-        db.commit()
-    finally:
-        db.rollback()  # a no-op once committed; otherwise nothing of the decision is kept
+def review_status(db: Database, pid: int) -> str | None:
+    """The phenomenon's review status; None when there is no such phenomenon."""
+    row = db.execute("select status from phenomena where id = ?", [pid]).fetchone()
+    return None if row is None else str(row[0])
 
 
 def _phenomenon(db: Database, pid: int) -> dict[str, Any]:
@@ -202,7 +187,7 @@ def _pin(db: Database, items: Sequence[Key], target: int) -> None:
 def set_status(
     db: Database, user: User, pid: int, status: str, *, reason: str | None = None
 ) -> None:
-    with _transaction(db):
+    with write_transaction(db):
         require(can_manage(db, user, pid))
         current = _phenomenon(db, pid)["status"]
         if status not in STATUSES:
@@ -244,7 +229,7 @@ def status_history(db: Database, pid: int) -> list[dict]:
 
 def rename(db: Database, user: User, pid: int, title: str) -> None:
     """A title set by hand: later runs keep it (`title_edited`)."""
-    with _transaction(db):
+    with write_transaction(db):
         require(can_manage(db, user, pid))
         _refuse_personal_data(title, "Nimi")
         old = _phenomenon(db, pid)["title"]
@@ -258,7 +243,7 @@ def rename(db: Database, user: User, pid: int, title: str) -> None:
 
 
 def write_summary(db: Database, user: User, pid: int, summary: str) -> None:
-    with _transaction(db):
+    with write_transaction(db):
         require(can_manage(db, user, pid))
         summary = summary.strip()
         if len(summary) > MAX_SUMMARY:
@@ -271,7 +256,7 @@ def write_summary(db: Database, user: User, pid: int, summary: str) -> None:
 def merge(db: Database, user: User, source: int, target: int) -> None:
     """Merge `source` into `target`: its members move now, and later runs keep them there
     (`merged_into`)."""
-    with _transaction(db):
+    with write_transaction(db):
         require(can_manage(db, user, source) and can_manage(db, user, target))
         if source == target:
             raise ReviewError("Ilmiötä ei voi yhdistää itseensä.")
@@ -302,7 +287,7 @@ def merge(db: Database, user: User, source: int, target: int) -> None:
 
 def split(db: Database, user: User, pid: int, items: Sequence[Key], title: str) -> int:
     """Split the chosen members off into a new phenomenon (pinned there); returns its id."""
-    with _transaction(db):
+    with write_transaction(db):
         require(can_manage(db, user, pid))
         _refuse_personal_data(title, "Nimi")
         title = " ".join(title.split()) or "Uusi ilmiö"
@@ -346,7 +331,7 @@ def split(db: Database, user: User, pid: int, items: Sequence[Key], title: str) 
 
 def move(db: Database, user: User, item: Key, target: int) -> None:
     """Move one item to another phenomenon, pinned there."""
-    with _transaction(db):
+    with write_transaction(db):
         if not db.execute("select 1 from phenomena where id = ?", [target]).fetchone():
             raise ReviewError("Kohdeilmiötä ei löydy.")
         current = db.execute(
@@ -364,7 +349,7 @@ def add_related_observation(db: Database, user: User, pid: int, observation_id: 
     """Pin an observation written for a phenomenon ("Kirjaa tähän liittyvä uusi havainto")
     to it; the writer must be able to view the phenomenon."""
     key = ("observation", str(observation_id))
-    with _transaction(db):
+    with write_transaction(db):
         require(can_view(db, user, pid))
         _phenomenon(db, pid)
         _pin(db, [key], pid)
@@ -373,7 +358,7 @@ def add_related_observation(db: Database, user: User, pid: int, observation_id: 
 
 def dismiss(db: Database, user: User, pid: int, *, dismissed: bool = True) -> None:
     """Dismiss (or restore) a phenomenon: later runs keep it dismissed."""
-    with _transaction(db):
+    with write_transaction(db):
         require(can_manage(db, user, pid))
         _phenomenon(db, pid)
         db.table("phenomena").update(pid, {"dismissed": int(dismissed), "updated_at": now_utc()})
@@ -382,7 +367,7 @@ def dismiss(db: Database, user: User, pid: int, *, dismissed: bool = True) -> No
 
 def decide_link(db: Database, user: User, pid: int, indicator_id: int, decision: str) -> None:
     """Accept or reject an indicator link; later suggestion runs keep the decision."""
-    with _transaction(db):
+    with write_transaction(db):
         require(can_manage(db, user, pid))
         if decision not in ("accepted", "rejected"):
             raise ReviewError("Tuntematon päätös.")
@@ -411,7 +396,7 @@ def _refuse_personal_data(text: str, what: str) -> None:
 
 def add_comment(db: Database, user: User, pid: int, body: str) -> int:
     """Anyone who may view the phenomenon may comment; the privacy guard applies."""
-    with _transaction(db):
+    with write_transaction(db):
         require(can_view(db, user, pid))
         body = body.strip()
         if len(body) < 2:
@@ -440,7 +425,7 @@ def comments(db: Database, pid: int) -> list[dict]:
 
 
 def mark_seen(db: Database, user: User, pid: int) -> None:
-    with _transaction(db):
+    with write_transaction(db):
         db.table("phenomenon_views").upsert(
             {"user_id": user.id, "phenomenon_id": pid, "seen_at": now_utc()},
             pk=("user_id", "phenomenon_id"),

@@ -515,3 +515,18 @@ def _phenomenon_of(db: Database, kind: str, key: str, user: User) -> dict[str, A
     if not rows or not review.can_view(db, user, rows[0]["id"]):
         return None
     return {"id": rows[0]["id"], "title": rows[0]["title"]}
+
+
+def related_phenomenon(
+    db: Database, user: User, phenomenon: str | int | None
+) -> dict[str, Any] | None:
+    """The phenomenon a new observation is written for ("Kirjoita havainto tähän ilmiöön"),
+    as {"id", "title"}, if it exists and the user may see it; None otherwise."""
+    try:
+        pid = int(phenomenon or 0)
+    except ValueError:
+        return None
+    row = db.execute("select id, title from phenomena where id = ?", [pid]).fetchone()
+    if row is None or not review.can_view(db, user, pid):
+        return None
+    return {"id": row[0], "title": row[1]}

@@ -15,6 +15,8 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlite_utils import Database
 
+from nakyma import review
+from nakyma.accounts import get_user
 from nakyma.disclosure import SuppressedTable
 from nakyma.exports.brief import MeetingBrief
 from nakyma.exports.build import build_brief
@@ -24,7 +26,6 @@ from nakyma.exports.markdown import markdown_text as render_markdown
 from nakyma.exports.request import BriefRequest, ExportError, parse_brief_request, resolve_scope
 from nakyma.exports.research import RESEARCH_COLUMNS, research_rows
 from nakyma.exports.xlsx import render_xlsx
-from nakyma.phenomena import decide_indicator_link
 from tests.conftest import DEMO_TODAY, copy_of_demo, login
 
 START, END = "2026-06-01", "2026-11-22"
@@ -351,7 +352,9 @@ def test_backbone_downloads_every_format(client, make_user, db, region) -> None:
     title = db.execute("select title from phenomena where id = ?", [tili]).fetchone()[0]
     # Leadership has accepted an indicator for it (suggestions depend on the clustering).
     indicator = db.execute("select min(id) from indicators").fetchone()[0]
-    decide_indicator_link(db, tili, indicator, "accepted", None)
+    tuki = get_user(db, "tuki")
+    assert tuki is not None
+    review.decide_link(db, tuki, tili, indicator, "accepted")
     query = {**WINDOW, "alue": "ryhma:jamsa-keuruu", "ilmio": [str(tili), "2"]}
     today = client.app.state.settings.today().isoformat()
 

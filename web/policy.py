@@ -21,7 +21,7 @@ from fastapi.routing import APIRoute
 from sqlite_utils import Database
 
 from nakyma.accounts import User, user_for_session, user_for_token
-from nakyma.review import can_manage, can_view
+from nakyma.review import can_manage, can_view, review_status
 from web.deps import SESSION_COOKIE, DbDep, LoginRequired
 
 LEADERSHIP = frozenset({"johto", "tukitiimi", "admin"})
@@ -143,7 +143,7 @@ def _check_phenomenon(request: Request, db: Database, user: User, rule: str) -> 
         pid = int(str(request.path_params.get("phenomenon_id", "")))
     except (TypeError, ValueError):
         raise HTTPException(404, "Ilmiötä ei löydy.") from None
-    if not db.execute("select 1 from phenomena where id = ?", [pid]).fetchone():
+    if review_status(db, pid) is None:
         raise HTTPException(404, "Ilmiötä ei löydy.")
     allowed = can_view(db, user, pid) if rule == "phenomenon:view" else can_manage(db, user, pid)
     if not allowed:

@@ -12,7 +12,15 @@ from pydantic import BaseModel, ConfigDict
 from nakyma.embedding import get_embedder
 from nakyma.observations import FIELDS, IntakeError, submit_observation
 from nakyma.phenomena import active_phenomena
-from nakyma.review import ReviewError, add_comment, can_view, comments, set_status, work_list
+from nakyma.review import (
+    ReviewError,
+    add_comment,
+    can_view,
+    comments,
+    review_status,
+    set_status,
+    work_list,
+)
 from nakyma.views import (
     my_observations,
     phenomenon_detail,
@@ -219,8 +227,7 @@ def post_status(
         set_status(db, user, phenomenon_id, payload.status, reason=payload.reason)
     except ReviewError as exc:
         return _error("status", str(exc), "invalid")
-    row = db.execute("select status from phenomena where id = ?", [phenomenon_id]).fetchone()
-    return JSONResponse({"id": phenomenon_id, "status": row[0]})
+    return JSONResponse({"id": phenomenon_id, "status": review_status(db, phenomenon_id)})
 
 
 @router.get("/worklist")

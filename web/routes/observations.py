@@ -9,7 +9,8 @@ from fastapi.responses import RedirectResponse
 
 from nakyma import privacy
 from nakyma.observations import IntakeError, normalise_text, submit_observation
-from nakyma.views import my_observations
+from nakyma.review import add_related_observation
+from nakyma.views import my_observations, related_phenomenon
 from web.deps import CsrfChecked, DbDep, PageUser, RegionDep, SettingsDep
 
 router = APIRouter()
@@ -66,20 +67,6 @@ def _form_page(
     )
 
 
-def _related(db: Any, user: Any, phenomenon: str | int | None) -> dict[str, Any] | None:
-    """The phenomenon a new observation is written for, if the user may see it."""
-    from nakyma.review import can_view
-
-    try:
-        pid = int(phenomenon or 0)
-    except ValueError:
-        return None
-    row = db.execute("select id, title from phenomena where id = ?", [pid]).fetchone()
-    if row is None or not can_view(db, user, pid):
-        return None
-    return {"id": row[0], "title": row[1]}
-
-
 @router.get("/havainnot/uusi")
 def observation_form(
     request: Request,
@@ -94,7 +81,7 @@ def observation_form(
         "municipality": user.municipalities[0] if user.municipalities else "",
         "observed_on": settings.today().isoformat(),
     }
-    related = _related(db, user, ilmio)
+    related = related_phenomenon(db, user, ilmio)
     if related:
         values["phenomenon"] = str(related["id"])
     return _form_page(
@@ -117,7 +104,7 @@ def submit_form(
     role: Annotated[str, Form()] = "",
     phenomenon: Annotated[str, Form()] = "",
 ) -> Response:
-    related = _related(db, user, phenomenon)
+    related = related_phenomenon(db, user, phenomenon)
     values = {
         "text": text,
         "municipality": municipality,
@@ -156,8 +143,6 @@ def submit_form(
         )
     assert submission.record is not None
     if related:
-        from nakyma.review import add_related_observation
-
         add_related_observation(db, user, related["id"], submission.record["id"])
     return RedirectResponse(f"/havainnot/uusi?tallennettu={submission.record['id']}", 303)
 
