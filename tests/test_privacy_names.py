@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import csv
-import statistics
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -199,17 +197,6 @@ def test_demo_observations_have_no_names() -> None:
         texts = [r["text"] for r in csv.DictReader(f)]
     flagged = [t[:60] for t in texts if find_personal_data(t)]
     assert flagged == []
-
-
-def test_one_check_stays_well_under_50_ms() -> None:
-    texts = [r["text"] for r in _labelled()][:40]
-    times = []
-    for text in texts:
-        privacy._name_cache.clear()
-        started = time.perf_counter()
-        find_personal_data(text)
-        times.append(time.perf_counter() - started)
-    assert statistics.median(times) < 0.050
 
 
 # --- every entry path -----------------------------------------------------------------
