@@ -49,9 +49,13 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `nakyma serve` listens on.")
     port: int = Field(8000, description="Port `nakyma serve` listens on.")
-    cookie_secure: bool = Field(
-        False,
-        description="Mark cookies Secure (set to true when served over HTTPS, as it should be).",
+    cookie_secure: bool | None = Field(
+        None,
+        description=(
+            "Mark cookies Secure and give them the __Host- prefix, so that they travel only over "
+            "HTTPS and only to this host. Default: on outside demo mode (serve behind HTTPS), "
+            "off in demo mode; set false only for a plain-HTTP test installation."
+        ),
     )
     session_hours: int = Field(
         10, ge=1, le=24 * 30, description="How long a browser session stays valid, in hours."
@@ -210,7 +214,7 @@ class Settings(BaseSettings):
         ),
     )
 
-    @field_validator("region_file", "indicator_catalogue", mode="before")
+    @field_validator("region_file", "indicator_catalogue", "cookie_secure", mode="before")
     @classmethod
     def _empty_means_default(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -239,6 +243,11 @@ class Settings(BaseSettings):
                 "32 characters outside demo mode"
             )
         return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether cookies are Secure with the __Host- prefix (see `cookie_secure`)."""
+        return (not self.demo) if self.cookie_secure is None else self.cookie_secure
 
     @property
     def database_path(self) -> Path:

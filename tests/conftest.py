@@ -41,6 +41,9 @@ def settings(tmp_path) -> Settings:
         data_dir=tmp_path / "data",
         secret_key=TEST_SECRET,
         scheduler_enabled=False,
+        # The test client and the browser tests speak plain HTTP to 127.0.0.1; production
+        # cookies are Secure (tests/test_web.py checks that with an HTTPS client).
+        cookie_secure=False,
     )
 
 

@@ -133,7 +133,9 @@ def test_every_field_has_a_description(name):
 def test_defaults(tmp_path):
     settings = make_settings(tmp_path, secret_key=TEST_SECRET)
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
-    assert settings.cookie_secure is False
+    # Outside demo mode cookies are Secure with the __Host- prefix unless told otherwise.
+    assert settings.cookie_secure is None and settings.secure_cookies is True
+    assert make_settings(tmp_path, demo=True).secure_cookies is False
     assert settings.session_hours == 10
     assert (settings.login_max_failures, settings.login_window_minutes) == (5, 15)
     assert settings.timezone == "Europe/Helsinki"

@@ -598,3 +598,98 @@ def test_demo_mode_says_the_data_is_made_up(settings, db) -> None:
     settings.demo = True
     with TestClient(create_app(settings)) as demo_client:
         assert "Demotila" in demo_client.get("/kirjaudu").text
+
+
+# --- sessions and headers -------------------------------------------------------------
+
+
+def test_production_cookies_are_secure_with_the_host_prefix(settings, db, make_user) -> None:
+    from web.app import create_app
+
+    settings.cookie_secure = None  # the production default outside demo mode
+    make_user("kentta")
+    with TestClient(create_app(settings), base_url="https://testserver") as https:
+        form = https.get("/kirjaudu")
+        assert "__Host-nakyma_csrf=" in form.headers["set-cookie"]
+        assert "secure" in form.headers["set-cookie"].lower()
+        token = CSRF_RE.search(form.text).group(1)  # type: ignore[union-attr]
+        response = https.post(
+            "/kirjaudu",
+            data={"username": "kentta", "password": PASSWORD, "csrf_token": token},
+            follow_redirects=False,
+        )
+        cookie = response.headers["set-cookie"]
+        assert cookie.startswith("__Host-nakyma_session=") and "Secure" in cookie
+        assert "Path=/" in cookie and "Domain" not in cookie
+        assert https.get("/havainnot/omat").status_code == 200
+
+
+def test_csrf_token_is_bound_to_the_session(client, make_user) -> None:
+    """A token seen in one session is worthless in the next one, even in the same browser
+    (same CSRF cookie): a shared computer's next user cannot be made to post by it."""
+    make_user("kentta")
+    make_user("toinen")
+    login(client, "kentta")
+    stale = csrf_from(client, "/havainnot/uusi")
+    client.post("/kirjaudu-ulos", data={"csrf_token": stale})
+    login(client, "toinen")
+    fresh = csrf_from(client, "/havainnot/uusi")
+    assert fresh != stale
+    refused = client.post("/havainnot/uusi", data={**valid_observation(), "csrf_token": stale})
+    assert refused.status_code == 403
+    accepted = client.post(
+        "/havainnot/uusi", data={**valid_observation(), "csrf_token": fresh}, follow_redirects=False
+    )
+    assert accepted.status_code == 303
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"origin": "https://evil.example"},
+        {"origin": "null"},
+        {"sec-fetch-site": "cross-site"},
+        {"sec-fetch-site": "same-site"},
+    ],
+)
+def test_unsafe_requests_from_another_site_are_refused(
+    client, frontline, api_headers, db, headers
+) -> None:
+    token = csrf_from(client, "/havainnot/uusi")
+    form = client.post(
+        "/havainnot/uusi", data={**valid_observation(), "csrf_token": token}, headers=headers
+    )
+    assert form.status_code == 403
+    api = client.post(
+        "/api/observations", json=valid_observation(), headers={**api_headers, **headers}
+    )
+    assert api.status_code == 403
+    assert db.table("observations").count == 0
+    same = client.post(
+        "/havainnot/uusi",
+        data={**valid_observation(), "csrf_token": token},
+        headers={"origin": "http://testserver", "sec-fetch-site": "same-origin"},
+        follow_redirects=False,
+    )
+    assert same.status_code == 303 and db.table("observations").count == 1
+
+
+def test_every_answer_carries_the_headers_and_is_never_cached(app, client, frontline) -> None:
+    from web.policy import POLICY
+
+    @app.get("/rikki")
+    def broken() -> None:
+        raise RuntimeError("bug")
+
+    POLICY["GET /rikki"] = "signed_in"
+    try:
+        for path, status in (("/havainnot/omat", 200), ("/ei-ole", 404), ("/rikki", 500)):
+            response = client.get(path, headers={"accept": "text/html"})
+            assert response.status_code == status, path
+            assert response.headers["cache-control"] == "no-store", path
+            assert "default-src 'self'" in response.headers["content-security-policy"], path
+            assert response.headers["x-frame-options"] == "DENY", path
+            assert "RuntimeError" not in response.text
+    finally:
+        del POLICY["GET /rikki"]
+    assert "no-store" not in client.get("/static/nakyma.css").headers.get("cache-control", "")

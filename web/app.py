@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -24,7 +25,14 @@ from nakyma.runs import mark_abandoned_runs
 from nakyma.vocabulary import OBSERVER_ROLES, TARGET_GROUPS, THEMES, USER_ROLES
 from nakyma.wording import fi_date, fi_datetime
 from pipelines.schedule import build_scheduler
-from web.deps import CSRF_COOKIE, CsrfFailed, LoginRequired, csrf_token, new_csrf_seed
+from web.deps import (
+    CSRF_COOKIE,
+    CsrfFailed,
+    LoginRequired,
+    cookie_name,
+    csrf_token,
+    new_csrf_seed,
+)
 from web.policy import enforce_policy
 from web.routes import ROUTERS
 
@@ -137,28 +145,61 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
     return lifespan
 
 
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _cross_site(request: Request) -> bool:
+    """An unsafe request another site's page made the browser send. Browsers say so in
+    Sec-Fetch-Site, and in Origin; clients that send neither (curl, integrations with a
+    bearer token) are not browsers riding on a user's cookies."""
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return True
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    return origin == "null" or urlsplit(origin).netloc != request.headers.get("host", "")
+
+
 def _add_security_headers(app: FastAPI, settings: Settings) -> None:
+    csrf_cookie = cookie_name(settings, CSRF_COOKIE)
+
     @app.middleware("http")
     async def security_headers(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        seed = request.cookies.get(CSRF_COOKIE, "")
+        seed = request.cookies.get(csrf_cookie, "")
         fresh = not (20 <= len(seed) <= 100 and seed.replace("-", "").replace("_", "").isalnum())
         request.state.csrf_seed = new_csrf_seed() if fresh else seed
-        response = await call_next(request)
+        if request.method in UNSAFE_METHODS and _cross_site(request):
+            response: Response = JSONResponse(
+                {"detail": "Pyyntö tuli toiselta sivustolta, eikä sitä käsitelty."},
+                status_code=403,
+            )
+        else:
+            try:
+                response = await call_next(request)
+            except Exception:  # still a page with our headers, never a bare traceback
+                log.exception("unhandled error on %s %s", request.method, request.url.path)
+                response = JSONResponse({"detail": "Palvelussa tapahtui virhe."}, status_code=500)
         if fresh:
             response.set_cookie(
-                CSRF_COOKIE,
+                csrf_cookie,
                 request.state.csrf_seed,
                 httponly=True,
                 samesite="strict",
-                secure=settings.cookie_secure,
+                secure=settings.secure_cookies,
             )
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        _set_headers(response, static=request.url.path.startswith("/static/"))
         return response
+
+
+def _set_headers(response: Response, *, static: bool) -> None:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if not static:  # a page or an answer may hold texts: never from a cache, nor the back button
+        response.headers["Cache-Control"] = "no-store"
 
 
 def _include_routes(app: FastAPI) -> None:

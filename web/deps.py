@@ -20,6 +20,19 @@ from nakyma.regions import Region
 SESSION_COOKIE = "nakyma_session"
 CSRF_COOKIE = "nakyma_csrf"
 CSRF_FIELD = "csrf_token"
+# A Secure cookie named __Host-… is refused by browsers unless it came over HTTPS from this
+# very host with Path=/ and no Domain: another subdomain cannot plant or overwrite it.
+SECURE_PREFIX = "__Host-"
+
+
+def cookie_name(settings: Settings, name: str) -> str:
+    """The cookie's name in this deployment: with the __Host- prefix when cookies are Secure."""
+    return SECURE_PREFIX + name if settings.secure_cookies else name
+
+
+def session_cookie(request: Request) -> str | None:
+    """The browser's session token, if it sent one."""
+    return request.cookies.get(cookie_name(request.app.state.settings, SESSION_COOKIE))
 
 
 def get_settings(request: Request) -> Settings:
@@ -81,10 +94,17 @@ ApiUser = Annotated[User, Depends(api_user)]
 
 
 def csrf_token(request: Request) -> str:
-    """The token forms must echo: an HMAC of this browser's CSRF cookie."""
-    seed: str = request.state.csrf_seed
+    """The token forms must echo. Signed in, it is bound to the server-side session (an HMAC
+    of the session token, which only the HttpOnly session cookie carries), so a token seen
+    in one session is worthless in any other; signed out (the login form), it is bound to
+    this browser's CSRF cookie."""
     key = request.app.state.settings.secret_key.encode()
-    return hmac.new(key, seed.encode(), hashlib.sha256).hexdigest()
+    session = session_cookie(request)
+    if session and getattr(request.state, "user", None) is not None:
+        bound = "session:" + hashlib.sha256(session.encode()).hexdigest()
+    else:
+        bound = "browser:" + request.state.csrf_seed
+    return hmac.new(key, bound.encode(), hashlib.sha256).hexdigest()
 
 
 def new_csrf_seed() -> str:

@@ -22,7 +22,7 @@ from sqlite_utils import Database
 
 from nakyma.accounts import User, user_for_session, user_for_token
 from nakyma.review import can_manage, can_view, review_status
-from web.deps import SESSION_COOKIE, DbDep, LoginRequired
+from web.deps import DbDep, LoginRequired, session_cookie
 
 LEADERSHIP = frozenset({"johto", "tukitiimi", "admin"})
 BACKBONE = frozenset({"tukitiimi", "admin"})
@@ -98,7 +98,7 @@ def request_user(request: Request, db: Database) -> User | None:
         if scheme.lower() == "bearer" and token.strip():
             return user_for_token(db, token.strip())
         return None
-    cookie = request.cookies.get(SESSION_COOKIE)
+    cookie = session_cookie(request)
     return user_for_session(db, cookie) if cookie else None
 
 

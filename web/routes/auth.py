@@ -8,7 +8,15 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from nakyma.accounts import LoginThrottled, authenticate, create_session, end_session
-from web.deps import SESSION_COOKIE, CsrfChecked, DbDep, OptionalUser, SettingsDep
+from web.deps import (
+    SESSION_COOKIE,
+    CsrfChecked,
+    DbDep,
+    OptionalUser,
+    SettingsDep,
+    cookie_name,
+    session_cookie,
+)
 
 router = APIRouter()
 
@@ -69,21 +77,23 @@ def login(
     token = create_session(db, user, hours=settings.session_hours)
     response = RedirectResponse(_safe_next(seuraava), status_code=303)
     response.set_cookie(
-        SESSION_COOKIE,
+        cookie_name(settings, SESSION_COOKIE),
         token,
         max_age=settings.session_hours * 3600,
         httponly=True,
         samesite="lax",
-        secure=settings.cookie_secure,
+        secure=settings.secure_cookies,
     )
     return response
 
 
 @router.post("/kirjaudu-ulos", dependencies=[CsrfChecked])
-def logout(request: Request, db: DbDep) -> Response:
-    token = request.cookies.get(SESSION_COOKIE)
+def logout(request: Request, db: DbDep, settings: SettingsDep) -> Response:
+    token = session_cookie(request)
     if token:
         end_session(db, token)
     response = RedirectResponse("/kirjaudu", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(
+        cookie_name(settings, SESSION_COOKIE), secure=settings.secure_cookies, httponly=True
+    )
     return response
