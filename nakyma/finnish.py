@@ -158,8 +158,13 @@ def analyse_many(texts: Sequence[str], batch_size: int = 64) -> list[Analysis]:
     text as one call per text (the import checks thousands of rows)."""
     nlp = load()
     parts = [(i, offset, chunk) for i, text in enumerate(texts) for offset, chunk in _chunks(text)]
-    with _lock:
-        docs = list(nlp.pipe((chunk for _, _, chunk in parts), batch_size=batch_size))
+    docs: list[Any] = []
+    # The lock is taken per batch, not across the whole list, so that a live check waits
+    # for at most one batch of an import (texts reach here only within intake's limits).
+    for first in range(0, len(parts), batch_size):
+        batch = [chunk for _, _, chunk in parts[first : first + batch_size]]
+        with _lock:
+            docs.extend(nlp.pipe(batch, batch_size=batch_size))
     per_text: list[list[tuple[int, Any]]] = [[] for _ in texts]
     for (i, offset, _), doc in zip(parts, docs, strict=True):
         per_text[i].append((offset, doc))
