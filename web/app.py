@@ -25,6 +25,7 @@ from nakyma.vocabulary import OBSERVER_ROLES, TARGET_GROUPS, THEMES, USER_ROLES
 from nakyma.wording import fi_date, fi_datetime
 from pipelines.schedule import build_scheduler
 from web.deps import CSRF_COOKIE, CsrfFailed, LoginRequired, csrf_token, new_csrf_seed
+from web.guard import guard_health, install_guard
 from web.policy import enforce_policy
 from web.routes import ROUTERS
 
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_security_headers(app, settings)
     _include_routes(app)
     _add_error_pages(app)
+    install_guard(app)
     return app
 
 
@@ -170,8 +172,11 @@ def _include_routes(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    def healthz() -> JSONResponse:
+        # 503 naming the missing part when the privacy guard cannot run (nothing is
+        # then accepted), so a load balancer or monitor sees the truth.
+        status, body = guard_health()
+        return JSONResponse(body, status_code=status)
 
 
 def _add_error_pages(app: FastAPI) -> None:
