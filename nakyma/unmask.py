@@ -43,6 +43,14 @@ _BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _EXTRA_INVISIBLE = frozenset("\u034f\u115f\u1160\u3164\uffa0") | frozenset(
     chr(c) for c in range(0xFE00, 0xFE10)
 )
+# A quick test for "anything to drop?": controls, the common format characters and the
+# fillers above; the character-by-character pass checks the category (Cf) as well.
+_MAYBE_INVISIBLE_RE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4"
+    "\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f"
+    "\ufeff\uffa0\ufff9-\ufffb\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0000-\U000e007f]"
+)
 
 _EMAIL_CHAR = r"[\w.+%-]"
 _DOMAIN_AHEAD = r"(?=[^\W_][\w-]*(?:\.|\s*(?:\(dot\)|\[dot\]|\(piste\))\s*))"
@@ -109,6 +117,11 @@ def _invisible(ch: str) -> bool:
 
 def _folded(written: str) -> tuple[str, list[tuple[int, int]]]:
     """Steps 1 and 2: NFKC per grapheme, invisible characters dropped."""
+    if (
+        written.isascii() or unicodedata.is_normalized("NFKC", written)
+    ) and not _MAYBE_INVISIBLE_RE.search(written):
+        if all(unicodedata.category(c) != "Cf" for c in written if not c.isascii()):
+            return written, [(i, i + 1) for i in range(len(written))]
     chars: list[str] = []
     origin: list[tuple[int, int]] = []
     i, n = 0, len(written)
