@@ -109,10 +109,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.region = region
     app.state.templates = build_templates()
+    install_guard(app)  # before the security headers, which then wrap its answers too
     _add_security_headers(app, settings)
     _include_routes(app)
     _add_error_pages(app)
-    install_guard(app)
     return app
 
 

@@ -19,10 +19,12 @@ from typing import Any, Literal
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nakyma.accounts import User
 from nakyma.config import Settings
 from nakyma.finnish import ModelUnavailable
+from nakyma.observations import MAX_TEXT_LENGTH
 from nakyma.ratelimit import SlidingWindowLimiter, retry_after_header
 
 __all__ = [
@@ -171,7 +173,75 @@ def guard_health() -> tuple[int, dict[str, Any]]:
     return 200, {"status": "ok"}
 
 
+# Intake requests larger than this are refused before their body is parsed: a valid
+# observation (2,000 characters, at most 20 kB as sent) and its other fields fit many times.
+MAX_INTAKE_BODY = 64 * 1024
+INTAKE_PATHS = frozenset({"/havainnot/uusi", "/havainnot/tarkista", "/api/observations"})
+TOO_LARGE_MESSAGE = (
+    f"Havainto on liian pitkä: enintään {MAX_TEXT_LENGTH} merkkiä. Lyhennä tekstiä ja "
+    "lähetä se uudelleen."
+)
+
+
+class IntakeBodyCap:
+    """ASGI middleware: an intake POST whose body exceeds `MAX_INTAKE_BODY` is answered at
+    once (413, or the live check's notice) without parsing it or running the guard. The
+    body is read at most to the cap (a missing or false Content-Length changes nothing)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or scope["path"] not in INTAKE_PATHS
+        ):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > MAX_INTAKE_BODY:
+            await _too_large(scope)(scope, receive, send)
+            return
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            size += len(message.get("body", b""))
+            if size > MAX_INTAKE_BODY:
+                await _too_large(scope)(scope, receive, send)
+                return
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _too_large(scope: Scope) -> Response:
+    path = scope["path"]
+    if path == "/havainnot/tarkista":
+        return partial_message(TOO_LARGE_MESSAGE)
+    if path.startswith("/api/"):
+        return JSONResponse(
+            {"detail": [{"field": "text", "message": TOO_LARGE_MESSAGE, "code": "too_long"}]},
+            status_code=413,
+        )
+    return HTMLResponse(
+        '<!doctype html><html lang="fi"><meta charset="utf-8">'
+        "<title>Havainto on liian pitkä</title>"
+        f"<h1>Havainto on liian pitkä</h1><p>{TOO_LARGE_MESSAGE}</p>"
+        '<p><a href="/havainnot/uusi">Takaisin lomakkeelle</a></p></html>',
+        status_code=413,
+    )
+
+
 def install_guard(app: FastAPI) -> None:
-    """The 503 handler for a missing model, and the access-log filter."""
+    """The body cap on intake, the 503 handler for a missing model, the access-log filter.
+    Installed before the security-header middleware, so that its answers get the headers."""
+    app.add_middleware(IntakeBodyCap)
     app.add_exception_handler(ModelUnavailable, _model_unavailable)
     install_access_log_filter()
