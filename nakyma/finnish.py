@@ -6,8 +6,10 @@ lemmatiser needs Debian's ``libvoikko1`` and ``voikko-fi``, which the Makefile i
 The dependency parser is left out: nothing here uses it and it costs a quarter of the time.
 
 Everything is loaded lazily on first use, once, and every use goes through one lock (a
-Voikko handle must not be used from two threads at once). Callers get plain data
-(``Analysis``), never spaCy objects, so nothing outlives the lock.
+Voikko handle must not be used from two threads at once). The lock is taken per text, or
+per batch of 64 in ``analyse_many``, never across a whole queue, so one caller with many
+texts cannot hold up a live check for long; texts are size-checked before they get here.
+Callers get plain data (``Analysis``), never spaCy objects, so nothing outlives the lock.
 
 Besides the privacy guard's name detector, two small helpers serve the rest of the
 project: ``lemmas`` (e.g. phenomenon keywords) and ``gpe_entities`` (a second opinion on

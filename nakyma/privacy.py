@@ -60,6 +60,13 @@ on first use; the regex detectors above never load it.  Rules on top:
   ("Olena Kovalenko pyysi…"), and a lone first name that is also a common word
   at a sentence start ("Helmi kertoi…").  The form asks users to leave all names out.
 * Results are cached per process by a digest of the text (offsets only, never the text).
+
+Disguises: ``find_personal_data`` runs the detectors on ``nakyma.unmask.unmask(text)`` —
+NFKC-folded, zero-width characters, soft hyphens and controls dropped, ``(at)``/``[at]``/
+`` at `` read as ``@``, spaces around an identity code's century sign closed up — and maps
+each finding back to the characters the user wrote. Ordinary text unmasks to itself.
+Callers check sizes first (``nakyma.observations``): the guard is never handed more than an
+observation may hold, so the name model's lock is held for one short text at a time.
 """
 
 from __future__ import annotations
