@@ -65,8 +65,24 @@ def serve(host: str | None, port: int | None) -> None:
     from web.app import create_app
 
     settings = load_settings()
+    _require_guard_model()
     app = create_app(settings)
     uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+def _require_guard_model() -> None:
+    """Refuse to serve when the privacy guard's language model cannot load: without it no
+    observation can be checked, and a service that accepts none should not look healthy."""
+    from nakyma.finnish import ModelUnavailable, load
+
+    try:
+        load()
+    except ModelUnavailable as exc:
+        raise click.ClickException(
+            f"Palvelua ei käynnistetty: tietosuojatarkistuksen kielimalli puuttuu. {exc} / "
+            "Not starting: the privacy guard's Finnish language model cannot be loaded "
+            "(install libvoikko1 and voikko-fi, then pip install -e .)."
+        ) from None
 
 
 @cli.group()
@@ -123,6 +139,7 @@ def import_observations_cmd(file: Path, dry_run: bool, redact: bool, as_json: bo
     Sarakkeet: id, text, municipality, observed_on, target_group, theme, role
     (myös suomeksi: tunniste, teksti, kunta, päivämäärä, kohderyhmä, teema, rooli).
     """
+    from nakyma.finnish import ModelUnavailable
     from pipelines.observations import ImportFileError, import_observations
 
     settings = load_settings()
@@ -136,7 +153,8 @@ def import_observations_cmd(file: Path, dry_run: bool, redact: bool, as_json: bo
             dry_run=dry_run,
             redact=redact,
         )
-    except ImportFileError as exc:
+    except (ImportFileError, ModelUnavailable) as exc:
+        # One line, no traceback; the import stores nothing when the guard cannot run.
         raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))

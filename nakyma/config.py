@@ -214,6 +214,28 @@ class Settings(BaseSettings):
         ),
     )
 
+    rate_limit_submissions_per_minute: int = Field(
+        60,
+        ge=1,
+        description=(
+            "Rate limit: observations one account may submit per minute (form and API "
+            "together); more answer 429 with Retry-After."
+        ),
+    )
+    rate_limit_checks_per_minute: int = Field(
+        240,
+        ge=1,
+        description="Rate limit: live privacy checks one account may ask for per minute.",
+    )
+    rate_limit_client_per_minute: int = Field(
+        600,
+        ge=1,
+        description=(
+            "Rate limit: submissions and live checks per minute from one client address, "
+            "whatever the account (keep it high when many users share a proxy)."
+        ),
+    )
+
     @field_validator("region_file", "indicator_catalogue", "cookie_secure", mode="before")
     @classmethod
     def _empty_means_default(cls, value: object) -> object:

@@ -6,8 +6,10 @@ lemmatiser needs Debian's ``libvoikko1`` and ``voikko-fi``, which the Makefile i
 The dependency parser is left out: nothing here uses it and it costs a quarter of the time.
 
 Everything is loaded lazily on first use, once, and every use goes through one lock (a
-Voikko handle must not be used from two threads at once). Callers get plain data
-(``Analysis``), never spaCy objects, so nothing outlives the lock.
+Voikko handle must not be used from two threads at once). The lock is taken per text, or
+per batch of 64 in ``analyse_many``, never across a whole queue, so one caller with many
+texts cannot hold up a live check for long; texts are size-checked before they get here.
+Callers get plain data (``Analysis``), never spaCy objects, so nothing outlives the lock.
 
 Besides the privacy guard's name detector, two small helpers serve the rest of the
 project: ``lemmas`` (e.g. phenomenon keywords) and ``gpe_entities`` (a second opinion on
@@ -158,8 +160,13 @@ def analyse_many(texts: Sequence[str], batch_size: int = 64) -> list[Analysis]:
     text as one call per text (the import checks thousands of rows)."""
     nlp = load()
     parts = [(i, offset, chunk) for i, text in enumerate(texts) for offset, chunk in _chunks(text)]
-    with _lock:
-        docs = list(nlp.pipe((chunk for _, _, chunk in parts), batch_size=batch_size))
+    docs: list[Any] = []
+    # The lock is taken per batch, not across the whole list, so that a live check waits
+    # for at most one batch of an import (texts reach here only within intake's limits).
+    for first in range(0, len(parts), batch_size):
+        batch = [chunk for _, _, chunk in parts[first : first + batch_size]]
+        with _lock:
+            docs.extend(nlp.pipe(batch, batch_size=batch_size))
     per_text: list[list[tuple[int, Any]]] = [[] for _ in texts]
     for (i, offset, _), doc in zip(parts, docs, strict=True):
         per_text[i].append((offset, doc))

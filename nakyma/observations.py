@@ -13,13 +13,15 @@ from typing import Any, Literal
 
 from sqlite_utils import Database
 
-from nakyma import privacy
+from nakyma import privacy, unmask
 from nakyma.db import now_utc
 from nakyma.regions import Municipality, Region, fold
 from nakyma.vocabulary import OBSERVER_ROLES, TARGET_GROUPS, THEMES
 
 MIN_TEXT_LENGTH = 10
 MAX_TEXT_LENGTH = 2000
+# Cap on the text as sent (characters and UTF-8 bytes), before it is even normalised.
+MAX_TEXT_BYTES = 20_000
 EARLIEST_DATE = date(2000, 1, 1)
 MAX_EXTERNAL_ID_LENGTH = 200
 
@@ -196,13 +198,54 @@ def validate_observation(
     )
 
 
+def _too_long(length: int) -> FieldError:
+    return FieldError(
+        "text",
+        f"Havainto on liian pitkä: enintään {MAX_TEXT_LENGTH} merkkiä (nyt {length}).",
+        code="too_long",
+    )
+
+
+def text_limit_error(written: str) -> FieldError | None:
+    """The text's size problem, checked before anything expensive (normalising, the
+    guard's language model, embedding) so that a huge text costs next to nothing."""
+    if len(written) > MAX_TEXT_BYTES or len(written.encode("utf-8", "surrogatepass")) > (
+        MAX_TEXT_BYTES
+    ):
+        return _too_long(len(written))
+    return None
+
+
+def _control_error() -> FieldError:
+    return FieldError(
+        "text",
+        "Tekstissä on näkymättömiä ohjausmerkkejä (esim. NUL- tai tekstin suuntaa "
+        "muuttavia merkkejä). Kirjoita teksti uudelleen tai liitä se pelkkänä tekstinä.",
+        code="control_character",
+    )
+
+
 def _checked_text(
     raw: Mapping[str, object], redact: bool, errors: list[FieldError]
 ) -> tuple[str, tuple[str, ...], str]:
     """The text to store, the kinds redacted from it, and the text that error spans
-    refer to; problems are appended to `errors`."""
+    refer to; problems are appended to `errors`.
+
+    Order matters: size first (a megabyte of text must not reach the language model),
+    then forbidden characters, then the privacy guard."""
     written = written_text(raw)
+    if (limit := text_limit_error(written)) is not None:
+        errors.append(limit)
+        return "", (), written
     text = normalise_text(written)
+    if not text:
+        errors.append(FieldError("text", "Kirjoita havainto.", code="required"))
+        return text, (), written
+    if len(text) > MAX_TEXT_LENGTH:
+        errors.append(_too_long(len(text)))
+        return text, (), written
+    if unmask.forbidden_characters(written):
+        errors.append(_control_error())
     redacted_kinds: tuple[str, ...] = ()
     # The stored (normalised) text is what the guard must clear. Spans are reported
     # against what the user actually wrote, so a client or the form can point at them;
@@ -218,6 +261,8 @@ def _checked_text(
     if findings and redact:
         text = privacy.redact(text, findings)
         redacted_kinds = tuple(sorted({f.kind for f in findings}))
+        if len(text) > MAX_TEXT_LENGTH:  # the placeholders made it longer
+            errors.append(_too_long(len(text)))
     elif findings:
         errors.extend(
             FieldError(
@@ -225,22 +270,12 @@ def _checked_text(
             )
             for f in findings
         )
-    if not text:
-        errors.append(FieldError("text", "Kirjoita havainto.", code="required"))
-    elif len(text) < MIN_TEXT_LENGTH:
+    if len(text) < MIN_TEXT_LENGTH:
         errors.append(
             FieldError(
                 "text",
                 f"Havainto on liian lyhyt: kirjoita vähintään {MIN_TEXT_LENGTH} merkkiä.",
                 code="too_short",
-            )
-        )
-    elif len(text) > MAX_TEXT_LENGTH:
-        errors.append(
-            FieldError(
-                "text",
-                f"Havainto on liian pitkä: enintään {MAX_TEXT_LENGTH} merkkiä (nyt {len(text)}).",
-                code="too_long",
             )
         )
     return text, redacted_kinds, spans_in

@@ -60,6 +60,13 @@ on first use; the regex detectors above never load it.  Rules on top:
   ("Olena Kovalenko pyysi…"), and a lone first name that is also a common word
   at a sentence start ("Helmi kertoi…").  The form asks users to leave all names out.
 * Results are cached per process by a digest of the text (offsets only, never the text).
+
+Disguises: ``find_personal_data`` runs the detectors on ``nakyma.unmask.unmask(text)`` —
+NFKC-folded, zero-width characters, soft hyphens and controls dropped, ``(at)``/``[at]``/
+`` at `` read as ``@``, spaces around an identity code's century sign closed up — and maps
+each finding back to the characters the user wrote. Ordinary text unmasks to itself.
+Callers check sizes first (``nakyma.observations``): the guard is never handed more than an
+observation may hold, so the name model's lock is held for one short text at a time.
 """
 
 from __future__ import annotations
@@ -73,6 +80,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nakyma.regions import Region, load_region
+from nakyma.unmask import unmask
 from nakyma.vocabulary import MONTHS_FI
 
 if TYPE_CHECKING:
@@ -724,8 +732,9 @@ def prepare_names(texts: Sequence[str]) -> None:
     `find_person_names` calls that follow are cache hits. Same results, less time: the
     import calls this for each batch of rows."""
     keys = {}
+    unmasked = [unmask(t).text for t in texts]
     with _name_cache_lock:
-        for text in texts:
+        for text in unmasked:
             if _HAS_WORD_RE.search(text):
                 key = _name_key(text)
                 if key not in _name_cache:
@@ -744,7 +753,22 @@ DETECTORS: list[Detector] = [find_hetus, find_phone_numbers, find_emails, find_p
 
 
 def find_personal_data(text: str) -> list[Finding]:
-    """All findings, sorted by start, non-overlapping (longest/most specific wins on overlap)."""
+    """All findings, sorted by start, non-overlapping (longest/most specific wins on overlap).
+
+    The detectors look at the text with its disguises undone (``nakyma.unmask``: NFKC,
+    invisible characters dropped, ``(at)`` read as ``@``…); the spans point at `text`."""
+    unmasked = unmask(text)
+    chosen = _resolved(unmasked.text)
+    if unmasked.text == text:
+        return chosen
+    out: list[Finding] = []
+    for f in chosen:
+        start, end = unmasked.span(f.start, f.end)
+        out.append(Finding(f.kind, start, end, f.probable_typo))
+    return out
+
+
+def _resolved(text: str) -> list[Finding]:
     candidates = [f for detector in DETECTORS for f in detector(text)]
     candidates.sort(key=lambda f: (f.start - f.end, _SPECIFICITY.get(f.kind, 99), f.start))
     chosen: list[Finding] = []

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from nakyma import privacy
+from nakyma import finnish, privacy
 from nakyma.observations import (
     FieldError,
     IntakeError,
@@ -229,7 +229,10 @@ def import_observations(
     A row that fails is reported with its line number and reasons and the rest go on;
     a crash half-way stores nothing (the transaction rolls back). Re-importing the same
     file stores nothing new: rows whose `id` is already stored are `already_stored`.
+    Without the privacy guard's language model nothing is read or stored:
+    `nakyma.finnish.ModelUnavailable` is raised before the first row.
     """
+    finnish.load()
     rows, ignored, encoding = read_observation_rows(path)
     report = ImportReport(
         path=str(path), dry_run=dry_run, ignored_columns=ignored, encoding=encoding

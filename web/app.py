@@ -33,6 +33,7 @@ from web.deps import (
     csrf_token,
     new_csrf_seed,
 )
+from web.guard import guard_health, install_guard
 from web.policy import enforce_policy
 from web.routes import ROUTERS
 
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.region = region
     app.state.templates = build_templates()
+    install_guard(app)  # before the security headers, which then wrap its answers too
     _add_security_headers(app, settings)
     _include_routes(app)
     _add_error_pages(app)
@@ -211,8 +213,11 @@ def _include_routes(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    def healthz() -> JSONResponse:
+        # 503 naming the missing part when the privacy guard cannot run (nothing is
+        # then accepted), so a load balancer or monitor sees the truth.
+        status, body = guard_health()
+        return JSONResponse(body, status_code=status)
 
 
 def _add_error_pages(app: FastAPI) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
@@ -29,6 +29,7 @@ from nakyma.views import (
     weak_signals_for,
 )
 from web.deps import ApiUser, DbDep, RegionDep, SettingsDep
+from web.guard import api_rate_limited, rate_limit
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -89,12 +90,27 @@ class StatusIn(_Body):
 assert set(ObservationIn.model_fields) == set(FIELDS), "the API body and the intake disagree"
 
 
-@router.post("/observations", status_code=201)
+@router.post(
+    "/observations",
+    status_code=201,
+    responses={
+        429: {"description": "Liian monta pyyntöä: odota Retry-After-otsakkeen sekunnit."},
+        503: {"description": "Tietosuojatarkistus ei ole käytettävissä; mitään ei tallennettu."},
+    },
+)
 def create_observation(
-    user: ApiUser, db: DbDep, region: RegionDep, settings: SettingsDep, payload: ObservationIn
+    request: Request,
+    user: ApiUser,
+    db: DbDep,
+    region: RegionDep,
+    settings: SettingsDep,
+    payload: ObservationIn,
 ) -> JSONResponse:
     """Store one observation. 201 with the record; 200 when the same `external_id` and
-    content were already stored; 422 with per-field errors."""
+    content were already stored; 422 with per-field errors; 429 with `Retry-After` beyond
+    the rate limit; 503 when the privacy guard cannot run (nothing is stored)."""
+    if (wait := rate_limit(request, user, "submit")) is not None:
+        return api_rate_limited(wait)
     try:
         submission = submit_observation(
             db,

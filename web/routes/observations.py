@@ -8,10 +8,18 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from nakyma import privacy
-from nakyma.observations import IntakeError, normalise_text, submit_observation
+from nakyma.observations import (
+    MAX_TEXT_LENGTH,
+    IntakeError,
+    normalise_text,
+    submit_observation,
+    text_limit_error,
+)
 from nakyma.review import add_related_observation
+from nakyma.unmask import forbidden_characters
 from nakyma.views import my_observations, related_phenomenon
 from web.deps import CsrfChecked, DbDep, PageUser, RegionDep, SettingsDep
+from web.guard import RATE_LIMITED_MESSAGE, page_rate_limited, partial_message, rate_limit
 
 router = APIRouter()
 
@@ -104,6 +112,8 @@ def submit_form(
     role: Annotated[str, Form()] = "",
     phenomenon: Annotated[str, Form()] = "",
 ) -> Response:
+    if (wait := rate_limit(request, user, "submit")) is not None:
+        return page_rate_limited(request, user, wait)
     related = related_phenomenon(db, user, phenomenon)
     values = {
         "text": text,
@@ -149,8 +159,24 @@ def submit_form(
 
 @router.post("/havainnot/tarkista", dependencies=[CsrfChecked])
 def check_text(request: Request, user: PageUser, text: Annotated[str, Form()] = "") -> Response:
-    """htmx partial: warns about personal data while the user is still writing."""
-    normalised = normalise_text(text)
+    """htmx partial: warns about personal data while the user is still writing.
+
+    The same size cap as the intake comes first: a huge text gets a short notice and never
+    reaches the language model."""
+    if (wait := rate_limit(request, user, "check")) is not None:
+        return partial_message(RATE_LIMITED_MESSAGE, status_code=429, wait=wait)
+    if text_limit_error(text) is not None or len(normalised := normalise_text(text)) > (
+        MAX_TEXT_LENGTH
+    ):
+        return partial_message(
+            f"Teksti on liian pitkä tarkistettavaksi ja tallennettavaksi: enintään "
+            f"{MAX_TEXT_LENGTH} merkkiä."
+        )
+    if forbidden_characters(text):
+        return partial_message(
+            "Tekstissä on näkymättömiä ohjausmerkkejä (esim. tekstin suuntaa muuttavia "
+            "merkkejä), eikä sitä voi tallentaa. Kirjoita teksti uudelleen."
+        )
     findings = privacy.find_personal_data(normalised)
     return request.app.state.templates.TemplateResponse(
         request,
