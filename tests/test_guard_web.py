@@ -182,6 +182,7 @@ def strict_settings(tmp_path) -> Settings:
         rate_limit_submissions_per_minute=3,
         rate_limit_checks_per_minute=2,
         rate_limit_client_per_minute=5,
+        cookie_secure=False,  # the test client speaks plain HTTP
     )
 
 
