@@ -46,7 +46,8 @@ def token(client, path: str) -> str:
 
 
 def test_status_workflow_with_history_and_reason(db) -> None:
-    boss = get_user(db, "johto")
+    # The region status is region-wide curation: the backbone team's (nakyma.review).
+    boss = get_user(db, "tukitiimi")
     pid = frontline_phenomenon(db)
     with pytest.raises(review.ReviewError, match="ei voi siirtyä"):
         review.set_status(db, boss, pid, "suljettu")
@@ -59,7 +60,7 @@ def test_status_workflow_with_history_and_reason(db) -> None:
     assert history[-1]["reason"] == "Hoidetaan jo perhekeskuksessa."
     log = review.audit_entries(db, phenomenon_id=pid)
     assert [e["action"] for e in log][:2] == ["status", "status"]
-    assert log[0]["username"] == "johto"
+    assert log[0]["username"] == "tukitiimi"
 
 
 def test_audit_log_cannot_be_edited(db) -> None:
@@ -98,10 +99,12 @@ def test_feedback_loop_in_the_browser_flow(client, db) -> None:
     work = soup(client.get("/tyolista"))
     assert any(a["href"] == f"/ilmiot/{pid}" for a in work.select(".signal-list a"))
     csrf = token(client, f"/ilmiot/{pid}")
+    # Leadership records its own municipality's response (the region status is not its).
     changed = client.post(
-        f"/ilmiot/{pid}/tila", data={"csrf_token": csrf, "status": "käsittelyssä"}
+        f"/ilmiot/{pid}/kunnan-vastaus",
+        data={"csrf_token": csrf, "municipality": "992", "status": "käsittelyssä"},
     )
-    assert "Tila muutettu: Käsittelyssä." in changed.text
+    assert "Kunnan vastaus tallennettu." in changed.text
     client.post(
         f"/ilmiot/{pid}/kommentit",
         data={"csrf_token": csrf, "body": "Kiitos havainnoista, asia on käsittelyssä."},
@@ -112,7 +115,8 @@ def test_feedback_loop_in_the_browser_flow(client, db) -> None:
 
     login(client, "havainnoija", "demo-havainnoija")
     page = soup(client.get(f"/ilmiot/{pid}"))
-    assert page.select_one(".status-badge").get_text() == "Käsittelyssä"
+    responses = [li.get_text(" ", strip=True) for li in page.select(".response-list li")]
+    assert any(r.startswith("Äänekoski : Käsittelyssä") for r in responses), responses
     replies = [c.get_text(" ", strip=True) for c in page.select(".comment-leadership")]
     assert any("asia on käsittelyssä" in r for r in replies)
     assert page.find(id="hallinta") is None  # frontline cannot manage
@@ -150,11 +154,14 @@ def test_decisions_survive_a_clustering_rerun(client, db, settings) -> None:
     from nakyma.embedding import embed_pending, get_embedder
 
     pid = frontline_phenomenon(db)
-    boss = get_user(db, "johto")
+    boss = get_user(db, "tukitiimi")
     review.set_status(db, boss, pid, "käsittelyssä")
     review.rename(db, boss, pid, "Nuorten rahapelit ja velat")
     review.write_summary(db, boss, pid, "Käsitellään HYTE-ryhmässä joulukuussa.")
     review.add_comment(db, boss, pid, "Pidetään silmällä.")
+    review.set_municipal_response(
+        db, get_user(db, "johto"), pid, "992", "seurannassa", "Seurataan koulujen kanssa."
+    )
     embedder = get_embedder(settings)
     embed_pending(db, embedder)
     run_clustering(db, embedder.name)
@@ -166,13 +173,24 @@ def test_decisions_survive_a_clustering_rerun(client, db, settings) -> None:
     )
     assert row["size"] > 0
     assert len(review.comments(db, pid)) == 1
+    assert [(r["municipality_code"], r["status"]) for r in review.municipal_responses(db, pid)] == [
+        ("992", "seurannassa")
+    ]
 
 
 def test_api_status_and_comments(client, db) -> None:
     from nakyma.accounts import create_api_token
 
     pid = frontline_phenomenon(db)
-    headers = {"Authorization": f"Bearer {create_api_token(db, 'johto')}"}
+    leadership = {"Authorization": f"Bearer {create_api_token(db, 'johto')}"}
+    # The demo phenomenon reaches beyond the leadership's municipalities: no region status.
+    assert (
+        client.post(
+            f"/api/phenomena/{pid}/status", json={"status": "käsittelyssä"}, headers=leadership
+        ).status_code
+        == 403
+    )
+    headers = {"Authorization": f"Bearer {create_api_token(db, 'tukitiimi')}"}
     ok = client.post(
         f"/api/phenomena/{pid}/status", json={"status": "käsittelyssä"}, headers=headers
     )
@@ -211,9 +229,19 @@ def test_manage_forms_merge_split_move_dismiss(client, db) -> None:
             [a],
         )
     ]
-    split = client.post(
+    unconfirmed = client.post(
         f"/ilmiot/{a}/jaa",
         data={"csrf_token": csrf, "havainto": members[:2], "title": "Erotettu osa"},
+    )
+    assert "Vahvista toiminto" in unconfirmed.text
+    split = client.post(
+        f"/ilmiot/{a}/jaa",
+        data={
+            "csrf_token": csrf,
+            "havainto": members[:2],
+            "title": "Erotettu osa",
+            "vahvista": "1",
+        },
         follow_redirects=False,
     )
     new_id = int(split.headers["location"].split("/")[2].split("?")[0])
@@ -225,9 +253,16 @@ def test_manage_forms_merge_split_move_dismiss(client, db) -> None:
         data={"csrf_token": csrf, "item": f"observation:{members[2]}", "target": b},
     )
     assert "Siirretty ilmiöön" in moved.text
-    merged = client.post(f"/ilmiot/{new_id}/yhdista", data={"csrf_token": csrf, "target": b})
+    unconfirmed = client.post(f"/ilmiot/{new_id}/yhdista", data={"csrf_token": csrf, "target": b})
+    assert "Vahvista toiminto" in unconfirmed.text
+    merged = client.post(
+        f"/ilmiot/{new_id}/yhdista", data={"csrf_token": csrf, "target": b, "vahvista": "1"}
+    )
     assert "yhdistettiin" in merged.text
-    dismissed = client.post(f"/ilmiot/{a}/hylkaa", data={"csrf_token": csrf})
+    unconfirmed = client.post(f"/ilmiot/{a}/hylkaa", data={"csrf_token": csrf})
+    assert "Vahvista toiminto" in unconfirmed.text
+    assert not db.execute("select dismissed from phenomena where id = ?", [a]).fetchone()[0]
+    dismissed = client.post(f"/ilmiot/{a}/hylkaa", data={"csrf_token": csrf, "vahvista": "1"})
     assert "Ilmiö hylätty" in dismissed.text
     actions = [e["action"] for e in review.audit_entries(db)]
     assert {"split", "move", "merge", "dismiss"} <= set(actions)
