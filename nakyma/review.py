@@ -643,11 +643,14 @@ def what_changed(db: Database, user: User, *, limit: int = 50) -> list[dict[str,
 
 
 def my_observations_with_phenomena(db: Database, user: User) -> dict[int, dict[str, Any]]:
-    """For the frontline "my observations" page: each own observation's phenomenon."""
+    """For the frontline "my observations" page: each own observation's phenomenon, with
+    the status its own municipality's leadership recorded (else the region status)."""
     rows = db.execute(
-        "select o.id, p.id, p.title, p.status from observations o "
+        "select o.id, p.id, p.title, coalesce(r.status, p.status) from observations o "
         "join phenomenon_members m on m.item_kind = 'observation' "
         "and m.item_key = cast(o.id as text) join phenomena p on p.id = m.phenomenon_id "
+        "left join municipal_responses r on r.phenomenon_id = p.id "
+        "and r.municipality_code = o.municipality_code "
         "where o.created_by = ?",
         [user.id],
     ).fetchall()

@@ -458,3 +458,126 @@ def test_the_web_layer_holds_no_sql(module: str) -> None:
     and templates never contain SQL)."""
     text = (ROOT / module).read_text(encoding="utf-8")
     assert not re.search(r"\.(execute|query)\(|\bselect\b[^\n]*\bfrom\b", text, re.I)
+
+
+# --- every write scoped (issue 11) -------------------------------------------------------
+
+
+def test_leadership_cannot_curate_a_phenomenon_reaching_beyond_its_municipalities(db) -> None:
+    boss = get_user(db, "johto")
+    pid = frontline_phenomenon(db)
+    assert review.phenomenon_municipalities(db, pid) - set(boss.municipalities)
+    other = next(
+        p["id"] for p in db.query("select id from phenomena where id != ? order by id", [pid])
+    )
+    members = observation_members(db, pid)
+    attempts = {
+        "dismiss": lambda: review.dismiss(db, boss, pid),
+        "rename": lambda: review.rename(db, boss, pid, "Johdon oma nimi"),
+        "summary": lambda: review.write_summary(db, boss, pid, "Yhteenveto."),
+        "status": lambda: review.set_status(db, boss, pid, "käsittelyssä"),
+        "merge": lambda: review.merge(db, boss, pid, other),
+        "split": lambda: review.split(db, boss, pid, members[:1], "Oma osa"),
+        "link": lambda: review.decide_link(db, boss, pid, first_indicator(db), "accepted"),
+    }
+    before = snapshot(db)
+    for name, attempt in attempts.items():
+        with pytest.raises(review.Forbidden):
+            attempt()
+        assert snapshot(db) == before, name
+    # Its own municipality's response it may record, and only for its own municipality.
+    review.set_municipal_response(db, boss, pid, "992", "toimenpiteitä sovittu", "Sovittu.")
+    with pytest.raises(review.Forbidden):
+        review.set_municipal_response(db, boss, pid, "179", "käsittelyssä")
+    assert [r["municipality_code"] for r in review.municipal_responses(db, pid)] == ["992"]
+    assert review.audit_entries(db, phenomenon_id=pid)[0]["action"] == "municipal_response"
+    with pytest.raises(review.ReviewError, match="henkilötunnus"):
+        review.set_municipal_response(db, boss, pid, "992", "käsittelyssä", "Tunnus 131052-308T")
+
+
+def test_leadership_curates_a_phenomenon_wholly_within_its_municipalities(db, make_user) -> None:
+    pid = frontline_phenomenon(db)
+    everywhere = make_user(
+        "kaikki", "johto", tuple(sorted(review.phenomenon_municipalities(db, pid)))
+    )
+    assert review.can_manage(db, everywhere, pid)
+    review.rename(db, everywhere, pid, "Koko alueen johdon nimi")
+    assert review.review_status(db, pid) is not None
+
+
+def test_move_refuses_unknown_and_foreign_items(db) -> None:
+    backbone, boss = get_user(db, "tukitiimi"), get_user(db, "johto")
+    a, b = two_phenomena(db)
+    with pytest.raises(review.ReviewError, match="ei löydy"):
+        review.move(db, backbone, ("observation", "987654321"), b)
+    with pytest.raises(review.ReviewError, match="ei löydy"):
+        review.move(db, backbone, ("headline", "ei-ole-olemassa"), b)
+    foreign = db.execute(
+        "select id from observations where municipality_code not in (?, ?) limit 1",
+        list(boss.municipalities),
+    ).fetchone()[0]
+    assert not review.item_visible(db, boss, ("observation", str(foreign)))
+    with pytest.raises((review.ReviewError, review.Forbidden)):
+        review.move(db, boss, ("observation", str(foreign)), b)
+    assert not db.execute(
+        "select 1 from phenomenon_members where item_key = '987654321'"
+    ).fetchone()
+
+
+def test_move_form_refuses_an_unknown_item_in_finnish(client, db) -> None:
+    login(client, "tukitiimi", "demo-tukitiimi")
+    a, b = two_phenomena(db)
+    csrf = token(client, f"/ilmiot/{a}")
+    answer = client.post(
+        f"/ilmiot/{a}/siirra",
+        data={"csrf_token": csrf, "item": "observation:987654321", "target": b},
+    )
+    assert answer.status_code == 200
+    assert "Siirrettävää havaintoa tai uutista ei löydy" in answer.text
+
+
+def test_pages_tolerate_a_member_whose_item_is_gone(client, db) -> None:
+    """A stale member (its observation deleted, or written by hand) never makes a 500."""
+    a, _ = two_phenomena(db)
+    db.table("phenomenon_members").insert(
+        {
+            "item_kind": "observation",
+            "item_key": "987654321",
+            "phenomenon_id": a,
+            "origin": "manual",
+            "assigned_at": "2026-11-22T00:00:00+00:00",
+        }
+    )
+    login(client, "tukitiimi", "demo-tukitiimi")
+    from nakyma.accounts import create_api_token
+
+    api = {"Authorization": f"Bearer {create_api_token(db, 'tukitiimi')}"}
+    for path, headers in (
+        (f"/ilmiot/{a}", {}),
+        ("/viennit/tutkimus.csv", {}),
+        ("/viennit/muistio", {}),
+        ("/muutokset", {}),
+        ("/tyolista", {}),
+        (f"/api/phenomena/{a}", api),
+        ("/api/signals", api),
+    ):
+        assert client.get(path, headers=headers).status_code == 200, path
+    page = client.get(f"/api/phenomena/{a}", headers=api).json()
+    assert 987654321 not in {o["id"] for o in page["observations"]}
+
+
+def test_destructive_actions_show_in_what_changed_and_can_be_undone(db) -> None:
+    backbone = get_user(db, "tukitiimi")
+    a, b = two_phenomena(db)
+    review.dismiss(db, backbone, a)
+    review.dismiss(db, backbone, a, dismissed=False)
+    items = observation_members(db, b)[:2]
+    new_id = review.split(db, backbone, b, items, "Erotettu osa")
+    review.merge(db, backbone, new_id, b)  # undoes the split
+    assert set(items) <= set(observation_members(db, b))
+    merge_row = review.audit_entries(db, phenomenon_id=new_id)[0]
+    assert merge_row["action"] == "merge"
+    assert sorted(map(tuple, merge_row["details"]["items"])) == sorted(items)
+    actions = [c["action"] for c in review.what_changed(db, backbone)]
+    assert {"dismiss", "restore", "split", "merge"} <= set(actions)
+    assert not db.execute("select dismissed from phenomena where id = ?", [a]).fetchone()[0]
