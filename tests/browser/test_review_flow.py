@@ -67,6 +67,7 @@ def test_leadership_reviews_and_frontline_sees_reply(
     problems["ilmiö"] = axe_problems(page)
     # Leadership records its own municipality's response; the region status is the
     # backbone team's (nakyma.review).
+    page.get_by_label("Kunta", exact=True).select_option("992")
     page.get_by_label("Tila kunnassa").select_option("käsittelyssä")
     page.get_by_role("button", name="Tallenna kunnan vastaus").click()
     expect(page.get_by_role("status").first).to_contain_text("Kunnan vastaus tallennettu")
