@@ -551,3 +551,21 @@ def _m0007_cluster_state(db: Database) -> None:
     # Incremental assignment asks for the vectors stored since the last full run: without
     # this it read every vector of the model (70 ms per call at 10^5 items).
     db.table("embeddings").create_index(["model", "created_at"])
+
+
+@migrations(name="0008_municipal_responses")
+def _m0008_municipal_responses(db: Database) -> None:
+    # Each municipality's leadership records its own response to a phenomenon (see
+    # nakyma/review.py): one row per phenomenon and municipality, history in audit_log.
+    db.table("municipal_responses").create(
+        {
+            "phenomenon_id": int,
+            "municipality_code": str,
+            "status": str,
+            "note": str,
+            "user_id": int,
+            "updated_at": str,
+        },
+        pk=("phenomenon_id", "municipality_code"),
+        not_null={"status", "updated_at"},
+    )

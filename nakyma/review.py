@@ -8,7 +8,28 @@ one transaction that takes the write lock first. The clustering run
 (`nakyma.phenomena.run_clustering`) replays what they stored: pinned items
 (`manual_assignments`), merges (`merged_into`), dismissals and edited titles. What the
 phenomenon page shows of the review (statuses, history, thread) is gathered by
-`nakyma.views.phenomenon_detail`."""
+`nakyma.views.phenomenon_detail`.
+
+Who may do what (one model, every write scoped):
+
+- *Viewing* (`can_view`): the backbone team (`tukitiimi`) and admins see every phenomenon;
+  leadership (`johto`) the phenomena touching its municipalities; frontline staff the ones
+  their own observations joined. Every page, API answer, export and search applies it.
+- *Region-wide curation* (`can_manage`: region status, rename, summary, merge, split, move,
+  dismiss/restore, indicator-link decisions) changes what the whole county sees, so it
+  belongs to the backbone team and admins, and to `johto` only when every member of the
+  phenomenon (and of a merge target) lies within its own municipalities.
+- *A municipality's own response* (`can_respond`, `set_municipal_response`): each
+  municipality's leadership records its status and a short note for its own municipality
+  ("Äänekoski: toimenpiteitä sovittu") on any phenomenon touching it; the responses are shown
+  side by side on the phenomenon page and in its JSON twin. They pass the privacy guard and
+  are audited like comments.
+- *Items*: a move or split takes only items that exist and that the user may read
+  (`item_visible`); other municipalities' items and unknown keys are refused in Finnish.
+- *Destructive actions* (dismiss, merge, split) are confirmed in the form, audited, listed in
+  "Muutokset", and undone so: a dismissal by restoring; a split by merging the new
+  phenomenon back into its source; a merge by splitting the moved items (listed in the
+  merge's audit row) back out. The lineage table keeps both directions on record."""
 
 from __future__ import annotations
 
@@ -44,6 +65,19 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 MAX_COMMENT = 2000
 MAX_SUMMARY = 4000
+MAX_NOTE = 500
+# Actions shown in "Muutokset": every decision that changes what others see.
+CHANGE_ACTIONS = (
+    "status",
+    "comment",
+    "rename",
+    "merge",
+    "split",
+    "move",
+    "dismiss",
+    "restore",
+    "municipal_response",
+)
 
 
 class ReviewError(ValueError):
@@ -92,12 +126,60 @@ def can_view(db: Database, user: User, pid: int) -> bool:
 
 
 def can_manage(db: Database, user: User, pid: int) -> bool:
-    """Leadership of a municipality the phenomenon concerns, or the backbone team."""
+    """Region-wide curation: the backbone team and admins, or leadership when every
+    municipality the phenomenon concerns is one of its own."""
     if user.role in ("tukitiimi", "admin"):
         return True
-    return user.role == "johto" and bool(
-        phenomenon_municipalities(db, pid) & set(user.municipalities)
-    )
+    if user.role != "johto":
+        return False
+    touched = phenomenon_municipalities(db, pid)
+    return bool(touched) and touched <= set(user.municipalities)
+
+
+def responding_municipalities(db: Database, user: User, pid: int) -> list[str]:
+    """Codes of the municipalities for which this user records the phenomenon's response:
+    leadership's own municipalities that the phenomenon concerns."""
+    if user.role != "johto":
+        return []
+    return sorted(phenomenon_municipalities(db, pid) & set(user.municipalities))
+
+
+def can_respond(db: Database, user: User, pid: int, code: str | None = None) -> bool:
+    """May record a municipality's own response (for `code`, or for any of its own)."""
+    own = responding_municipalities(db, user, pid)
+    return code in own if code is not None else bool(own)
+
+
+def item_visible(db: Database, user: User, item: Key) -> bool:
+    """Does the item exist, and may the user read it (and so move or split it)? An
+    observation: its writer, leadership of its municipality, the backbone team. A headline
+    (public news): anyone who sees the whole region; leadership when it is tagged with none
+    but its own municipalities."""
+    kind, key = item
+    if kind == "observation":
+        if not key.isdigit():
+            return False
+        row = db.execute(
+            "select municipality_code, created_by from observations where id = ?", [int(key)]
+        ).fetchone()
+        if row is None:
+            return False
+        if user.sees_whole_region or row[1] == user.id:
+            return True
+        return user.role == "johto" and row[0] in user.municipalities
+    if kind == "headline":
+        if not db.execute("select 1 from headlines where guid = ?", [key]).fetchone():
+            return False
+        if user.sees_whole_region:
+            return True
+        codes = {
+            r[0]
+            for r in db.execute(
+                "select municipality_code from headline_municipalities where guid = ?", [key]
+            )
+        }
+        return user.role == "johto" and codes <= set(user.municipalities)
+    return False
 
 
 def require(allowed: bool) -> None:
@@ -268,6 +350,13 @@ def merge(db: Database, user: User, source: int, target: int) -> None:
         if merged:
             raise ReviewError("Kohdeilmiö on jo yhdistetty toiseen.")
         now = now_utc()
+        moved = [
+            [r[0], r[1]]
+            for r in db.execute(
+                "select item_kind, item_key from phenomenon_members where phenomenon_id = ?",
+                [source],
+            )
+        ]
         db.execute(
             "update phenomenon_members set phenomenon_id = ? where phenomenon_id = ?",
             [target, source],
@@ -282,7 +371,8 @@ def merge(db: Database, user: User, source: int, target: int) -> None:
         db.table("phenomenon_lineage").insert(
             {"kind": "manual_merge", "from_id": source, "to_id": target, "created_at": now}
         )
-        audit(db, user, "merge", source, into=target)
+        # The moved items are kept with the audit row: splitting them back out undoes it.
+        audit(db, user, "merge", source, into=target, items=moved)
 
 
 def split(db: Database, user: User, pid: int, items: Sequence[Key], title: str) -> int:
@@ -302,6 +392,8 @@ def split(db: Database, user: User, pid: int, items: Sequence[Key], title: str) 
         chosen = [(kind, key) for kind, key in items]
         if not chosen or any(i not in members for i in chosen):
             raise ReviewError("Valitse jaettavat jäsenet tämän ilmiön jäsenistä.")
+        if not all(item_visible(db, user, i) for i in chosen):
+            raise ReviewError("Valituista jäsenistä osaa ei ole olemassa tai et voi nähdä niitä.")
         if len(chosen) == len(members):
             raise ReviewError("Kaikkia jäseniä ei voi siirtää: ilmiö jäisi tyhjäksi.")
         now = now_utc()
@@ -334,6 +426,10 @@ def move(db: Database, user: User, item: Key, target: int) -> None:
     with write_transaction(db):
         if not db.execute("select 1 from phenomena where id = ?", [target]).fetchone():
             raise ReviewError("Kohdeilmiötä ei löydy.")
+        if not item_visible(db, user, item):
+            raise ReviewError(
+                "Siirrettävää havaintoa tai uutista ei löydy, tai sinulla ei ole oikeutta siihen."
+            )
         current = db.execute(
             "select phenomenon_id from phenomenon_members where item_kind = ? and item_key = ?",
             list(item),
@@ -383,6 +479,55 @@ def decide_link(db: Database, user: User, pid: int, indicator_id: int, decision:
             pk=("phenomenon_id", "indicator_id"),
         )
         audit(db, user, "indicator_link", pid, indicator=indicator_id, decision=decision)
+
+
+# --- each municipality's own response ---------------------------------------------------
+
+
+def set_municipal_response(
+    db: Database, user: User, pid: int, code: str, status: str, note: str = ""
+) -> None:
+    """Record a municipality's own response to a phenomenon: its leadership's status and a
+    short note, one per municipality (the latest replaces the previous; the audit log keeps
+    them all)."""
+    with write_transaction(db):
+        _phenomenon(db, pid)
+        require(can_respond(db, user, pid, code))
+        if status not in STATUSES:
+            raise ReviewError("Tuntematon tila.")
+        note = " ".join((note or "").split())
+        if len(note) > MAX_NOTE:
+            raise ReviewError(f"Huomio on liian pitkä (enintään {MAX_NOTE} merkkiä).")
+        if status == "ei toimenpiteitä" and len(note) < 5:
+            raise ReviewError("Kirjoita perustelu, miksi toimenpiteitä ei tarvita.")
+        _refuse_personal_data(note, "Huomio")
+        now = now_utc()
+        db.table("municipal_responses").upsert(
+            {
+                "phenomenon_id": pid,
+                "municipality_code": code,
+                "status": status,
+                "note": note or None,
+                "user_id": user.id,
+                "updated_at": now,
+            },
+            pk=("phenomenon_id", "municipality_code"),
+        )
+        db.table("phenomena").update(pid, {"updated_at": now})
+        audit(db, user, "municipal_response", pid, municipality=code, status=status)
+
+
+def municipal_responses(db: Database, pid: int) -> list[dict[str, Any]]:
+    """The municipalities' own responses to a phenomenon, by municipality code."""
+    return [
+        {**r, "status_label": STATUSES.get(r["status"], r["status"])}
+        for r in db.query(
+            "select r.municipality_code, r.status, r.note, r.updated_at, u.display_name "
+            "from municipal_responses r left join users u on u.id = r.user_id "
+            "where r.phenomenon_id = ? order by r.municipality_code",
+            [pid],
+        )
+    ]
 
 
 # --- dialogue -------------------------------------------------------------------------
@@ -455,8 +600,6 @@ def work_list(db: Database, region: Region, user: User) -> list[dict[str, Any]]:
     for p in ph.active_phenomena(db):
         if not can_view(db, user, p["id"]):
             continue
-        if user.role in ("johto", "tukitiimi", "admin") and not can_manage(db, user, p["id"]):
-            continue
         last = seen.get(p["id"])
         changed = last is None or (p["updated_at"] or "") > last
         if not changed:
@@ -485,9 +628,9 @@ def what_changed(db: Database, user: User, *, limit: int = 50) -> list[dict[str,
     rows = db.query(
         "select a.at, a.action, a.phenomenon_id, a.details, a.username, p.title "
         "from audit_log a join phenomena p on p.id = a.phenomenon_id "
-        "where a.action in ('status', 'comment', 'rename', 'merge', 'split') "
+        f"where a.action in ({','.join('?' * len(CHANGE_ACTIONS))}) "
         "order by a.id desc limit ?",
-        [limit * 5],
+        [*CHANGE_ACTIONS, limit * 5],
     )
     out = []
     for r in rows:
@@ -500,11 +643,14 @@ def what_changed(db: Database, user: User, *, limit: int = 50) -> list[dict[str,
 
 
 def my_observations_with_phenomena(db: Database, user: User) -> dict[int, dict[str, Any]]:
-    """For the frontline "my observations" page: each own observation's phenomenon."""
+    """For the frontline "my observations" page: each own observation's phenomenon, with
+    the status its own municipality's leadership recorded (else the region status)."""
     rows = db.execute(
-        "select o.id, p.id, p.title, p.status from observations o "
+        "select o.id, p.id, p.title, coalesce(r.status, p.status) from observations o "
         "join phenomenon_members m on m.item_kind = 'observation' "
         "and m.item_key = cast(o.id as text) join phenomena p on p.id = m.phenomenon_id "
+        "left join municipal_responses r on r.phenomenon_id = p.id "
+        "and r.municipality_code = o.municipality_code "
         "where o.created_by = ?",
         [user.id],
     ).fetchall()

@@ -185,9 +185,15 @@ def headlines_for_export(db: Database, region: Region, *, limit: int = 100_000) 
     ]
 
 
-def municipality_overview(db: Database, region: Region, code: str) -> dict[str, Any]:
+def municipality_overview(
+    db: Database, region: Region, code: str, user: User, *, k: int = 5
+) -> dict[str, Any]:
     """Everything the municipality page shows: counts, indicator series and signals,
-    and the latest headlines tagged with the municipality. Raises KeyError if unknown."""
+    and the latest headlines tagged with the municipality. Raises KeyError if unknown.
+    The observation count and the weak signals follow the one scoping rule: exact only in
+    the user's own municipalities (`exact_count_scope`), phenomena only those the user may
+    open."""
+    from nakyma.disclosure import published_count
     from nakyma.indicators import list_signals, municipality_series
 
     municipality = region.municipality(code)
@@ -207,10 +213,15 @@ def municipality_overview(db: Database, region: Region, code: str) -> dict[str, 
             "population": municipality.population,
         },
         "group": {"key": group.key, "name": group.name},
-        "observations": observations,
+        "observations": observations if code in exact_count_scope(user) else None,
+        "observations_shown": (
+            str(observations)
+            if code in exact_count_scope(user)
+            else published_count(observations, k)
+        ),
         "signals": signals,
         "series": municipality_series(db, region, code),
-        "weak_signals": weak_signals_for(db, region, municipality=code),
+        "weak_signals": weak_signals_for(db, region, user, municipality=code, k=k),
         "headlines": latest_headlines(db, region, municipality=code, limit=15),
     }
 
@@ -238,6 +249,38 @@ def observation_visible(user: User, row: dict[str, Any]) -> bool:
     return user.role == "johto" and row.get("municipality_code") in user.municipalities
 
 
+def _known(region: Region, code: str | None) -> bool:
+    """Is this a municipality code of the region? (Stale rows may carry other codes.)"""
+    try:
+        region.municipality(code or "")
+    except KeyError:
+        return False
+    return True
+
+
+def exact_count_scope(user: User | None) -> set[str]:
+    """Municipalities whose counts this user sees exactly: leadership's own ones (it reads
+    their observations anyway). Everywhere else, for every role, counts follow the region
+    page's disclosure rule (1..k-1 as "<k", with complementary suppression in tables)."""
+    if user is not None and user.role == "johto":
+        return set(user.municipalities)
+    return set()
+
+
+def _disclosed_counts(counts: dict[str, int], exact: set[str], k: int) -> dict[str, str]:
+    """Counts per municipality as they may be shown: exact within `exact`, the others as
+    one suppressed line (their sum counts as published, so a lone hidden count is covered
+    by complementary suppression)."""
+    from nakyma.disclosure import suppress
+
+    shown = {c: str(n) for c, n in counts.items() if c in exact}
+    others = sorted(c for c in counts if c not in exact)
+    if others:
+        table = suppress([[counts[c] for c in others]], k)
+        shown.update({c: cell.text for c, cell in zip(others, table.cells[0], strict=True)})
+    return shown
+
+
 def _month_counts(dates: list[str], months: int = 12, *, until: str | None = None) -> list[int]:
     from datetime import date as _date
 
@@ -259,7 +302,8 @@ def _month_counts(dates: list[str], months: int = 12, *, until: str | None = Non
 class ReviewTools:
     """The phenomenon page's review part: what the user may do, and the thread."""
 
-    can_manage: bool
+    can_manage: bool  # region-wide curation (see nakyma.review)
+    respond_for: list[dict[str, str]]  # own municipalities whose response the user records
     statuses: dict[str, str]  # every status and its Finnish label
     next_statuses: tuple[str, ...]  # where the status may move from here
     history: list[dict[str, Any]]  # status changes, oldest first
@@ -284,7 +328,8 @@ class PhenomenonPage:
     last_seen: str | None
     counts: dict[str, int]  # members per kind: observation, headline
     timeline: dict[str, list[int]]  # members per month over the last 12 months, per kind
-    municipalities: list[dict[str, Any]]  # code, name, count; most first
+    municipalities: list[dict[str, Any]]  # code, name, count (None if hidden), shown; most first
+    responses: list[dict[str, Any]]  # each municipality's own response, side by side
     observations: list[dict[str, Any]]  # those the user may read
     hidden_observations: int  # how many the user may not read
     headlines: list[dict[str, Any]]
@@ -298,9 +343,17 @@ class PhenomenonPage:
 
 
 def phenomenon_detail(
-    db: Database, region: Region, phenomenon_id: int, user: User, *, today: str | None = None
+    db: Database,
+    region: Region,
+    phenomenon_id: int,
+    user: User,
+    *,
+    today: str | None = None,
+    k: int = 5,
 ) -> PhenomenonPage:
-    """The phenomenon page's data. Raises KeyError when there is no such phenomenon."""
+    """The phenomenon page's data. Raises KeyError when there is no such phenomenon.
+    Members whose item no longer exists are left out; counts per municipality follow
+    the disclosure rule outside the user's own municipalities (`exact_count_scope`)."""
     rows = list(db.query("select * from phenomena where id = ?", [phenomenon_id]))
     if not rows:
         raise KeyError(phenomenon_id)
@@ -312,6 +365,8 @@ def phenomenon_detail(
     for guid_codes in _headline_codes(db, [h["item_key"] for h in headlines]).values():
         municipalities.update(guid_codes)
     visible = [o for o in observations if observation_visible(user, o)]
+    known = {c: n for c, n in municipalities.items() if c and _known(region, c)}
+    shown = _disclosed_counts(known, exact_count_scope(user), k)
     return PhenomenonPage(
         id=p["id"],
         title=p["title"],
@@ -332,10 +387,15 @@ def phenomenon_detail(
             ),
         },
         municipalities=[
-            {"code": c, "name": region.municipality(c).name, "count": n}
-            for c, n in sorted(municipalities.items(), key=lambda cn: (-cn[1], cn[0]))
-            if c
+            {
+                "code": c,
+                "name": region.municipality(c).name,
+                "count": n if shown[c] == str(n) else None,
+                "shown": shown[c],
+            }
+            for c, n in sorted(known.items(), key=lambda cn: (-cn[1], cn[0]))
         ],
+        responses=_responses(db, region, phenomenon_id),
         observations=[
             {
                 "id": int(o["item_key"]),
@@ -358,7 +418,7 @@ def phenomenon_detail(
         ],
         indicators=_indicator_links(db, phenomenon_id),
         lineage=_lineage(db, phenomenon_id),
-        review=_review_tools(db, user, phenomenon_id, p["status"]),
+        review=_review_tools(db, region, user, phenomenon_id, p["status"]),
     )
 
 
@@ -372,11 +432,19 @@ def _members(db: Database, phenomenon_id: int) -> list[dict[str, Any]]:
             "left join observations o on m.item_kind = 'observation' "
             "and o.id = cast(m.item_key as integer) "
             "left join headlines h on m.item_kind = 'headline' and h.guid = m.item_key "
-            "where m.phenomenon_id = ? "
+            "where m.phenomenon_id = ? and (o.id is not null or h.guid is not null) "
             "order by coalesce(o.observed_on, substr(h.published, 1, 10)) desc, m.item_key",
             [phenomenon_id],
         )
     )
+
+
+def _responses(db: Database, region: Region, phenomenon_id: int) -> list[dict[str, Any]]:
+    return [
+        {**r, "municipality": region.municipality(r["municipality_code"]).name}
+        for r in review.municipal_responses(db, phenomenon_id)
+        if _known(region, r["municipality_code"])
+    ]
 
 
 def _indicator_links(db: Database, phenomenon_id: int) -> list[dict[str, Any]]:
@@ -401,7 +469,9 @@ def _lineage(db: Database, phenomenon_id: int) -> list[dict[str, Any]]:
     )
 
 
-def _review_tools(db: Database, user: User, phenomenon_id: int, status: str) -> ReviewTools:
+def _review_tools(
+    db: Database, region: Region, user: User, phenomenon_id: int, status: str
+) -> ReviewTools:
     """The review part of the phenomenon page for this user; `status` is the current one."""
     can_manage = review.can_manage(db, user, phenomenon_id)
     others = []
@@ -415,6 +485,11 @@ def _review_tools(db: Database, user: User, phenomenon_id: int, status: str) -> 
         ]
     return ReviewTools(
         can_manage=can_manage,
+        respond_for=[
+            {"code": c, "name": region.municipality(c).name}
+            for c in review.responding_municipalities(db, user, phenomenon_id)
+            if _known(region, c)
+        ],
         statuses=review.STATUSES,
         next_statuses=review.TRANSITIONS.get(status, ()),
         history=review.status_history(db, phenomenon_id),
@@ -424,18 +499,30 @@ def _review_tools(db: Database, user: User, phenomenon_id: int, status: str) -> 
 
 
 def weak_signals_for(
-    db: Database, region: Region, *, municipality: str | None = None, limit: int = 20
+    db: Database,
+    region: Region,
+    user: User,
+    *,
+    municipality: str | None = None,
+    limit: int = 20,
+    k: int = 5,
 ) -> list[dict[str, Any]]:
-    """Stored weak signals for a municipality (or the county), best first, page-ready."""
+    """Stored weak signals for a municipality (or the county), best first, page-ready: only
+    of phenomena the user may open (`review.can_view`), and outside the user's own
+    municipalities with their counts under the disclosure rule (`_disclosed_signal`)."""
     kind, code = ("kunta", municipality) if municipality else ("alue", region.code)
     rows = db.query(
         "select w.*, p.title from weak_signals w join phenomena p on p.id = w.phenomenon_id "
         "where w.area_kind = ? and w.area_code = ? and p.dismissed = 0 "
-        "order by w.score desc, w.phenomenon_id limit ?",
-        [kind, code, limit],
+        "order by w.score desc, w.phenomenon_id",
+        [kind, code],
     )
-    return [
-        {
+    exact = kind == "kunta" and code in exact_count_scope(user)
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        if not review.can_view(db, user, r["phenomenon_id"]):
+            continue
+        signal = {
             "phenomenon_id": r["phenomenon_id"],
             "title": r["title"],
             "category": r["category"],
@@ -445,8 +532,28 @@ def weak_signals_for(
             "sources": json.loads(r["sources"] or "{}"),
             "as_of": r["as_of"],
         }
-        for r in rows
-    ]
+        out.append(signal if exact else _disclosed_signal(signal, k))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _disclosed_signal(signal: dict[str, Any], k: int) -> dict[str, Any]:
+    """A signal as it may be shown outside the user's own municipalities: counts 1..k-1 in
+    its reasons written "<k", its supporting counts likewise, and its trend left out when
+    any period holds such a small count (a bar chart would show it)."""
+    from nakyma.disclosure import mask_small_counts, published_count
+
+    trend = signal["trend"]
+    return {
+        **signal,
+        "reasons": [mask_small_counts(str(t), k) for t in signal["reasons"]],
+        "trend": [] if any(0 < int(v) < k for v in trend) else trend,
+        "sources": {
+            kind: n if not 0 < int(n) < k else published_count(int(n), k)
+            for kind, n in signal["sources"].items()
+        },
+    }
 
 
 def search_results(

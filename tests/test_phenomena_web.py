@@ -151,6 +151,7 @@ def test_phenomenon_page_data_and_its_json_twin_come_from_one_function(
         "counts",
         "timeline",
         "municipalities",
+        "responses",
         "observations",
         "hidden_observations",
         "headlines",

@@ -46,7 +46,8 @@ def token(client, path: str) -> str:
 
 
 def test_status_workflow_with_history_and_reason(db) -> None:
-    boss = get_user(db, "johto")
+    # The region status is region-wide curation: the backbone team's (nakyma.review).
+    boss = get_user(db, "tukitiimi")
     pid = frontline_phenomenon(db)
     with pytest.raises(review.ReviewError, match="ei voi siirtyä"):
         review.set_status(db, boss, pid, "suljettu")
@@ -59,7 +60,7 @@ def test_status_workflow_with_history_and_reason(db) -> None:
     assert history[-1]["reason"] == "Hoidetaan jo perhekeskuksessa."
     log = review.audit_entries(db, phenomenon_id=pid)
     assert [e["action"] for e in log][:2] == ["status", "status"]
-    assert log[0]["username"] == "johto"
+    assert log[0]["username"] == "tukitiimi"
 
 
 def test_audit_log_cannot_be_edited(db) -> None:
@@ -98,10 +99,12 @@ def test_feedback_loop_in_the_browser_flow(client, db) -> None:
     work = soup(client.get("/tyolista"))
     assert any(a["href"] == f"/ilmiot/{pid}" for a in work.select(".signal-list a"))
     csrf = token(client, f"/ilmiot/{pid}")
+    # Leadership records its own municipality's response (the region status is not its).
     changed = client.post(
-        f"/ilmiot/{pid}/tila", data={"csrf_token": csrf, "status": "käsittelyssä"}
+        f"/ilmiot/{pid}/kunnan-vastaus",
+        data={"csrf_token": csrf, "municipality": "992", "status": "käsittelyssä"},
     )
-    assert "Tila muutettu: Käsittelyssä." in changed.text
+    assert "Kunnan vastaus tallennettu." in changed.text
     client.post(
         f"/ilmiot/{pid}/kommentit",
         data={"csrf_token": csrf, "body": "Kiitos havainnoista, asia on käsittelyssä."},
@@ -112,7 +115,8 @@ def test_feedback_loop_in_the_browser_flow(client, db) -> None:
 
     login(client, "havainnoija", "demo-havainnoija")
     page = soup(client.get(f"/ilmiot/{pid}"))
-    assert page.select_one(".status-badge").get_text() == "Käsittelyssä"
+    responses = [li.get_text(" ", strip=True) for li in page.select(".response-list li")]
+    assert any(r.startswith("Äänekoski : Käsittelyssä") for r in responses), responses
     replies = [c.get_text(" ", strip=True) for c in page.select(".comment-leadership")]
     assert any("asia on käsittelyssä" in r for r in replies)
     assert page.find(id="hallinta") is None  # frontline cannot manage
@@ -150,11 +154,14 @@ def test_decisions_survive_a_clustering_rerun(client, db, settings) -> None:
     from nakyma.embedding import embed_pending, get_embedder
 
     pid = frontline_phenomenon(db)
-    boss = get_user(db, "johto")
+    boss = get_user(db, "tukitiimi")
     review.set_status(db, boss, pid, "käsittelyssä")
     review.rename(db, boss, pid, "Nuorten rahapelit ja velat")
     review.write_summary(db, boss, pid, "Käsitellään HYTE-ryhmässä joulukuussa.")
     review.add_comment(db, boss, pid, "Pidetään silmällä.")
+    review.set_municipal_response(
+        db, get_user(db, "johto"), pid, "992", "seurannassa", "Seurataan koulujen kanssa."
+    )
     embedder = get_embedder(settings)
     embed_pending(db, embedder)
     run_clustering(db, embedder.name)
@@ -166,13 +173,24 @@ def test_decisions_survive_a_clustering_rerun(client, db, settings) -> None:
     )
     assert row["size"] > 0
     assert len(review.comments(db, pid)) == 1
+    assert [(r["municipality_code"], r["status"]) for r in review.municipal_responses(db, pid)] == [
+        ("992", "seurannassa")
+    ]
 
 
 def test_api_status_and_comments(client, db) -> None:
     from nakyma.accounts import create_api_token
 
     pid = frontline_phenomenon(db)
-    headers = {"Authorization": f"Bearer {create_api_token(db, 'johto')}"}
+    leadership = {"Authorization": f"Bearer {create_api_token(db, 'johto')}"}
+    # The demo phenomenon reaches beyond the leadership's municipalities: no region status.
+    assert (
+        client.post(
+            f"/api/phenomena/{pid}/status", json={"status": "käsittelyssä"}, headers=leadership
+        ).status_code
+        == 403
+    )
+    headers = {"Authorization": f"Bearer {create_api_token(db, 'tukitiimi')}"}
     ok = client.post(
         f"/api/phenomena/{pid}/status", json={"status": "käsittelyssä"}, headers=headers
     )
@@ -211,9 +229,19 @@ def test_manage_forms_merge_split_move_dismiss(client, db) -> None:
             [a],
         )
     ]
-    split = client.post(
+    unconfirmed = client.post(
         f"/ilmiot/{a}/jaa",
         data={"csrf_token": csrf, "havainto": members[:2], "title": "Erotettu osa"},
+    )
+    assert "Vahvista toiminto" in unconfirmed.text
+    split = client.post(
+        f"/ilmiot/{a}/jaa",
+        data={
+            "csrf_token": csrf,
+            "havainto": members[:2],
+            "title": "Erotettu osa",
+            "vahvista": "1",
+        },
         follow_redirects=False,
     )
     new_id = int(split.headers["location"].split("/")[2].split("?")[0])
@@ -225,9 +253,16 @@ def test_manage_forms_merge_split_move_dismiss(client, db) -> None:
         data={"csrf_token": csrf, "item": f"observation:{members[2]}", "target": b},
     )
     assert "Siirretty ilmiöön" in moved.text
-    merged = client.post(f"/ilmiot/{new_id}/yhdista", data={"csrf_token": csrf, "target": b})
+    unconfirmed = client.post(f"/ilmiot/{new_id}/yhdista", data={"csrf_token": csrf, "target": b})
+    assert "Vahvista toiminto" in unconfirmed.text
+    merged = client.post(
+        f"/ilmiot/{new_id}/yhdista", data={"csrf_token": csrf, "target": b, "vahvista": "1"}
+    )
     assert "yhdistettiin" in merged.text
-    dismissed = client.post(f"/ilmiot/{a}/hylkaa", data={"csrf_token": csrf})
+    unconfirmed = client.post(f"/ilmiot/{a}/hylkaa", data={"csrf_token": csrf})
+    assert "Vahvista toiminto" in unconfirmed.text
+    assert not db.execute("select dismissed from phenomena where id = ?", [a]).fetchone()[0]
+    dismissed = client.post(f"/ilmiot/{a}/hylkaa", data={"csrf_token": csrf, "vahvista": "1"})
     assert "Ilmiö hylätty" in dismissed.text
     actions = [e["action"] for e in review.audit_entries(db)]
     assert {"split", "move", "merge", "dismiss"} <= set(actions)
@@ -425,3 +460,126 @@ def test_the_web_layer_holds_no_sql(module: str) -> None:
     and templates never contain SQL)."""
     text = (ROOT / module).read_text(encoding="utf-8")
     assert not re.search(r"\.(execute|query)\(|\bselect\b[^\n]*\bfrom\b", text, re.I)
+
+
+# --- every write scoped (issue 11) -------------------------------------------------------
+
+
+def test_leadership_cannot_curate_a_phenomenon_reaching_beyond_its_municipalities(db) -> None:
+    boss = get_user(db, "johto")
+    pid = frontline_phenomenon(db)
+    assert review.phenomenon_municipalities(db, pid) - set(boss.municipalities)
+    other = next(
+        p["id"] for p in db.query("select id from phenomena where id != ? order by id", [pid])
+    )
+    members = observation_members(db, pid)
+    attempts = {
+        "dismiss": lambda: review.dismiss(db, boss, pid),
+        "rename": lambda: review.rename(db, boss, pid, "Johdon oma nimi"),
+        "summary": lambda: review.write_summary(db, boss, pid, "Yhteenveto."),
+        "status": lambda: review.set_status(db, boss, pid, "käsittelyssä"),
+        "merge": lambda: review.merge(db, boss, pid, other),
+        "split": lambda: review.split(db, boss, pid, members[:1], "Oma osa"),
+        "link": lambda: review.decide_link(db, boss, pid, first_indicator(db), "accepted"),
+    }
+    before = snapshot(db)
+    for name, attempt in attempts.items():
+        with pytest.raises(review.Forbidden):
+            attempt()
+        assert snapshot(db) == before, name
+    # Its own municipality's response it may record, and only for its own municipality.
+    review.set_municipal_response(db, boss, pid, "992", "toimenpiteitä sovittu", "Sovittu.")
+    with pytest.raises(review.Forbidden):
+        review.set_municipal_response(db, boss, pid, "179", "käsittelyssä")
+    assert [r["municipality_code"] for r in review.municipal_responses(db, pid)] == ["992"]
+    assert review.audit_entries(db, phenomenon_id=pid)[0]["action"] == "municipal_response"
+    with pytest.raises(review.ReviewError, match="henkilötunnus"):
+        review.set_municipal_response(db, boss, pid, "992", "käsittelyssä", "Tunnus 131052-308T")
+
+
+def test_leadership_curates_a_phenomenon_wholly_within_its_municipalities(db, make_user) -> None:
+    pid = frontline_phenomenon(db)
+    everywhere = make_user(
+        "kaikki", "johto", tuple(sorted(review.phenomenon_municipalities(db, pid)))
+    )
+    assert review.can_manage(db, everywhere, pid)
+    review.rename(db, everywhere, pid, "Koko alueen johdon nimi")
+    assert review.review_status(db, pid) is not None
+
+
+def test_move_refuses_unknown_and_foreign_items(db) -> None:
+    backbone, boss = get_user(db, "tukitiimi"), get_user(db, "johto")
+    a, b = two_phenomena(db)
+    with pytest.raises(review.ReviewError, match="ei löydy"):
+        review.move(db, backbone, ("observation", "987654321"), b)
+    with pytest.raises(review.ReviewError, match="ei löydy"):
+        review.move(db, backbone, ("headline", "ei-ole-olemassa"), b)
+    foreign = db.execute(
+        "select id from observations where municipality_code not in (?, ?) limit 1",
+        list(boss.municipalities),
+    ).fetchone()[0]
+    assert not review.item_visible(db, boss, ("observation", str(foreign)))
+    with pytest.raises((review.ReviewError, review.Forbidden)):
+        review.move(db, boss, ("observation", str(foreign)), b)
+    assert not db.execute(
+        "select 1 from phenomenon_members where item_key = '987654321'"
+    ).fetchone()
+
+
+def test_move_form_refuses_an_unknown_item_in_finnish(client, db) -> None:
+    login(client, "tukitiimi", "demo-tukitiimi")
+    a, b = two_phenomena(db)
+    csrf = token(client, f"/ilmiot/{a}")
+    answer = client.post(
+        f"/ilmiot/{a}/siirra",
+        data={"csrf_token": csrf, "item": "observation:987654321", "target": b},
+    )
+    assert answer.status_code == 200
+    assert "Siirrettävää havaintoa tai uutista ei löydy" in answer.text
+
+
+def test_pages_tolerate_a_member_whose_item_is_gone(client, db) -> None:
+    """A stale member (its observation deleted, or written by hand) never makes a 500."""
+    a, _ = two_phenomena(db)
+    db.table("phenomenon_members").insert(
+        {
+            "item_kind": "observation",
+            "item_key": "987654321",
+            "phenomenon_id": a,
+            "origin": "manual",
+            "assigned_at": "2026-11-22T00:00:00+00:00",
+        }
+    )
+    login(client, "tukitiimi", "demo-tukitiimi")
+    from nakyma.accounts import create_api_token
+
+    api = {"Authorization": f"Bearer {create_api_token(db, 'tukitiimi')}"}
+    for path, headers in (
+        (f"/ilmiot/{a}", {}),
+        ("/viennit/tutkimus.csv", {}),
+        ("/viennit/muistio", {}),
+        ("/muutokset", {}),
+        ("/tyolista", {}),
+        (f"/api/phenomena/{a}", api),
+        ("/api/signals", api),
+    ):
+        assert client.get(path, headers=headers).status_code == 200, path
+    page = client.get(f"/api/phenomena/{a}", headers=api).json()
+    assert 987654321 not in {o["id"] for o in page["observations"]}
+
+
+def test_destructive_actions_show_in_what_changed_and_can_be_undone(db) -> None:
+    backbone = get_user(db, "tukitiimi")
+    a, b = two_phenomena(db)
+    review.dismiss(db, backbone, a)
+    review.dismiss(db, backbone, a, dismissed=False)
+    items = observation_members(db, b)[:2]
+    new_id = review.split(db, backbone, b, items, "Erotettu osa")
+    review.merge(db, backbone, new_id, b)  # undoes the split
+    assert set(items) <= set(observation_members(db, b))
+    merge_row = review.audit_entries(db, phenomenon_id=new_id)[0]
+    assert merge_row["action"] == "merge"
+    assert sorted(map(tuple, merge_row["details"]["items"])) == sorted(items)
+    actions = [c["action"] for c in review.what_changed(db, backbone)]
+    assert {"dismiss", "restore", "split", "merge"} <= set(actions)
+    assert not db.execute("select dismissed from phenomena where id = ?", [a]).fetchone()[0]

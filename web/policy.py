@@ -7,8 +7,10 @@ checked by `enforce_policy`, a dependency every route runs before its own code:
 - `signed_in`: any signed-in user;
 - a set of roles: only those roles;
 - `phenomenon:view` / `phenomenon:manage`: decided per phenomenon by nakyma.review
-  (frontline: phenomena their observations joined; leadership: phenomena touching their
-  municipalities; backbone team and admins: everything).
+  (view — frontline: phenomena their observations joined; leadership: phenomena touching
+  their municipalities; backbone team and admins: everything. manage, i.e. region-wide
+  curation — backbone team and admins; leadership only when every municipality the
+  phenomenon concerns is its own).
 
 Row-level rules inside a page (whose observation texts are shown) live in the view
 functions (`nakyma.views.observation_visible`), which every page and API route uses.
@@ -48,6 +50,9 @@ POLICY: dict[str, str | frozenset[str]] = {
     # phenomena
     "GET /ilmiot/{phenomenon_id}": "phenomenon:view",
     "POST /ilmiot/{phenomenon_id}/kommentit": "phenomenon:view",
+    # a municipality's own response: any viewer may reach it, nakyma.review lets only the
+    # leadership of that municipality write it
+    "POST /ilmiot/{phenomenon_id}/kunnan-vastaus": "phenomenon:view",
     "POST /ilmiot/{phenomenon_id}/tila": "phenomenon:manage",
     "POST /ilmiot/{phenomenon_id}/nimi": "phenomenon:manage",
     "POST /ilmiot/{phenomenon_id}/yhteenveto": "phenomenon:manage",

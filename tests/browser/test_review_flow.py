@@ -65,9 +65,12 @@ def test_leadership_reviews_and_frontline_sees_reply(
     page.screenshot(path=str(artifacts / "review-municipality.png"))
     page.goto(live_server + f"/ilmiot/{pid}")
     problems["ilmiö"] = axe_problems(page)
-    page.get_by_label("Uusi tila").select_option("käsittelyssä")
-    page.get_by_role("button", name="Vaihda tila").click()
-    expect(page.get_by_role("status").first).to_contain_text("Tila muutettu: Käsittelyssä")
+    # Leadership records its own municipality's response; the region status is the
+    # backbone team's (nakyma.review).
+    page.get_by_label("Kunta", exact=True).select_option("992")
+    page.get_by_label("Tila kunnassa").select_option("käsittelyssä")
+    page.get_by_role("button", name="Tallenna kunnan vastaus").click()
+    expect(page.get_by_role("status").first).to_contain_text("Kunnan vastaus tallennettu")
     page.get_by_label("Kommentoi tai vastaa").fill("Kiitos! Viemme asian HYTE-ryhmään.")
     page.get_by_role("button", name="Lähetä kommentti").click()
     expect(page.locator(".comment-leadership").last).to_contain_text("HYTE-ryhmään")
@@ -82,7 +85,7 @@ def test_leadership_reviews_and_frontline_sees_reply(
     link = page.locator(f".observation .meta a[href='/ilmiot/{pid}']").first
     expect(link).to_be_visible()
     link.click()
-    expect(page.locator(".status-badge").first).to_have_text("Käsittelyssä")
+    expect(page.locator(".response-list li").first).to_contain_text("Äänekoski: Käsittelyssä")
     expect(page.locator(".comment-leadership").last).to_contain_text("Viemme asian HYTE-ryhmään")
     page.screenshot(path=str(artifacts / "review-frontline-sees-reply.png"), full_page=True)
     page.goto(live_server + "/havainnot/uusi")

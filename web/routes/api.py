@@ -173,7 +173,12 @@ def get_phenomenon(
     """One phenomenon: members the caller may read, municipalities, timeline, indicators."""
     try:
         return phenomenon_detail(
-            db, region, phenomenon_id, user, today=settings.today().isoformat()
+            db,
+            region,
+            phenomenon_id,
+            user,
+            today=settings.today().isoformat(),
+            k=settings.disclosure_k,
         ).as_dict()
     except KeyError:
         raise HTTPException(404, "Ilmiötä ei löydy.") from None
@@ -181,16 +186,26 @@ def get_phenomenon(
 
 @router.get("/signals")
 def weak_signals(
-    user: ApiUser, db: DbDep, region: RegionDep, municipality: str | None = None
+    user: ApiUser,
+    db: DbDep,
+    region: RegionDep,
+    settings: SettingsDep,
+    municipality: str | None = None,
 ) -> dict[str, Any]:
-    """Ranked weak signals for a municipality (any written form or code), or the county."""
+    """Ranked weak signals for a municipality (any written form or code), or the county:
+    only of phenomena the caller may open; counts outside the caller's own municipalities
+    under the disclosure rule (1..k-1 as "<k")."""
     code = None
     if municipality:
         found = region.resolve(municipality)
         if found is None:
             raise HTTPException(404, "Tuntematon kunta.")
         code = found.code
-    return {"signals": weak_signals_for(db, region, municipality=code, limit=100)}
+    return {
+        "signals": weak_signals_for(
+            db, region, user, municipality=code, limit=100, k=settings.disclosure_k
+        )
+    }
 
 
 @router.get("/search")

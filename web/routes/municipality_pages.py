@@ -7,14 +7,19 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from nakyma.indicators import sotkanet_page
 from nakyma.views import municipality_overview, runs_overview
 from web.charts import line_chart, series_lines, sparkline
-from web.deps import DbDep, PageUser, RegionDep
+from web.deps import DbDep, PageUser, RegionDep, SettingsDep
 
 router = APIRouter()
 
 
 @router.get("/kunnat/{code}")
 def municipality_page(
-    request: Request, code: str, user: PageUser, db: DbDep, region: RegionDep
+    request: Request,
+    code: str,
+    user: PageUser,
+    db: DbDep,
+    region: RegionDep,
+    settings: SettingsDep,
 ) -> Response:
     municipality = region.resolve(code)
     if municipality is None:
@@ -23,7 +28,7 @@ def municipality_page(
         from fastapi.responses import RedirectResponse
 
         return RedirectResponse(f"/kunnat/{municipality.code}", status_code=301)
-    data = municipality_overview(db, region, municipality.code)
+    data = municipality_overview(db, region, municipality.code, user, k=settings.disclosure_k)
     charts = [
         {
             "series": s,

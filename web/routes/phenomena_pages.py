@@ -26,7 +26,12 @@ def phenomenon_page(
 ) -> Response:
     try:
         page = phenomenon_detail(
-            db, region, phenomenon_id, user, today=settings.today().isoformat()
+            db,
+            region,
+            phenomenon_id,
+            user,
+            today=settings.today().isoformat(),
+            k=settings.disclosure_k,
         )
     except KeyError:
         raise HTTPException(404, "Ilmiötä ei löydy.") from None

@@ -15,10 +15,14 @@ from web.deps import CsrfChecked, DbDep, PageUser, RegionDep
 router = APIRouter()
 
 
-def _back(pid: int, message: str | None = None, error: str | None = None) -> Response:
+def _query(message: str | None = None, error: str | None = None) -> str:
     from urllib.parse import urlencode
 
-    query = urlencode({k: v for k, v in (("viesti", message), ("virhe", error)) if v})
+    return urlencode({k: v for k, v in (("viesti", message), ("virhe", error)) if v})
+
+
+def _back(pid: int, message: str | None = None, error: str | None = None) -> Response:
+    query = _query(message, error)
     return RedirectResponse(f"/ilmiot/{pid}{'?' + query if query else ''}#hallinta", 303)
 
 
@@ -69,15 +73,21 @@ def summary(
     )
 
 
+CONFIRM_MISSING = "Vahvista toiminto rastittamalla vahvistusruutu."
+
+
 @router.post("/ilmiot/{phenomenon_id}/yhdista", dependencies=[CsrfChecked])
 def merge(
-    phenomenon_id: int, user: PageUser, db: DbDep, target: Annotated[int, Form()] = 0
+    phenomenon_id: int,
+    user: PageUser,
+    db: DbDep,
+    target: Annotated[int, Form()] = 0,
+    vahvista: Annotated[str, Form()] = "",
 ) -> Response:
-    def action() -> None:
-        review.merge(db, user, phenomenon_id, target)
-
+    if not vahvista:
+        return _back(phenomenon_id, error=CONFIRM_MISSING)
     try:
-        action()
+        review.merge(db, user, phenomenon_id, target)
     except review.ReviewError as exc:
         return _back(phenomenon_id, error=str(exc))
     except review.Forbidden:
@@ -92,6 +102,8 @@ async def split(phenomenon_id: int, request: Request, user: PageUser, db: DbDep)
         ("headline", str(v)) for v in form.getlist("uutinen")
     ]
     title = str(form.get("title") or "")
+    if not form.get("vahvista"):
+        return _back(phenomenon_id, error=CONFIRM_MISSING)
     try:
         new_id = review.split(db, user, phenomenon_id, items, title)
     except review.ReviewError as exc:
@@ -121,12 +133,40 @@ def move(
 
 @router.post("/ilmiot/{phenomenon_id}/hylkaa", dependencies=[CsrfChecked])
 def dismiss(
-    phenomenon_id: int, user: PageUser, db: DbDep, restore: Annotated[str, Form()] = ""
+    phenomenon_id: int,
+    user: PageUser,
+    db: DbDep,
+    restore: Annotated[str, Form()] = "",
+    vahvista: Annotated[str, Form()] = "",
 ) -> Response:
+    if not restore and not vahvista:
+        return _back(phenomenon_id, error=CONFIRM_MISSING)
     return _act(
         phenomenon_id,
         lambda: review.dismiss(db, user, phenomenon_id, dismissed=not restore),
         "Ilmiö palautettu." if restore else "Ilmiö hylätty: se ei näy listoilla.",
+    )
+
+
+@router.post("/ilmiot/{phenomenon_id}/kunnan-vastaus", dependencies=[CsrfChecked])
+def municipal_response(
+    phenomenon_id: int,
+    user: PageUser,
+    db: DbDep,
+    municipality: Annotated[str, Form()] = "",
+    status: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    """A municipality's leadership records its own response (see nakyma.review)."""
+    try:
+        review.set_municipal_response(db, user, phenomenon_id, municipality, status, note)
+    except review.ReviewError as exc:
+        return RedirectResponse(f"/ilmiot/{phenomenon_id}?{_query(error=str(exc))}#vastaukset", 303)
+    except review.Forbidden:
+        raise HTTPException(403, "Voit kirjata vastauksen vain omalle kunnallesi.") from None
+    return RedirectResponse(
+        f"/ilmiot/{phenomenon_id}?{_query(message='Kunnan vastaus tallennettu.')}#vastaukset",
+        303,
     )
 
 

@@ -1,0 +1,228 @@
+"""One rule for what each user may see: every route, as every demo role, over the demo.
+
+For each role the walk fills path parameters with real ids (phenomena the user may and may
+not open, every municipality code) and fails on a leak: the title of a phenomenon the user
+may not open (`nakyma.review.can_view`) in any answer, or a count 1..4 shown as a plain
+number for a municipality outside the user's own ones (`nakyma.views.exact_count_scope`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+from sqlite_utils import Database
+
+from nakyma import review
+from nakyma.accounts import create_api_token, get_user
+from nakyma.regions import load_region
+from nakyma.views import exact_count_scope
+from tests.conftest import copy_of_demo, login
+from web.policy import POLICY, route_keys
+
+ROLES = ("havainnoija", "johto", "tukitiimi", "admin")
+K = 5
+# A number that counts observations, headlines or observers ("3 havaintoa Keuruulta").
+COUNTED = re.compile(
+    r"(?<![\w,.<−-])([1-4])\s(?:eri\s)?(?:havainto|havaintoa|havainnon|havainnosta|uutinen|"
+    r"uutista|uutisen|uutisesta|ammattiryhmästä|ammattiryhmää|havaitsijaa|havaitsija)\b"
+)
+LONE_SMALL = re.compile(r"(?<![\w<.,:/-])[1-4](?![\w.,:/-])")
+QUERIES = ("nuoret yksinäisyys", "ikäihmisten kaatumiset", "nettikasino")
+
+
+@pytest.fixture
+def db(demo_template, settings) -> Iterator[Database]:
+    yield from copy_of_demo(demo_template, settings)
+
+
+def _phenomena(db: Database) -> list[dict[str, Any]]:
+    return list(db.query("select id, title, dismissed, merged_into from phenomena order by id"))
+
+
+def _plant_signals(db: Database) -> None:
+    """A weak signal for every phenomenon in every municipality it concerns and in the county,
+    so that every listing of signals has phenomena each role may and may not open (the demo's
+    own signals happen to be of widely shared phenomena only)."""
+    template = next(db.query("select * from weak_signals where area_kind = 'kunta' limit 1"))
+    county = db.execute("select area_code from weak_signals where area_kind = 'alue'").fetchone()[0]
+    rows = []
+    for (pid,) in db.execute("select id from phenomena where dismissed = 0").fetchall():
+        areas = [("kunta", c) for c in sorted(review.phenomenon_municipalities(db, pid)) if c]
+        for kind, code in [*areas, ("alue", county)]:
+            rows.append({**template, "phenomenon_id": pid, "area_kind": kind, "area_code": code})
+    db.table("weak_signals").upsert_all(rows, pk=("phenomenon_id", "area_kind", "area_code"))
+
+
+def _sample(ids: list[int], n: int) -> list[int]:
+    """Up to n ids spread over the list (not only the first ones)."""
+    if len(ids) <= n:
+        return ids
+    step = len(ids) / n
+    return [ids[int(i * step)] for i in range(n)]
+
+
+def _paths(key: str, ids: list[int], codes: list[str]) -> list[str]:
+    """Concrete paths for one POLICY key, path parameters filled with real values."""
+    _, template = key.split(" ", 1)
+    if "{phenomenon_id}" in template:
+        return [template.replace("{phenomenon_id}", str(i)) for i in ids]
+    if "{code}" in template:
+        return [template.replace("{code}", c) for c in codes]
+    if "{ext}" in template:
+        return [template.replace("{ext}", e) for e in ("md", "csv", "json")]
+    if template in ("/haku", "/api/search"):
+        return [f"{template}?q={q}" for q in QUERIES]
+    if template == "/api/signals":
+        return [template] + [f"{template}?municipality={c}" for c in codes]
+    return [template]
+
+
+def _visible_text(response: Any) -> str:
+    kind = response.headers.get("content-type", "")
+    if "json" in kind:
+        return json.dumps(response.json(), ensure_ascii=False)
+    if "html" in kind:
+        return BeautifulSoup(response.text, "html.parser").get_text(" ")
+    if kind.startswith(("text/", "application/xml")):
+        return response.text
+    return ""
+
+
+def _html_count_leaks(html: str, outside: set[str], path: str) -> list[str]:
+    """Counts next to a link to a municipality outside the user's scope (lists, tables),
+    on a page about such a municipality (sentences and chart labels)."""
+    page = BeautifulSoup(html, "html.parser")
+    found = []
+    for link in page.select("a[href^='/kunnat/']"):
+        code = link["href"].rsplit("/", 1)[-1]
+        holder = link.find_parent(["li", "tr"])
+        if code in outside and holder is not None and LONE_SMALL.search(holder.get_text(" ")):
+            found.append(f"{path}: {holder.get_text(' ', strip=True)[:120]}")
+    about = re.fullmatch(r"/kunnat/(\w+)", path)
+    if about and about.group(1) in outside:
+        main = page.find("main") or page
+        for m in COUNTED.finditer(main.get_text(" ")):
+            found.append(f"{path}: {m.group(0)}")
+        for svg in page.select("svg.sparkline[aria-label]"):
+            values = svg["aria-label"].split(":", 1)[-1]
+            if LONE_SMALL.search(values):
+                found.append(f"{path}: {svg['aria-label']}")
+    return found
+
+
+def _json_count_leaks(data: Any, outside: set[str], path: str, area: str | None) -> list[str]:
+    """Counts in JSON answers: a municipality entry outside the scope with a count 1..4, and
+    signals of such an area with small counts in their reasons, sources or trend."""
+    found: list[str] = []
+    if isinstance(data, dict):
+        code = data.get("code") or data.get("area_code")
+        if code in outside:
+            for name in ("count", "observations", "recent", "baseline"):
+                if isinstance(data.get(name), int) and 0 < data[name] < K:
+                    found.append(f"{path}: {code} {name}={data[name]}")
+        if area in outside and "reasons" in data:
+            for text in data["reasons"]:
+                found += [f"{path}: {m.group(0)}" for m in COUNTED.finditer(str(text))]
+            values = [*data.get("trend", []), *data.get("sources", {}).values()]
+            if any(isinstance(v, int) and 0 < v < K for v in values):
+                found.append(f"{path}: small count in {data.get('phenomenon_id')}")
+        for value in data.values():
+            found += _json_count_leaks(value, outside, path, area)
+    elif isinstance(data, list):
+        for value in data:
+            found += _json_count_leaks(value, outside, path, area)
+    return found
+
+
+def _leaks(response: Any, path: str, forbidden: dict[int, str], outside: set[str]) -> list[str]:
+    """What this answer to `path` (no method, query included) shows that it should not."""
+    text = _visible_text(response)
+    found = [
+        f"{path}: title of {pid} {title!r}" for pid, title in forbidden.items() if title in text
+    ]
+    kind = response.headers.get("content-type", "")
+    if "html" in kind:
+        found += _html_count_leaks(response.text, outside, path.split("?")[0])
+    elif "json" in kind:
+        area = None
+        if path.startswith("/api/signals"):
+            area = path.split("municipality=")[1] if "municipality=" in path else "alue"
+        found += _json_count_leaks(response.json(), outside, path, area)
+    return found
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_route_leaks_past_scoping_or_disclosure(app, db, role) -> None:
+    region = load_region()
+    codes = [m.code for m in region.municipalities]
+    _plant_signals(db)
+    user = get_user(db, role)
+    assert user is not None
+    phenomena = _phenomena(db)
+    seen = [p["id"] for p in phenomena if review.can_view(db, user, p["id"])]
+    unseen = [p["id"] for p in phenomena if not review.can_view(db, user, p["id"])]
+    allowed_titles = {p["title"] for p in phenomena if p["id"] in set(seen)}
+    # A title that is also the title of a phenomenon the user may see proves nothing.
+    forbidden = {
+        p["id"]: p["title"]
+        for p in phenomena
+        if p["id"] in set(unseen)
+        and p["title"]
+        and not any(p["title"] in t for t in allowed_titles)
+    }
+    if role in ("havainnoija", "johto"):
+        assert forbidden, "the demo must hold phenomena this role may not open"
+    outside = set(codes) - exact_count_scope(user)
+    ids = _sample(seen, 6) + _sample(unseen, 6)
+    keys = sorted(route_keys(app))
+    assert set(keys) <= set(POLICY)
+    problems: list[str] = []
+    with TestClient(app, raise_server_exceptions=False) as client:
+        login(client, role, f"demo-{role}")
+        api = {"Authorization": f"Bearer {create_api_token(db, role)}"}
+        for key in keys:
+            method, template = key.split(" ", 1)
+            if template in ("/kirjaudu", "/kirjaudu-ulos"):
+                continue  # signing in and out: no data, and signing out ends the walk
+            headers = api if template.startswith("/api/") else {"accept": "text/html"}
+            for path in _paths(key, ids, codes):
+                if method == "GET":
+                    response = client.get(path, headers=headers)
+                else:  # no CSRF token and no body: refused, but the refusal must not leak
+                    response = client.request(method, path, headers=headers, follow_redirects=False)
+                if response.status_code >= 500:
+                    problems.append(f"{method} {path}: {response.status_code}")
+                    continue
+                problems += [
+                    f"{method} {leak}" for leak in _leaks(response, path, forbidden, outside)
+                ]
+    assert problems == [], "\n".join(problems[:40])
+
+
+def test_the_walk_finds_a_leak(db) -> None:
+    """The checks themselves can fail: a page showing a forbidden title and a small count."""
+
+    class Fake:
+        headers = {"content-type": "text/html; charset=utf-8"}
+        text = (
+            '<main><ul><li><a href="/kunnat/992">Äänekoski</a> 3</li></ul>'
+            "<p>Salainen ilmiö. Kunnassa 2 havaintoa.</p></main>"
+        )
+
+    found = _leaks(Fake(), "/kunnat/992", {1: "Salainen ilmiö"}, {"992"})
+    assert len(found) == 3, found
+
+    class FakeJson:
+        headers = {"content-type": "application/json"}
+
+        @staticmethod
+        def json() -> Any:
+            return {"signals": [{"reasons": ["3 havaintoa 4 viikossa"], "trend": [0, 2]}]}
+
+    assert len(_leaks(FakeJson(), "/api/signals?municipality=992", {}, {"992"})) == 2
