@@ -53,7 +53,7 @@ import numpy as np
 from sqlite_utils import Database
 
 from nakyma.config import Settings, default
-from nakyma.db import now_utc
+from nakyma.db import now_utc, write_transaction
 from nakyma.embedding import load_vectors, vector_to_blob
 
 Key = tuple[str, str]  # (item_kind, item_key)
@@ -744,7 +744,7 @@ def _write_run(
 ) -> None:
     """The "write" phase, one transaction. A continued phenomenon keeps its review status,
     dismissal and a title edited by hand; only what changed is rewritten."""
-    with db.atomic():
+    with write_transaction(db):
         db.table("phenomenon_lineage").insert_all(
             {"run_id": run_id, "kind": kind, "from_id": a, "to_id": b, "created_at": now}
             for kind, a, b in matched.lineage
@@ -941,7 +941,7 @@ def assign_incrementally(
     )
     assigned = 0
     now = now_utc()
-    with db.atomic():
+    with write_transaction(db):
         for kind, key, blob in pending:
             pid, sim = nearest_phenomenon(space, blob_to_vector(blob))
             if sim < params.assign_similarity:
@@ -1000,7 +1000,7 @@ def suggest_indicator_links(db: Database, model: str) -> int:
         for j in order:
             if sims[row, j] >= LINK_SIMILARITY:
                 suggestions.append((pid, int(keys[j][1]), round(float(sims[row, j]), 4)))
-    with db.atomic():
+    with write_transaction(db):
         db.execute("delete from phenomenon_indicator_links where decision = 'suggested'")
         decided = {
             (r[0], r[1])
