@@ -29,6 +29,8 @@ from nakyma.observations import (
 )
 from nakyma.regions import Region, fold
 
+BATCH_ROWS = 500  # rows stored per write transaction: tens of milliseconds of lock
+
 # Column names accepted for each field, compared after fold() (case and accents ignored).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "external_id": ("id", "tunniste", "tunnus", "vastaustunnus", "external_id"),
@@ -228,21 +230,29 @@ def import_observations(
     dry_run: bool = False,
     redact: bool = False,
     source: str = "tuonti",
+    batch_rows: int = BATCH_ROWS,
 ) -> ImportReport:
-    """Validate every row and store the valid ones, all in one transaction.
+    """Validate every row and store the valid ones, in short transactions of `batch_rows`.
 
     A row that fails is reported with its line number and reasons and the rest go on;
-    a crash half-way stores nothing (the transaction rolls back). Re-importing the same
-    file stores nothing new: rows whose `id` is already stored are `already_stored`.
+    a crash half-way keeps the batches committed before it, each row whole, and nothing
+    else. Re-importing the same file finishes it: rows whose `id` is already stored are
+    `already_stored`, the rest are stored.
     """
     rows, ignored, encoding = read_observation_rows(path)
     report = ImportReport(
         path=str(path), dry_run=dry_run, ignored_columns=ignored, encoding=encoding
     )
-    return store_rows(db, rows, report, region=region, today=today, redact=redact, source=source)
-
-
-BATCH_ROWS = 500  # rows stored per write transaction: tens of milliseconds of lock
+    return store_rows(
+        db,
+        rows,
+        report,
+        region=region,
+        today=today,
+        redact=redact,
+        source=source,
+        batch_rows=batch_rows,
+    )
 
 
 @dataclass
