@@ -59,6 +59,8 @@ from nakyma.embedding import load_vectors, vector_to_blob
 Key = tuple[str, str]  # (item_kind, item_key)
 ITEM_KINDS = ("observation", "headline")  # what is clustered; indicator titles are not
 
+WRITE_BATCH = 500  # rows per write transaction in incremental assignment
+
 
 def active_where(alias: str = "") -> str:
     """The SQL condition for an active phenomenon: it has members, nobody dismissed it and
@@ -939,25 +941,27 @@ def assign_incrementally(
             [model, run_at[0] if run_at else ""],
         )
     )
-    assigned = 0
     now = now_utc()
-    with write_transaction(db):
-        for kind, key, blob in pending:
-            pid, sim = nearest_phenomenon(space, blob_to_vector(blob))
-            if sim < params.assign_similarity:
-                continue
-            db.table("phenomenon_members").insert(
-                {
-                    "item_kind": kind,
-                    "item_key": key,
-                    "phenomenon_id": pid,
-                    "similarity": round(sim, 5),
-                    "origin": "incremental",
-                    "assigned_at": now,
-                }
-            )
-            db.execute("update phenomena set size = size + 1 where id = ?", [pid])
-            assigned += 1
+    # Scored with no lock held; written in short transactions. An item a full run placed
+    # meanwhile keeps that place (insert or ignore), and only a new member counts.
+    chosen = []
+    for kind, key, blob in pending:
+        pid, sim = nearest_phenomenon(space, blob_to_vector(blob))
+        if sim >= params.assign_similarity:
+            chosen.append((kind, key, pid, round(sim, 5)))
+    assigned = 0
+    for start in range(0, len(chosen), WRITE_BATCH):
+        with write_transaction(db):
+            for kind, key, pid, sim in chosen[start : start + WRITE_BATCH]:
+                cursor = db.execute(
+                    "insert or ignore into phenomenon_members "
+                    "(item_kind, item_key, phenomenon_id, similarity, origin, assigned_at) "
+                    "values (?, ?, ?, ?, 'incremental', ?)",
+                    [kind, key, pid, sim, now],
+                )
+                if cursor.rowcount == 1:
+                    db.execute("update phenomena set size = size + 1 where id = ?", [pid])
+                    assigned += 1
     return assigned, len(pending) - assigned
 
 
