@@ -44,6 +44,22 @@ SECRET = "benchmark-salaisuus-" + "x" * 40
 DEMO_TODAY = date(2026, 11, 22)
 WAVES, PER_WAVE, IMPORT_ROWS, KILLS = 3, 50, 3000, 12
 KILL_ROWS = 1000  # the killed imports' file: its final re-run must fit the time budget
+KILL_BATCH = 50  # their batch size (the command's is 500), so that kills land mid-file
+# The killed imports run the command's function in a process of their own, with smaller
+# batches; they are killed at a random moment 0-3 s after their first commit is seen.
+IMPORTER = """
+import sys
+from pathlib import Path
+from nakyma.config import Settings
+from nakyma.db import open_db
+from nakyma.regions import load_region
+from pipelines.observations import import_observations
+settings = Settings()
+db = open_db(settings.database_path)
+report = import_observations(db, Path(sys.argv[1]), region=load_region(),
+                             today=settings.today(), batch_rows=int(sys.argv[2]))
+print(report.count("stored"), report.count("already_stored"), len(report.rejected))
+"""
 DEADLINE_SECONDS = 600
 CLI = [sys.executable, "-c", "from nakyma.cli import cli; cli()"]
 MUNICIPALITIES = ["Äänekoski", "Laukaa", "Jyväskylä", "Konnevesi", "Saarijärvi"]
@@ -294,19 +310,38 @@ def partial_rows(conn: sqlite3.Connection, prefix: str) -> int:
     return bad
 
 
+def _stored(db_path: Path, prefix: str) -> int:
+    conn = sqlite3.connect(db_path, timeout=30)
+    try:
+        return int(
+            conn.execute(
+                "select count(*) from observations where external_id like ?", [prefix + "-%"]
+            ).fetchone()[0]
+        )
+    finally:
+        conn.close()
+
+
 def kill_phase(data_dir: Path, import_file: Path, prefix: str, rng: random.Random) -> dict:
     """12 imports killed with SIGKILL at random moments, then one run to the end."""
     db_path = data_dir / "nakyma.db"
     kills = []
     for _ in range(KILLS):
+        before = _stored(db_path, prefix)
         proc = subprocess.Popen(
-            [*CLI, "import", "observations", str(import_file)],
+            [sys.executable, "-c", IMPORTER, str(import_file), str(KILL_BATCH)],
             env=_env(data_dir),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        delay = rng.uniform(5.0, 12.0)
+        launched = time.monotonic()
+        while _stored(db_path, prefix) == before and proc.poll() is None:
+            if time.monotonic() - launched > 120:
+                break
+            time.sleep(0.1)
+        delay = rng.uniform(0.0, 3.0)
         time.sleep(delay)
+        delay = time.monotonic() - launched
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=20)
         conn = sqlite3.connect(db_path)
