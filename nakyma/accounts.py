@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pwdlib import PasswordHash
 from sqlite_utils import Database
 
-from nakyma.db import now_utc
+from nakyma.db import best_effort_write, now_utc, write_transaction
 from nakyma.regions import Region
 from nakyma.vocabulary import USER_ROLES
 
@@ -23,6 +25,15 @@ USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 _hasher = PasswordHash.recommended()  # Argon2id with the library's current parameters
 # Verified against when the user does not exist, so a miss costs as much as a hit.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# Used only when a caller gives no secret key (tests, scripts): the hashes then last as
+# long as the process. The web app passes the deployment's secret key.
+_PROCESS_KEY = secrets.token_bytes(32)
+
+ATTEMPT_RETENTION_DAYS = 30  # login_attempts older than this are purged
+TOKEN_TOUCH_SECONDS = 60  # at most one last_used_at write per token per minute
+# The per-account ceiling, as a multiple of max_failures, over all clients together.
+ACCOUNT_CEILING_FACTOR = 20
+ACCOUNT_CEILING_DELAY_SECONDS = 1.0
 
 
 class AccountError(ValueError):
@@ -121,7 +132,7 @@ def create_user(
         raise AccountError("Johdon käyttäjälle on annettava vähintään yksi kunta (--municipality).")
     if db.execute("select 1 from users where username = ?", [username]).fetchone():
         raise AccountError(f"Käyttäjä {username!r} on jo olemassa.")
-    with db.atomic():
+    with write_transaction(db):
         users = db.table("users")
         users.insert(
             {
@@ -148,13 +159,54 @@ def set_password(db: Database, username: str, password: str) -> None:
     user = get_user(db, username)
     if user is None:
         raise AccountError(f"Käyttäjää {username!r} ei ole.")
-    with db.atomic():
+    with write_transaction(db):
         db.table("users").update(user.id, {"password_hash": _hasher.hash(password)})
         db.execute("delete from sessions where user_id = ?", [user.id])
 
 
 def _since(minutes: int) -> str:
     return (datetime.now(UTC) - timedelta(minutes=minutes)).isoformat(timespec="seconds")
+
+
+def login_name_key(username: str, secret_key: str | None = None) -> str:
+    """The keyed hash (HMAC-SHA256 with the secret key) a typed user name is kept as: people
+    type passwords and e-mail addresses into the name field, so it is never stored as typed."""
+    key = secret_key.encode("utf-8") if secret_key else _PROCESS_KEY
+    name = username.strip().lower()[:64]
+    return hmac.new(key, name.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _failures(db: Database, where: str, params: list[str], since: str) -> int:
+    return int(
+        db.execute(
+            f"select count(*) from login_attempts where {where} and succeeded = 0 "
+            "and attempted_at >= ?",
+            [*params, since],
+        ).fetchone()[0]
+    )
+
+
+def _check_throttle(
+    db: Database, name_key: str, client: str, *, max_failures: int, window_minutes: int
+) -> None:
+    """Refuse (LoginThrottled) or slow down an attempt. Three counts over the window:
+
+    - per (account, client): `max_failures` — guessing one account from one place stops;
+    - per client over all names: 4 × `max_failures` — one place trying many accounts;
+    - per account over all clients: 20 × `max_failures` — a guess spread over many
+      addresses. Past it, a client that has itself failed on the account is refused and
+      every other attempt is delayed, so the owner elsewhere still gets in, only slower.
+    """
+    since = _since(window_minutes)
+    here = _failures(db, "username = ? and client = ?", [name_key, client], since)
+    by_client = _failures(db, "client = ?", [client], since)
+    if here >= max_failures or by_client >= 4 * max_failures:
+        raise LoginThrottled(window_minutes * 60)
+    by_account = _failures(db, "username = ?", [name_key], since)
+    if by_account >= ACCOUNT_CEILING_FACTOR * max_failures:
+        if here:
+            raise LoginThrottled(window_minutes * 60)
+        time.sleep(ACCOUNT_CEILING_DELAY_SECONDS)
 
 
 def authenticate(
@@ -165,43 +217,40 @@ def authenticate(
     client: str,
     max_failures: int = 5,
     window_minutes: int = 15,
+    secret_key: str | None = None,
 ) -> User | None:
-    """Check a password; record the attempt; refuse while the name or client is throttled.
+    """Check a password; record the attempt; refuse while the (name, client) pair or the
+    client is throttled (see `_check_throttle`).
 
-    Counting failures both per user name and per client slows guessing one account
-    from many addresses and many accounts from one address.
-    """
+    The attempt is recorded with the name as a keyed hash only, and attempts older than
+    30 days are purged in the same short write transaction. The password check (Argon2,
+    tens of milliseconds) runs before the transaction, never holding the write lock."""
     username = username.strip().lower()[:64]
-    since = _since(window_minutes)
-    by_name = db.execute(
-        "select count(*) from login_attempts where username = ? and succeeded = 0 "
-        "and attempted_at >= ?",
-        [username, since],
-    ).fetchone()[0]
-    by_client = db.execute(
-        "select count(*) from login_attempts where client = ? and succeeded = 0 "
-        "and attempted_at >= ?",
-        [client, since],
-    ).fetchone()[0]
-    if by_name >= max_failures or by_client >= 4 * max_failures:
-        raise LoginThrottled(window_minutes * 60)
+    name_key = login_name_key(username, secret_key)
+    _check_throttle(db, name_key, client, max_failures=max_failures, window_minutes=window_minutes)
 
     rows = list(db.query("select * from users where username = ? and active = 1", [username]))
     stored = rows[0]["password_hash"] if rows else _DUMMY_HASH
     ok = _hasher.verify(password, stored) and bool(rows)
-    with db.atomic():
+    purge_before = (datetime.now(UTC) - timedelta(days=ATTEMPT_RETENTION_DAYS)).isoformat(
+        timespec="seconds"
+    )
+    with write_transaction(db):
+        db.execute("delete from login_attempts where attempted_at < ?", [purge_before])
         db.table("login_attempts").insert(
             {
-                "username": username,
+                "username": name_key,
                 "client": client,
                 "attempted_at": now_utc(),
                 "succeeded": int(ok),
             }
         )
         if ok:
-            # A success clears the name's failure count so the owner is not locked out later.
+            # A success clears the failures of this name from this client, so the owner
+            # is not throttled later by their own typos.
             db.execute(
-                "delete from login_attempts where username = ? and succeeded = 0", [username]
+                "delete from login_attempts where username = ? and client = ? and succeeded = 0",
+                [name_key, client],
             )
     return _load_user(db, rows[0]) if ok else None
 
@@ -212,28 +261,39 @@ def create_api_token(db: Database, username: str) -> str:
     if user is None:
         raise AccountError(f"Käyttäjää {username!r} ei ole.")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db.table("api_tokens").insert(
-        {"user_id": user.id, "token_hash": _sha256(token), "created_at": now_utc()}
-    )
+    with write_transaction(db):
+        db.table("api_tokens").insert(
+            {"user_id": user.id, "token_hash": _sha256(token), "created_at": now_utc()}
+        )
     return token
 
 
 def user_for_token(db: Database, token: str) -> User | None:
+    """The token's user, or None. A read: `last_used_at` is written at most once a minute
+    per token, as a best-effort write that a busy database skips (never fails the request)."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     rows = list(
         db.query(
-            "select t.id as token_id, u.* from api_tokens t join users u on u.id = t.user_id "
+            "select t.id as token_id, t.last_used_at as token_used, u.* from api_tokens t "
+            "join users u on u.id = t.user_id "
             "where t.token_hash = ? and t.revoked_at is null and u.active = 1",
             [_sha256(token)],
         )
     )
     if not rows:
         return None
-    db.execute(
-        "update api_tokens set last_used_at = ? where id = ?", [now_utc(), rows[0]["token_id"]]
+    touched = rows[0]["token_used"]
+    stale = (datetime.now(UTC) - timedelta(seconds=TOKEN_TOUCH_SECONDS)).isoformat(
+        timespec="seconds"
     )
-    db.conn.commit()
+    if touched is None or touched < stale:
+        best_effort_write(
+            db,
+            "update api_tokens set last_used_at = ? where id = ? "
+            "and (last_used_at is null or last_used_at < ?)",
+            [now_utc(), rows[0]["token_id"], stale],
+        )
     return _load_user(db, rows[0])
 
 
@@ -241,7 +301,7 @@ def create_session(db: Database, user: User, *, hours: int) -> str:
     """Start a browser session; returns the cookie value (only its hash is stored)."""
     token = secrets.token_urlsafe(32)
     expires = datetime.now(UTC) + timedelta(hours=hours)
-    with db.atomic():
+    with write_transaction(db):
         db.execute("delete from sessions where expires_at < ?", [now_utc()])
         db.table("sessions").insert(
             {
@@ -266,5 +326,5 @@ def user_for_session(db: Database, token: str) -> User | None:
 
 
 def end_session(db: Database, token: str) -> None:
-    with db.atomic():
+    with write_transaction(db):
         db.execute("delete from sessions where token_hash = ?", [_sha256(token)])

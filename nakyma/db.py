@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("nakyma")
+T = TypeVar("T")
+
+# How long one attempt waits for the write lock (SQLite's busy handler), and how many
+# attempts a write makes before it gives up. Short waits with jittered pauses between them
+# let a queue of writers take turns instead of all timing out behind one long holder.
+BUSY_TIMEOUT_MS = 2000
+WRITE_ATTEMPTS = 6
+_BACKOFF_SECONDS = 0.05
+
+
+def is_busy(exc: BaseException) -> bool:
+    """True for SQLITE_BUSY / SQLITE_LOCKED ("database is locked"): worth another try."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    message = str(exc).lower()
+    return "database is locked" in message or "database table is locked" in message
+
+
+def _pause(attempt: int) -> None:
+    # Full jitter: a random pause up to an exponentially growing ceiling (max ~1.6 s).
+    time.sleep(random.uniform(0, _BACKOFF_SECONDS * 2 ** min(attempt, 5)))
 
 
 def open_db(path: Path | str, *, migrate: bool = True) -> Database:
@@ -20,14 +44,25 @@ def open_db(path: Path | str, *, migrate: bool = True) -> Database:
     path.parent.mkdir(parents=True, exist_ok=True)
     # One connection per request/thread; check_same_thread is off because FastAPI may
     # finish a sync dependency on another worker thread than the one that opened it.
-    conn = sqlite3.connect(str(path), timeout=10, check_same_thread=False)
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     db = Database(conn)
     db.execute("PRAGMA foreign_keys = ON")
-    db.execute("PRAGMA busy_timeout = 10000")
-    db.enable_wal()
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    _retry_busy(db.enable_wal)
     if migrate:
-        upgrade(db)
+        _retry_busy(lambda: upgrade(db))
     return db
+
+
+def _retry_busy(action: Callable[[], T], attempts: int = WRITE_ATTEMPTS) -> T:
+    for attempt in range(attempts):
+        try:
+            return action()
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc) or attempt == attempts - 1:
+                raise
+            _pause(attempt)
+    raise AssertionError("unreachable")
 
 
 def upgrade(db: Database) -> list[str]:
@@ -49,17 +84,66 @@ def write_transaction(db: Database) -> Iterator[None]:
     sqlite-utils' `db.atomic()` begins a deferred transaction: one that reads (a decision's
     checks) before it writes cannot wait for the write lock, and fails at once with
     "database is locked" while a clustering run or an import writes. Inside a caller's
-    transaction this is a savepoint, as `db.atomic()` is."""
+    transaction this is a savepoint, as `db.atomic()` is.
+
+    Taking the lock waits up to BUSY_TIMEOUT_MS per attempt and is tried WRITE_ATTEMPTS
+    times with jittered pauses; once taken, nothing inside can meet SQLITE_BUSY, so the
+    body never needs to be re-run. Keep the body short: no model, no network, no parsing."""
     if db.conn.in_transaction:
         with db.atomic():
             yield
         return
-    db.execute("BEGIN IMMEDIATE")
+    begin_immediate(db)
     try:
         yield
         db.commit()
     finally:
         db.rollback()  # a no-op once committed; otherwise nothing of the decision is kept
+
+
+def begin_immediate(db: Database) -> None:
+    """Take the write lock (BEGIN IMMEDIATE), retrying a bounded number of times on busy."""
+    _retry_busy(lambda: db.execute("BEGIN IMMEDIATE"))
+
+
+def write_with_retry(db: Database, action: Callable[[], T]) -> T:
+    """Run `action` in its own write transaction, the whole of it re-run if the lock could
+    not be had; for best-effort writes (a "last used" mark) callers catch the final error."""
+
+    def attempt() -> T:
+        with write_transaction(db):
+            return action()
+
+    return _retry_busy(attempt, attempts=2)
+
+
+def best_effort_write(db: Database, sql: str, params: list | tuple = ()) -> bool:
+    """One small write that may be skipped (a "last used" mark): it waits at most 50 ms for
+    the lock, tries once, and never raises for a busy database. True when it was written."""
+    if db.conn.in_transaction:
+        return False
+    db.execute("PRAGMA busy_timeout = 50")
+    try:
+        with write_transaction_once(db):
+            db.execute(sql, params)
+        return True
+    except sqlite3.OperationalError as exc:
+        if not is_busy(exc):
+            raise
+        return False
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
+@contextmanager
+def write_transaction_once(db: Database) -> Iterator[None]:
+    """BEGIN IMMEDIATE without retries (the caller decides what a busy database means)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.commit()
+    finally:
+        db.rollback()
 
 
 def now_utc() -> str:
@@ -569,3 +653,13 @@ def _m0008_municipal_responses(db: Database) -> None:
         pk=("phenomenon_id", "municipality_code"),
         not_null={"status", "updated_at"},
     )
+
+
+@migrations(name="0009_login_attempts_keyed")
+def _m0009_login_attempts_keyed(db: Database) -> None:
+    # From now on `login_attempts.username` holds a keyed hash (HMAC with the secret key)
+    # of what was typed, never the text. The rows kept so far hold typed names (passwords
+    # and e-mail addresses among them) and only serve a 15-minute throttle: dropped.
+    db.execute("delete from login_attempts")
+    db.table("login_attempts").create_index(["username", "client", "attempted_at"])
+    db.table("login_attempts").create_index(["attempted_at"])

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import numpy as np
 from sqlite_utils import Database
 
+from nakyma.db import write_transaction
+
 if TYPE_CHECKING:
     from nakyma.config import Settings
 
@@ -238,7 +240,7 @@ def store_vectors(
         (kind, str(key), model, dim, little[i].tobytes(), now)
         for i, (kind, key) in enumerate(items)
     ]
-    with db.atomic():
+    with write_transaction(db):
         db.conn.executemany(
             "insert or replace into embeddings"
             " (item_kind, item_key, model, dim, vector, created_at) values (?, ?, ?, ?, ?, ?)",
@@ -340,14 +342,14 @@ def embed_pending(db: Database, embedder: Embedder, *, batch_size: int = 64) -> 
 
 def delete_vectors(db: Database, model: str) -> int:
     """Drop every vector of `model` (after moving to another model); returns rows deleted."""
-    with db.atomic():
+    with write_transaction(db):
         cursor = db.execute("delete from embeddings where model = ?", [model])
     return int(cursor.rowcount)
 
 
 def delete_orphan_vectors(db: Database) -> int:
     """Drop vectors whose observation, headline or indicator is gone; returns rows deleted."""
-    with db.atomic():
+    with write_transaction(db):
         cursor = db.execute(
             """
             delete from embeddings

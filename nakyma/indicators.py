@@ -38,7 +38,7 @@ from typing import Any
 from scipy import stats
 from sqlite_utils import Database
 
-from nakyma.db import now_utc
+from nakyma.db import now_utc, write_transaction
 from nakyma.regions import Municipality, Region
 from nakyma.wording import capitalise, sentence_label
 
@@ -666,7 +666,7 @@ def compute_signals(db: Database, region: Region) -> int:
     codes = [m.code for m in region.municipalities]
     placeholders = ", ".join("?" for _ in codes)
     now = now_utc()
-    with db.atomic():
+    with write_transaction(db):
         existing = {
             (r["indicator_id"], r["municipality_code"]): r
             for r in db.query(

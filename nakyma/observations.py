@@ -14,7 +14,7 @@ from typing import Any, Literal
 from sqlite_utils import Database
 
 from nakyma import privacy, unmask
-from nakyma.db import now_utc
+from nakyma.db import now_utc, write_transaction
 from nakyma.regions import Municipality, Region, fold
 from nakyma.vocabulary import OBSERVER_ROLES, TARGET_GROUPS, THEMES
 
@@ -391,7 +391,29 @@ def submit_observation(
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     obs = validate_observation(raw, region=region, today=today, redact=redact)
+    if dry_run:  # a read: never takes the write lock
+        return store_observation(db, obs, region=region, source=source, dry_run=True)
+    with write_transaction(db):
+        return store_observation(
+            db, obs, region=region, source=source, created_by=created_by, dry_run=dry_run
+        )
 
+
+def store_observation(
+    db: Database,
+    obs: CleanObservation,
+    *,
+    region: Region,
+    source: str,
+    created_by: int | None = None,
+    dry_run: bool = False,
+) -> Submission:
+    """Store one validated observation, or answer why not (IntakeError): a duplicate, an
+    `external_id` already in use, or `already_stored` for the same one sent again.
+
+    Called inside a write transaction (BEGIN IMMEDIATE), so the duplicate checks and the
+    insert see the same database: the checks are indexed look-ups, the insert one row.
+    The import stores a batch of validated rows in one such transaction."""
     same = _existing(db, obs)
     if obs.external_id is not None:
         by_id = list(
@@ -429,7 +451,7 @@ def submit_observation(
         "created_at": now_utc(),
     }
     try:
-        with db.atomic():
+        with write_transaction(db):  # a savepoint inside the caller's transaction
             table = db.table("observations")
             table.insert(row)
             row["id"] = table.last_pk

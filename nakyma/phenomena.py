@@ -53,11 +53,13 @@ import numpy as np
 from sqlite_utils import Database
 
 from nakyma.config import Settings, default
-from nakyma.db import now_utc
+from nakyma.db import now_utc, write_transaction
 from nakyma.embedding import load_vectors, vector_to_blob
 
 Key = tuple[str, str]  # (item_kind, item_key)
 ITEM_KINDS = ("observation", "headline")  # what is clustered; indicator titles are not
+
+WRITE_BATCH = 500  # rows per write transaction in incremental assignment
 
 
 def active_where(alias: str = "") -> str:
@@ -744,7 +746,7 @@ def _write_run(
 ) -> None:
     """The "write" phase, one transaction. A continued phenomenon keeps its review status,
     dismissal and a title edited by hand; only what changed is rewritten."""
-    with db.atomic():
+    with write_transaction(db):
         db.table("phenomenon_lineage").insert_all(
             {"run_id": run_id, "kind": kind, "from_id": a, "to_id": b, "created_at": now}
             for kind, a, b in matched.lineage
@@ -939,25 +941,27 @@ def assign_incrementally(
             [model, run_at[0] if run_at else ""],
         )
     )
-    assigned = 0
     now = now_utc()
-    with db.atomic():
-        for kind, key, blob in pending:
-            pid, sim = nearest_phenomenon(space, blob_to_vector(blob))
-            if sim < params.assign_similarity:
-                continue
-            db.table("phenomenon_members").insert(
-                {
-                    "item_kind": kind,
-                    "item_key": key,
-                    "phenomenon_id": pid,
-                    "similarity": round(sim, 5),
-                    "origin": "incremental",
-                    "assigned_at": now,
-                }
-            )
-            db.execute("update phenomena set size = size + 1 where id = ?", [pid])
-            assigned += 1
+    # Scored with no lock held; written in short transactions. An item a full run placed
+    # meanwhile keeps that place (insert or ignore), and only a new member counts.
+    chosen = []
+    for kind, key, blob in pending:
+        pid, sim = nearest_phenomenon(space, blob_to_vector(blob))
+        if sim >= params.assign_similarity:
+            chosen.append((kind, key, pid, round(sim, 5)))
+    assigned = 0
+    for start in range(0, len(chosen), WRITE_BATCH):
+        with write_transaction(db):
+            for kind, key, pid, sim in chosen[start : start + WRITE_BATCH]:
+                cursor = db.execute(
+                    "insert or ignore into phenomenon_members "
+                    "(item_kind, item_key, phenomenon_id, similarity, origin, assigned_at) "
+                    "values (?, ?, ?, ?, 'incremental', ?)",
+                    [kind, key, pid, sim, now],
+                )
+                if cursor.rowcount == 1:
+                    db.execute("update phenomena set size = size + 1 where id = ?", [pid])
+                    assigned += 1
     return assigned, len(pending) - assigned
 
 
@@ -1000,7 +1004,7 @@ def suggest_indicator_links(db: Database, model: str) -> int:
         for j in order:
             if sims[row, j] >= LINK_SIMILARITY:
                 suggestions.append((pid, int(keys[j][1]), round(float(sims[row, j]), 4)))
-    with db.atomic():
+    with write_transaction(db):
         db.execute("delete from phenomenon_indicator_links where decision = 'suggested'")
         decided = {
             (r[0], r[1])

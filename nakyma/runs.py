@@ -7,13 +7,14 @@ import json
 import os
 import socket
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlite_utils import Database
 
-from nakyma.db import now_utc
+from nakyma.db import is_busy, now_utc, write_transaction
 
 Status = Literal["ok", "partial", "failed"]
 
@@ -76,7 +77,7 @@ def acquire_lock(db: Database, name: str, *, holder: str, ttl: timedelta) -> Non
     """Take the named lock or raise JobLocked. An expired lock (a crashed holder) is taken over."""
     now = datetime.now(UTC)
     expires = (now + ttl).isoformat(timespec="seconds")
-    with db.atomic():
+    with write_transaction(db):
         cursor = db.execute(
             "insert into job_locks (name, holder, acquired_at, expires_at) values (?, ?, ?, ?) "
             "on conflict(name) do update set holder = excluded.holder, "
@@ -89,16 +90,23 @@ def acquire_lock(db: Database, name: str, *, holder: str, ttl: timedelta) -> Non
         row = db.execute(
             "select holder, expires_at from job_locks where name = ?", [name]
         ).fetchone()
-        raise JobLocked(name, row[0], row[1])
+        if row is not None and not _alive_here(row[0]):
+            # The holder died on this host (killed, crashed): its lock is taken over now,
+            # not hours later when it expires.
+            with write_transaction(db):
+                db.execute("delete from job_locks where name = ? and holder = ?", [name, row[0]])
+            acquire_lock(db, name, holder=holder, ttl=ttl)
+            return
+        raise JobLocked(name, row[0] if row else "?", row[1] if row else "?")
 
 
 def release_lock(db: Database, name: str, *, holder: str) -> None:
-    with db.atomic():
+    with write_transaction(db):
         db.execute("delete from job_locks where name = ? and holder = ?", [name, holder])
 
 
 def start_run(db: Database, pipeline: str, *, trigger: str, source: str | None) -> int:
-    with db.atomic():
+    with write_transaction(db):
         table = db.table("runs")
         table.insert(
             {
@@ -120,9 +128,22 @@ def start_run(db: Database, pipeline: str, *, trigger: str, source: str | None) 
 
 
 def finish_run(db: Database, run_id: int, report: RunReport) -> None:
+    """Record how the run ended. Retried beyond write_transaction's own attempts: a run
+    must never stay 'running' because the database was busy at its end."""
     if db.conn.in_transaction:  # a pipeline that crashed mid-transaction must not commit it
         db.conn.rollback()
-    with db.atomic():
+    for attempt in range(3):
+        try:
+            _write_finish(db, run_id, report)
+            return
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc) or attempt == 2:
+                raise
+            time.sleep(1 + attempt)
+
+
+def _write_finish(db: Database, run_id: int, report: RunReport) -> None:
+    with write_transaction(db):
         db.table("runs").update(
             run_id,
             {
@@ -149,19 +170,54 @@ def list_runs(db: Database, *, pipeline: str | None = None, limit: int = 50) -> 
     return out
 
 
-def mark_abandoned_runs(db: Database) -> int:
-    """Runs left 'running' by a process that died are closed as failed at start-up."""
+ABANDONED = "Ajo keskeytyi (palvelu pysähtyi kesken ajon)."
+
+
+def _alive_here(holder: str) -> bool:
+    """False when `holder` (host:pid) names a process of this host that no longer runs."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True  # another machine's process: only its lock's expiry tells
     try:
-        with db.atomic():
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def mark_abandoned_runs(db: Database, *, pipeline: str | None = None) -> int:
+    """Close as failed every run left 'running' by a process that died.
+
+    A run is abandoned when no live process holds its pipeline's lock: the lock is gone,
+    expired, or held by a process of this host that no longer runs (such a lock is
+    released too). With `pipeline`, called by the lock's new holder, every 'running' run
+    of that pipeline is abandoned: the lock says none of them can still be running."""
+    now = now_utc()
+    try:
+        dead = [
+            name
+            for name, holder in db.execute(
+                "select name, holder from job_locks where expires_at > ?", [now]
+            ).fetchall()
+            if not _alive_here(holder)
+        ]
+        with write_transaction(db):
+            for name in dead:
+                db.execute("delete from job_locks where name = ?", [name])
+            if pipeline is not None:
+                where, params = "pipeline = ?", [pipeline]
+            else:
+                where = (
+                    "'pipeline:' || pipeline not in "
+                    "(select name from job_locks where expires_at > ?)"
+                )
+                params = [now]
             cursor = db.execute(
-                "update runs set status = 'failed', finished_at = ?, errors = ? "
-                "where status = 'running' and 'pipeline:' || pipeline not in "
-                "(select name from job_locks where expires_at > ?)",
-                [
-                    now_utc(),
-                    json.dumps(["Ajo keskeytyi (palvelu pysähtyi kesken ajon)."]),
-                    now_utc(),
-                ],
+                f"update runs set status = 'failed', finished_at = ?, errors = ? "
+                f"where status = 'running' and {where}",
+                [now, json.dumps([ABANDONED], ensure_ascii=False), *params],
             )
     except sqlite3.OperationalError:
         return 0

@@ -62,7 +62,7 @@ from scipy import stats
 from sqlite_utils import Database
 
 from nakyma.config import Settings, default
-from nakyma.db import now_utc
+from nakyma.db import now_utc, write_transaction
 from nakyma.indicators import binomial_tail, format_number, format_value
 from nakyma.phenomena import active_where
 from nakyma.regions import Region
@@ -854,7 +854,7 @@ def save_signals(db: Database, signals: Iterable[WeakSignal], *, as_of: date) ->
         }
         for s in signals
     ]
-    with db.atomic():
+    with write_transaction(db):
         db.execute("delete from weak_signals")
         if rows:
             db.table("weak_signals").insert_all(rows)

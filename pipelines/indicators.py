@@ -21,7 +21,7 @@ import httpx
 from sqlite_utils import Database
 
 from nakyma.config import Settings
-from nakyma.db import now_utc
+from nakyma.db import now_utc, write_transaction
 from nakyma.indicators import (
     COUNTRY_CODE,
     CatalogueEntry,
@@ -237,7 +237,7 @@ def save_regions(db: Database, regions: Sequence[SotkanetRegion]) -> int:
     """Cache the region list; returns how many rows changed. Unchanged rows are left alone."""
     changed = 0
     now = now_utc()
-    with db.atomic():
+    with write_transaction(db):
         existing = {r["id"]: r for r in db.query("select * from sotkanet_regions")}
         for r in regions:
             record = {
@@ -432,7 +432,7 @@ def save_indicator(
     """Upsert one indicator's metadata and values in one transaction: all or nothing.
     Returns (added, updated, unchanged) value rows."""
     added = updated = unchanged = 0
-    with db.atomic():
+    with write_transaction(db):
         db.table("indicators").upsert(dict(record), pk="id")
         existing = {
             (r[0], r[1], r[2], r[3]): (r[4], r[5])
@@ -462,7 +462,7 @@ def save_indicator(
 
 
 def _record_missing(db: Database, entry: CatalogueEntry, now: str) -> None:
-    with db.atomic():
+    with write_transaction(db):
         if db.execute("select 1 from indicators where id = ?", [entry.id]).fetchone():
             db.table("indicators").update(entry.id, {"status": "missing", "checked_at": now})
         else:

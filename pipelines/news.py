@@ -23,7 +23,7 @@ import feedparser
 from sqlite_utils import Database
 
 from nakyma.config import Settings
-from nakyma.db import now_utc
+from nakyma.db import now_utc, write_transaction
 from nakyma.regions import Region, load_region
 from nakyma.runs import RunReport
 from pipelines.http import FetchError, SafeClient
@@ -146,7 +146,7 @@ def save_headlines(
     """Upsert headlines by guid in one transaction; returns (added, updated, unchanged)."""
     added = updated = unchanged = 0
     now = now_utc()
-    with db.atomic():
+    with write_transaction(db):
         for h in headlines:
             codes = tag_municipalities(h, region)
             digest = _hash(h, codes)
@@ -187,7 +187,7 @@ def _feed_state(db: Database, url: str) -> dict[str, Any]:
 
 
 def _record_state(db: Database, url: str, **values: Any) -> None:
-    with db.atomic():
+    with write_transaction(db):
         db.table("feed_state").upsert(
             {"url": url, "last_fetched_at": now_utc(), **values}, pk="url"
         )

@@ -23,6 +23,7 @@ from nakyma.runs import (
     acquire_lock,
     finish_run,
     lock_holder,
+    mark_abandoned_runs,
     release_lock,
     start_run,
 )
@@ -109,6 +110,8 @@ def run_pipeline(
     acquire_lock(db, f"pipeline:{name}", holder=holder, ttl=pipeline.lock_ttl)
     report = RunReport(name)
     try:
+        # Holding the lock, no other run of this pipeline can be alive: close leftovers.
+        mark_abandoned_runs(db, pipeline=name)
         run_id = start_run(db, name, trigger=trigger, source=str(source) if source else None)
         try:
             report = pipeline.run(db, settings, source=source, run_id=run_id, **options)

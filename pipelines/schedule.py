@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -18,6 +19,10 @@ from nakyma.runs import JobLocked, RunReport
 from pipelines.registry import PIPELINES, run_pipeline
 
 log = logging.getLogger("nakyma.schedule")
+
+# First runs after start-up: the first job after FIRST_DELAY, each next one STAGGER later.
+FIRST_DELAY = timedelta(seconds=30)
+STAGGER = timedelta(seconds=90)
 
 
 def run_scheduled(settings: Settings, name: str) -> RunReport | None:
@@ -53,17 +58,20 @@ def build_scheduler(settings: Settings, *, now: datetime | None = None) -> Backg
     Jobs coalesce missed runs into one, never overlap (max_instances=1) and carry
     jitter so that several deployments do not hit the sources at the same second.
     The first run comes soon after start-up unless a recent successful run exists.
+
+    The jobs run one after another on a single worker thread: the writing jobs (news,
+    indicators, embed, phenomena) never compete with each other for the write lock, only
+    with the web's short writes. First runs are staggered, not all at start-up at once.
     """
     now = now or datetime.now(UTC)
-    scheduler = BackgroundScheduler(timezone=settings.timezone)
-    for name, pipeline in PIPELINES.items():
+    scheduler = BackgroundScheduler(
+        timezone=settings.timezone, executors={"default": ThreadPoolExecutor(max_workers=1)}
+    )
+    for position, (name, pipeline) in enumerate(PIPELINES.items()):
         interval, jitter = pipeline.interval(settings), pipeline.jitter_seconds
         last = _last_success(settings, name)
-        first = (
-            max(now + timedelta(seconds=30), last + interval)
-            if last
-            else now + timedelta(seconds=30)
-        )
+        soonest = now + FIRST_DELAY + position * STAGGER
+        first = max(soonest, last + interval) if last else soonest
         scheduler.add_job(
             run_scheduled,
             IntervalTrigger(seconds=int(interval.total_seconds()), jitter=jitter),
@@ -73,6 +81,6 @@ def build_scheduler(settings: Settings, *, now: datetime | None = None) -> Backg
             next_run_time=first,
             max_instances=1,
             coalesce=True,
-            misfire_grace_time=600,
+            misfire_grace_time=None,  # a run queued behind another still runs
         )
     return scheduler

@@ -1,6 +1,7 @@
 """Tests for nakyma.accounts and `nakyma users`: passwords, throttling, API tokens, sessions."""
 
 import hashlib
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,11 +17,13 @@ from nakyma.accounts import (
     create_user,
     end_session,
     get_user,
+    login_name_key,
     set_password,
     user_for_session,
     user_for_token,
 )
 from nakyma.cli import cli
+from nakyma.db import open_db
 from tests.conftest import PASSWORD, TEST_SECRET
 
 
@@ -50,10 +53,10 @@ def insert_user(db, username: str = "maija", role: str = "havainnoija") -> User:
 
 
 def add_failures(db, *, usernames: list[str], client: str, minutes_ago: int = 0) -> None:
-    """Failed login attempts as authenticate() records them."""
+    """Failed login attempts as authenticate() records them (the name as a keyed hash)."""
     at = iso(datetime.now(UTC) - timedelta(minutes=minutes_ago))
     db.table("login_attempts").insert_all(
-        {"username": name, "client": client, "attempted_at": at, "succeeded": 0}
+        {"username": login_name_key(name), "client": client, "attempted_at": at, "succeeded": 0}
         for name in usernames
     )
 
@@ -185,7 +188,7 @@ def test_authenticate_wrong_password_or_unknown_user_is_none(db, make_user, user
     make_user("maija")
     assert authenticate(db, username, password, client="10.0.0.1") is None
     assert db.execute("select username, client, succeeded from login_attempts").fetchall() == [
-        (username, "10.0.0.1", 0)
+        (login_name_key(username), "10.0.0.1", 0)
     ]
 
 
@@ -196,17 +199,18 @@ def test_inactive_user_cannot_log_in(db, make_user):
     assert get_user(db, "maija") is None
 
 
-def test_failures_per_name_throttle_even_the_right_password(db, make_user):
-    make_user("maija")
-    for i in range(2):
-        # From different clients: the count is per name, not per address.
-        assert authenticate(db, "maija", "väärä", client=f"10.0.0.{i}", max_failures=2) is None
+def test_failures_per_name_and_client_throttle_even_the_right_password(db, make_user):
+    user = make_user("maija")
+    for _ in range(2):
+        assert authenticate(db, "maija", "väärä", client="10.0.0.1", max_failures=2) is None
 
     with pytest.raises(LoginThrottled) as excinfo:
-        authenticate(db, "MAIJA", PASSWORD, client="10.9.9.9", max_failures=2, window_minutes=15)
+        authenticate(db, "MAIJA", PASSWORD, client="10.0.0.1", max_failures=2, window_minutes=15)
     assert excinfo.value.retry_after_seconds == 15 * 60
     # A refused attempt is not recorded (and its password not checked).
     assert db.table("login_attempts").count == 2
+    # The owner elsewhere is not locked out by what one address did.
+    assert authenticate(db, "maija", PASSWORD, client="10.9.9.9", max_failures=2) == user
 
 
 def test_name_throttle_starts_exactly_at_max_failures(db, make_user):
@@ -215,7 +219,7 @@ def test_name_throttle_starts_exactly_at_max_failures(db, make_user):
     assert authenticate(db, "maija", PASSWORD, client="10.0.0.1", max_failures=5) == user
     add_failures(db, usernames=["maija"] * 5, client="10.0.0.1")
     with pytest.raises(LoginThrottled):
-        authenticate(db, "maija", PASSWORD, client="10.0.0.2", max_failures=5)
+        authenticate(db, "maija", PASSWORD, client="10.0.0.1", max_failures=5)
 
 
 def test_other_names_are_not_throttled_by_one_names_failures(db, make_user):
@@ -241,11 +245,62 @@ def test_success_clears_the_names_failures(db, make_user):
     assert authenticate(db, "maija", "väärä", client="c", max_failures=2) is None
     assert authenticate(db, "maija", PASSWORD, client="c", max_failures=2) == user
     assert db.execute(
-        "select count(*) from login_attempts where username = 'maija' and succeeded = 0"
+        "select count(*) from login_attempts where username = ? and succeeded = 0",
+        [login_name_key("maija")],
     ).fetchone() == (0,)
     # Without the clearing this would be the second failure in the window: throttled.
     assert authenticate(db, "maija", "väärä", client="c", max_failures=2) is None
     assert authenticate(db, "maija", PASSWORD, client="c", max_failures=2) == user
+
+
+def test_login_names_are_kept_only_as_a_keyed_hash(db, make_user):
+    make_user("maija")
+    typed = "maija@example.fi salasana123"
+    assert authenticate(db, typed, "väärä", client="c", secret_key=TEST_SECRET) is None
+    stored = db.execute("select username from login_attempts").fetchone()[0]
+    assert "maija" not in stored and "salasana" not in stored
+    assert stored == login_name_key(typed, TEST_SECRET)
+    assert stored != login_name_key(typed, TEST_SECRET + "x")  # keyed, not a plain digest
+
+
+def test_login_attempts_older_than_30_days_are_purged(db, make_user):
+    user = make_user("maija")
+    add_failures(db, usernames=["maija", "x"], client="c", minutes_ago=31 * 24 * 60)
+    add_failures(db, usernames=["y"], client="c", minutes_ago=29 * 24 * 60)
+    assert authenticate(db, "maija", PASSWORD, client="d") == user
+    # The two old rows are gone; the 29-day-old one and this success remain.
+    assert db.table("login_attempts").count == 2
+
+
+def test_many_failures_from_one_client_do_not_lock_the_owner_out_elsewhere(db, make_user):
+    user = make_user("maija")
+    refused = 0
+    for _ in range(200):
+        try:
+            authenticate(db, "maija", "väärä", client="10.6.6.6")
+        except LoginThrottled:
+            refused += 1
+    assert refused == 195  # 5 wrong passwords, then 429 for that client
+    assert authenticate(db, "maija", PASSWORD, client="10.1.1.1") == user
+
+
+def test_per_account_ceiling_stops_clients_that_failed_and_slows_the_rest(
+    db, make_user, monkeypatch
+):
+    user = make_user("maija")
+    slept: list[float] = []
+    monkeypatch.setattr("nakyma.accounts.time.sleep", slept.append)
+    # max_failures=2: 1 failure from one address and 2 each from 20 more: 41 failures
+    # reach the account's ceiling (20 x 2) while no (account, client) pair is throttled.
+    add_failures(db, usernames=["maija"], client="10.0.1.0")
+    for i in range(1, 21):
+        add_failures(db, usernames=["maija"] * 2, client=f"10.0.1.{i}")
+    with pytest.raises(LoginThrottled):
+        authenticate(db, "maija", PASSWORD, client="10.0.1.0", max_failures=2)
+    assert not slept
+    # A client that has not failed on the account gets in, after a delay.
+    assert authenticate(db, "maija", PASSWORD, client="10.2.2.2", max_failures=2) == user
+    assert slept == [1.0]
 
 
 def test_failures_outside_the_window_do_not_count(db, make_user):
@@ -286,6 +341,40 @@ def test_using_a_token_records_when(db):
     user_for_token(db, token)
     used = db.execute("select last_used_at from api_tokens").fetchone()[0]
     assert abs(datetime.fromisoformat(used) - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+def test_token_use_writes_last_used_at_at_most_once_a_minute(db):
+    insert_user(db, "maija")
+    token = create_api_token(db, "maija")
+    assert user_for_token(db, token) is not None
+    first = db.execute("select last_used_at from api_tokens").fetchone()[0]
+    changes = db.conn.total_changes
+    for _ in range(5):
+        assert user_for_token(db, token) is not None
+    assert db.conn.total_changes == changes  # no write within the minute
+    assert db.execute("select last_used_at from api_tokens").fetchone()[0] == first
+    # A minute later the next use marks it again.
+    old = iso(datetime.now(UTC) - timedelta(minutes=2))
+    db.execute("update api_tokens set last_used_at = ?", [old])
+    db.conn.commit()
+    user_for_token(db, token)
+    assert db.execute("select last_used_at from api_tokens").fetchone()[0] > old
+
+
+def test_token_use_succeeds_while_another_connection_holds_the_write_lock(db, settings):
+    insert_user(db, "maija")
+    token = create_api_token(db, "maija")
+    other = open_db(settings.database_path)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        started = time.perf_counter()
+        user = user_for_token(db, token)  # its last_used_at mark is skipped, not waited for
+        assert time.perf_counter() - started < 1.0
+        assert user is not None and user.username == "maija"
+        other.conn.rollback()
+    finally:
+        other.close()
+    assert db.execute("select last_used_at from api_tokens").fetchone() == (None,)
 
 
 @pytest.mark.parametrize(

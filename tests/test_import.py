@@ -535,21 +535,30 @@ def fail_after(rows: list[tuple[int, dict[str, str]]]) -> Iterator[tuple[int, di
     raise OSError("levy irrotettiin kesken tuonnin")
 
 
-def test_failure_half_way_stores_nothing_from_that_file(db, region, today, tmp_path) -> None:
+def test_failure_half_way_keeps_whole_batches_and_a_rerun_finishes(
+    db, region, today, tmp_path
+) -> None:
     run_import(db, write_csv(tmp_path / "aiempi.csv", [row("vanha", TEXT_C)]), region, today)
     report = ImportReport("kesken.csv", dry_run=False)
-    # Rows are read ahead in batches of 256 (for the name check): 260 rows means the
-    # first batch is stored before the reader fails in the second.
+    # Batches of 100: two are committed, the reader fails inside the third.
     with pytest.raises(OSError, match="levy irrotettiin"):
-        store_rows(db, fail_after(numbered_rows(260)), report, region=region, today=today)
-    assert [r.status for r in report.rows] == ["stored"] * 256  # stored, then rolled back
-    assert [r["external_id"] for r in stored(db)] == ["vanha"]
+        store_rows(
+            db, fail_after(numbered_rows(260)), report, region=region, today=today, batch_rows=100
+        )
+    assert [r.status for r in report.rows] == ["stored"] * 200
+    ids = [r["external_id"] for r in stored(db)]
+    assert ids[0] == "vanha" and sorted(ids[1:]) == sorted(f"g-{i}" for i in range(200))
     assert not db.conn.in_transaction
-    # Nothing half-stored is left behind to block the same rows next time.
+    # Every stored row is whole: its text and fields as in the file.
+    for obs in stored(db)[1:]:
+        i = int(obs["external_id"][2:])
+        assert obs["text"] == f"Havainto numero {i}: nuoret kaipaavat iltatoimintaa."
+        assert (obs["municipality_code"], obs["observed_on"]) == ("992", "2026-03-05")
+    # Re-running the file finishes it: the rest stored, the first 200 already there.
     retry = store_rows(
         db, numbered_rows(260), ImportReport("kesken.csv", False), region=region, today=today
     )
-    assert [r.status for r in retry.rows] == ["stored"] * 260
+    assert [r.status for r in retry.rows] == ["already_stored"] * 200 + ["stored"] * 60
     assert len(stored(db)) == 261
 
 

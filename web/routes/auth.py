@@ -58,6 +58,7 @@ def login(
             client=client,
             max_failures=settings.login_max_failures,
             window_minutes=settings.login_window_minutes,
+            secret_key=settings.secret_key,
         )
         error = "Käyttäjätunnus tai salasana on väärin."
     except LoginThrottled as exc:
