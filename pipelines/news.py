@@ -83,11 +83,22 @@ def _published(entry: Any) -> datetime | None:
     return when if when.tzinfo is not None else None
 
 
+def story_link_allowed(link: str, allowed_hosts: Sequence[str]) -> bool:
+    """Only an https link to an allowed news host (or a subdomain of one) is kept: a feed
+    could otherwise plant `javascript:` or `data:` links, or links anywhere, on our pages."""
+    parts = urlsplit(link)
+    host = (parts.hostname or "").lower()
+    return parts.scheme == "https" and any(
+        host == h or host.endswith("." + h) for h in (a.lower() for a in allowed_hosts)
+    )
+
+
 def parse_feed(
-    content: bytes, *, content_type: str | None = None
+    content: bytes, *, content_type: str | None = None, allowed_hosts: Sequence[str] = ()
 ) -> tuple[list[Headline], list[str]]:
     """Headlines from RSS bytes, plus warnings about skipped items. Raises FeedError when the
-    document is not a usable feed (HTML, malformed or truncated XML)."""
+    document is not a usable feed (HTML, malformed or truncated XML). With `allowed_hosts`,
+    an item whose link is not https to one of them is skipped with a warning."""
     if content_type and "html" in content_type.lower() and b"<rss" not in content[:2048]:
         raise FeedError("Vastaus on HTML-sivu eikä RSS-syöte.")
     parsed = feedparser.parse(content)
@@ -106,6 +117,12 @@ def parse_feed(
         guid_source = entry.get("id") or link
         if not link or not title or not guid_source:
             warnings.append("Ohitettiin uutinen, jolta puuttui otsikko tai linkki.")
+            continue
+        if allowed_hosts and not story_link_allowed(link, allowed_hosts):
+            warnings.append(
+                "Ohitettiin uutinen, jonka linkki ei ole https-osoite sallitulle "
+                f"uutispalvelimelle ({(urlsplit(link).scheme or '?')}:…)."
+            )
             continue
         guid = stable_guid(guid_source)
         if guid in seen:
@@ -222,7 +239,9 @@ def run(
     if source is not None:
         path = Path(source)
         try:
-            headlines, warnings = parse_feed(path.read_bytes())
+            headlines, warnings = parse_feed(
+                path.read_bytes(), allowed_hosts=settings.news_allowed_hosts
+            )
         except OSError as exc:
             report.fail(f"Tiedostoa ei voitu lukea: {exc.strerror or exc}")
             return report
@@ -251,7 +270,11 @@ def run(
                     report.details["feeds"][url] = {"not_modified": True}
                     ok += 1
                     continue
-                headlines, warnings = parse_feed(content, content_type=headers.get("content-type"))
+                headlines, warnings = parse_feed(
+                    content,
+                    content_type=headers.get("content-type"),
+                    allowed_hosts=settings.news_allowed_hosts,
+                )
             except (FetchError, FeedError) as exc:
                 failed += 1
                 reason = exc.reason if isinstance(exc, FetchError) else str(exc)

@@ -329,3 +329,60 @@ def test_serve_starts_and_stops_the_scheduler(settings) -> None:
             "phenomena",
         }
     assert not scheduler.running and app.state.scheduler is None
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "http://yle.fi/a/74-20000010",
+        "https://evil.example/a/74-20000010",
+        "https://yle.fi.evil.example/a/1",
+    ],
+)
+def test_only_https_links_to_the_news_hosts_are_stored(db, settings, tmp_path, link) -> None:
+    from xml.sax.saxutils import escape
+
+    path = tmp_path / "feed.xml"
+    path.write_bytes(
+        rss(
+            "<item><title>Hyvä uutinen</title><guid>https://yle.fi/a/74-20000011</guid>"
+            "<link>https://yle.fi/a/74-20000011</link></item>"
+            f"<item><title>Huono linkki</title><guid>x-{escape(link)}</guid>"
+            f"<link>{escape(link)}</link></item>"
+        )
+    )
+    report = run_pipeline(db, settings, "news", source=path)
+    assert report.status == "ok"
+    assert [r[0] for r in db.execute("select link from headlines")] == [
+        "https://yle.fi/a/74-20000011"
+    ]
+    assert any("https-osoite sallitulle" in w for w in report.warnings)
+
+
+def test_a_stored_link_that_is_not_https_is_not_rendered_as_a_link(
+    db, settings, region, make_user
+) -> None:
+    """Headlines saved before links were checked at save time are shown as plain text."""
+    from fastapi.testclient import TestClient
+
+    from tests.conftest import login
+    from web.app import create_app
+
+    legacy = news.Headline(
+        guid="vanha-1",
+        link="javascript:alert(1)",
+        title="Äänekosken koulussa uusi kerho",
+        teaser="",
+        categories=("Äänekoski",),
+        published=None,
+    )
+    news.save_headlines(db, [legacy], feed_url="file:vanha.xml", region=region)
+    make_user("kentta")
+    with TestClient(create_app(settings)) as client:
+        login(client, "kentta")
+        page = client.get("/kunnat/992")
+    assert page.status_code == 200
+    assert "Äänekosken koulussa uusi kerho" in page.text
+    assert "javascript:" not in page.text

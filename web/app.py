@@ -59,6 +59,8 @@ def build_templates() -> Jinja2Templates:
     env.filters["fi_date"] = fi_date
     env.filters["fi_datetime"] = fi_datetime
     env.filters["fi_number"] = _fi_number
+    # Headlines stored before links were checked at save time: render only https links.
+    env.filters["https_only"] = lambda link: link if str(link).startswith("https://") else ""
     return templates
 
 
