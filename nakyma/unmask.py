@@ -37,7 +37,8 @@ from dataclasses import dataclass
 __all__ = ["Unmasked", "forbidden_characters", "unmask"]
 
 # C0 controls except tab, LF and CR (CR is normalised to LF by intake), DEL, C1 controls.
-_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Controls, and lone surrogates (valid in JSON escapes, not in UTF-8: they cannot be stored).
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 # Bidi embeddings, overrides and isolates, and the directional marks.
 _BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _EXTRA_INVISIBLE = frozenset("\u034f\u115f\u1160\u3164\uffa0") | frozenset(

@@ -693,3 +693,23 @@ def test_every_answer_carries_the_headers_and_is_never_cached(app, client, front
     finally:
         del POLICY["GET /rikki"]
     assert "no-store" not in client.get("/static/nakyma.css").headers.get("cache-control", "")
+
+
+# --- hostile input ------------------------------------------------------------------------
+
+
+def test_malformed_input_never_answers_500(client, api_headers, db) -> None:
+    headers = {**api_headers, "content-type": "application/json"}
+    surrogate = (
+        '{"text": "Nuoret \\ud800 kokoontuvat iltaisin kirjaston edessä.", '
+        '"municipality": "992", "observed_on": "2026-11-20", "target_group": "nuoret"}'
+    )
+    response = client.post("/api/observations", content=surrogate.encode(), headers=headers)
+    assert response.status_code == 422 and response.json()["detail"][0]["field"] == "text"
+    deep = ("[" * 5000 + "]" * 5000).encode()
+    response = client.post("/api/observations", content=deep, headers=headers)
+    assert response.status_code in (400, 422)
+    assert response.json()["detail"][0]["message"].startswith("Pyynnön")
+    for pid in ("9223372036854775808", "99999999999999999999", "0", "-1"):
+        assert client.get(f"/api/phenomena/{pid}", headers=api_headers).status_code == 404
+    assert db.table("observations").count == 0

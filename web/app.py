@@ -251,6 +251,13 @@ def _add_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            # FastAPI's own words for a body it could not parse (e.g. JSON nested too deep).
+            message = "Pyynnön runkoa ei voitu lukea."
+            return JSONResponse(
+                {"detail": [{"field": "body", "message": message, "code": "invalid"}]},
+                status_code=400,
+            )
         if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
             "accept", ""
         ):

@@ -148,6 +148,8 @@ def _check_phenomenon(request: Request, db: Database, user: User, rule: str) -> 
         pid = int(str(request.path_params.get("phenomenon_id", "")))
     except (TypeError, ValueError):
         raise HTTPException(404, "Ilmiötä ei löydy.") from None
+    if not 0 < pid < 2**63:  # SQLite integers are 64-bit: a larger id cannot exist
+        raise HTTPException(404, "Ilmiötä ei löydy.")
     if review_status(db, pid) is None:
         raise HTTPException(404, "Ilmiötä ei löydy.")
     allowed = can_view(db, user, pid) if rule == "phenomenon:view" else can_manage(db, user, pid)

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from nakyma.embedding import get_embedder
 from nakyma.observations import FIELDS, IntakeError, submit_observation
@@ -70,6 +70,14 @@ class ObservationIn(_Body):
     theme: str | None = None
     role: str | None = None
     external_id: str | None = None
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: str | None) -> str | None:
+        # A lone surrogate is valid in a JSON escape but cannot be stored as UTF-8.
+        if value is not None and any("\ud800" <= ch <= "\udfff" for ch in value):
+            raise ValueError("lone surrogate")
+        return value
 
 
 class CommentIn(_Body):
