@@ -713,3 +713,15 @@ def test_malformed_input_never_answers_500(client, api_headers, db) -> None:
     for pid in ("9223372036854775808", "99999999999999999999", "0", "-1"):
         assert client.get(f"/api/phenomena/{pid}", headers=api_headers).status_code == 404
     assert db.table("observations").count == 0
+
+
+def test_api_docs_come_from_vendored_assets(client) -> None:
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    assert "https://" not in page.text and "cdn" not in page.text.lower()
+    for asset in ("/static/vendor/swagger-ui-bundle.js", "/static/vendor/swagger-ui.css"):
+        assert asset in page.text
+        served = client.get(asset)
+        assert served.status_code == 200 and len(served.content) > 50_000
+    assert "SwaggerUIBundle" in client.get("/static/api-docs.js").text
+    assert "<script>" not in page.text  # no inline script: the CSP would block it

@@ -110,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Näkymä",
         description="Tilannekuva yhteisövaikuttavuustyöhön",
         lifespan=_lifespan(settings),
-        docs_url="/api/docs",
+        docs_url=None,  # served by api_docs below, from vendored assets (no CDN)
         # Access is declared once, in web.policy, and checked before every route.
         dependencies=[Depends(enforce_policy)],
         redoc_url=None,
@@ -213,6 +213,12 @@ def _include_routes(app: FastAPI) -> None:
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs(request: Request) -> Response:
+        """The OpenAPI description as Swagger UI, from web/static/vendor (the CSP allows
+        scripts and styles from this server only)."""
+        return app.state.templates.TemplateResponse(request, "api_docs.html", {})
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

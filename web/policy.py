@@ -85,7 +85,6 @@ POLICY: dict[str, str | frozenset[str]] = {
     # OpenAPI description
     "GET /api/openapi.json": "public",
     "GET /api/docs": "public",
-    "GET /api/docs/oauth2-redirect": "public",
 }
 
 
