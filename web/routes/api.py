@@ -31,7 +31,17 @@ from nakyma.views import (
 from web.deps import ApiUser, DbDep, RegionDep, SettingsDep
 from web.guard import api_rate_limited, rate_limit
 
-router = APIRouter(prefix="/api", tags=["api"])
+# What any API operation may answer besides its own results (the OpenAPI description says
+# so, and tests/test_api_schema.py holds the API to it).
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Pyynnön runkoa ei voitu lukea."},
+    401: {"description": "Kirjautuminen vaaditaan (henkilökohtainen API-avain)."},
+    403: {"description": "Ei käyttöoikeutta tähän."},
+    404: {"description": "Kohdetta (ilmiö, kunta, ryhmittely) ei löydy."},
+    422: {"description": 'Pyynnössä on virheitä: {"detail": [{field, message, code}]}.'},
+}
+
+router = APIRouter(prefix="/api", tags=["api"], responses=COMMON_RESPONSES)
 
 
 class _Body(BaseModel):
