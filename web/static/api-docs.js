@@ -5,5 +5,6 @@ window.addEventListener("load", function () {
     url: "/api/openapi.json",
     dom_id: "#swagger-ui",
     deepLinking: true,
+    validatorUrl: null, // never send our API description to swagger.io's online validator
   });
 });
