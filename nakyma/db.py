@@ -661,5 +661,7 @@ def _m0009_login_attempts_keyed(db: Database) -> None:
     # of what was typed, never the text. The rows kept so far hold typed names (passwords
     # and e-mail addresses among them) and only serve a 15-minute throttle: dropped.
     db.execute("delete from login_attempts")
-    db.table("login_attempts").create_index(["username", "client", "attempted_at"])
-    db.table("login_attempts").create_index(["attempted_at"])
+    db.table("login_attempts").create_index(
+        ["username", "client", "attempted_at"], if_not_exists=True
+    )
+    db.table("login_attempts").create_index(["attempted_at"], if_not_exists=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from nakyma.regions import Region
@@ -107,14 +107,17 @@ def suppress(
     col_labels: Sequence[str] | None = None,
     row_totals: bool = True,
     hide: Iterable[Position] = (),
+    known: Iterable[Position] = (),
 ) -> SuppressedTable:
     """Disclosure-controlled version of a table of counts (totals computed here).
 
     `row_totals=False`: rows get no published total (nor the table a grand total), e.g. when
     the columns count different things; then only the columns constrain each other.
     `hide`: further grid positions (row R / column C being the totals) to hide, e.g. a total
-    that another published table hides; zeros are never hidden. Raises ValueError for a table
-    that is not a rectangle of non-negative integers, or k < 2.
+    that another published table hides; zeros are never hidden.
+    `known`: grid positions the reader knows exactly anyway (a leader's own municipalities):
+    never hidden, and counted as published when the others are checked. Raises ValueError for
+    a table that is not a rectangle of non-negative integers, or k < 2.
     """
     if k < 2:
         raise ValueError("k must be at least 2")
@@ -137,14 +140,17 @@ def suppress(
     grid.append([sum(rows[i][j] for i in range(n_rows)) for j in range(n_cols)])
     grid[-1].append(sum(grid[-1]))
     published_cols = n_cols + 1 if row_totals else n_cols
-    hidden = {
-        (i, j) for i in range(n_rows + 1) for j in range(published_cols) if 0 < grid[i][j] < k
-    }
-    for i, j in hide:
+    exact = set(known)
+    for i, j in [*exact, *hide]:
         if not (0 <= i <= n_rows and 0 <= j < published_cols):
             raise ValueError(f"position {(i, j)} is outside the table")
-        if grid[i][j] > 0:
-            hidden.add((i, j))
+    hidden = {
+        (i, j)
+        for i in range(n_rows + 1)
+        for j in range(published_cols)
+        if 0 < grid[i][j] < k and (i, j) not in exact
+    }
+    hidden |= {(i, j) for i, j in hide if grid[i][j] > 0 and (i, j) not in exact}
 
     lines = _lines(n_rows, n_cols, row_totals=row_totals)
     changed = True
@@ -153,7 +159,7 @@ def suppress(
         for line, own_total in lines:
             if not any(p in hidden for p in line) or not _pinned(line, own_total, grid, hidden, k):
                 continue
-            extra = _complement(line, own_total, grid, hidden)
+            extra = _complement(line, own_total, grid, hidden, exact)
             if extra is not None:
                 hidden.add(extra)
                 changed = True
@@ -234,18 +240,79 @@ def _complement(
     own_total: Position,
     grid: Sequence[Sequence[int]],
     hidden: set[Position],
+    exact: set[Position],
 ) -> Position | None:
-    """The smallest non-zero published count of the line; its total only when none is left."""
+    """The smallest non-zero published count of the line that the reader does not know
+    anyway; its total only when none is left."""
     candidates = [
         (grid[p[0]][p[1]], p)
         for p in line
-        if p != own_total and p not in hidden and grid[p[0]][p[1]] > 0
+        if p != own_total and p not in hidden and p not in exact and grid[p[0]][p[1]] > 0
     ]
     if candidates:
         return min(candidates)[1]
-    if own_total not in hidden and grid[own_total[0]][own_total[1]] > 0:
+    if own_total not in hidden and own_total not in exact and grid[own_total[0]][own_total[1]] > 0:
         return own_total
     return None  # every non-zero entry is hidden already: nothing more to hide
+
+
+@dataclass(frozen=True)
+class DisclosedLine:
+    """Counts per area and their total as they may be shown (see `disclose_line`)."""
+
+    shown: dict[str, str]  # area -> "12", "<5" or ".."
+    total: int | None  # None when hidden
+    total_shown: str
+
+
+def disclose_line(
+    counts: Mapping[str, int], exact: Collection[str] = (), k: int = 5, *, exact_total: bool = False
+) -> DisclosedLine:
+    """One line of counts per area (a phenomenon's observations per municipality) with its
+    total, under the disclosure rule: areas in `exact` (what the reader knows anyway) shown
+    exactly, the others "<k" / ".." as `suppress` decides with the total published, and the
+    total itself hidden when it would give a hidden count away ("<k", or "vähintään n" with the
+    bound the reader knows anyway). `exact_total`: the reader may see the total (a reader who
+    reads every observation of the region)."""
+    areas = sorted(counts)
+    table = suppress(
+        [[counts[a] for a in areas]],
+        k,
+        # One row: each column's total is its cell, known alike.
+        known=[(i, j) for j, a in enumerate(areas) if a in exact for i in (0, 1)],
+    )
+    shown = {a: cell.text for a, cell in zip(areas, table.cells[0], strict=True)}
+    total = table.total
+    if exact_total or not total.hidden:
+        return DisclosedLine(shown, total.value, str(total.value))
+    own = sum(counts[a] for a in areas if a in exact)
+    hidden = [_bounds(c.value, k) for c in table.cells[0] if c.hidden]
+    if total.primary and not _total_bound_pins(hidden, own, k):
+        return DisclosedLine(shown, None, f"<{k}")
+    # What the reader knows anyway: its own counts and each hidden one's lower bound.
+    return DisclosedLine(shown, None, f"vähintään {own + int(sum(lo for lo, _ in hidden))}")
+
+
+def _total_bound_pins(hidden: Sequence[tuple[float, float]], own: int, k: int) -> bool:
+    """Would a total shown as "<k" (1..k-1) leave some hidden count one possible value?
+    (Four municipalities "<5" and a total "<5": each is 1.)"""
+    low_sum, high_sum = 1 - own, k - 1 - own  # the hidden counts' sum
+    for i, (lo, hi) in enumerate(hidden):
+        others_lo = sum(b[0] for j, b in enumerate(hidden) if j != i)
+        others_hi = sum(b[1] for j, b in enumerate(hidden) if j != i)
+        if max(lo, low_sum - others_hi) >= min(hi, high_sum - others_lo):
+            return True
+    return False
+
+
+def hidden_size_text(observations_shown: str, headlines: int, k: int = 5) -> str:
+    """A phenomenon's size when its observation count is hidden (`disclose_line`): the bound
+    a reader may know ("<5" observations and 2 headlines: "<7"; "vähintään 5" and 2:
+    "vähintään 7")."""
+    if observations_shown.startswith("<"):
+        return f"<{k + headlines}"
+    bound = int(observations_shown.rsplit(" ", 1)[-1])
+    return f"vähintään {bound + headlines}"
 
 
 def published_count(value: int, k: int = 5) -> str:

@@ -580,9 +580,56 @@ def mark_seen(db: Database, user: User, pid: int) -> None:
 # --- work list and "what changed" -----------------------------------------------------
 
 
-def work_list(db: Database, region: Region, user: User) -> list[dict[str, Any]]:
+def exact_count_scope(user: User | None) -> set[str]:
+    """Municipalities whose counts this user sees exactly: leadership's own ones (it reads
+    their observations anyway). Everywhere else, for every role, counts follow the region
+    page's disclosure rule (1..k-1 as "<k", with complementary suppression in tables)."""
+    if user is not None and user.role == "johto":
+        return set(user.municipalities)
+    return set()
+
+
+def disclosed_sizes(
+    db: Database, user: User, pids: Sequence[int], k: int = 5
+) -> dict[int, tuple[int | None, str]]:
+    """Each phenomenon's size (members) as this user may see it: exact for a user who reads
+    the whole region; for others its observation total follows the disclosure rule of the
+    phenomenon page (`disclosure.disclose_line`), so that a list's size and a page's counts
+    never give a hidden count away together."""
+    from nakyma.disclosure import disclose_line, hidden_size_text
+
+    sizes: dict[int, tuple[int | None, str]] = {}
+    if not pids:
+        return sizes
+    marks = ",".join("?" * len(pids))
+    observations: dict[int, dict[str, int]] = {pid: {} for pid in pids}
+    headlines: dict[int, int] = dict.fromkeys(pids, 0)
+    for pid, kind, code, n in db.execute(
+        "select m.phenomenon_id, m.item_kind, o.municipality_code, count(*) "
+        "from phenomenon_members m left join observations o on m.item_kind = 'observation' "
+        "and o.id = cast(m.item_key as integer) left join headlines h "
+        "on m.item_kind = 'headline' and h.guid = m.item_key "
+        f"where m.phenomenon_id in ({marks}) and (o.id is not null or h.guid is not null) "
+        "group by 1, 2, 3",
+        list(pids),
+    ).fetchall():
+        if kind == "headline":
+            headlines[pid] += n
+        else:
+            observations[pid][code or ""] = n
+    exact = exact_count_scope(user)
+    for pid in pids:
+        line = disclose_line(observations[pid], exact, k, exact_total=user.sees_whole_region)
+        if line.total is not None:
+            sizes[pid] = (line.total + headlines[pid], str(line.total + headlines[pid]))
+        else:
+            sizes[pid] = (None, hidden_size_text(line.total_shown, headlines[pid], k))
+    return sizes
+
+
+def work_list(db: Database, region: Region, user: User, *, k: int = 5) -> list[dict[str, Any]]:
     """Phenomena in my municipalities that are new or changed since I last looked,
-    weak signals first."""
+    weak signals first; sizes as `disclosed_sizes` lets this user see them."""
     seen = {
         r[0]: r[1]
         for r in db.execute(
@@ -620,14 +667,22 @@ def work_list(db: Database, region: Region, user: User) -> list[dict[str, Any]]:
             }
         )
     out.sort(key=lambda w: (ranking.get(w["category"] or "", 2), -w["size"], w["id"]))
+    sizes = disclosed_sizes(db, user, [w["id"] for w in out], k)
+    for w in out:
+        w["size"], w["size_shown"] = sizes[w["id"]]
     return out
 
 
-def what_changed(db: Database, user: User, *, limit: int = 50) -> list[dict[str, Any]]:
-    """Status changes and comments on phenomena the user may view, newest first."""
+def what_changed(
+    db: Database, user: User, *, region: Region | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """Decisions on phenomena the user may view, newest first: who (display name) and,
+    for a municipality's response, which municipality by name (with `region`)."""
     rows = db.query(
-        "select a.at, a.action, a.phenomenon_id, a.details, a.username, p.title "
+        "select a.at, a.action, a.phenomenon_id, a.details, a.username, p.title, "
+        "coalesce(u.display_name, a.username) as display_name "
         "from audit_log a join phenomena p on p.id = a.phenomenon_id "
+        "left join users u on u.id = a.user_id "
         f"where a.action in ({','.join('?' * len(CHANGE_ACTIONS))}) "
         "order by a.id desc limit ?",
         [*CHANGE_ACTIONS, limit * 5],
@@ -636,7 +691,14 @@ def what_changed(db: Database, user: User, *, limit: int = 50) -> list[dict[str,
     for r in rows:
         if not can_view(db, user, r["phenomenon_id"]):
             continue
-        out.append({**r, "details": json.loads(r["details"] or "{}")})
+        details = json.loads(r["details"] or "{}")
+        code = details.get("municipality")
+        if region is not None and code:
+            try:
+                details["municipality_name"] = region.municipality(code).name
+            except KeyError:
+                pass
+        out.append({**r, "details": details})
         if len(out) >= limit:
             break
     return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -15,9 +16,11 @@ from sqlite_utils import Database
 
 from nakyma import review
 from nakyma.accounts import User
+from nakyma.disclosure import disclose_line, hidden_size_text
 from nakyma.observations import count_observations, counts_by_municipality, list_observations
 from nakyma.phenomena import active_phenomena
 from nakyma.regions import Region
+from nakyma.review import exact_count_scope
 
 
 @dataclass(frozen=True)
@@ -53,11 +56,18 @@ class RegionOverview:
 
 
 def region_overview(
-    db: Database, region: Region, *, grouping: str | None = None, k: int = 5
+    db: Database,
+    region: Region,
+    *,
+    grouping: str | None = None,
+    k: int = 5,
+    exact: Collection[str] = (),
 ) -> RegionOverview:
     """Municipalities by group with their observation counts, disclosure-controlled: this
     view reaches every user of the region, so counts 1..k-1 show as "<k" and enough other
-    cells are hidden that no hidden count can be worked out from the group totals."""
+    cells are hidden that no hidden count can be worked out from the group totals.
+    `exact`: municipalities whose counts the reader knows anyway (a leader's own,
+    `exact_count_scope`): shown exactly, and the others protected against them too."""
     from nakyma.disclosure import suppress
 
     chosen = region.grouping(grouping)
@@ -67,16 +77,32 @@ def region_overview(
         for group in chosen.groups
     ]
     values = [[counts.get(m.code, 0) for m in ms] for ms in members]
+    known_cells = [[(0, j) for j, m in enumerate(ms) if m.code in exact] for ms in members]
+    # A group total is known when all its municipalities are; the county total never is
+    # (unless every municipality is).
+    known_groups = [
+        (0, g) for g, ms in enumerate(members) if ms and all(m.code in exact for m in ms)
+    ]
     # Two levels of totals (municipalities → group, groups → county): suppress each level
     # and pass hidden group totals between them until neither level hides anything new.
     hidden_groups: set[int] = set()
     for _ in range(5):
         tables = [
-            suppress([row], k, hide=[(0, len(row))] if g in hidden_groups else [])
+            suppress(
+                [row],
+                k,
+                hide=[(0, len(row))] if g in hidden_groups else [],
+                known=known_cells[g] + ([(0, len(row))] if (0, g) in known_groups else []),
+            )
             for g, row in enumerate(values)
         ]
         now_hidden = {g for g, t in enumerate(tables) if t.total.hidden}
-        county = suppress([[sum(row) for row in values]], k, hide=[(0, g) for g in now_hidden])
+        county = suppress(
+            [[sum(row) for row in values]],
+            k,
+            hide=[(0, g) for g in now_hidden],
+            known=known_groups,
+        )
         now_hidden |= {g for g, c in enumerate(county.cells[0]) if c.hidden}
         if now_hidden == hidden_groups:
             break
@@ -258,29 +284,6 @@ def _known(region: Region, code: str | None) -> bool:
     return True
 
 
-def exact_count_scope(user: User | None) -> set[str]:
-    """Municipalities whose counts this user sees exactly: leadership's own ones (it reads
-    their observations anyway). Everywhere else, for every role, counts follow the region
-    page's disclosure rule (1..k-1 as "<k", with complementary suppression in tables)."""
-    if user is not None and user.role == "johto":
-        return set(user.municipalities)
-    return set()
-
-
-def _disclosed_counts(counts: dict[str, int], exact: set[str], k: int) -> dict[str, str]:
-    """Counts per municipality as they may be shown: exact within `exact`, the others as
-    one suppressed line (their sum counts as published, so a lone hidden count is covered
-    by complementary suppression)."""
-    from nakyma.disclosure import suppress
-
-    shown = {c: str(n) for c, n in counts.items() if c in exact}
-    others = sorted(c for c in counts if c not in exact)
-    if others:
-        table = suppress([[counts[c] for c in others]], k)
-        shown.update({c: cell.text for c, cell in zip(others, table.cells[0], strict=True)})
-    return shown
-
-
 def _month_counts(dates: list[str], months: int = 12, *, until: str | None = None) -> list[int]:
     from datetime import date as _date
 
@@ -323,12 +326,18 @@ class PhenomenonPage:
     merged_into: int | None
     summary: str | None
     keywords: list[str]
-    size: int
+    size: int | None  # None when the disclosure rule hides it from this user
+    size_shown: str
     first_seen: str | None
     last_seen: str | None
-    counts: dict[str, int]  # members per kind: observation, headline
-    timeline: dict[str, list[int]]  # members per month over the last 12 months, per kind
-    municipalities: list[dict[str, Any]]  # code, name, count (None if hidden), shown; most first
+    counts: dict[str, int | None]  # members per kind: observation (None if hidden), headline
+    counts_shown: dict[str, str]
+    # Members per month over the last 12 months, per kind; for a user who does not read the
+    # whole region, only the observations they may read ("readable"), else all ("all").
+    timeline: dict[str, list[int]]
+    timeline_scope: str
+    # code, name, count of observations (None if hidden) and shown, headlines; most first
+    municipalities: list[dict[str, Any]]
     responses: list[dict[str, Any]]  # each municipality's own response, side by side
     observations: list[dict[str, Any]]  # those the user may read
     hidden_observations: int  # how many the user may not read
@@ -361,12 +370,30 @@ def phenomenon_detail(
     members = _members(db, phenomenon_id)
     observations = [m for m in members if m["item_kind"] == "observation"]
     headlines = [m for m in members if m["item_kind"] == "headline"]
-    municipalities = Counter(m["municipality_code"] for m in observations)
+    by_code = Counter(m["municipality_code"] for m in observations)
+    news_by_code: Counter[str] = Counter()
     for guid_codes in _headline_codes(db, [h["item_key"] for h in headlines]).values():
-        municipalities.update(guid_codes)
+        news_by_code.update(guid_codes)
     visible = [o for o in observations if observation_visible(user, o)]
-    known = {c: n for c, n in municipalities.items() if c and _known(region, c)}
-    shown = _disclosed_counts(known, exact_count_scope(user), k)
+    # Observation counts outside the user's own municipalities follow the region page's rule,
+    # the phenomenon's own total included (a total minus the shown counts must not give a
+    # hidden one away); `review.disclosed_sizes` applies the same line to lists. Headlines
+    # are public: their counts are exact.
+    line = disclose_line(
+        {c or "": n for c, n in by_code.items()},
+        exact_count_scope(user),
+        k,
+        exact_total=user.sees_whole_region,
+    )
+    known = {c: by_code.get(c, 0) for c in {*by_code, *news_by_code} if c and _known(region, c)}
+    n_obs = len(observations) if user.sees_whole_region else line.total
+    n_obs_shown = str(n_obs) if n_obs is not None else line.total_shown
+    size_shown = (
+        str(n_obs + len(headlines))
+        if n_obs is not None
+        else hidden_size_text(line.total_shown, len(headlines), k)
+    )
+    timeline_obs = observations if user.sees_whole_region else visible
     return PhenomenonPage(
         id=p["id"],
         title=p["title"],
@@ -376,24 +403,30 @@ def phenomenon_detail(
         merged_into=p["merged_into"],
         summary=p["summary"],
         keywords=json.loads(p["keywords"] or "[]"),
-        size=p["size"],
+        size=None if n_obs is None else n_obs + len(headlines),
+        size_shown=size_shown,
         first_seen=p["first_seen"],
         last_seen=p["last_seen"],
-        counts={"observation": len(observations), "headline": len(headlines)},
+        counts={"observation": n_obs, "headline": len(headlines)},
+        counts_shown={"observation": n_obs_shown, "headline": str(len(headlines))},
         timeline={
-            "observation": _month_counts([o["observed_on"] for o in observations], until=today),
+            "observation": _month_counts([o["observed_on"] for o in timeline_obs], until=today),
             "headline": _month_counts(
                 [(h["published"] or "")[:10] for h in headlines], until=today
             ),
         },
+        timeline_scope="all" if user.sees_whole_region else "readable",
         municipalities=[
             {
                 "code": c,
                 "name": region.municipality(c).name,
-                "count": n if shown[c] == str(n) else None,
-                "shown": shown[c],
+                "count": n if line.shown.get(c, "0") == str(n) else None,
+                "shown": line.shown.get(c, "0"),
+                "headlines": news_by_code.get(c, 0),
             }
-            for c, n in sorted(known.items(), key=lambda cn: (-cn[1], cn[0]))
+            for c, n in sorted(
+                known.items(), key=lambda cn: (-cn[1], -news_by_code.get(cn[0], 0), cn[0])
+            )
         ],
         responses=_responses(db, region, phenomenon_id),
         observations=[
@@ -557,7 +590,14 @@ def _disclosed_signal(signal: dict[str, Any], k: int) -> dict[str, Any]:
 
 
 def search_results(
-    db: Database, region: Region, embedder: Any, query: str, user: User, *, limit: int = 30
+    db: Database,
+    region: Region,
+    embedder: Any,
+    query: str,
+    user: User,
+    *,
+    limit: int = 30,
+    k: int = 5,
 ) -> list[dict[str, Any]]:
     """Semantic search over observations (those the user may read), headlines, phenomena."""
     from nakyma.phenomena import search
@@ -597,13 +637,17 @@ def search_results(
                 db.query("select id, title, size from phenomena where id = ?", [int(hit.key)])
             )
             if rows and review.can_view(db, user, rows[0]["id"]):
+                size, size_shown = review.disclosed_sizes(db, user, [rows[0]["id"]], k)[
+                    rows[0]["id"]
+                ]
                 out.append(
                     {
                         "kind": "phenomenon",
                         "score": hit.score,
                         "text": rows[0]["title"],
                         "phenomenon": {"id": rows[0]["id"], "title": rows[0]["title"]},
-                        "size": rows[0]["size"],
+                        "size": size,
+                        "size_shown": size_shown,
                     }
                 )
         if len(out) >= limit:

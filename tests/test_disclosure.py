@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from nakyma.disclosure import (
     COMPLEMENTARY_MARK,
     SuppressedTable,
+    disclose_line,
+    hidden_size_text,
     is_small_municipality,
     mask_small_counts,
     mask_small_municipalities,
@@ -236,6 +238,81 @@ def test_small_counts_hidden_zeros_shown_and_values_kept(table, k) -> None:
 @given(tables, st.integers(2, 6), st.booleans())
 def test_no_line_pins_a_hidden_count_by_its_bounds(table, k, row_totals) -> None:
     assert pinned_by_bounds(suppress(table, k, row_totals=row_totals)) == []
+
+
+# --- a line read against what the reader knows anyway --------------------------------------
+
+
+def test_known_cells_are_shown_and_the_others_protected_against_them() -> None:
+    # Äänekoski's leader knows its 4; Konnevesi's 3 would follow from the total 7.
+    table = suppress([[4, 3]], 5, known=[(0, 0), (1, 0)])
+    assert texts(table) == [["4", "<5", ".."], ["4", "<5", ".."]]
+    assert not table.cells[0][0].hidden
+
+
+def test_disclose_line_examples() -> None:
+    line = disclose_line({"992": 4, "260": 3}, {"992"})
+    assert line.shown == {"992": "4", "260": "<5"}
+    assert (line.total, line.total_shown) == (None, "vähintään 5")
+    line = disclose_line({"992": 4, "260": 30}, {"992"})
+    assert (line.shown, line.total) == ({"992": "4", "260": "30"}, 34)
+    # Without any exact area a total under k is "<k" like any other small count.
+    assert disclose_line({"260": 3}).total_shown == "<5"
+    # A reader who reads the whole region gets the total.
+    assert disclose_line({"260": 3}, exact_total=True).total_shown == "3"
+    assert hidden_size_text("<5", 2) == "<7"
+    assert hidden_size_text("vähintään 5", 2) == "vähintään 7"
+
+
+def _readings(shown: dict[str, str], exact: dict[str, int], total: str, k: int) -> list[dict]:
+    """Every assignment of counts (up to 12 each) that a reader who knows `exact` finds
+    consistent with what is shown: "<k" is 1..k-1, ".." at least k, the total as shown."""
+    import itertools
+
+    options = []
+    for area, text in sorted(shown.items()):
+        if area in exact:
+            options.append([exact[area]])
+        elif text == f"<{k}":
+            options.append(list(range(1, k)))
+        elif text == "..":
+            options.append(list(range(k, 21)))
+        else:
+            options.append([int(text)])
+    out = []
+    for values in itertools.product(*options):
+        s = sum(values)
+        if total.startswith("<") and not 0 < s < int(total[1:]):
+            continue
+        if total.startswith("vähintään") and s < int(total.split()[-1]):
+            continue
+        if total[:1].isdigit() and s != int(total):
+            continue
+        out.append(dict(zip(sorted(shown), values, strict=True)))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from("ABCDE"), st.integers(0, 12), min_size=1, max_size=5),
+    st.sets(st.sampled_from("ABCDE")),
+    st.integers(3, 6),  # with k = 2, "<2" is 1 by definition
+)
+def test_no_hidden_count_of_a_line_can_be_worked_out(counts, exact, k) -> None:
+    """Brute force: whatever a reader knowing its own areas tries, every hidden count keeps
+    at least two possible values, and the truth is always among the readings."""
+    exact = exact & set(counts)
+    line = disclose_line(counts, exact, k)
+    readings = _readings(line.shown, {a: counts[a] for a in exact}, line.total_shown, k)
+    assert counts in readings
+    for area, text in line.shown.items():
+        assert (text == str(counts[area])) != (text in (f"<{k}", ".."))
+        if area in exact:
+            assert text == str(counts[area])
+        if text in (f"<{k}", ".."):
+            assert len({r[area] for r in readings}) > 1, (counts, exact, line)
+    if line.total is not None:
+        assert line.total == sum(counts.values())
 
 
 # --- texts ---------------------------------------------------------------------------------

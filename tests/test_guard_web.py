@@ -19,8 +19,8 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlite_utils import Database
 
-from nakyma import finnish, privacy
-from nakyma.accounts import create_api_token
+from nakyma import finnish, privacy, review
+from nakyma.accounts import create_api_token, get_user
 from nakyma.cli import cli
 from nakyma.config import Settings
 from nakyma.ratelimit import SlidingWindowLimiter
@@ -412,3 +412,58 @@ def test_searched_identity_code_appears_in_no_log_line(tmp_path) -> None:
     assert "GET /haku" in output and "GET /api/search" in output  # the lines are there
     assert code not in output
     assert "131052" not in output
+
+
+def test_comments_and_municipal_responses_are_rate_limited(demo_template, strict_settings) -> None:
+    """Texts that go through the privacy guard on the review side count like submissions:
+    3 a minute per account here, the 4th answers 429 with Retry-After and stores nothing."""
+    database = next(gen := copy_of_demo(demo_template, strict_settings))
+    boss = get_user(database, "johto")
+    assert boss is not None
+    pid = next(
+        p
+        for (p,) in database.execute("select id from phenomena where dismissed = 0 order by id")
+        if "992" in review.phenomenon_municipalities(database, p)
+    )
+    headers = {"Authorization": f"Bearer {create_api_token(database, 'johto')}"}
+    before = (database.table("comments").count, database.table("municipal_responses").count)
+    with TestClient(create_app(strict_settings)) as client:
+        answers = [
+            client.post(
+                f"/api/phenomena/{pid}/comments",
+                json={"body": f"Sama näkyy meilläkin, kerta {i}."},
+                headers=headers,
+            )
+            for i in range(2)
+        ]
+        answers.append(
+            client.post(
+                f"/api/phenomena/{pid}/responses",
+                json={"municipality": "992", "status": "käsittelyssä", "note": ""},
+                headers=headers,
+            )
+        )
+        limited = [
+            client.post(
+                f"/api/phenomena/{pid}/comments", json={"body": "Vielä yksi."}, headers=headers
+            ),
+            client.post(
+                f"/api/phenomena/{pid}/responses",
+                json={"municipality": "992", "status": "seurannassa", "note": ""},
+                headers=headers,
+            ),
+        ]
+        login(client, "johto", "demo-johto")
+        token = csrf_from(client, f"/ilmiot/{pid}")
+        page = client.post(
+            f"/ilmiot/{pid}/kommentit",
+            data={"csrf_token": token, "body": "Lomakkeelta."},
+            follow_redirects=False,
+        )
+    assert [a.status_code for a in answers] == [201, 201, 200]
+    assert [a.status_code for a in limited] == [429, 429]
+    assert all(int(a.headers["Retry-After"]) >= 1 for a in limited)
+    assert page.status_code == 429 and "Liian monta pyyntöä" in page.text
+    after = (database.table("comments").count, database.table("municipal_responses").count)
+    assert after == (before[0] + 2, before[1] + 1)
+    gen.close()

@@ -304,6 +304,58 @@ def test_scheduler_jobs(settings) -> None:
     db.close()
 
 
+def test_scheduler_staggers_first_runs_and_runs_jobs_one_at_a_time(settings, monkeypatch):
+    """First runs come one STAGGER apart (or an interval after the last success), and jobs
+    that fall due together run one after another on the single worker, never at once."""
+    import threading
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from nakyma.db import open_db
+    from pipelines import schedule
+
+    now = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
+    jobs = schedule.build_scheduler(settings, now=now).get_jobs()
+    firsts = sorted(j.next_run_time for j in jobs)
+    assert firsts[0] == now + schedule.FIRST_DELAY
+    assert [b - a for a, b in zip(firsts, firsts[1:], strict=False)] == [schedule.STAGGER] * 3
+    db = open_db(settings.database_path)
+    recent = (now - timedelta(hours=1)).isoformat()
+    db.table("runs").insert(
+        {"pipeline": "phenomena", "trigger": "cli", "status": "ok", "started_at": recent}
+    )
+    db.close()
+    again = {j.id: j for j in schedule.build_scheduler(settings, now=now).get_jobs()}
+    assert again["phenomena"].next_run_time == now + timedelta(hours=23)
+
+    spans: list[tuple[str, float, float]] = []
+    done = threading.Event()
+
+    def fake_run(_settings, name):
+        started = time.monotonic()
+        time.sleep(0.15)
+        spans.append((name, started, time.monotonic()))
+        if len(spans) == 4:
+            done.set()
+
+    monkeypatch.setattr(schedule, "run_scheduled", fake_run)
+    monkeypatch.setattr(schedule, "FIRST_DELAY", timedelta(0))
+    monkeypatch.setattr(schedule, "STAGGER", timedelta(0))
+    db = open_db(settings.database_path)
+    db.execute("delete from runs")
+    db.conn.commit()
+    db.close()
+    scheduler = schedule.build_scheduler(settings)  # all four due at once
+    scheduler.start()
+    try:
+        assert done.wait(10), spans
+    finally:
+        scheduler.shutdown(wait=True)
+    assert sorted(name for name, _, _ in spans) == ["embed", "indicators", "news", "phenomena"]
+    ordered = sorted(spans, key=lambda s: s[1])
+    assert all(a[2] <= b[1] for a, b in zip(ordered, ordered[1:], strict=False)), ordered
+
+
 def test_runs_report_is_json_round_trippable(db, settings, tmp_path) -> None:
     path = tmp_path / "feed.xml"
     path.write_bytes(FEED)

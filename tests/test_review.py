@@ -124,7 +124,13 @@ def test_feedback_loop_in_the_browser_flow(client, db) -> None:
     assert any(a["href"] == f"/ilmiot/{pid}" for a in mine.select(".observation .meta a"))
     assert "Käsittelyssä" in mine.get_text()
     changes = soup(client.get("/muutokset"))
-    assert "Käsittelyssä" in changes.get_text()
+    entries = [li.get_text(" ", strip=True) for li in changes.select(".change-list li")]
+    boss = get_user(db, "johto")
+    assert boss is not None and boss.display_name != boss.username
+    # The municipality by name and the person by display name, never a code or login name.
+    response = next(e for e in entries if "kunnan vastaus" in e)
+    assert "kunnan vastaus: Äänekoski – Käsittelyssä" in response, response
+    assert boss.display_name in response and f"· {boss.username}" not in response
 
 
 def test_related_observation_is_pinned_to_the_phenomenon(client, db) -> None:
@@ -583,3 +589,53 @@ def test_destructive_actions_show_in_what_changed_and_can_be_undone(db) -> None:
     actions = [c["action"] for c in review.what_changed(db, backbone)]
     assert {"dismiss", "restore", "split", "merge"} <= set(actions)
     assert not db.execute("select dismissed from phenomena where id = ?", [a]).fetchone()[0]
+
+
+def test_municipal_response_through_the_api(demo_template, settings) -> None:
+    """The JSON twin of the response form: own municipality 200 with the responses, another
+    municipality 403, personal data in the note 422, and nothing stored by a refusal."""
+    from fastapi.testclient import TestClient
+
+    from nakyma.accounts import create_api_token
+    from web.app import create_app
+
+    database = next(gen := copy_of_demo(demo_template, settings))
+    pid = next(
+        p
+        for (p,) in database.execute("select id from phenomena where dismissed = 0 order by id")
+        if "992" in review.phenomenon_municipalities(database, p)
+    )
+    headers = {"Authorization": f"Bearer {create_api_token(database, 'johto')}"}
+    url = f"/api/phenomena/{pid}/responses"
+    with TestClient(create_app(settings)) as client:
+        ok = client.post(
+            url,
+            json={"municipality": "992", "status": "toimenpiteitä sovittu", "note": "Sovittu."},
+            headers=headers,
+        )
+        foreign = client.post(
+            url, json={"municipality": "179", "status": "käsittelyssä"}, headers=headers
+        )
+        personal = client.post(
+            url,
+            json={"municipality": "992", "status": "käsittelyssä", "note": "Soita 040 123 4567"},
+            headers=headers,
+        )
+        bad_status = client.post(
+            url, json={"municipality": "992", "status": "valmis"}, headers=headers
+        )
+    assert ok.status_code == 200, ok.text
+    [mine] = [r for r in ok.json()["responses"] if r["municipality_code"] == "992"]
+    assert (mine["municipality"], mine["status"], mine["note"]) == (
+        "Äänekoski",
+        "toimenpiteitä sovittu",
+        "Sovittu.",
+    )
+    assert foreign.status_code == 403
+    assert personal.status_code == 422 and personal.json()["detail"][0]["message"]
+    assert bad_status.status_code == 422
+    rows = list(database.query("select * from municipal_responses where phenomenon_id = ?", [pid]))
+    assert [(r["municipality_code"], r["status"]) for r in rows] == [
+        ("992", "toimenpiteitä sovittu")
+    ]
+    gen.close()

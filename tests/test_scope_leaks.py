@@ -140,6 +140,27 @@ def _json_count_leaks(data: Any, outside: set[str], path: str, area: str | None)
     return found
 
 
+def _total_gives_away(data: Any, path: str) -> list[str]:
+    """A phenomenon's published observation total that, less the counts shown exactly,
+    pins a hidden municipality count ("<5" is 1..4, ".." at least 5)."""
+    if not isinstance(data, dict) or not isinstance(data.get("counts"), dict):
+        return []
+    total = data["counts"].get("observation")
+    places = data.get("municipalities") or []
+    hidden = [m for m in places if m["count"] is None and m["shown"] != "0"]
+    if not isinstance(total, int) or not hidden:
+        return []
+    rest = total - sum(m["count"] for m in places if m["count"] is not None)
+    bounds = [(1, K - 1) if m["shown"].startswith("<") else (K, 10**6) for m in hidden]
+    found = []
+    for i, (lo, hi) in enumerate(bounds):
+        low = max(lo, rest - sum(b[1] for j, b in enumerate(bounds) if j != i))
+        high = min(hi, rest - sum(b[0] for j, b in enumerate(bounds) if j != i))
+        if low == high:
+            found.append(f"{path}: total {total} gives away {hidden[i]['code']}={low}")
+    return found
+
+
 def _leaks(response: Any, path: str, forbidden: dict[int, str], outside: set[str]) -> list[str]:
     """What this answer to `path` (no method, query included) shows that it should not."""
     text = _visible_text(response)
@@ -202,6 +223,9 @@ def test_no_route_leaks_past_scoping_or_disclosure(app, db, role) -> None:
                 problems += [
                     f"{method} {leak}" for leak in _leaks(response, path, forbidden, outside)
                 ]
+                if not user.sees_whole_region and re.fullmatch(r"/api/phenomena/\d+", path):
+                    if response.status_code == 200:
+                        problems += _total_gives_away(response.json(), path)
     assert problems == [], "\n".join(problems[:40])
 
 
@@ -226,3 +250,84 @@ def test_the_walk_finds_a_leak(db) -> None:
             return {"signals": [{"reasons": ["3 havaintoa 4 viikossa"], "trend": [0, 2]}]}
 
     assert len(_leaks(FakeJson(), "/api/signals?municipality=992", {}, {"992"})) == 2
+    # A total of 7 with Äänekoski 4 shown exactly and Konnevesi "<5": Konnevesi is 3.
+    page = {
+        "counts": {"observation": 7},
+        "municipalities": [
+            {"code": "992", "count": 4, "shown": "4"},
+            {"code": "260", "count": None, "shown": "<5"},
+        ],
+    }
+    found = _total_gives_away(page, "/api/phenomena/1")
+    assert found == ["/api/phenomena/1: total 7 gives away 260=3"]
+    page["counts"]["observation"] = None
+    assert _total_gives_away(page, "/api/phenomena/1") == []
+
+
+@pytest.mark.parametrize("role", ("havainnoija", "johto"))
+def test_list_sizes_follow_the_page(app, db, role) -> None:
+    """A phenomenon's size in the list, the work list and the page are disclosed alike, so
+    that the list's size cannot be set against the page's counts."""
+    user = get_user(db, role)
+    assert user is not None
+    with TestClient(app) as client:
+        api = {"Authorization": f"Bearer {create_api_token(db, role)}"}
+        listed = client.get("/api/phenomena", headers=api).json()["phenomena"]
+        assert listed
+        hidden = 0
+        for item in listed:
+            page = client.get(f"/api/phenomena/{item['id']}", headers=api).json()
+            assert (item["size"], item["size_shown"]) == (page["size"], page["size_shown"])
+            hidden += page["size"] is None
+            if page["size"] is not None:
+                assert page["size"] == page["counts"]["observation"] + page["counts"]["headline"]
+        work = client.get("/api/worklist", headers=api)
+        assert work.status_code == (200 if role == "johto" else 403)
+        for item in work.json().get("items", []):
+            page = client.get(f"/api/phenomena/{item['id']}", headers=api).json()
+            assert item["size_shown"] == page["size_shown"]
+    if role == "havainnoija":
+        assert hidden, "the demo should hold a phenomenon whose count is hidden from this role"
+
+
+def test_region_page_shows_leadership_its_own_counts_and_protects_the_rest(db) -> None:
+    """Konnevesi's leader sees Konnevesi's 2 exactly (it reads those observations anyway);
+    every other small count stays hidden, and no group line lets one be worked out from the
+    exact ones."""
+    from nakyma.views import region_overview
+
+    region = load_region()
+    keep = db.execute(
+        "select id from observations where municipality_code = '275' order by id limit 2"
+    ).fetchall()
+    db.execute(
+        "delete from observations where municipality_code = '275' and id not in (?, ?)",
+        [keep[0][0], keep[1][0]],
+    )
+    db.conn.commit()
+    boss = get_user(db, "johto")
+    assert boss is not None and set(boss.municipalities) == {"992", "275"}
+    truth = dict(
+        db.execute("select municipality_code, count(*) from observations group by 1").fetchall()
+    )
+    everyone = region_overview(db, region, k=K)
+    leader = region_overview(db, region, k=K, exact=exact_count_scope(boss))
+    shown = {m.code: m for g in leader.groups for m in g.municipalities}
+    assert (shown["275"].observations, shown["275"].shown) == (2, "2")
+    assert {m.code: m.shown for g in everyone.groups for m in g.municipalities}["275"] == "<5"
+    for group in leader.groups:
+        hidden = [m for m in group.municipalities if m.observations is None]
+        for m in group.municipalities:
+            if m.code in boss.municipalities:
+                assert m.observations == truth.get(m.code, 0)
+            elif 0 < truth.get(m.code, 0) < K:
+                assert m.observations is None
+        # The group's total less the counts shown must not pin a hidden one.
+        line = {
+            "counts": {"observation": group.observations},
+            "municipalities": [
+                {"code": m.code, "count": m.observations, "shown": m.shown}
+                for m in group.municipalities
+            ],
+        }
+        assert _total_gives_away(line, group.name) == [], hidden

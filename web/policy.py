@@ -79,6 +79,7 @@ POLICY: dict[str, str | frozenset[str]] = {
     "GET /api/phenomena/{phenomenon_id}/comments": "phenomenon:view",
     "POST /api/phenomena/{phenomenon_id}/comments": "phenomenon:view",
     "POST /api/phenomena/{phenomenon_id}/status": "phenomenon:manage",
+    "POST /api/phenomena/{phenomenon_id}/responses": "phenomenon:view",
     "GET /api/worklist": LEADERSHIP,
     "GET /api/signals": "signed_in",
     "GET /api/search": "signed_in",

@@ -13,11 +13,15 @@ from nakyma.embedding import get_embedder
 from nakyma.observations import FIELDS, IntakeError, submit_observation
 from nakyma.phenomena import active_phenomena
 from nakyma.review import (
+    Forbidden,
     ReviewError,
     add_comment,
     can_view,
     comments,
+    disclosed_sizes,
+    exact_count_scope,
     review_status,
+    set_municipal_response,
     set_status,
     work_list,
 )
@@ -96,6 +100,20 @@ class CommentIn(_Body):
     body: str
 
 
+class ResponseIn(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"municipality": "992", "status": "toimenpiteitä sovittu", "note": "Sovittu."}
+            ]
+        }
+    )
+
+    municipality: str
+    status: str
+    note: str = ""
+
+
 class StatusIn(_Body):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"status": "käsittelyssä", "reason": ""}]}
@@ -162,24 +180,40 @@ def region(
 ) -> dict[str, Any]:
     """Municipalities by group with observation counts (JSON twin of the region page)."""
     try:
-        return region_overview(db, region, grouping=grouping, k=settings.disclosure_k).as_dict()
+        return region_overview(
+            db,
+            region,
+            grouping=grouping,
+            k=settings.disclosure_k,
+            exact=exact_count_scope(user),
+        ).as_dict()
     except KeyError:
         raise HTTPException(404, "Tuntematon ryhmittely.") from None
 
 
 @router.get("/phenomena")
-def list_phenomena(user: ApiUser, db: DbDep) -> dict[str, Any]:
-    """Active phenomena, largest first."""
-    rows = active_phenomena(
-        db,
-        columns="id, title, size, status, keywords, first_seen, last_seen",
-        order_by="size desc, id",
-    )
+def list_phenomena(user: ApiUser, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
+    """Active phenomena, largest first. `size` is null (and `size_shown` a bound) where the
+    disclosure rule hides a phenomenon's count from the caller."""
+    rows = [
+        r
+        for r in active_phenomena(
+            db,
+            columns="id, title, size, status, keywords, first_seen, last_seen",
+            order_by="size desc, id",
+        )
+        if can_view(db, user, r["id"])
+    ]
+    sizes = disclosed_sizes(db, user, [r["id"] for r in rows], settings.disclosure_k)
     return {
         "phenomena": [
-            {**r, "keywords": json.loads(r["keywords"] or "[]")}
+            {
+                **r,
+                "keywords": json.loads(r["keywords"] or "[]"),
+                "size": sizes[r["id"]][0],
+                "size_shown": sizes[r["id"]][1],
+            }
             for r in rows
-            if can_view(db, user, r["id"])
         ]
     }
 
@@ -240,7 +274,11 @@ def search(
             },
             status_code=422,
         )
-    return {"results": search_results(db, region, get_embedder(settings), q, user)}
+    return {
+        "results": search_results(
+            db, region, get_embedder(settings), q, user, k=settings.disclosure_k
+        )
+    }
 
 
 @router.get("/phenomena/{phenomenon_id}/comments")
@@ -251,17 +289,47 @@ def list_comments(phenomenon_id: int, user: ApiUser, db: DbDep) -> dict[str, Any
 
 @router.post("/phenomena/{phenomenon_id}/comments", status_code=201)
 def post_comment(
+    request: Request,
     phenomenon_id: int,
     user: ApiUser,
     db: DbDep,
     payload: CommentIn,
 ) -> JSONResponse:
-    """Add a comment (privacy guard applies): 201, or 422 with the reason."""
+    """Add a comment (privacy guard applies): 201, or 422 with the reason; 429 when the
+    account or client sends too many texts in a minute."""
+    if (wait := rate_limit(request, user, "submit")) is not None:
+        return api_rate_limited(wait)
     try:
         comment_id = add_comment(db, user, phenomenon_id, payload.body)
     except ReviewError as exc:
         return _error("body", str(exc), "invalid")
     return JSONResponse({"id": comment_id}, status_code=201)
+
+
+@router.post("/phenomena/{phenomenon_id}/responses")
+def post_municipal_response(
+    request: Request,
+    phenomenon_id: int,
+    user: ApiUser,
+    db: DbDep,
+    region: RegionDep,
+    payload: ResponseIn,
+) -> JSONResponse:
+    """Record the caller's own municipality's response to a phenomenon (leadership of that
+    municipality; privacy guard applies to the note): the phenomenon's responses after it,
+    422 with the reason, or 403 for another municipality."""
+    if (wait := rate_limit(request, user, "submit")) is not None:
+        return api_rate_limited(wait)
+    try:
+        set_municipal_response(
+            db, user, phenomenon_id, payload.municipality, payload.status, payload.note
+        )
+    except ReviewError as exc:
+        return _error("status", str(exc), "invalid")
+    except Forbidden:
+        raise HTTPException(403, "Voit kirjata vastauksen vain omalle kunnallesi.") from None
+    detail = phenomenon_detail(db, region, phenomenon_id, user)
+    return JSONResponse({"id": phenomenon_id, "responses": detail.responses})
 
 
 @router.post("/phenomena/{phenomenon_id}/status")
@@ -280,9 +348,9 @@ def post_status(
 
 
 @router.get("/worklist")
-def worklist(user: ApiUser, db: DbDep, region: RegionDep) -> dict[str, Any]:
+def worklist(user: ApiUser, db: DbDep, region: RegionDep, settings: SettingsDep) -> dict[str, Any]:
     """Phenomena new or changed since the caller last looked, weak signals first."""
-    return {"items": work_list(db, region, user)}
+    return {"items": work_list(db, region, user, k=settings.disclosure_k)}
 
 
 def _error(field: str, message: str, code: str) -> JSONResponse:

@@ -68,7 +68,9 @@ def search_page(
     if len(query) > MAX_QUERY:
         error = f"Hakulause on liian pitkä (enintään {MAX_QUERY} merkkiä)."
     elif query:
-        results = search_results(db, region, get_embedder(settings), query, user)
+        results = search_results(
+            db, region, get_embedder(settings), query, user, k=settings.disclosure_k
+        )
     return request.app.state.templates.TemplateResponse(
         request,
         "search.html",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
-from nakyma.views import region_overview
+from nakyma.views import exact_count_scope, region_overview
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
 
 router = APIRouter()
@@ -20,7 +20,13 @@ def region_page(
     ryhmittely: str | None = None,
 ) -> Response:
     try:
-        data = region_overview(db, region, grouping=ryhmittely, k=settings.disclosure_k)
+        data = region_overview(
+            db,
+            region,
+            grouping=ryhmittely,
+            k=settings.disclosure_k,
+            exact=exact_count_scope(user),
+        )
     except KeyError:
         raise HTTPException(404, "Tuntematon ryhmittely.") from None
     return request.app.state.templates.TemplateResponse(

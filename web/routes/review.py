@@ -10,7 +10,8 @@ from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 
 from nakyma import review
-from web.deps import CsrfChecked, DbDep, PageUser, RegionDep
+from web.deps import CsrfChecked, DbDep, PageUser, RegionDep, SettingsDep
+from web.guard import page_rate_limited, rate_limit
 
 router = APIRouter()
 
@@ -150,6 +151,7 @@ def dismiss(
 
 @router.post("/ilmiot/{phenomenon_id}/kunnan-vastaus", dependencies=[CsrfChecked])
 def municipal_response(
+    request: Request,
     phenomenon_id: int,
     user: PageUser,
     db: DbDep,
@@ -158,6 +160,8 @@ def municipal_response(
     note: Annotated[str, Form()] = "",
 ) -> Response:
     """A municipality's leadership records its own response (see nakyma.review)."""
+    if (wait := rate_limit(request, user, "submit")) is not None:
+        return page_rate_limited(request, user, wait)
     try:
         review.set_municipal_response(db, user, phenomenon_id, municipality, status, note)
     except review.ReviewError as exc:
@@ -187,8 +191,14 @@ def decide_indicator(
 
 @router.post("/ilmiot/{phenomenon_id}/kommentit", dependencies=[CsrfChecked])
 def comment(
-    phenomenon_id: int, user: PageUser, db: DbDep, body: Annotated[str, Form()] = ""
+    request: Request,
+    phenomenon_id: int,
+    user: PageUser,
+    db: DbDep,
+    body: Annotated[str, Form()] = "",
 ) -> Response:
+    if (wait := rate_limit(request, user, "submit")) is not None:
+        return page_rate_limited(request, user, wait)
     try:
         review.add_comment(db, user, phenomenon_id, body)
     except review.ReviewError as exc:
@@ -200,19 +210,25 @@ def comment(
 
 
 @router.get("/tyolista")
-def work_list(request: Request, user: PageUser, db: DbDep, region: RegionDep) -> Response:
-    items = review.work_list(db, region, user)
+def work_list(
+    request: Request, user: PageUser, db: DbDep, region: RegionDep, settings: SettingsDep
+) -> Response:
+    items = review.work_list(db, region, user, k=settings.disclosure_k)
     return request.app.state.templates.TemplateResponse(
         request, "worklist.html", {"user": user, "items": items}
     )
 
 
 @router.get("/muutokset")
-def changes(request: Request, user: PageUser, db: DbDep) -> Response:
+def changes(request: Request, user: PageUser, db: DbDep, region: RegionDep) -> Response:
     return request.app.state.templates.TemplateResponse(
         request,
         "changes.html",
-        {"user": user, "items": review.what_changed(db, user), "statuses": review.STATUSES},
+        {
+            "user": user,
+            "items": review.what_changed(db, user, region=region),
+            "statuses": review.STATUSES,
+        },
     )
 
 
