@@ -665,3 +665,69 @@ def _m0009_login_attempts_keyed(db: Database) -> None:
         ["username", "client", "attempted_at"], if_not_exists=True
     )
     db.table("login_attempts").create_index(["attempted_at"], if_not_exists=True)
+
+
+@migrations(name="0010_emerging_themes")
+def _m0010_emerging_themes(db: Database) -> None:
+    # Emerging themes (nousevat teemat, see nakyma/emerging.py): small groups of recent
+    # items found in the recent window on their own, at a finer grain than the phenomena.
+    # A theme keeps its id from run to run (matched by members); `active` = flagged by the
+    # latest run; `decision` is the leadership's: avoin / ylennetty / liitetty / hylätty.
+    db.table("emerging_themes").create(
+        {
+            "id": int,
+            "title": str,
+            "title_auto": str,
+            "category": str,  # nouseva / vahvistuva / ennallaan / hiipuva
+            "score": float,
+            "size": int,  # members in the latest run
+            "terms": str,  # JSON list of bursting terms (lemmas, compound parts)
+            "reasons": str,  # JSON list of Finnish sentences about the theme as a whole
+            "nearest": str,  # JSON: the closest earlier items' phenomena {"id", "title"}
+            "first_seen": str,  # as-of date of the first run that flagged it
+            "last_seen": str,  # as-of date of the latest run that flagged it
+            "as_of": str,
+            "active": int,
+            "decision": str,
+            "phenomenon_id": int,  # promoted into / attached to
+            "decided_by": int,
+            "decided_at": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"title", "category", "score", "size", "as_of", "active", "decision"},
+        defaults={"active": 1, "decision": "avoin"},
+    )
+    db.table("emerging_themes").create_index(["active", "decision"])
+    db.table("emerging_members").create(
+        {
+            "theme_id": int,
+            "item_kind": str,
+            "item_key": str,
+            "municipality_code": str,
+            "observed_on": str,
+            "phenomenon_id": int,  # the phenomenon the item sat in at the run
+        },
+        pk=("theme_id", "item_kind", "item_key"),
+        foreign_keys=[("theme_id", "emerging_themes", "id")],
+    )
+    db.table("emerging_members").create_index(["item_kind", "item_key"])
+    # Where a theme is flagged: one row per area (kunta / kuntaryhma / alue) with its own
+    # category, score and reasons, as weak_signals has per phenomenon.
+    db.table("emerging_areas").create(
+        {
+            "theme_id": int,
+            "area_kind": str,
+            "area_code": str,
+            "items": int,
+            "score": float,
+            "category": str,
+            "reasons": str,  # JSON list of Finnish sentences
+            "as_of": str,
+        },
+        pk=("theme_id", "area_kind", "area_code"),
+        not_null={"items", "score", "category", "reasons", "as_of"},
+        foreign_keys=[("theme_id", "emerging_themes", "id")],
+    )
+    db.table("emerging_areas").create_index(["area_kind", "area_code", "score"])
