@@ -233,8 +233,8 @@ def find_themes(stream: Stream, as_of: date, params: EmergingParams | None = Non
         counts = np.asarray(member_terms.sum(axis=0)).ravel()
         rarity = np.log((len(used) + 1) / (np.asarray(presence.sum(axis=0)).ravel() + 1))
         order = np.argsort(-(counts * rarity))
-        theme.terms = [inverse_vocab[t] for t in order[:6] if counts[t] >= 2]
-        theme.bursts = [inverse_vocab[t] for t in np.flatnonzero(burst & (counts >= 2))]
+        theme.terms = [inverse_vocab[int(t)] for t in order[:6] if counts[t] >= 2]
+        theme.bursts = [inverse_vocab[int(t)] for t in np.flatnonzero(burst & (counts >= 2))]
         theme.score = _score(theme)
         themes.append(theme)
     themes.sort(key=lambda t: (-t.score, t.members))
@@ -490,11 +490,11 @@ def run_emerging(
     params = params or EmergingParams()
     themes = find_themes(load_stream(db, model, as_of=as_of, params=params), as_of, params)
     parents = _member_phenomena(db, [k for t in themes for k in [*t.members, *t.nearest]])
-    prepared = []
+    prepared: list[tuple[Theme, list[str], list[dict[str, Any]]]] = []
     for theme in themes:
-        nearest = [parents[k] for k in theme.nearest if k in parents]
-        reasons = theme_reasons(theme, region, [title for _, title in nearest])
-        prepared.append((theme, reasons, [{"id": i, "title": t} for i, t in dict(nearest).items()]))
+        closest = [parents[k] for k in theme.nearest if k in parents]
+        reasons = theme_reasons(theme, region, [title for _, title in closest])
+        prepared.append((theme, reasons, [{"id": i, "title": t} for i, t in dict(closest).items()]))
     days = {k: d for t in themes for k, d in _member_days(db, t.members).items()}
     now = now_utc()
     counts = {"themes": len(themes), "new": 0, "continued": 0, "removed": 0}
@@ -530,7 +530,7 @@ def run_emerging(
                     "decision": OPEN,
                     "created_at": now,
                 }
-                tid = int(db.table("emerging_themes").insert(row).last_pk)
+                tid = int(db.table("emerging_themes").insert(row).last_pk or 0)
                 counts["new"] += 1
             else:
                 if old[tid]["decision"] == OPEN:
@@ -593,3 +593,85 @@ def _replace_members(
         }
         for key in theme.members
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Export (`nakyma export emerging`)
+
+EXPORT_COLUMNS = ["theme_id", "title", "category", "municipality", "items", "score", "reasons"]
+
+
+def _public_ids(db: Database, keys: Iterable[str]) -> dict[str, str]:
+    """An imported observation's external_id, else its internal id."""
+    keys = list(keys)
+    out = {k: k for k in keys}
+    for chunk in (keys[i : i + 500] for i in range(0, len(keys), 500)):
+        marks = ",".join("?" * len(chunk))
+        for key, external in db.execute(
+            f"select cast(id as text), external_id from observations where id in ({marks})",
+            [int(k) for k in chunk],
+        ):
+            if external:
+                out[key] = external
+    return out
+
+
+def export_rows(
+    db: Database,
+    region: Region,
+    *,
+    model: str,
+    as_of: date | None = None,
+    params: EmergingParams | None = None,
+) -> list[dict[str, Any]]:
+    """One row per theme x municipality where it is flagged. Without `as_of`: the stored
+    themes of the latest run (active, not dismissed); with it: computed for that date from
+    the items dated on or before it, nothing stored (ids "D-n", category "nouseva")."""
+    rows: list[dict[str, Any]] = []
+    if as_of is None:
+        for t in db.query(
+            "select t.id, t.title, t.category, a.area_code, a.score, a.reasons "
+            "from emerging_themes t join emerging_areas a on a.theme_id = t.id "
+            "and a.area_kind = 'kunta' where t.active = 1 and t.decision != 'hylätty' "
+            "order by a.score desc, t.id, a.area_code"
+        ):
+            members = [
+                r[0]
+                for r in db.execute(
+                    "select item_key from emerging_members where theme_id = ? "
+                    "and municipality_code = ? order by item_key",
+                    [t["id"], t["area_code"]],
+                )
+            ]
+            rows.append(
+                {
+                    "theme_id": str(t["id"]),
+                    "title": t["title"],
+                    "category": t["category"],
+                    "municipality": t["area_code"],
+                    "members": members,
+                    "score": t["score"],
+                    "reasons": " ".join(json.loads(t["reasons"])),
+                }
+            )
+    else:
+        params = params or EmergingParams()
+        themes = find_themes(load_stream(db, model, as_of=as_of, params=params), as_of, params)
+        for n, theme in enumerate(themes, start=1):
+            for code in sorted(theme.flagged):
+                rows.append(
+                    {
+                        "theme_id": f"{as_of.isoformat()}-{n}",
+                        "title": theme_title(theme),
+                        "category": "nouseva",
+                        "municipality": code,
+                        "members": sorted(theme.areas[code]),
+                        "score": theme.score,
+                        "reasons": " ".join(area_reasons(theme, region, code)),
+                    }
+                )
+    public = _public_ids(db, [k for r in rows for k in r["members"]])
+    for r in rows:
+        r["items"] = ";".join(sorted(public[k] for k in r.pop("members")))
+        r["municipality"] = region.municipality(r["municipality"]).name
+    return rows
