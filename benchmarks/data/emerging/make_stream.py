@@ -17,7 +17,7 @@ from __future__ import annotations
 import calendar
 import json
 import random
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -694,7 +694,7 @@ CONTROLS: dict[str, Topic] = {
         [
             "Nuoret kertovat selaavansa puhelinta sängyssä puoleenyöhön asti.",
             "Aamutunneilla moni oppilas on väsynyt illan ruutuajan takia.",
-            "Terveystarkastuksissa nuoret kertovat nukkuvansa alle seitsemän tuntia, koska puhelin vie illat.",
+            "Terveystarkastuksissa nuoret kertovat nukkuvansa liian vähän, koska puhelin vie illat.",
             "Nuoret sanovat, että lyhytvideoiden katselu iltaisin venyy huomaamatta.",
             "Huoltajat kertovat, ettei puhelinta saa nuorelta pois iltaisin.",
         ],
@@ -756,10 +756,6 @@ GROWING: dict[str, Topic] = {
         ],
     ),
 }
-
-
-def _month_start(year: int, month: int) -> date:
-    return date(year, month, 1)
 
 
 def _months() -> list[tuple[int, int]]:
