@@ -694,7 +694,7 @@ CONTROLS: dict[str, Topic] = {
         [
             "Nuoret kertovat selaavansa puhelinta sängyssä puoleenyöhön asti.",
             "Aamutunneilla moni oppilas on väsynyt illan ruutuajan takia.",
-            "Terveystarkastuksissa nuoret kertovat nukkuvansa liian vähän, koska puhelin vie illat.",
+            "Tarkastuksissa nuoret kertovat nukkuvansa liian vähän, koska puhelin vie illat.",
             "Nuoret sanovat, että lyhytvideoiden katselu iltaisin venyy huomaamatta.",
             "Huoltajat kertovat, ettei puhelinta saa nuorelta pois iltaisin.",
         ],
