@@ -9,7 +9,10 @@ planted emerging themes are hand-written and live in planted_*.jsonl, not here.
 
     /work/main/.venv/bin/python benchmarks/data/emerging/make_stream.py   # rewrites base.jsonl
 
-Seeded and deterministic: the same run writes the same file.
+Seeded and deterministic: the same run writes the same file. The same run also writes
+plan.json (as-of dates, weekly evaluation dates, and the items of every labelled theme) from
+base.jsonl and the two planted files; PLANTED below names each planted theme, its part and
+its as-of date (names only: the texts of the unseen part are not in this script).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import calendar
 import json
 import random
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -27,6 +30,32 @@ END = date(2026, 10, 31)
 BASE_ITEMS = 1900
 CONTROL_PER_MONTH = 6
 GROWING_FIRST, GROWING_LAST = 3.0, 6.0
+
+AS_OF = ["2025-11-30", "2026-04-26", "2026-10-25"]
+EVAL_DAYS_BEFORE = 56
+
+# Planted themes (hand-written in planted_*.jsonl): name -> (part, as-of date). The part was
+# fixed before anything was run: per as-of date, alternately seen and unseen.
+PLANTED = {
+    "energiajuomat_viidesluokkalaiset": ("seen", "2025-11-30"),
+    "huijauspuhelut_ikaantyneille": ("unseen", "2025-11-30"),
+    "nuorisotila_kiinni_kauppakeskus": ("seen", "2025-11-30"),
+    "kosteusvauriokoulu_seurakuntatalolla": ("unseen", "2025-11-30"),
+    "somehaasteet_loukkaantumiset": ("seen", "2025-11-30"),
+    "nikotiinipussit_tytoilla": ("unseen", "2025-11-30"),
+    "bussivuoro_loppui_yhteisauto": ("seen", "2026-04-26"),
+    "neuvola_ilman_tulkkia": ("unseen", "2026-04-26"),
+    "rahapelit_valitunnilla": ("seen", "2026-04-26"),
+    "energiajuomavarkaudet": ("unseen", "2026-04-26"),
+    "vuokrapotkulaudat_nuorilla": ("seen", "2026-04-26"),
+    "vuorotyo_lapset_yksin_aamuisin": ("unseen", "2026-04-26"),
+    "apteekki_suljettu": ("seen", "2026-10-25"),
+    "laihdutusvalmisteet_somesta": ("unseen", "2026-10-25"),
+    "irtokoirat_koulumatkalla": ("seen", "2026-10-25"),
+    "kuvakiristys_verkossa": ("unseen", "2026-10-25"),
+    "yokotihoito_lopetettu": ("seen", "2026-10-25"),
+    "kylapaivakoti_suljettu": ("unseen", "2026-10-25"),
+}
 
 # Residents in thousands (Statistics Finland, rounded); the weight is population ** 0.75.
 POPULATION = {
@@ -863,12 +892,57 @@ def build() -> list[dict]:
     return rows
 
 
+def _read(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def build_plan(rows: list[dict]) -> dict:
+    """plan.json from all labelled rows (controls, growing themes and planted themes)."""
+    themes: dict[str, dict] = {}
+    for row in sorted(rows, key=lambda row: (row["observed_on"], row["id"])):
+        kind, name = row["label"].split(":", 1)
+        if kind == "base":
+            continue
+        theme = themes.setdefault(row["label"], {"kind": kind})
+        if kind == "emerging":
+            theme["part"], theme["as_of"] = PLANTED[name]
+        theme.setdefault("items", []).append(row["id"])
+        theme.setdefault("by_municipality", {}).setdefault(row["municipality"], [])
+        theme["by_municipality"][row["municipality"]].append(row["id"])
+        theme.setdefault("dates", {})[row["id"]] = row["observed_on"]
+    for theme in themes.values():
+        theme["municipalities"] = sorted(theme["by_municipality"])
+        theme["by_municipality"] = dict(sorted(theme["by_municipality"].items()))
+    missing = {f"emerging:{name}" for name in PLANTED} - set(themes)
+    assert not missing, missing
+    eval_dates = {
+        as_of: [
+            (date.fromisoformat(as_of) - timedelta(days=days)).isoformat()
+            for days in range(EVAL_DAYS_BEFORE, -1, -7)
+        ]
+        for as_of in AS_OF
+    }
+    return {
+        "as_of": AS_OF,
+        "eval_dates": eval_dates,
+        "themes": dict(sorted(themes.items())),
+        "municipalities": len(POPULATION),
+    }
+
+
 def main() -> None:
     rows = build()
     with open(HERE / "base.jsonl", "w", encoding="utf-8") as out:
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
     print(f"{len(rows)} rows -> {HERE / 'base.jsonl'}")
+    planted = _read(HERE / "planted_seen.jsonl") + _read(HERE / "planted_unseen.jsonl")
+    plan = build_plan(rows + planted)
+    with open(HERE / "plan.json", "w", encoding="utf-8") as out:
+        json.dump(plan, out, ensure_ascii=False, indent=1)
+        out.write("\n")
+    print(f"{len(plan['themes'])} labelled themes -> {HERE / 'plan.json'}")
 
 
 if __name__ == "__main__":
