@@ -87,7 +87,7 @@ BASE_TOPICS: dict[str, Topic] = {
         "nuoret",
         ["opettaja", "oppilashuolto"],
         [
-            "Muutamalla yläkoululaisella on kertynyt paljon poissaoloja jo syksyn aikana.",
+            "Muutamalla yläkoululaisella on kertynyt paljon poissaoloja tämän lukukauden aikana.",
             "Maanantaisin luokasta puuttuu usein kolme tai neljä oppilasta ilman ilmoitusta.",
             "Poissaolot painottuvat aamun ensimmäisiin tunteihin, iltapäivällä paikalla ollaan.",
             "Huoltajat ilmoittavat poissaoloja sairautena, mutta syy vaikuttaa olevan muualla.",
@@ -223,7 +223,7 @@ BASE_TOPICS: dict[str, Topic] = {
         ["jarjesto", "seurakunta", "sosiaalityo"],
         [
             "Useampi ikäihminen on kaatunut kotonaan matolle tai kynnykseen.",
-            "Liukkailla kelillä ikäihmiset eivät uskalla lähteä ulos.",
+            "Ikäihmiset eivät uskalla lähteä ulos, koska pelkäävät kaatuvansa.",
             "Kaatumisen jälkeen moni pelkää liikkua ja jää kotiin.",
             "Ikäihmiset kertovat huimauksesta, joka on johtanut kaatumisiin.",
         ],
@@ -255,7 +255,7 @@ BASE_TOPICS: dict[str, Topic] = {
             "Kuraattorille tulee viikoittain nuoria, jotka kertovat ahdistuksesta.",
             "Nuoret kertovat paniikkioireista kokeiden alla.",
             "Terveydenhoitajan vastaanotolla moni nuori kertoo alakulosta.",
-            "Yhdeksäsluokkalaiset stressaavat jatko-opintoja jo syksyllä.",
+            "Yhdeksäsluokkalaiset stressaavat yhteishakua ja jatko-opintoja.",
         ],
         [
             "Nuorten mielenterveyspalveluihin on pitkä jono.",
@@ -315,7 +315,7 @@ BASE_TOPICS: dict[str, Topic] = {
             "Viikonloppuisin nuoria kokoontuu juomaan rannan laavulle.",
             "Jalkautuvassa työssä tavattiin perjantaina humalaisia alaikäisiä.",
             "Nuoret kertovat, että alkoholia saa helposti täysi-ikäisiltä kavereilta.",
-            "Koulujen päättymisen jälkeen humalaisia nuoria näkyi keskustassa.",
+            "Perjantai-iltana keskustassa näkyi humalaisia yläkouluikäisiä.",
         ],
         [
             "Yhteistyötä poliisin kanssa on tiivistetty.",
@@ -468,24 +468,24 @@ BASE_TOPICS: dict[str, Topic] = {
             "Kyläkoulusta tulleet jäävät luokassa omaksi porukakseen.",
         ],
         [
-            "Ryhmäytystä on lisätty syksyn alkuun.",
+            "Ryhmäytystä on lisätty luokkien toimintaan.",
             "Tukioppilaat ovat tärkeässä roolissa.",
             "Kuraattori on tavannut uusia oppilaita pienryhmissä.",
         ],
     ),
-    "kesatyot": (
+    "nuorten_tyonhaku": (
         "nuoret",
         ["nuorisotyo"],
         [
-            "Nuoret kertovat, ettei kesätöitä ole löytynyt.",
-            "Kesätyösetelin paikat loppuivat nopeasti.",
-            "Kesätyöhakemuksia on lähetetty kymmeniä ilman vastausta.",
-            "Pienellä paikkakunnalla kesätyöt menevät tuttujen kautta.",
+            "Nuoret kertovat, ettei töitä ole löytynyt, vaikka hakemuksia on lähtenyt kymmeniä.",
+            "Ensimmäistä työpaikkaa etsivät nuoret eivät saa vastauksia hakemuksiinsa.",
+            "Nuoret toivovat apua ansioluettelon tekemiseen ja työhaastatteluun.",
+            "Pienellä paikkakunnalla työpaikat menevät tuttujen kautta.",
         ],
         [
-            "Ilman kesätyötä kesä venyy pitkäksi.",
+            "Ilman työtä päivät venyvät pitkiksi.",
             "Työnhakutaitoja on harjoiteltu nuorisotilalla.",
-            "Kesätyöpaikat olisivat tärkeä ensikosketus työelämään.",
+            "Ensimmäinen työpaikka olisi tärkeä kosketus työelämään.",
         ],
     ),
     "opintojen_keskeytys": (
