@@ -2,8 +2,9 @@
 
 Every text is an optional neutral opening, one observation sentence and one follow-up sentence
 of the same topic; each fragment is a complete Finnish sentence, so every combination reads as
-a whole. Dates are spread evenly over 2025-01-01..2026-10-31 with fewer items in summer,
-municipalities by population (a softened weight, so the smallest still get a few a quarter).
+a whole. An observation only one role would write names that role ("[role] …"). Dates are
+spread evenly over 2025-01-01..2026-10-31 with fewer items in summer, municipalities by
+population (a softened weight, so the smallest still get one to three a quarter).
 Controls keep a steady monthly count; growing themes double their rate over the span. The
 planted emerging themes are hand-written and live in planted_*.jsonl, not here.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import calendar
 import json
 import random
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -102,10 +104,10 @@ BASE_TOPICS: dict[str, Topic] = {
         "nuoret",
         ["opettaja", "nuorisotyo"],
         [
-            "Koulun vessoissa haisee välitunneilla hedelmäinen vapen tuoksu.",
+            "[opettaja] Koulun vessoissa haisee välitunneilla hedelmäinen vapen tuoksu.",
             "Nuoret kertovat, että sähkötupakkaa saa helposti vanhemmilta kavereilta.",
             "Vapettamista näkyy jo seitsemäsluokkalaisilla koulun takapihalla.",
-            "Nuorisotilan pihalla vapetetaan avoimesti, eikä sitä pidetä minään.",
+            "[nuorisotyo] Nuorisotilan pihalla vapetetaan avoimesti, eikä sitä pidetä minään.",
         ],
         [
             "Valvojat eivät ehdi joka paikkaan.",
@@ -148,7 +150,7 @@ BASE_TOPICS: dict[str, Topic] = {
         ["terveydenhoitaja", "varhaiskasvatus", "jarjesto"],
         [
             "Pienten lasten vanhemmat kertovat olevansa aivan lopussa.",
-            "Useampi äiti on itkenyt vastaanotolla väsymystä.",
+            "[terveydenhoitaja] Useampi äiti on itkenyt vastaanotolla väsymystä.",
             "Vanhemmat kertovat, ettei heillä ole ketään, joka ottaisi lapset hetkeksi.",
             "Vuorotyötä tekevät vanhemmat eivät saa nukuttua kunnolla viikkoihin.",
         ],
@@ -193,7 +195,7 @@ BASE_TOPICS: dict[str, Topic] = {
         ["opettaja", "terveydenhoitaja"],
         [
             "Moni oppilas jättää kouluruoan syömättä, jos tarjolla on kasvisruokaa.",
-            "Ruokalassa lautaselle otetaan vain leipää ja maitoa.",
+            "[opettaja] Ruokalassa lautaselle otetaan vain leipää ja maitoa.",
             "Oppilaat kertovat olevansa iltapäivällä nälkäisiä, koska lounas jäi väliin.",
             "Ruokalan jonot ovat niin pitkiä, että syömiseen jää vain muutama minuutti.",
         ],
@@ -252,9 +254,9 @@ BASE_TOPICS: dict[str, Topic] = {
         "nuoret",
         ["oppilashuolto", "terveydenhoitaja"],
         [
-            "Kuraattorille tulee viikoittain nuoria, jotka kertovat ahdistuksesta.",
+            "[oppilashuolto] Kuraattorille tulee viikoittain nuoria, jotka kertovat ahdistuksesta.",
             "Nuoret kertovat paniikkioireista kokeiden alla.",
-            "Terveydenhoitajan vastaanotolla moni nuori kertoo alakulosta.",
+            "[terveydenhoitaja] Terveydenhoitajan vastaanotolla moni nuori kertoo alakulosta.",
             "Yhdeksäsluokkalaiset stressaavat yhteishakua ja jatko-opintoja.",
         ],
         [
@@ -265,12 +267,12 @@ BASE_TOPICS: dict[str, Topic] = {
     ),
     "lasten_liikunta": (
         "lapset",
-        ["opettaja", "varhaiskasvatus"],
+        ["opettaja"],
         [
             "Lapset liikkuvat välitunneilla vähemmän kuin ennen, moni seisoo paikallaan.",
             "Koulumatkat kuljetaan autolla, vaikka matkaa on vähän.",
             "Liikuntatunnilla osa lapsista väsyy nopeasti.",
-            "Päiväkodin pihalla lapset toivovat aikuisen keksivän leikit.",
+            "Välitunnilla osa lapsista odottaa, että aikuinen keksii leikit.",
         ],
         [
             "Välituntiliikuntaa on yritetty lisätä oppilasagenttien avulla.",
@@ -313,7 +315,7 @@ BASE_TOPICS: dict[str, Topic] = {
         ["nuorisotyo", "seurakunta"],
         [
             "Viikonloppuisin nuoria kokoontuu juomaan rannan laavulle.",
-            "Jalkautuvassa työssä tavattiin perjantaina humalaisia alaikäisiä.",
+            "[nuorisotyo] Jalkautuvassa työssä tavattiin perjantaina humalaisia alaikäisiä.",
             "Nuoret kertovat, että alkoholia saa helposti täysi-ikäisiltä kavereilta.",
             "Perjantai-iltana keskustassa näkyi humalaisia yläkouluikäisiä.",
         ],
@@ -327,7 +329,7 @@ BASE_TOPICS: dict[str, Topic] = {
         "nuoret",
         ["opettaja", "oppilashuolto"],
         [
-            "Luokan WhatsApp-ryhmässä on haukuttu yhtä oppilasta.",
+            "[opettaja] Luokan WhatsApp-ryhmässä on haukuttu yhtä oppilasta.",
             "Somessa on jaettu oppilaista kuvia ilman lupaa.",
             "Nuoret kertovat saavansa ilkeitä viestejä nimettömiltä tileiltä.",
             "Riidat alkavat illalla somessa ja jatkuvat aamulla koulussa.",
@@ -343,8 +345,8 @@ BASE_TOPICS: dict[str, Topic] = {
         ["varhaiskasvatus", "opettaja", "jarjesto"],
         [
             "Maahan muuttaneiden perheiden kanssa kommunikointi on vaikeaa ilman yhteistä kieltä.",
-            "Suomen kielen tukea on liian vähän, ja oppilaat jäävät jälkeen.",
-            "Vanhempainillan tiedotteet eivät tavoita perheitä, jotka eivät lue suomea.",
+            "[opettaja] Suomen kielen tukea on liian vähän, ja oppilaat jäävät jälkeen.",
+            "[opettaja] Vanhempainillan tiedotteet eivät tavoita perheitä, jotka eivät lue suomea.",
             "Perheet eivät tunne palveluja eivätkä tiedä, mistä hakea apua.",
         ],
         [
@@ -494,7 +496,7 @@ BASE_TOPICS: dict[str, Topic] = {
         [
             "Toisen asteen ensimmäisen vuoden opiskelijoista useampi on keskeyttänyt.",
             "Ammattikoulun aloittaneet eivät ole löytäneet motivaatiota.",
-            "Etsivä nuorisotyö on tavannut nuoria, jotka eivät ole aloittaneet opintoja.",
+            "[nuorisotyo] Etsivä nuorisotyö on tavannut nuoria, jotka eivät aloittaneet opintoja.",
             "Väärälle alalle hakeutuminen on yleinen keskeyttämisen syy.",
         ],
         [
@@ -537,8 +539,8 @@ BASE_TOPICS: dict[str, Topic] = {
         "perheet",
         ["varhaiskasvatus", "terveydenhoitaja"],
         [
-            "Vanhemmat katsovat puhelinta, kun hakevat lasta päiväkodista.",
-            "Neuvolakäynnillä vanhempi selasi puhelinta koko käynnin ajan.",
+            "[varhaiskasvatus] Vanhemmat katsovat puhelinta, kun hakevat lasta päiväkodista.",
+            "[terveydenhoitaja] Neuvolakäynnillä vanhempi selasi puhelinta koko käynnin ajan.",
             "Lapset kertovat, että vanhemmat ovat aina puhelimella.",
             "Leikkipuistossa vanhemmat istuvat puhelimen kanssa.",
         ],
@@ -642,9 +644,9 @@ BASE_TOPICS: dict[str, Topic] = {
         "nuoret",
         ["nuorisotyo", "oppilashuolto", "seurakunta"],
         [
-            "Nuorisotilalla käy nuoria, joilla ei ole kavereita koulussa.",
+            "[nuorisotyo] Nuorisotilalla käy nuoria, joilla ei ole kavereita koulussa.",
             "Nuoret kertovat viettävänsä viikonloput yksin.",
-            "Riparilla moni nuori kertoi, ettei hänellä ole ketään, kenelle puhua.",
+            "[seurakunta] Riparilla moni nuori kertoi, ettei hänellä ole ketään, kenelle puhua.",
             "Osa nuorista vetäytyy ryhmätilanteista kokonaan.",
         ],
         [
@@ -688,9 +690,9 @@ BASE_TOPICS: dict[str, Topic] = {
         ["varhaiskasvatus", "opettaja"],
         [
             "Lapset kysyvät sodasta ja pelkäävät uutisissa näkemäänsä.",
-            "Päiväkodissa lapset leikkivät sotaleikkejä, joissa näkyy pelko.",
+            "[varhaiskasvatus] Päiväkodissa lapset leikkivät sotaleikkejä, joissa näkyy pelko.",
             "Lapset ovat huolissaan ilmastonmuutoksesta.",
-            "Alakoululaiset kertovat painajaisista.",
+            "[opettaja] Alakoululaiset kertovat painajaisista.",
         ],
         [
             "Aikuiset ovat keskustelleet lasten kanssa rauhallisesti.",
@@ -707,7 +709,7 @@ CONTROLS: dict[str, Topic] = {
         [
             "Yksin asuvat ikäihmiset kertovat, ettei kukaan käy heidän luonaan viikkoihin.",
             "Kerhoon tulevat aina samat, mutta syrjäkylien yksinäiset eivät pääse mukaan.",
-            "Puhelinystävätoimintaan on jonossa yksinäisiä vanhuksia.",
+            "[jarjesto] Puhelinystävätoimintaan on jonossa yksinäisiä vanhuksia.",
             "Leskeksi jääneet ikäihmiset sulkeutuvat kotiinsa.",
             "Ikäihminen kertoi puhuvansa päivän aikana vain kotihoidon kanssa.",
         ],
@@ -722,8 +724,9 @@ CONTROLS: dict[str, Topic] = {
         ["opettaja", "terveydenhoitaja", "nuorisotyo"],
         [
             "Nuoret kertovat selaavansa puhelinta sängyssä puoleenyöhön asti.",
-            "Aamutunneilla moni oppilas on väsynyt illan ruutuajan takia.",
-            "Tarkastuksissa nuoret kertovat nukkuvansa liian vähän, koska puhelin vie illat.",
+            "[opettaja] Aamutunneilla moni oppilas on väsynyt illan ruutuajan takia.",
+            "[terveydenhoitaja] Tarkastuksissa nuoret kertovat nukkuvansa liian vähän "
+            "puhelimen takia.",
             "Nuoret sanovat, että lyhytvideoiden katselu iltaisin venyy huomaamatta.",
             "Huoltajat kertovat, ettei puhelinta saa nuorelta pois iltaisin.",
         ],
@@ -805,29 +808,34 @@ def _municipality(rng: random.Random) -> str:
     return rng.choices(codes, weights=[POPULATION[c] ** 0.75 for c in codes])[0]
 
 
-def _text(rng: random.Random, topic: Topic, used: set[str]) -> str:
-    """A fresh combination if one can be found in a few tries (repeats are rare but allowed)."""
+def _text(rng: random.Random, topic: Topic, used: set[str]) -> tuple[str, str | None]:
+    """A fresh combination if one can be found in a few tries (repeats are rare but allowed),
+    and the role its observation sentence implies, if it names one ("[role] sentence")."""
     _, _, observations, follow_ups = topic
-    text = ""
+    text, role = "", None
     for _ in range(20):
-        parts = [rng.choice(observations), rng.choice(follow_ups)]
+        match = re.fullmatch(r"(?:\[(\w+)\] )?(.+)", rng.choice(observations))
+        assert match is not None
+        role = match.group(1)
+        parts = [match.group(2), rng.choice(follow_ups)]
         if rng.random() < 0.35:
             parts.insert(0, rng.choice(OPENINGS))
         text = " ".join(parts)
         if text not in used:
             break
     used.add(text)
-    return text
+    return text, role
 
 
 def _item(rng: random.Random, label: str, topic: Topic, day: date, used: set[str]) -> dict:
     group, roles, _, _ = topic
+    text, role = _text(rng, topic, used)
     return {
-        "text": _text(rng, topic, used),
+        "text": text,
         "municipality": _municipality(rng),
         "observed_on": day.isoformat(),
         "target_group": group,
-        "role": rng.choice(roles),
+        "role": role or rng.choice(roles),
         "label": label,
     }
 
