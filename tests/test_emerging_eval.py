@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from collections import Counter
@@ -279,3 +280,16 @@ def test_the_plan_matches_the_files(stream: list[dict], real_plan: dict) -> None
     labelled = Counter(row["label"] for row in stream if not row["label"].startswith("base:"))
     assert labelled == Counter({k: len(t["items"]) for k, t in real_plan["themes"].items()})
     assert (DATA / "README.md").exists()
+
+
+def test_committed_files_are_what_the_generator_writes(real_plan: dict) -> None:
+    spec = importlib.util.spec_from_file_location("make_stream", DATA / "make_stream.py")
+    assert spec is not None and spec.loader is not None
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    rows = generator.build()
+    with open(DATA / "base.jsonl", encoding="utf-8") as committed:
+        assert rows == [json.loads(line) for line in committed]
+    planted = load_stream("all")
+    planted = [row for row in planted if row["label"].startswith("emerging:")]
+    assert generator.build_plan(rows + planted) == real_plan
