@@ -18,11 +18,14 @@ or another) can be scored alike:
     flags_by_date = {day: my_detector(stream, as_of=day) for day in all_eval_dates(plan)}
     print(format_table(score(plan, "seen", flags_by_date)))
 
-The measures are documented on `score`.
+The measures are documented on `score`. Flags saved as JSON ({date: [flag, ...]}) can also
+be scored from the shell: `python benchmarks/emerging_eval.py flags.json seen` (add `--json`
+for the full result).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 from datetime import date
@@ -262,3 +265,20 @@ def format_table(result: dict) -> str:
         f"Growing themes flagged: {len(result['growing_flagged'])}.",
     ]
     return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Score a JSON file of flags by date: `python benchmarks/emerging_eval.py FLAGS [PART]`."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("flags", type=Path, help="JSON file: {ISO date: [flag, ...]}")
+    parser.add_argument("part", nargs="?", default="seen", choices=PARTS)
+    parser.add_argument("--json", action="store_true", help="print the full result as JSON")
+    args = parser.parse_args(argv)
+    with open(args.flags, encoding="utf-8") as source:
+        result = score(load_plan(), args.part, json.load(source))
+    print(json.dumps(result, indent=1) if args.json else format_table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -16,6 +16,7 @@ from benchmarks.emerging_eval import (
     format_table,
     load_plan,
     load_stream,
+    main,
     planted_pairs,
     score,
 )
@@ -293,3 +294,16 @@ def test_committed_files_are_what_the_generator_writes(real_plan: dict) -> None:
     planted = load_stream("all")
     planted = [row for row in planted if row["label"].startswith("emerging:")]
     assert generator.build_plan(rows + planted) == real_plan
+
+
+def test_command_line_scores_a_flags_file(tmp_path, capsys) -> None:
+    plan = load_plan()
+    pair = planted_pairs(plan, "seen")[0]
+    flags = {pair["as_of"]: [_flag("t", pair["municipality"], *pair["items"])]}
+    path = tmp_path / "flags.json"
+    path.write_text(json.dumps(flags), encoding="utf-8")
+    assert main([str(path), "seen", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["recalled"] == 1 and result["false"] == 0
+    assert main([str(path)]) == 0
+    assert "| as-of |" in capsys.readouterr().out
