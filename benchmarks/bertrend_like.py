@@ -101,10 +101,10 @@ DIFFERENCES = [
     "Items are whole documents (no paragraph splitting), so BERTrend's Count and "
     "Document_Count coincide; documents are matched to embeddings by position instead of by "
     "text (BERTrend's docs.index(text) picks the first duplicate's embedding).",
-    "Window length (granularity) 14 days instead of BERTrend's default 2 (see "
-    "DEFAULT_WINDOW_DAYS); windows are BERTrend's group_by_days bins (pandas Grouper, "
-    "anchored at the first item's day), so windows before D's window are identical for "
-    "every evaluation date and their models are reused.",
+    "Window length (granularity) --window-days, 14 days by default, instead of BERTrend's "
+    "default 2 (see DEFAULT_WINDOW_DAYS); windows are BERTrend's group_by_days bins "
+    "(pandas Grouper, anchored at the first item's day), so windows before D's window are "
+    "identical for every evaluation date and their models are reused.",
     "Evaluation date D: BERTrend is given the items dated <= D (the window holding D is "
     "partial) and classify_signals(window_size, current_date) is called with window_size = "
     "the window length (as in the prospective demo, where both default to 7) and "
