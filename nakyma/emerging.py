@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.stats import binom
 from sqlite_utils import Database
 
 from nakyma.regions import Region
@@ -57,8 +58,9 @@ class EmergingParams:
     recent_days: int = 42
     baseline_days: int = 364
     embed_weight: float = 0.5  # blend: this share of vector similarity, the rest lexical
-    link: float = 0.30  # average-linkage cut on the blended similarity
+    link: float = 0.10  # average-linkage cut on the blended similarity (chosen on the seen part)
     burst_bonus: float = 0.15  # added for each shared bursting term (at most two)
+    place_bonus: float = 0.2  # added for two items of the same municipality (grouping only)
     min_items: int = 3
     max_items: int = 30  # larger recent groups are not small emerging themes
     min_area_items: int = 2
@@ -67,6 +69,12 @@ class EmergingParams:
     min_rate_ratio: float = 3.0
     burst_alpha: float = 0.02
     min_baseline_days: int = 56  # less history than this: nothing can be called new
+    novelty_k: int = 3
+    novelty_alpha: float = 0.1
+    novelty_quantile: float = 0.05
+    concentration: bool = True  # also flag known topics concentrating in one municipality
+    min_concentrated: int = 4  # a known topic's members in the municipality, at least
+    concentration_alpha: float = 0.001  # stricter: every municipality of every group is tested
 
     @classmethod
     def from_settings(cls, settings: Any) -> EmergingParams:
@@ -167,6 +175,30 @@ def _bursts(
     return out
 
 
+def _novel(s_br: np.ndarray, reference: np.ndarray, params: EmergingParams) -> np.ndarray:
+    """Which recent items are new: their closest baseline items (mean similarity of the top
+    `novelty_k`) are less similar to them than the baseline items' own closest others are to
+    each other (`reference`) for all but `novelty_quantile` of the baseline. A local-density
+    test: it adapts to how repetitive a county's writing is."""
+    k = params.novelty_k
+    if s_br.shape[0] <= k or len(reference) == 0:
+        return np.zeros(s_br.shape[1], bool)
+    recent_top = -np.sort(-s_br, axis=0)[:k].mean(axis=0)
+    return np.asarray(recent_top <= np.quantile(reference, params.novelty_quantile))
+
+
+def _reference_density(blended: Any, b_idx: np.ndarray, k: int, limit: int = 1500) -> np.ndarray:
+    """For up to `limit` baseline items (a fixed sample), the mean similarity to their k
+    closest other baseline items."""
+    rng = np.random.default_rng(0)
+    sample = b_idx if len(b_idx) <= limit else rng.choice(b_idx, size=limit, replace=False)
+    if len(b_idx) <= k:
+        return np.zeros(0)
+    sims = blended(sample, b_idx)
+    sims[np.arange(len(sample)), np.searchsorted(b_idx, sample)] = -np.inf  # not itself
+    return np.asarray(-np.sort(-sims, axis=1)[:, :k].mean(axis=1))
+
+
 def _groups(sim: np.ndarray, params: EmergingParams) -> list[np.ndarray]:
     n = len(sim)
     if n < params.min_items:
@@ -223,15 +255,30 @@ def find_themes(stream: Stream, as_of: date, params: EmergingParams | None = Non
         shared = presence[r_idx][:, burst]
         s_rr += params.burst_bonus * np.minimum(shared.dot(shared.T).toarray(), 2.0)
     s_br = blended(b_idx, r_idx)
+    novel = _novel(s_br, _reference_density(blended, b_idx, params.novelty_k), params)
+    # Grouping also weighs place: a local theme's items meet fewer rivals among the few recent
+    # items of their own municipality. Novelty is measured on content alone (s_rr, s_br).
+    places = np.array([stream.municipalities[i] for i in recent], dtype=object)
+    grouping = s_rr + params.place_bonus * (places[:, None] == places[None, :])
     inverse_vocab = {i: t for t, i in vocab.items()}
+    rarity = np.log((len(used) + 1) / (np.asarray(presence.sum(axis=0)).ravel() + 1))
     themes = []
-    for group in _groups(s_rr, params):
-        theme = _theme(stream, recent, baseline, group, s_rr, s_br, params, scale)
+    candidates = np.flatnonzero(novel)
+    # Known topics concentrating somewhere first; then groups of new items, unless they are
+    # mostly a part of a flagged concentration (then they are that theme, not a new one).
+    found = []
+    if params.concentration:
+        found += [g for g in _groups(grouping, params) if novel[g].mean() < 0.5]
+    found += [candidates[g] for g in _groups(grouping[np.ix_(candidates, candidates)], params)]
+    claimed: set[int] = set()
+    for group in found:
+        if len(claimed.intersection(group.tolist())) * 2 >= len(group):
+            continue
+        theme = _theme(stream, recent, baseline, group, s_rr, s_br, params, scale, novel)
         if theme is None:
             continue
-        member_terms = presence[group]
-        counts = np.asarray(member_terms.sum(axis=0)).ravel()
-        rarity = np.log((len(used) + 1) / (np.asarray(presence.sum(axis=0)).ravel() + 1))
+        claimed.update(group.tolist())
+        counts = np.asarray(presence[group].sum(axis=0)).ravel()
         order = np.argsort(-(counts * rarity))
         theme.terms = [inverse_vocab[int(t)] for t in order[:6] if counts[t] >= 2]
         theme.bursts = [inverse_vocab[int(t)] for t in np.flatnonzero(burst & (counts >= 2))]
@@ -250,12 +297,17 @@ def _theme(
     s_br: np.ndarray,
     params: EmergingParams,
     scale: float,
+    novel: np.ndarray,
 ) -> Theme | None:
-    """Measure one recent group against the baseline; None when it is flagged nowhere."""
+    """Measure one recent group against the baseline; None when it is flagged nowhere. A
+    group of new items (`novel`) is new; another group counts only where it concentrates."""
     inner = s_rr[np.ix_(group, group)]
     size = len(group)
-    cohesion = float((inner.sum() - np.trace(inner)) / (size * (size - 1)))
-    threshold = cohesion - params.margin
+    typical = (inner.sum(axis=1) - np.diag(inner)) / (size - 1)  # each member to the others
+    cohesion = float(typical.mean())
+    # An item "like" the group: as close to its members, on average, as its least typical
+    # member is to the others (less a margin). A steady topic has many such baseline items.
+    threshold = float(typical.min()) - params.margin
     to_group_b = s_br[:, group].mean(axis=1)
     others = np.setdiff1d(np.arange(len(recent)), group)
     to_group_r = s_rr[np.ix_(others, group)].mean(axis=1) if len(others) else np.zeros(0)
@@ -263,7 +315,10 @@ def _theme(
     like_r = np.concatenate([group, others[to_group_r >= threshold]])
     expected = (int(like_b.sum()) + 0.5) * scale
     p = _poisson_tail(len(like_r), expected)
-    new = p <= params.alpha and len(like_r) >= params.min_rate_ratio * expected
+    # New: every member is new on its own (`novel`). Where it is flagged, the count of new
+    # items must also be more than chance: `novelty_quantile` of any municipality's recent
+    # items look new by construction (binomial tail at or below `novelty_alpha`).
+    new = bool(novel[group].all())
     munis = [stream.municipalities[recent[i]] for i in group]
     keys = [stream.keys[recent[i]] for i in group]
     areas: dict[str, list[str]] = {}
@@ -271,19 +326,22 @@ def _theme(
         areas.setdefault(m, []).append(k)
     flagged: dict[str, AreaEvidence] = {}
     base_munis = np.array([stream.municipalities[i] for i in baseline], dtype=object)
-    recent_munis = np.array([stream.municipalities[recent[i]] for i in like_r], dtype=object)
+    all_places = np.array([stream.municipalities[i] for i in recent], dtype=object)
+    group_places = np.array(munis, dtype=object)
     for m, members in areas.items():
         if len(members) < params.min_area_items:
             continue
-        local_b = int((like_b & (base_munis == m)).sum())
-        local_r = int((recent_munis == m).sum())
-        p_m = _poisson_tail(local_r, (local_b + 0.5) * scale)
-        if new or (
-            len(members) >= params.min_items
-            and p_m <= params.alpha
-            and local_r >= params.min_rate_ratio * (local_b + 0.5) * scale
-        ):
-            flagged[m] = AreaEvidence(len(members), local_b, p_m, new)
+        if new:
+            n_m = int((all_places == m).sum())
+            p_m = float(binom.sf(len(members) - 1, n_m, params.novelty_quantile))
+            if p_m <= params.novelty_alpha:
+                flagged[m] = AreaEvidence(len(members), 0, p_m, True)
+        elif len(members) >= params.min_concentrated:
+            evidence = _concentrated(
+                group[group_places == m], m, s_rr, s_br, all_places, base_munis, params, scale
+            )
+            if evidence is not None:
+                flagged[m] = evidence
     if not flagged:
         return None
     nearest = np.argsort(-to_group_b)[:3]
@@ -304,6 +362,32 @@ def _theme(
         first_day=date.fromordinal(int(member_days.min())),
         last_day=date.fromordinal(int(member_days.max())),
     )
+
+
+def _concentrated(
+    sub: np.ndarray,
+    place: str,
+    s_rr: np.ndarray,
+    s_br: np.ndarray,
+    recent_places: np.ndarray,
+    base_places: np.ndarray,
+    params: EmergingParams,
+    scale: float,
+) -> AreaEvidence | None:
+    """A known topic's members in one municipality: the items there as close to them as
+    their least typical member is to the others, recent against baseline (Poisson tail at or
+    below `concentration_alpha`; the members themselves always count as recent)."""
+    inner = s_rr[np.ix_(sub, sub)]
+    typical = (inner.sum(axis=1) - np.diag(inner)) / (len(sub) - 1)
+    threshold = float(typical.min()) - params.margin
+    local_b = int(((s_br[:, sub].mean(axis=1) >= threshold) & (base_places == place)).sum())
+    near_r = (s_rr[:, sub].mean(axis=1) >= threshold) & (recent_places == place)
+    local_r = int(near_r.sum() + (~near_r[sub]).sum())
+    expected = (local_b + 0.5) * scale
+    p = _poisson_tail(local_r, expected)
+    if p <= params.concentration_alpha and local_r >= params.min_rate_ratio * expected:
+        return AreaEvidence(len(sub), local_b, p, False)
+    return None
 
 
 def _score(theme: Theme) -> float:

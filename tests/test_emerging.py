@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from sqlite_utils import Database
 
 from nakyma.cli import cli
-from nakyma.emerging import EmergingParams, Stream, find_themes, run_emerging, theme_reasons
+from nakyma.emerging import Stream, find_themes, run_emerging, theme_reasons
 from tests.conftest import DEMO_TODAY, TEST_SECRET, copy_of_demo
 
 AS_OF = date(2026, 6, 28)
@@ -101,8 +101,11 @@ def test_steady_topics_are_never_flagged_even_when_everything_doubles(builder) -
 
 
 def test_a_known_topic_concentrating_in_one_place_is_flagged_there_only(builder) -> None:
-    extra = [builder.add("kuljetus", "265", AS_OF - timedelta(days=d)) for d in range(2, 30, 4)]
-    themes = find_themes(builder.stream(), AS_OF, EmergingParams(link=0.2))
+    # Ten school-transport observations in Kivijärvi in four weeks, where about two a month
+    # are usual: a known topic, suddenly concentrated in one place (the detector is
+    # conservative here: seven in four weeks, p about 0.01, are not enough at alpha 0.001).
+    extra = [builder.add("kuljetus", "265", AS_OF - timedelta(days=d)) for d in range(1, 30, 3)]
+    themes = find_themes(builder.stream(), AS_OF)
     flagged = [t for t in themes if "265" in t.flagged]
     assert flagged and not flagged[0].new
     assert set(flagged[0].flagged) == {"265"}
