@@ -73,6 +73,7 @@ class EmergingParams:
     novelty_alpha: float = 0.1
     novelty_quantile: float = 0.05
     concentration: bool = True  # also flag known topics concentrating in one municipality
+    lexical_proposals: bool = True  # a locally bursting word proposes a group of its own
     min_concentrated: int = 4  # a known topic's members in the municipality, at least
     concentration_alpha: float = 0.001  # stricter: every municipality of every group is tested
 
@@ -175,6 +176,37 @@ def _bursts(
     return out
 
 
+def _local_bursts(
+    presence: sparse.csr_matrix,
+    places: np.ndarray,
+    r_idx: np.ndarray,
+    b_idx: np.ndarray,
+    stream: Stream,
+    baseline: np.ndarray,
+    params: EmergingParams,
+    scale: float,
+) -> list[np.ndarray]:
+    """The lexical channel's own proposals: a word or compound part in `min_items` or more
+    recent items of one municipality that the municipality's baseline hardly has (Poisson
+    tail at or below `burst_alpha`). Each proposal is measured like any other group."""
+    base_places = np.array([stream.municipalities[i] for i in baseline], dtype=object)
+    out = []
+    recent_terms = presence[r_idx].tocsc()
+    base_terms = presence[b_idx].tocsc()
+    counts = np.asarray(recent_terms.sum(axis=0)).ravel()
+    for t in np.flatnonzero(counts >= params.min_items):
+        docs = recent_terms[:, t].nonzero()[0]
+        before = base_terms[:, t].nonzero()[0]
+        for m in set(places[docs]):
+            here = docs[places[docs] == m]
+            if len(here) < params.min_items or len(here) > params.max_items:
+                continue
+            past = int((base_places[before] == m).sum())
+            if _poisson_tail(len(here), (past + 0.5) * scale) <= params.burst_alpha:
+                out.append(np.sort(here))
+    return out
+
+
 def _novel(s_br: np.ndarray, reference: np.ndarray, params: EmergingParams) -> np.ndarray:
     """Which recent items are new: their closest baseline items (mean similarity of the top
     `novelty_k`) are less similar to them than the baseline items' own closest others are to
@@ -270,6 +302,12 @@ def find_themes(stream: Stream, as_of: date, params: EmergingParams | None = Non
     if params.concentration:
         found += [g for g in _groups(grouping, params) if novel[g].mean() < 0.5]
     found += [candidates[g] for g in _groups(grouping[np.ix_(candidates, candidates)], params)]
+    if params.lexical_proposals:
+        found += [
+            g
+            for g in _local_bursts(presence, places, r_idx, b_idx, stream, baseline, params, scale)
+            if novel[g].all()  # a proposal of the words alone must be new, not a concentration
+        ]
     claimed: set[int] = set()
     for group in found:
         if len(claimed.intersection(group.tolist())) * 2 >= len(group):
@@ -454,7 +492,8 @@ def theme_title(theme: Theme) -> str:
 def _novelty_sentence(baseline_like: int, where: str = "") -> str:
     if baseline_like == 0:
         return f"vastaavia ei aiemmin vuoden aikana{where}"
-    return f"aiemmin vuoden aikana vain {_count(baseline_like)} vastaavaa{where}"
+    # "N havaintoa" so that disclosure control (`mask_small_counts`) can hide a small N.
+    return f"edellisen vuoden aikana {_count(baseline_like)} samasta aiheesta{where}"
 
 
 def theme_reasons(theme: Theme, region: Region, nearest_titles: Sequence[str] = ()) -> list[str]:
@@ -468,7 +507,7 @@ def theme_reasons(theme: Theme, region: Region, nearest_titles: Sequence[str] = 
     if theme.new:
         out.append(_novelty_sentence(theme.baseline_like).capitalize())
     else:
-        out.append("Aihe on tuttu muualta, mutta keskittyy nyt tänne")
+        out.append("Aihe on tuttu, mutta nyt havaintoja on tavallista enemmän samassa kunnassa")
     if theme.bursts:
         out.append("Uusia sanoja: " + ", ".join(theme.bursts[:4]))
     titles = list(dict.fromkeys(t for t in nearest_titles if t))
