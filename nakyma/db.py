@@ -731,3 +731,14 @@ def _m0010_emerging_themes(db: Database) -> None:
         foreign_keys=[("theme_id", "emerging_themes", "id")],
     )
     db.table("emerging_areas").create_index(["area_kind", "area_code", "score"])
+
+
+@migrations(name="0011_item_terms")
+def _m0011_item_terms(db: Database) -> None:
+    # Voikko base forms and compound parts of an observation's text (JSON list), computed
+    # once like its vector and kept, so that a full run does not analyse every text again.
+    db.table("item_terms").create(
+        {"item_kind": str, "item_key": str, "terms": str},
+        pk=("item_kind", "item_key"),
+        not_null={"terms"},
+    )

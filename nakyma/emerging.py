@@ -443,7 +443,6 @@ def load_stream(db: Database, model: str, *, as_of: date, params: EmergingParams
     """The observations of the recent and baseline windows that have a vector, with their
     terms (Voikko), oldest first. Items dated after `as_of` are left out."""
     from nakyma.embedding import blob_to_vector
-    from nakyma.finnish import voikko_terms
 
     start = as_of - timedelta(days=params.recent_days + params.baseline_days)
     rows = list(
@@ -464,8 +463,40 @@ def load_stream(db: Database, model: str, *, as_of: date, params: EmergingParams
         municipalities=[r[1] or "" for r in rows],
         days=np.array([date.fromisoformat(r[2]).toordinal() for r in rows], np.int64),
         vectors=vectors,
-        terms=[voikko_terms(r[3]) for r in rows],
+        terms=item_terms(db, [(str(r[0]), r[3]) for r in rows]),
     )
+
+
+def item_terms(db: Database, items: Sequence[tuple[str, str]]) -> list[list[str]]:
+    """Each observation's terms (key, text in; terms out, in order): stored ones read, the
+    missing ones computed with Voikko and stored in short transactions of 500."""
+    from nakyma.db import write_transaction
+    from nakyma.finnish import voikko_terms_many
+
+    stored: dict[str, list[str]] = {}
+    keys = [k for k, _ in items]
+    for chunk in (keys[i : i + 900] for i in range(0, len(keys), 900)):
+        marks = ",".join("?" * len(chunk))
+        for key, terms in db.execute(
+            "select item_key, terms from item_terms where item_kind = 'observation' "
+            f"and item_key in ({marks})",
+            chunk,
+        ):
+            stored[key] = json.loads(terms)
+    missing = [(k, text) for k, text in items if k not in stored]
+    for start in range(0, len(missing), 500):
+        batch = missing[start : start + 500]
+        computed = voikko_terms_many([text for _, text in batch])
+        with write_transaction(db):
+            db.table("item_terms").insert_all(
+                (
+                    {"item_kind": "observation", "item_key": k, "terms": json.dumps(t)}
+                    for (k, _), t in zip(batch, computed, strict=True)
+                ),
+                replace=True,
+            )
+        stored.update({k: t for (k, _), t in zip(batch, computed, strict=True)})
+    return [stored[k] for k in keys]
 
 
 # ---------------------------------------------------------------------------------------
@@ -611,6 +642,11 @@ def run_emerging(
     from nakyma.db import now_utc, write_transaction
 
     params = params or EmergingParams()
+    with write_transaction(db):  # terms of observations that no longer exist
+        db.execute(
+            "delete from item_terms where item_kind = 'observation' and cast(item_key as "
+            "integer) not in (select id from observations)"
+        )
     themes = find_themes(load_stream(db, model, as_of=as_of, params=params), as_of, params)
     parents = _member_phenomena(db, [k for t in themes for k in [*t.members, *t.nearest]])
     prepared: list[tuple[Theme, list[str], list[dict[str, Any]]]] = []

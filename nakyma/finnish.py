@@ -40,6 +40,7 @@ __all__ = [
     "load_seconds",
     "voikko_classes",
     "voikko_terms",
+    "voikko_terms_many",
 ]
 
 MODEL = "spacy_fi_experimental_web_md"
@@ -174,10 +175,36 @@ def voikko_terms(text: str) -> list[str]:
     """Base forms and compound parts of the words of a text, in order, lower-cased (numbers
     and punctuation left out): the lexical evidence of emerging themes. Uses Voikko only
     (no spaCy), under the shared lock, per text."""
-    words = _TERM_WORD.findall(text)
-    load()
+    return voikko_terms_many([text])[0]
+
+
+def voikko_terms_many(texts: Sequence[str]) -> list[list[str]]:
+    """`voikko_terms` for many texts, the lock taken per text. Loads Voikko alone (a few
+    milliseconds), not the spaCy pipeline, when only terms are needed."""
+    _load_voikko()
+    out = []
+    for text in texts:
+        words = _TERM_WORD.findall(text)
+        with _lock:
+            out.append([t for w in words for t in _word_terms(w)])
+    return out
+
+
+def _load_voikko() -> None:
+    global _voikko
+    if _voikko is not None:
+        return
     with _lock:
-        return [t for w in words for t in _word_terms(w)]
+        if _voikko is None:
+            try:
+                import libvoikko
+
+                _voikko = libvoikko.Voikko("fi")
+            except Exception as exc:  # ImportError, OSError or libvoikko's own VoikkoException
+                raise ModelUnavailable(
+                    f"Voikkoa ei voi ladata: {exc}. Asenna Debianin libvoikko1 ja voikko-fi "
+                    "(make tekee sen)."
+                ) from exc
 
 
 _TERM_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
