@@ -25,6 +25,8 @@ from sqlite_utils import Database
 from nakyma import review
 from nakyma.accounts import User
 from nakyma.disclosure import (
+    DisclosedLine,
+    counted_numbers,
     disclose_line,
     hidden_size_text,
     mask_small_counts,
@@ -74,23 +76,59 @@ def area_name(region: Region, kind: str, code: str) -> str:
     return region.name
 
 
-def _area_exact(user: User, kind: str, code: str) -> bool:
-    return kind == "kunta" and code in exact_count_scope(user)
+HIDDEN_COUNT = "ei näytetä"
 
 
-def _disclosed_area(row: dict[str, Any], user: User, k: int) -> dict[str, Any]:
-    """One area row's count and reasons as this user may see them."""
-    exact = _area_exact(user, row["area_kind"], row["area_code"])
+def theme_line(db: Database, user: User, theme_id: int, k: int) -> DisclosedLine:
+    """The theme's observations per municipality with their total, as this user may see
+    them (the phenomenon page's rule): every count of the theme shown anywhere follows it."""
+    counts = Counter(
+        r[0] or ""
+        for r in db.execute(
+            "select o.municipality_code from emerging_members m join observations o "
+            "on m.item_kind = 'observation' and o.id = cast(m.item_key as integer) "
+            "where m.theme_id = ?",
+            [theme_id],
+        )
+    )
+    return disclose_line(
+        dict(counts), exact_count_scope(user), k, exact_total=user.sees_whole_region
+    )
+
+
+def _without_counts(reasons: list[str]) -> list[str]:
+    """The sentences that state no count: what is left when a count would give one away."""
+    return [r for r in reasons if not counted_numbers(r) and "<" not in r]
+
+
+def _disclosed_area(row: dict[str, Any], user: User, k: int, line: DisclosedLine) -> dict[str, Any]:
+    """One area row's count and reasons as this user may see them: exact in the user's own
+    municipalities; another municipality's count as the theme's line shows it; a group's or
+    the county's count only when the theme's total is shown (else, with the user's own counts
+    known, it could give a hidden one away), and no sentence stating a hidden count."""
+    kind, code, items = row["area_kind"], row["area_code"], row["items"]
     reasons = [str(r) for r in _list(row["reasons"])]
+    if kind == "kunta" and code in exact_count_scope(user):
+        shown = str(items)
+    elif kind == "kunta":
+        shown = line.shown.get(code) or published_count(items, k)
+        reasons = [mask_small_counts(r, k) for r in reasons]
+    elif line.total is not None:
+        shown = published_count(items, k)
+        reasons = [mask_small_counts(r, k) for r in reasons]
+    else:
+        shown, reasons = HIDDEN_COUNT, _without_counts(reasons)
+    if shown != str(items) and not shown.startswith("<"):
+        reasons = _without_counts(reasons)
     return {
-        "area_kind": row["area_kind"],
-        "area_code": row["area_code"],
+        "area_kind": kind,
+        "area_code": code,
         "category": row["category"],
         "category_label": CATEGORIES.get(row["category"], row["category"]),
         "score": row["score"],
-        "items": row["items"] if exact or not 0 < row["items"] < k else None,
-        "items_shown": str(row["items"]) if exact else published_count(row["items"], k),
-        "reasons": reasons if exact else [mask_small_counts(r, k) for r in reasons],
+        "items": items if shown == str(items) else None,
+        "items_shown": shown,
+        "reasons": reasons,
         "as_of": row["as_of"],
     }
 
@@ -129,7 +167,7 @@ def emerging_for(
                 "terms": [str(t) for t in _list(r["terms"])],
                 "first_seen": r["first_seen"],
                 "last_seen": r["last_seen"],
-                **_disclosed_area(r, user, k),
+                **_disclosed_area(r, user, k, theme_line(db, user, r["theme_id"], k)),
             }
         )
         if len(out) >= limit:
@@ -267,17 +305,23 @@ def theme_detail(
     observations = [m for m in members if m["item_kind"] == "observation"]
     headlines = [m for m in members if m["item_kind"] == "headline"]
     by_code = Counter(o["municipality_code"] or "" for o in observations)
-    exact = exact_count_scope(user)
-    line = disclose_line(dict(by_code), exact, k, exact_total=user.sees_whole_region)
+    line = theme_line(db, user, theme_id, k)
     # The rule of `views.observation_visible` (writer, leadership of its municipality, the
     # backbone team), read through `review.item_visible` so that views can import this module.
     visible = [
         o for o in observations if review.item_visible(db, user, ("observation", o["item_key"]))
     ]
     size = None if line.total is None else line.total + len(headlines)
-    own_only = set(by_code) <= exact or user.sees_whole_region
+    reasons = [str(r) for r in _list(t["reasons"])]
+    if line.total is None:
+        reasons = _without_counts(reasons)
+    elif not (user.role == "johto" and set(by_code) <= exact_count_scope(user)):
+        reasons = [mask_small_counts(r, k) for r in reasons]
     areas = [
-        {"name": area_name(region, r["area_kind"], r["area_code"]), **_disclosed_area(r, user, k)}
+        {
+            "name": area_name(region, r["area_kind"], r["area_code"]),
+            **_disclosed_area(r, user, k, line),
+        }
         for r in db.query(
             "select * from emerging_areas where theme_id = ? "
             "order by area_kind = 'kunta' desc, area_kind = 'kuntaryhma' desc, score desc",
@@ -299,10 +343,7 @@ def theme_detail(
         if size is not None
         else hidden_size_text(line.total_shown, len(headlines), k),
         terms=[str(w) for w in _list(t["terms"])],
-        reasons=[
-            str(r) if own_only and user.role == "johto" else mask_small_counts(str(r), k)
-            for r in _list(t["reasons"])
-        ],
+        reasons=reasons,
         areas=areas,
         municipalities=_municipalities(region, by_code, line.shown),
         nearest=_nearest(db, user, t["nearest"]),

@@ -1,0 +1,371 @@
+"""Emerging themes in the product: who sees and decides them, the decisions (promote,
+attach, dismiss, restore) with their audit rows and their survival of a clustering run, the
+theme page and its forms, the lists beside the weak signals, the work list's ranking and
+the JSON twins. Themes are planted over real demo observations (`plant_theme`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlite_utils import Database
+
+from nakyma import review
+from nakyma.accounts import create_api_token, get_user
+from nakyma.emerging_views import emerging_for, emerging_for_user, theme_detail
+from nakyma.regions import load_region
+from tests.conftest import CSRF_RE, DEMO_TODAY, copy_of_demo, login, plant_theme
+
+HTML = {"accept": "text/html"}
+
+
+@pytest.fixture
+def db(demo_template, settings) -> Iterator[Database]:
+    yield from copy_of_demo(demo_template, settings)
+
+
+def user(db: Database, name: str):
+    found = get_user(db, name)
+    assert found is not None
+    return found
+
+
+def members_of(db: Database, theme_id: int) -> set[tuple[str, str]]:
+    return {
+        (r[0], r[1])
+        for r in db.execute(
+            "select item_kind, item_key from emerging_members where theme_id = ?", [theme_id]
+        )
+    }
+
+
+def phenomenon_members(db: Database, pid: int) -> set[tuple[str, str]]:
+    return {
+        (r[0], r[1])
+        for r in db.execute(
+            "select item_kind, item_key from phenomenon_members where phenomenon_id = ?", [pid]
+        )
+    }
+
+
+def test_who_sees_and_decides_a_theme(db) -> None:
+    own = plant_theme(db, ("992", "275"), title="Omien kuntien teema")
+    reaching = plant_theme(db, ("992", "410"), title="Laukaaseen ulottuva teema")
+    elsewhere = plant_theme(db, ("410",), title="Vain Laukaan teema")
+    boss, staff = user(db, "johto"), user(db, "havainnoija")
+    team, admin = user(db, "tukitiimi"), user(db, "admin")
+    assert [review.can_view_theme(db, boss, t) for t in (own, reaching, elsewhere)] == [
+        True,
+        True,
+        False,
+    ]
+    assert [review.can_decide_theme(db, boss, t) for t in (own, reaching, elsewhere)] == [
+        True,
+        False,
+        False,
+    ]
+    # Frontline staff see the themes their own observations joined, and decide none.
+    assert review.can_view_theme(db, staff, own) and not review.can_view_theme(db, staff, elsewhere)
+    assert not any(review.can_decide_theme(db, staff, t) for t in (own, reaching, elsewhere))
+    for backbone in (team, admin):
+        assert all(review.can_decide_theme(db, backbone, t) for t in (own, reaching, elsewhere))
+    with pytest.raises(review.Forbidden):
+        review.promote_theme(db, boss, reaching, "Ei saa nostaa")
+    with pytest.raises(review.Forbidden):
+        review.dismiss_theme(db, staff, own)
+    with pytest.raises(review.Forbidden):
+        theme_detail(db, load_region(), elsewhere, boss)
+    assert review.theme_decision(db, reaching) == "avoin"
+
+
+def test_promote_moves_pins_audits_and_survives_a_run(db, settings) -> None:
+    from pipelines.registry import run_pipeline
+
+    theme = plant_theme(db, ("992",), per_municipality=4, title="Skuuttiturvallisuus")
+    items = members_of(db, theme)
+    parents = {
+        int(r[0])
+        for r in db.execute(
+            "select distinct phenomenon_id from emerging_members where theme_id = ?", [theme]
+        )
+        if r[0]
+    }
+    boss = user(db, "johto")
+    with pytest.raises(review.ReviewError, match="3–120"):
+        review.promote_theme(db, boss, theme, "x")
+    with pytest.raises(review.ReviewError, match="Nimi"):
+        review.promote_theme(db, boss, theme, "Soita 040 1234567")
+    pid = review.promote_theme(db, boss, theme, "  Sähköpotkulautojen   vaaratilanteet ")
+    row = next(db.query("select * from phenomena where id = ?", [pid]))
+    assert row["title"] == "Sähköpotkulautojen vaaratilanteet" and row["title_edited"] == 1
+    assert phenomenon_members(db, pid) == items and row["size"] == len(items)
+    pinned = {
+        (r[0], r[1])
+        for r in db.execute(
+            "select item_kind, item_key from manual_assignments where phenomenon_id = ?", [pid]
+        )
+    }
+    assert pinned == items
+    lineage = {
+        r[0]
+        for r in db.execute(
+            "select from_id from phenomenon_lineage where to_id = ? and kind = 'manual_split'",
+            [pid],
+        )
+    }
+    assert lineage == parents
+    theme_row = next(db.query("select * from emerging_themes where id = ?", [theme]))
+    assert (theme_row["decision"], theme_row["phenomenon_id"]) == ("ylennetty", pid)
+    assert theme_row["decided_by"] == boss.id and theme_row["decided_at"]
+    audit = review.audit_entries(db, phenomenon_id=pid)
+    assert audit[0]["action"] == "theme_promote" and audit[0]["details"]["theme"] == theme
+    with pytest.raises(review.ReviewError, match="jo päätetty"):
+        review.promote_theme(db, boss, theme, "Toinen kerta")
+    # A full run of the phenomena pipeline keeps the new phenomenon with its members.
+    assert run_pipeline(db, settings, "phenomena", as_of=DEMO_TODAY).status == "ok"
+    assert phenomenon_members(db, pid) == items
+    after = next(
+        db.query("select title, dismissed, merged_into from phenomena where id = ?", [pid])
+    )
+    assert after == {
+        "title": "Sähköpotkulautojen vaaratilanteet",
+        "dismissed": 0,
+        "merged_into": None,
+    }
+    assert review.theme_decision(db, theme) == "ylennetty"
+    changes = review.what_changed(db, boss)
+    assert changes[0]["action"] == "theme_promote" and changes[0]["theme_title"]
+    # The frontline writer sees the decision on their own observations; Laukaa's does not.
+    assert review.what_changed(db, user(db, "havainnoija"))[0]["action"] == "theme_promote"
+
+
+def test_attach_into_a_managed_phenomenon_only(db, make_user) -> None:
+    theme = plant_theme(db, ("410",), title="Laukaan teema")
+    items = members_of(db, theme)
+    leader = make_user("laukaa", "johto", ("Laukaa",))
+    unmanaged = db.execute(
+        "select id from phenomena where size > 0 and dismissed = 0 order by size desc limit 1"
+    ).fetchone()[0]
+    assert not review.can_manage(db, leader, unmanaged)
+    with pytest.raises(review.ReviewError, match="voit käsitellä"):
+        review.attach_theme(db, leader, theme, unmanaged)
+    with pytest.raises(review.ReviewError, match="ei löydy"):
+        review.attach_theme(db, leader, theme, 999999)
+    team = user(db, "tukitiimi")
+    review.attach_theme(db, team, theme, unmanaged)
+    assert items <= phenomenon_members(db, unmanaged)
+    assert review.theme_decision(db, theme) == "liitetty"
+    assert review.audit_entries(db, phenomenon_id=unmanaged)[0]["action"] == "theme_attach"
+
+
+def test_dismiss_and_restore_and_vanished_members(db) -> None:
+    region = load_region()
+    team = user(db, "tukitiimi")
+    theme = plant_theme(db, ("992",), title="Hylättävä teema")
+
+    def listed() -> list[int]:
+        found = emerging_for(db, region, team, area_kind="kunta", area_code="992")
+        return [t["theme_id"] for t in found]
+
+    assert theme in listed()
+    review.dismiss_theme(db, team, theme)
+    assert theme not in listed() and review.theme_decision(db, theme) == "hylätty"
+    assert theme not in [t["theme_id"] for t in emerging_for(db, region, team)]
+    with pytest.raises(review.ReviewError, match="jo päätetty"):
+        review.dismiss_theme(db, team, theme)
+    review.dismiss_theme(db, team, theme, dismissed=False)
+    assert theme in listed()
+    actions = [a["action"] for a in review.audit_entries(db) if a["details"].get("theme") == theme]
+    assert actions == ["theme_restore", "theme_dismiss"]
+    # Members that no longer exist are skipped; none left: refused.
+    keys = sorted(int(k) for _, k in members_of(db, theme))
+    gone_keys = keys[:-1]
+    db.execute(
+        f"delete from observations where id in ({','.join('?' * len(gone_keys))})", gone_keys
+    )
+    db.conn.commit()
+    pid = review.promote_theme(db, team, theme, "Yksi jäljellä")
+    assert phenomenon_members(db, pid) == {("observation", str(keys[-1]))}
+    gone = plant_theme(db, ("275",), per_municipality=1, title="Kadonnut teema")
+    db.execute(
+        "delete from observations where id = (select cast(item_key as integer) "
+        "from emerging_members where theme_id = ?)",
+        [gone],
+    )
+    db.conn.commit()
+    with pytest.raises(review.ReviewError, match="ei enää ole"):
+        review.promote_theme(db, team, gone, "Ei mitään")
+
+
+def test_counts_and_reasons_outside_own_municipalities_are_disclosed(db) -> None:
+    region = load_region()
+    theme = plant_theme(db, ("992", "410"), per_municipality=3, title="Kahden kunnan teema")
+    boss, team = user(db, "johto"), user(db, "tukitiimi")
+    own = emerging_for(db, region, boss, area_kind="kunta", area_code="992")
+    assert own[0]["items"] == 3 and own[0]["reasons"][0].startswith("3 havaintoa")
+    other = emerging_for(db, region, team, area_kind="kunta", area_code="410")
+    assert other[0]["items"] is None and other[0]["items_shown"] == "<5"
+    assert other[0]["reasons"][0].startswith("<5 havaintoa")
+    page = theme_detail(db, region, theme, boss)
+    shown = {m["code"]: m["shown"] for m in page.municipalities}
+    assert shown["992"] == "3" and shown["410"] == "<5"
+    assert page.size is None and {o["municipality"] for o in page.observations} == {"Äänekoski"}
+    laukaa = next(a for a in page.areas if a["area_code"] == "410")
+    assert laukaa["reasons"][0].startswith("<5") and laukaa["items"] is None
+    # The theme's total (6) less Äänekoski's 3 would give Laukaa's away: no sentence states
+    # it, nor does the county's row.
+    assert all("6 havaintoa" not in r for r in page.reasons)
+    county_row = next(a for a in page.areas if a["area_kind"] == "alue")
+    assert county_row["items"] is None and county_row["reasons"] == []
+    # The county's list for the backbone team ranks by the category in that area.
+    plant_theme(db, ("275",), title="Hiipuva teema", category="hiipuva")
+    county = [t["category"] for t in emerging_for(db, region, team)]
+    assert county == sorted(county, key=["nouseva", "vahvistuva", "ennallaan", "hiipuva"].index)
+
+
+def test_work_list_ranks_by_the_category_where_the_user_works(db) -> None:
+    region = load_region()
+    boss, team = user(db, "johto"), user(db, "tukitiimi")
+    first, second = [
+        r[0]
+        for r in db.execute(
+            "select m.phenomenon_id from phenomenon_members m join observations o "
+            "on o.id = cast(m.item_key as integer) where o.municipality_code = '992' "
+            "group by 1 order by count(*) desc limit 2"
+        ).fetchall()
+    ]
+    template = next(db.query("select * from weak_signals limit 1"))
+    rows = []
+    for pid, county, local in (
+        (first, "hiipuva", "heikko_signaali"),
+        (second, "heikko_signaali", "hiipuva"),
+    ):
+        rows.append(
+            {
+                **template,
+                "phenomenon_id": pid,
+                "area_kind": "alue",
+                "area_code": region.code,
+                "category": county,
+            }
+        )
+        rows.append(
+            {
+                **template,
+                "phenomenon_id": pid,
+                "area_kind": "kunta",
+                "area_code": "992",
+                "category": local,
+            }
+        )
+        # Another municipality's category never counts for leadership of 992 and 275.
+        rows.append(
+            {
+                **template,
+                "phenomenon_id": pid,
+                "area_kind": "kunta",
+                "area_code": "410",
+                "category": "vahvistuva",
+            }
+        )
+    db.table("weak_signals").upsert_all(rows, pk=("phenomenon_id", "area_kind", "area_code"))
+    db.conn.commit()
+    mine = {w["id"]: w for w in review.work_list(db, region, boss)}
+    assert (mine[first]["category"], mine[second]["category"]) == ("heikko_signaali", "hiipuva")
+    order = [w["id"] for w in review.work_list(db, region, boss)]
+    assert order.index(first) < order.index(second)
+    theirs = {w["id"]: w for w in review.work_list(db, region, team)}
+    assert (theirs[first]["category"], theirs[second]["category"]) == ("hiipuva", "heikko_signaali")
+    order = [w["id"] for w in review.work_list(db, region, team)]
+    assert order.index(second) < order.index(first)
+    # Themes on the work list: leadership's own municipalities, each theme once.
+    both = plant_theme(db, ("992", "275"), title="Molempien kuntien teema")
+    plant_theme(db, ("410",), title="Laukaan teema")
+    assert [t["theme_id"] for t in emerging_for_user(db, region, boss)] == [both]
+
+
+def _token(client, path: str) -> str:
+    return CSRF_RE.search(client.get(path).text).group(1)
+
+
+def test_theme_page_forms_and_lists(client, db) -> None:
+    theme = plant_theme(db, ("992",), title="Välituntien yksinäisyys")
+    hidden = plant_theme(db, ("410",), title="Salainen Laukaan teema")
+    login(client, "johto", "demo-johto")
+    municipality = client.get("/kunnat/992")
+    assert "Nouseva teema" in municipality.text and "Välituntien yksinäisyys" in municipality.text
+    assert "Salainen Laukaan teema" not in client.get("/kunnat/410").text
+    worklist = client.get("/tyolista").text
+    assert f'href="/teemat/{theme}"' in worklist and "Salainen" not in worklist
+    page = client.get(f"/teemat/{theme}")
+    assert page.status_code == 200
+    html = BeautifulSoup(page.text, "html.parser")
+    assert html.select_one("#promote-title")["value"] == "Välituntien yksinäisyys"
+    assert {b.get_text(strip=True) for b in html.select("form button")} >= {
+        "Nosta ilmiöksi",
+        "Hylkää teema",
+    }
+    assert client.get(f"/teemat/{hidden}", headers=HTML).status_code == 403
+    assert client.get("/teemat/999999", headers=HTML).status_code == 404
+    token = _token(client, f"/teemat/{theme}")
+    # Without the confirmation the page comes back with the error and the typed title.
+    refused = client.post(f"/teemat/{theme}/nosta", data={"csrf_token": token, "title": "Oma nimi"})
+    assert refused.status_code == 422 and "Vahvista toiminto" in refused.text
+    assert (
+        BeautifulSoup(refused.text, "html.parser").select_one("#promote-title")["value"]
+        == "Oma nimi"
+    )
+    assert (
+        client.post(
+            f"/teemat/{hidden}/nosta",
+            data={"csrf_token": token, "title": "Oma nimi", "vahvista": "1"},
+            headers=HTML,
+        ).status_code
+        == 403
+    )
+    done = client.post(
+        f"/teemat/{theme}/nosta",
+        data={"csrf_token": token, "title": "Oma nimi", "vahvista": "1"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"].startswith("/ilmiot/")
+    landed = client.get(done.headers["location"])
+    assert "Oma nimi" in landed.text and "nostettiin uudeksi ilmiöksi" in landed.text
+    after = client.get(f"/teemat/{theme}").text
+    assert "Nostettu ilmiöksi" in after and "promote-title" not in after
+    assert "Välituntien yksinäisyys" not in client.get("/kunnat/992").text
+    changes = client.get("/muutokset").text
+    assert "nostettu ilmiöksi nousevasta teemasta" in changes and "Salainen" not in changes
+
+
+def test_frontline_sees_its_theme_but_no_forms(client, db) -> None:
+    theme = plant_theme(db, ("992",), title="Kentän teema", created_by="havainnoija")
+    login(client, "havainnoija", "demo-havainnoija")
+    page = client.get(f"/teemat/{theme}")
+    assert page.status_code == 200 and "promote-title" not in page.text
+    token = CSRF_RE.search(page.text).group(1)
+    answer = client.post(
+        f"/teemat/{theme}/hylkaa", data={"csrf_token": token, "vahvista": "1"}, headers=HTML
+    )
+    assert answer.status_code == 403 and review.theme_decision(db, theme) == "avoin"
+
+
+def test_json_twins(client, db) -> None:
+    theme = plant_theme(db, ("992", "410"), title="Rajapinnan teema")
+    hidden = plant_theme(db, ("410",), title="Piilotettu teema")
+    api = {"Authorization": f"Bearer {create_api_token(db, 'johto')}"}
+    listed = client.get("/api/emerging?municipality=Äänekoski", headers=api).json()
+    assert listed["area_kind"] == "kunta" and [t["theme_id"] for t in listed["themes"]] == [theme]
+    laukaa = client.get("/api/emerging?municipality=410", headers=api).json()["themes"]
+    assert [t["theme_id"] for t in laukaa] == [theme] and laukaa[0]["items_shown"] == "<5"
+    county = client.get("/api/emerging", headers=api).json()
+    assert county["area_kind"] == "alue" and hidden not in [t["theme_id"] for t in county["themes"]]
+    assert client.get("/api/emerging?municipality=Atlantis", headers=api).status_code == 404
+    detail = client.get(f"/api/emerging/{theme}", headers=api).json()
+    assert detail["decision"] == "avoin" and "tools" not in detail
+    assert json.dumps(detail).count("Piilotettu") == 0
+    assert client.get(f"/api/emerging/{hidden}", headers=api).status_code == 403
+    work = client.get("/api/worklist", headers=api).json()
+    assert [t["theme_id"] for t in work["emerging"]] == [theme]
