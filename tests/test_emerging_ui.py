@@ -369,3 +369,61 @@ def test_json_twins(client, db) -> None:
     assert client.get(f"/api/emerging/{hidden}", headers=api).status_code == 403
     work = client.get("/api/worklist", headers=api).json()
     assert [t["theme_id"] for t in work["emerging"]] == [theme]
+
+
+def test_meeting_brief_lists_emerging_themes_under_disclosure(db) -> None:
+    import io
+
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    from nakyma.exports.build import build_brief
+    from nakyma.exports.json_format import render_json
+    from nakyma.exports.markdown import markdown_text
+    from nakyma.exports.pdf import render_pdf
+    from nakyma.exports.request import parse_brief_request
+    from nakyma.exports.xlsx import render_xlsx
+
+    region = load_region()
+    kinnula = region.municipality("256")
+    assert (kinnula.population or 0) < 5000
+    group = region.group_of("256").key
+    theme = plant_theme(db, ("256",), title="Kinnulan kyläkoulun kuljetukset")
+    db.execute(
+        "update emerging_areas set reasons = ? where theme_id = ? and area_kind = 'kuntaryhma'",
+        [json.dumps([f"3 havaintoa {kinnula.from_form} 4 viikossa."]), theme],
+    )
+    db.conn.commit()
+    request = parse_brief_request(
+        {"alue": [f"ryhma:{group}"], "alkaen": ["2026-06-01"], "asti": ["2026-11-22"]},
+        region,
+        today=DEMO_TODAY,
+    )
+    brief = build_brief(db, region, request, k=5, min_population=5000, generated_on=DEMO_TODAY)
+    [entry] = [e for e in brief.emerging if e.id == theme]
+    assert entry.items == "<5" and entry.places == (f"kuntaryhmä {region.group_of('256').name}",)
+    assert "Kinnula" not in entry.title and "[kunta]" in entry.title
+    assert entry.reasons == ("<5 havaintoa [kunta] 4 viikossa.",)
+    markdown = markdown_text(brief)
+    # Municipality count tables name every municipality; the themes' texts do not.
+    section = markdown.split("## Nousevat teemat", 1)[1].split("\n## ", 1)[0]
+    assert "\\[kunta\\]" in section and "Kinnula" not in section
+    assert json.loads(render_json(brief))["emerging"][0]["items"] == "<5"
+    pdf = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(render_pdf(brief))).pages)
+    assert "Nousevat teemat" in pdf and "Kinnulan kyläkoulun" not in pdf
+    sheet = load_workbook(io.BytesIO(render_xlsx(brief)))["Nousevat teemat"]
+    assert [c.value for c in sheet[2]][4] == "<5"
+    # A decided theme leaves the brief.
+    review.dismiss_theme(db, user(db, "tukitiimi"), theme)
+    again = build_brief(db, region, request, k=5, min_population=5000, generated_on=DEMO_TODAY)
+    assert theme not in [e.id for e in again.emerging]
+
+
+def test_brief_page_shows_the_section(client, db) -> None:
+    plant_theme(db, ("992",), title="Muistion nouseva teema")
+    login(client, "tukitiimi", "demo-tukitiimi")
+    page = client.get("/viennit/muistio?alue=kunta:992&alkaen=2026-06-01&asti=2026-11-22")
+    assert page.status_code == 200
+    html = BeautifulSoup(page.text, "html.parser")
+    assert html.select_one("#nousevat").get_text() == "Nousevat teemat"
+    assert "Muistion nouseva teema" in html.get_text()
