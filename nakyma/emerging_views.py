@@ -101,14 +101,35 @@ def _without_counts(reasons: list[str]) -> list[str]:
     return [r for r in reasons if not counted_numbers(r) and "<" not in r]
 
 
-def _disclosed_area(row: dict[str, Any], user: User, k: int, line: DisclosedLine) -> dict[str, Any]:
-    """One area row's count and reasons as this user may see them: exact in the user's own
-    municipalities; another municipality's count as the theme's line shows it; a group's or
-    the county's count only when the theme's total is shown (else, with the user's own counts
-    known, it could give a hidden one away), and no sentence stating a hidden count."""
+def _known_exactly(region: Region, user: User, kind: str, code: str) -> bool:
+    """Does the user know this area's count anyway: every municipality in it is its own
+    (`exact_count_scope`)?"""
+    own = exact_count_scope(user)
+    if kind == "kunta":
+        return code in own
+    if kind == "kuntaryhma":
+        members = {
+            c
+            for g in region.groupings
+            for group in g.groups
+            if group.key == code
+            for c in group.members
+        }
+        return bool(members) and members <= own
+    return bool(own) and {m.code for m in region.municipalities} <= own
+
+
+def _disclosed_area(
+    region: Region, row: dict[str, Any], user: User, k: int, line: DisclosedLine
+) -> dict[str, Any]:
+    """One area row's count and reasons as this user may see them: exact where every
+    municipality of the area is the user's own; another municipality's count as the theme's
+    line shows it; a group's or the county's count only when the theme's total is shown
+    (else, with the user's own counts known, it could give a hidden one away); and no
+    sentence stating a hidden count."""
     kind, code, items = row["area_kind"], row["area_code"], row["items"]
     reasons = [str(r) for r in _list(row["reasons"])]
-    if kind == "kunta" and code in exact_count_scope(user):
+    if _known_exactly(region, user, kind, code):
         shown = str(items)
     elif kind == "kunta":
         shown = line.shown.get(code) or published_count(items, k)
@@ -167,7 +188,7 @@ def emerging_for(
                 "terms": [str(t) for t in _list(r["terms"])],
                 "first_seen": r["first_seen"],
                 "last_seen": r["last_seen"],
-                **_disclosed_area(r, user, k, theme_line(db, user, r["theme_id"], k)),
+                **_disclosed_area(region, r, user, k, theme_line(db, user, r["theme_id"], k)),
             }
         )
         if len(out) >= limit:
@@ -218,6 +239,8 @@ class ThemePage:
     score: float
     size: int | None  # observations and headlines; None when disclosure hides it
     size_shown: str
+    observations_count: int | None  # None when disclosure hides it
+    observations_shown: str
     terms: list[str]
     reasons: list[str]
     areas: list[dict[str, Any]]  # where it is flagged: name, category, disclosed count
@@ -320,7 +343,7 @@ def theme_detail(
     areas = [
         {
             "name": area_name(region, r["area_kind"], r["area_code"]),
-            **_disclosed_area(r, user, k, line),
+            **_disclosed_area(region, r, user, k, line),
         }
         for r in db.query(
             "select * from emerging_areas where theme_id = ? "
@@ -339,6 +362,8 @@ def theme_detail(
         active=bool(t["active"]),
         score=t["score"],
         size=size,
+        observations_count=line.total,
+        observations_shown=line.total_shown,
         size_shown=str(size)
         if size is not None
         else hidden_size_text(line.total_shown, len(headlines), k),
