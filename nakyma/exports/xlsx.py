@@ -16,7 +16,8 @@ from nakyma.wording import fi_date
 
 
 def render_xlsx(brief: MeetingBrief) -> bytes:
-    """Sheets: phenomena (one row each), monthly counts, municipalities, and the notes."""
+    """Sheets: phenomena (one row each), monthly counts, municipalities, emerging themes (when
+    there are any) and the notes."""
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -62,7 +63,10 @@ def _counts_sheets(wb: Any, brief: MeetingBrief) -> None:
 
 
 def _emerging_sheet(wb: Any, brief: MeetingBrief) -> None:
-    """ "Nousevat teemat": one row per emerging theme flagged in the brief's area."""
+    """ "Nousevat teemat": one row per emerging theme flagged in the brief's area (no sheet
+    when there is none)."""
+    if not brief.emerging:
+        return
     ws = wb.create_sheet("Nousevat teemat")
     _header(
         ws,
