@@ -427,3 +427,13 @@ def test_brief_page_shows_the_section(client, db) -> None:
     html = BeautifulSoup(page.text, "html.parser")
     assert html.select_one("#nousevat").get_text() == "Nousevat teemat"
     assert "Muistion nouseva teema" in html.get_text()
+
+
+def test_region_page_lists_the_county_themes_the_user_may_open(client, db) -> None:
+    mine = plant_theme(db, ("992",), title="Oman kunnan nouseva teema")
+    plant_theme(db, ("410",), title="Toisen kunnan nouseva teema")
+    login(client, "johto", "demo-johto")
+    html = BeautifulSoup(client.get("/alue").text, "html.parser")
+    listed = html.select("#nousevat ~ .emerging-list .emerging-theme")
+    assert [li.select_one("a")["href"] for li in listed] == [f"/teemat/{mine}"]
+    assert "Toisen kunnan" not in html.get_text()
