@@ -308,6 +308,21 @@ def test_theme_page_forms_and_lists(client, db) -> None:
         "Hylkää teema",
     }
     assert client.get(f"/teemat/{hidden}", headers=HTML).status_code == 403
+    # A theme reaching Laukaa: leadership of Äänekoski sees it but may not decide it.
+    reaching = plant_theme(db, ("992", "410"), title="Laukaaseen ulottuva teema")
+    seen = client.get(f"/teemat/{reaching}")
+    assert seen.status_code == 200 and "promote-title" not in seen.text
+    assert "päättää tukitiimi" in seen.text
+    refused_token = CSRF_RE.search(seen.text).group(1)
+    assert (
+        client.post(
+            f"/teemat/{reaching}/nosta",
+            data={"csrf_token": refused_token, "title": "Ei saa", "vahvista": "1"},
+            headers=HTML,
+        ).status_code
+        == 403
+    )
+    assert review.theme_decision(db, reaching) == "avoin"
     assert client.get("/teemat/999999", headers=HTML).status_code == 404
     token = _token(client, f"/teemat/{theme}")
     # Without the confirmation the page comes back with the error and the typed title.
@@ -363,6 +378,12 @@ def test_json_twins(client, db) -> None:
     county = client.get("/api/emerging", headers=api).json()
     assert county["area_kind"] == "alue" and hidden not in [t["theme_id"] for t in county["themes"]]
     assert client.get("/api/emerging?municipality=Atlantis", headers=api).status_code == 404
+    group = load_region().group_of("992").key
+    grouped = client.get(f"/api/emerging?group={group}", headers=api).json()
+    assert grouped["area_kind"] == "kuntaryhma" and theme in [
+        t["theme_id"] for t in grouped["themes"]
+    ]
+    assert client.get("/api/emerging?group=ei-ole", headers=api).status_code == 404
     detail = client.get(f"/api/emerging/{theme}", headers=api).json()
     assert detail["decision"] == "avoin" and "tools" not in detail
     assert json.dumps(detail).count("Piilotettu") == 0
