@@ -423,6 +423,32 @@ def export_signals(fmt: str, as_of: datetime | None) -> None:
     )
 
 
+@export.command("emerging")
+@csv_format
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Laske nousevat teemat tämän päivän (VVVV-KK-PP) tilanteena tallentamatta niitä.",
+)
+def export_emerging(fmt: str, as_of: datetime | None) -> None:
+    """Vie nousevat teemat kunnittain (theme_id, title, category, municipality, items,
+    score, reasons); items = teeman havainnot kunnassa (tuodun havainnon tunniste)."""
+    from nakyma.embedding import get_embedder
+    from nakyma.emerging import EXPORT_COLUMNS, EmergingParams, export_rows
+
+    settings = load_settings()
+    rows = export_rows(
+        _db(settings),
+        _region(settings),
+        model=get_embedder(settings).name,
+        as_of=as_of.date() if as_of else None,
+        params=EmergingParams.from_settings(settings),
+    )
+    _write_csv(rows, EXPORT_COLUMNS)
+
+
 @cli.group("indicators")
 def indicators_group() -> None:
     """Indikaattoriluettelo (THL Sotkanet)."""

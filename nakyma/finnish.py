@@ -18,6 +18,7 @@ place names, e.g. in municipality tagging of headlines). They are not wired in y
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -38,6 +39,7 @@ __all__ = [
     "load",
     "load_seconds",
     "voikko_classes",
+    "voikko_terms",
 ]
 
 MODEL = "spacy_fi_experimental_web_md"
@@ -135,6 +137,50 @@ def voikko_classes(word: str) -> frozenset[str]:
     load()
     with _lock:
         return _classes(word)
+
+
+_WORD_BASE = re.compile(r"\+([^+(]*)\(([^)]*)\)")
+_term_cache: dict[str, tuple[str, ...]] = {}
+
+
+def _word_terms(word: str) -> tuple[str, ...]:
+    """A word's base form and, for a compound, its parts' base forms (Voikko's WORDBASES:
+    "energiajuomia" -> ("energiajuoma", "energia", "juoma")); derivational endings such as
+    "+us(+us)" are left out. An unknown word is itself, lower-cased."""
+    found = _term_cache.get(word)
+    if found is not None:
+        return found
+    analyses = _voikko.analyze(word)
+    if not analyses and "-" in word:  # "TikTok-haaste": the whole and its parts' terms
+        parts = [t for part in word.split("-") if part for t in _word_terms(part)]
+        out: tuple[str, ...] = (word.lower(), *parts)
+    elif not analyses:
+        out = (word.lower(),)
+    else:
+        first = analyses[0]
+        base = str(first.get("BASEFORM") or word).lower()
+        parts = [
+            b.lower()
+            for _, b in _WORD_BASE.findall(str(first.get("WORDBASES") or ""))
+            if b and not b.startswith("+")
+        ]
+        out = (base, *[p for p in parts if p != base]) if len(parts) > 1 else (base,)
+    if len(_term_cache) < 500_000:
+        _term_cache[word] = out
+    return out
+
+
+def voikko_terms(text: str) -> list[str]:
+    """Base forms and compound parts of the words of a text, in order, lower-cased (numbers
+    and punctuation left out): the lexical evidence of emerging themes. Uses Voikko only
+    (no spaCy), under the shared lock, per text."""
+    words = _TERM_WORD.findall(text)
+    load()
+    with _lock:
+        return [t for w in words for t in _word_terms(w)]
+
+
+_TERM_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 
 
 def _chunks(text: str) -> list[tuple[int, str]]:

@@ -14,6 +14,7 @@ from sqlite_utils import Database
 
 from nakyma.config import Settings
 from nakyma.embedding import Embedder, embed_pending, get_embedder
+from nakyma.emerging import EmergingParams, run_emerging
 from nakyma.phenomena import (
     ClusterParams,
     assign_incrementally,
@@ -50,6 +51,13 @@ def run(
     signals = compute_weak_signals(
         db, region, as_of=as_of or settings.today(), params=SignalParams.from_settings(settings)
     )
+    emerging = run_emerging(
+        db,
+        region,
+        model=embedder.name,
+        as_of=as_of or settings.today(),
+        params=EmergingParams.from_settings(settings),
+    )
     report.count(added=result.new, updated=result.continued)
     report.details = {
         "embedded": embedded,
@@ -57,6 +65,7 @@ def run(
         **result.as_dict(),
         "indicator_links": links,
         "weak_signals": signals,
+        "emerging_themes": emerging,
         "as_of": (as_of or settings.today()).isoformat(),
     }
     if result.items and result.unassigned_share > 0.2:

@@ -1,0 +1,761 @@
+"""Emerging themes (nousevat teemat): small groups of recent items that are new, or unusually
+concentrated, in one or two municipalities, found even when the phenomena do not show them.
+
+The per-phenomenon growth test (`nakyma.signals`) looks at year-long phenomena: three or four
+observations about something new scatter over the large phenomena nearest to them and are
+never seen together. Here, as in BERTrend (rte-france/BERTrend: topic models per time window,
+merged over time), the items of the recent window (`NAKYMA_SIGNAL_RECENT_WEEKS`) are grouped
+on their own, at a finer grain than the phenomena, and each recent group is measured against
+the baseline (the year before the window):
+
+- *Two channels of evidence.* Items are compared by a blend of their sentence vectors
+  (centred, as the phenomena are) and their words: Voikko base forms and compound parts
+  ("energiajuomia" -> energiajuoma, energia, juoma) weighted by rarity (tf-idf over the
+  recent and baseline items). Staff write about a new thing in different words; a shared
+  compound part often ties two of them where the vectors do not. A term that *bursts*
+  (two or more recent items, hardly any in the baseline) adds to the similarity of the items
+  that share it, and is named in the reasons.
+- *Grouping.* Average-linkage clustering of the recent items on that blended similarity,
+  cut at `link`; groups of `min_items`..`max_items` are candidates.
+- *New?* How many items, recent and baseline, are as close to the group as its own members
+  are to each other on average (`cohesion - margin`)? The baseline's count, scaled to the
+  window's length, is what the recent window would hold if nothing were new; a Poisson upper
+  tail at or below `alpha` and at least `min_rate_ratio` times the expectation make the
+  group new. A steady topic has many such baseline items and never passes.
+- *Where?* A new group is flagged in every municipality holding at least `min_area_items` of
+  its members. A group that is not new county-wide is flagged in a municipality only where
+  the same test, on that municipality's own baseline, says it is concentrated there.
+
+`find_themes` is pure (arrays in, themes out) so that the benchmark and `--as-of` exports
+compute exactly what a run computes. `run_emerging` loads the observations of the windows
+from the database, finds the themes and stores them with an identity from run to run
+(matched by members: a theme seen last week is "vahvistuva" this week, not new again), keeping
+leadership's decisions (promote, attach, dismiss: `nakyma.review`)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.stats import binom
+from sqlite_utils import Database
+
+from nakyma.regions import Region
+
+CATEGORIES = ("nouseva", "vahvistuva", "ennallaan", "hiipuva")
+OPEN = "avoin"
+
+
+@dataclass(frozen=True)
+class EmergingParams:
+    recent_days: int = 42
+    baseline_days: int = 364
+    embed_weight: float = 0.5  # blend: this share of vector similarity, the rest lexical
+    link: float = 0.10  # average-linkage cut on the blended similarity (chosen on the seen part)
+    burst_bonus: float = 0.15  # added for each shared bursting term (at most two)
+    place_bonus: float = 0.2  # added for two items of the same municipality (grouping only)
+    min_items: int = 3
+    max_items: int = 30  # larger recent groups are not small emerging themes
+    min_area_items: int = 2
+    margin: float = 0.05
+    alpha: float = 0.01
+    min_rate_ratio: float = 3.0
+    burst_alpha: float = 0.02
+    min_baseline_days: int = 56  # less history than this: nothing can be called new
+    novelty_k: int = 3
+    novelty_alpha: float = 0.1
+    novelty_quantile: float = 0.05
+    concentration: bool = True  # also flag known topics concentrating in one municipality
+    min_concentrated: int = 4  # a known topic's members in the municipality, at least
+    concentration_alpha: float = 0.001  # stricter: every municipality of every group is tested
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> EmergingParams:
+        return cls(
+            recent_days=7 * int(settings.signal_recent_weeks),
+            baseline_days=7 * int(settings.signal_baseline_weeks),
+        )
+
+
+@dataclass(frozen=True)
+class Stream:
+    """The items a detection may use (at most the recent and baseline windows)."""
+
+    keys: list[str]
+    municipalities: list[str]
+    days: np.ndarray  # date ordinals
+    vectors: np.ndarray  # (n, d), rows L2-normalised
+    terms: list[list[str]]  # Voikko base forms and compound parts per item
+
+
+@dataclass(frozen=True)
+class AreaEvidence:
+    items: int  # the theme's members in the area
+    baseline_like: int  # baseline items of the area as close to the theme as its members
+    p_value: float
+    new: bool  # flagged because the theme is new county-wide (else: concentrated here)
+
+
+@dataclass
+class Theme:
+    members: list[str]
+    areas: dict[str, list[str]]  # municipality -> member keys
+    flagged: dict[str, AreaEvidence]
+    cohesion: float
+    recent_like: int
+    baseline_like: int
+    expected: float
+    p_value: float
+    new: bool
+    terms: list[str]  # most distinctive terms of the members
+    bursts: list[str]  # bursting terms shared by members
+    nearest: list[str]  # keys of the closest baseline items
+    first_day: date
+    last_day: date
+    score: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _stop_words() -> frozenset[str]:
+    from nakyma.phenomena import FINNISH_STOP_WORDS
+
+    return FINNISH_STOP_WORDS | frozenset(
+        """olla tulla saada voida pitää tehdä toinen yksi kaksi kolme neljä viisi osa moni
+        useampi useita muutama kertoa sanoa huomata todeta viime viikko päivä kerta""".split()
+    )
+
+
+def _tfidf(terms: Sequence[Sequence[str]]) -> tuple[sparse.csr_matrix, dict[str, int], np.ndarray]:
+    """Binary term presence weighted by idf, rows L2-normalised; the vocabulary and each
+    term's document frequency."""
+    stop = _stop_words()
+    vocab: dict[str, int] = {}
+    rows, cols = [], []
+    for i, doc in enumerate(terms):
+        for t in set(doc):
+            if len(t) < 3 or t in stop:
+                continue
+            rows.append(i)
+            cols.append(vocab.setdefault(t, len(vocab)))
+    n = len(terms)
+    m = sparse.csr_matrix(
+        (np.ones(len(rows), np.float32), (rows, cols)), shape=(n, max(1, len(vocab)))
+    )
+    df = np.asarray((m > 0).sum(axis=0)).ravel()
+    idf = np.log((n + 1) / (df + 1)) + 1.0
+    m = m.multiply(idf.astype(np.float32)).tocsr()
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sparse.diags(1.0 / norms).dot(m).tocsr(), vocab, df
+
+
+def _poisson_tail(k: int, lam: float) -> float:
+    from nakyma.signals import poisson_upper_tail
+
+    return poisson_upper_tail(k, lam)
+
+
+def _bursts(
+    presence: sparse.csr_matrix, recent: np.ndarray, baseline: np.ndarray, scale: float, a: float
+) -> np.ndarray:
+    """Terms seen in two or more recent items and hardly in the baseline (Poisson tail of the
+    recent count against the baseline's, scaled to the window, with half an item of prior)."""
+    r = np.asarray(presence[recent].sum(axis=0)).ravel()
+    b = np.asarray(presence[baseline].sum(axis=0)).ravel()
+    out = np.zeros(len(r), bool)
+    for t in np.flatnonzero(r >= 2):
+        out[t] = _poisson_tail(int(r[t]), (b[t] + 0.5) * scale) <= a
+    return out
+
+
+def _novel(s_br: np.ndarray, reference: np.ndarray, params: EmergingParams) -> np.ndarray:
+    """Which recent items are new: their closest baseline items (mean similarity of the top
+    `novelty_k`) are less similar to them than the baseline items' own closest others are to
+    each other (`reference`) for all but `novelty_quantile` of the baseline. A local-density
+    test: it adapts to how repetitive a county's writing is."""
+    k = params.novelty_k
+    if s_br.shape[0] <= k or len(reference) == 0:
+        return np.zeros(s_br.shape[1], bool)
+    recent_top = -np.sort(-s_br, axis=0)[:k].mean(axis=0)
+    return np.asarray(recent_top <= np.quantile(reference, params.novelty_quantile))
+
+
+def _reference_density(blended: Any, b_idx: np.ndarray, k: int, limit: int = 1500) -> np.ndarray:
+    """For up to `limit` baseline items (a fixed sample), the mean similarity to their k
+    closest other baseline items."""
+    rng = np.random.default_rng(0)
+    sample = b_idx if len(b_idx) <= limit else rng.choice(b_idx, size=limit, replace=False)
+    if len(b_idx) <= k:
+        return np.zeros(0)
+    sims = blended(sample, b_idx)
+    sims[np.arange(len(sample)), np.searchsorted(b_idx, sample)] = -np.inf  # not itself
+    return np.asarray(-np.sort(-sims, axis=1)[:, :k].mean(axis=1))
+
+
+def _groups(sim: np.ndarray, params: EmergingParams) -> list[np.ndarray]:
+    n = len(sim)
+    if n < params.min_items:
+        return []
+    dist = np.clip(1.0 - sim, 0.0, None)
+    np.fill_diagonal(dist, 0.0)
+    condensed = dist[np.triu_indices(n, 1)]
+    labels = fcluster(
+        linkage(condensed, method="average"), t=1.0 - params.link, criterion="distance"
+    )
+    out = []
+    for label in np.unique(labels):
+        idx = np.flatnonzero(labels == label)
+        if params.min_items <= len(idx) <= params.max_items:
+            out.append(idx)
+    return out
+
+
+def find_themes(stream: Stream, as_of: date, params: EmergingParams | None = None) -> list[Theme]:
+    """Emerging themes as of `as_of` from the items of the stream dated on or before it."""
+    params = params or EmergingParams()
+    day = as_of.toordinal()
+    recent_start = day - params.recent_days  # recent: (recent_start, day]
+    base_start = recent_start - params.baseline_days
+    days = stream.days
+    recent = np.flatnonzero((days > recent_start) & (days <= day))
+    baseline = np.flatnonzero((days > base_start) & (days <= recent_start))
+    if len(recent) < params.min_items or len(baseline) == 0:
+        return []
+    covered = recent_start - max(base_start, int(days[baseline].min()) - 1)
+    if covered < params.min_baseline_days:
+        return []
+    # Expected recent counts scale with the whole stream's volume, not with days alone: when
+    # more staff write (the service is taken up, or a busy season), every topic grows and
+    # nothing of that is new.
+    scale = len(recent) / len(baseline)
+    used = np.concatenate([recent, baseline])
+    vectors = stream.vectors[used].astype(np.float32)
+    vectors = vectors - vectors.mean(axis=0)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+    lexical, vocab, _ = _tfidf([stream.terms[i] for i in used])
+    presence = (lexical > 0).astype(np.float32).tocsr()
+    n_r = len(recent)
+    r_idx, b_idx = np.arange(n_r), np.arange(n_r, len(used))
+    burst = _bursts(presence, r_idx, b_idx, scale, params.burst_alpha)
+    w = params.embed_weight
+
+    def blended(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        lex = lexical[a].dot(lexical[b].T).toarray()
+        return w * (vectors[a] @ vectors[b].T) + (1 - w) * lex
+
+    s_rr = blended(r_idx, r_idx)
+    if burst.any():
+        shared = presence[r_idx][:, burst]
+        s_rr += params.burst_bonus * np.minimum(shared.dot(shared.T).toarray(), 2.0)
+    s_br = blended(b_idx, r_idx)
+    novel = _novel(s_br, _reference_density(blended, b_idx, params.novelty_k), params)
+    # Grouping also weighs place: a local theme's items meet fewer rivals among the few recent
+    # items of their own municipality. Novelty is measured on content alone (s_rr, s_br).
+    places = np.array([stream.municipalities[i] for i in recent], dtype=object)
+    grouping = s_rr + params.place_bonus * (places[:, None] == places[None, :])
+    inverse_vocab = {i: t for t, i in vocab.items()}
+    rarity = np.log((len(used) + 1) / (np.asarray(presence.sum(axis=0)).ravel() + 1))
+    themes = []
+    candidates = np.flatnonzero(novel)
+    # Known topics concentrating somewhere first; then groups of new items, unless they are
+    # mostly a part of a flagged concentration (then they are that theme, not a new one).
+    found = []
+    if params.concentration:
+        found += [g for g in _groups(grouping, params) if novel[g].mean() < 0.5]
+    found += [candidates[g] for g in _groups(grouping[np.ix_(candidates, candidates)], params)]
+    claimed: set[int] = set()
+    for group in found:
+        if len(claimed.intersection(group.tolist())) * 2 >= len(group):
+            continue
+        theme = _theme(stream, recent, baseline, group, s_rr, s_br, params, scale, novel)
+        if theme is None:
+            continue
+        claimed.update(group.tolist())
+        counts = np.asarray(presence[group].sum(axis=0)).ravel()
+        order = np.argsort(-(counts * rarity))
+        theme.terms = [inverse_vocab[int(t)] for t in order[:6] if counts[t] >= 2]
+        theme.bursts = [inverse_vocab[int(t)] for t in np.flatnonzero(burst & (counts >= 2))]
+        theme.score = _score(theme)
+        themes.append(theme)
+    themes.sort(key=lambda t: (-t.score, t.members))
+    return themes
+
+
+def _theme(
+    stream: Stream,
+    recent: np.ndarray,
+    baseline: np.ndarray,
+    group: np.ndarray,
+    s_rr: np.ndarray,
+    s_br: np.ndarray,
+    params: EmergingParams,
+    scale: float,
+    novel: np.ndarray,
+) -> Theme | None:
+    """Measure one recent group against the baseline; None when it is flagged nowhere. A
+    group of new items (`novel`) is new; another group counts only where it concentrates."""
+    inner = s_rr[np.ix_(group, group)]
+    size = len(group)
+    typical = (inner.sum(axis=1) - np.diag(inner)) / (size - 1)  # each member to the others
+    cohesion = float(typical.mean())
+    # An item "like" the group: as close to its members, on average, as its least typical
+    # member is to the others (less a margin). A steady topic has many such baseline items.
+    threshold = float(typical.min()) - params.margin
+    to_group_b = s_br[:, group].mean(axis=1)
+    others = np.setdiff1d(np.arange(len(recent)), group)
+    to_group_r = s_rr[np.ix_(others, group)].mean(axis=1) if len(others) else np.zeros(0)
+    like_b = to_group_b >= threshold
+    like_r = np.concatenate([group, others[to_group_r >= threshold]])
+    expected = (int(like_b.sum()) + 0.5) * scale
+    p = _poisson_tail(len(like_r), expected)
+    # New: every member is new on its own (`novel`). Where it is flagged, the count of new
+    # items must also be more than chance: `novelty_quantile` of any municipality's recent
+    # items look new by construction (binomial tail at or below `novelty_alpha`).
+    new = bool(novel[group].all())
+    munis = [stream.municipalities[recent[i]] for i in group]
+    keys = [stream.keys[recent[i]] for i in group]
+    areas: dict[str, list[str]] = {}
+    for m, k in zip(munis, keys, strict=True):
+        areas.setdefault(m, []).append(k)
+    flagged: dict[str, AreaEvidence] = {}
+    base_munis = np.array([stream.municipalities[i] for i in baseline], dtype=object)
+    all_places = np.array([stream.municipalities[i] for i in recent], dtype=object)
+    group_places = np.array(munis, dtype=object)
+    for m, members in areas.items():
+        if len(members) < params.min_area_items:
+            continue
+        if new:
+            n_m = int((all_places == m).sum())
+            p_m = float(binom.sf(len(members) - 1, n_m, params.novelty_quantile))
+            if p_m <= params.novelty_alpha:
+                flagged[m] = AreaEvidence(len(members), 0, p_m, True)
+        elif len(members) >= params.min_concentrated:
+            evidence = _concentrated(
+                group[group_places == m], m, s_rr, s_br, all_places, base_munis, params, scale
+            )
+            if evidence is not None:
+                flagged[m] = evidence
+    if not flagged:
+        return None
+    nearest = np.argsort(-to_group_b)[:3]
+    member_days = stream.days[recent[group]]
+    return Theme(
+        members=sorted(keys),
+        areas=areas,
+        flagged=flagged,
+        cohesion=cohesion,
+        recent_like=len(like_r),
+        baseline_like=int(like_b.sum()),
+        expected=expected,
+        p_value=p,
+        new=new,
+        terms=[],
+        bursts=[],
+        nearest=[stream.keys[baseline[i]] for i in nearest],
+        first_day=date.fromordinal(int(member_days.min())),
+        last_day=date.fromordinal(int(member_days.max())),
+    )
+
+
+def _concentrated(
+    sub: np.ndarray,
+    place: str,
+    s_rr: np.ndarray,
+    s_br: np.ndarray,
+    recent_places: np.ndarray,
+    base_places: np.ndarray,
+    params: EmergingParams,
+    scale: float,
+) -> AreaEvidence | None:
+    """A known topic's members in one municipality: the items there as close to them as
+    their least typical member is to the others, recent against baseline (Poisson tail at or
+    below `concentration_alpha`; the members themselves always count as recent)."""
+    inner = s_rr[np.ix_(sub, sub)]
+    typical = (inner.sum(axis=1) - np.diag(inner)) / (len(sub) - 1)
+    threshold = float(typical.min()) - params.margin
+    local_b = int(((s_br[:, sub].mean(axis=1) >= threshold) & (base_places == place)).sum())
+    near_r = (s_rr[:, sub].mean(axis=1) >= threshold) & (recent_places == place)
+    local_r = int(near_r.sum() + (~near_r[sub]).sum())
+    expected = (local_b + 0.5) * scale
+    p = _poisson_tail(local_r, expected)
+    if p <= params.concentration_alpha and local_r >= params.min_rate_ratio * expected:
+        return AreaEvidence(len(sub), local_b, p, False)
+    return None
+
+
+def _score(theme: Theme) -> float:
+    """Strength of the evidence: the tail's -log10, capped, plus the shared bursting terms."""
+    best = min(e.p_value for e in theme.flagged.values())
+    p = min(theme.p_value, best)
+    return round(min(12.0, -math.log10(max(p, 1e-12))) + 0.5 * min(len(theme.bursts), 4), 3)
+
+
+# ---------------------------------------------------------------------------------------
+# From the database
+
+
+def load_stream(db: Database, model: str, *, as_of: date, params: EmergingParams) -> Stream:
+    """The observations of the recent and baseline windows that have a vector, with their
+    terms (Voikko), oldest first. Items dated after `as_of` are left out."""
+    from nakyma.embedding import blob_to_vector
+    from nakyma.finnish import voikko_terms
+
+    start = as_of - timedelta(days=params.recent_days + params.baseline_days)
+    rows = list(
+        db.execute(
+            "select o.id, o.municipality_code, o.observed_on, o.text, e.dim, e.vector "
+            "from observations o join embeddings e on e.model = ? "
+            "and e.item_kind = 'observation' and e.item_key = cast(o.id as text) "
+            "where o.observed_on > ? and o.observed_on <= ? order by o.observed_on, o.id",
+            [model, start.isoformat(), as_of.isoformat()],
+        )
+    )
+    if not rows:
+        return Stream([], [], np.zeros(0, np.int64), np.zeros((0, 1), np.float32), [])
+    vectors = np.stack([blob_to_vector(r[5], int(r[4])) for r in rows]).astype(np.float32)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+    return Stream(
+        keys=[str(r[0]) for r in rows],
+        municipalities=[r[1] or "" for r in rows],
+        days=np.array([date.fromisoformat(r[2]).toordinal() for r in rows], np.int64),
+        vectors=vectors,
+        terms=[voikko_terms(r[3]) for r in rows],
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Titles and reasons
+
+
+def _count(n: int) -> str:
+    return f"{n} havainto" if n == 1 else f"{n} havaintoa"
+
+
+def _weeks(first: date, last: date) -> str:
+    weeks = max(1, math.ceil(((last - first).days + 1) / 7))
+    return "viikossa" if weeks == 1 else f"{weeks} viikossa"
+
+
+def theme_title(theme: Theme) -> str:
+    """A working title from the most distinctive shared words ("Energiajuoma ja välitunti")."""
+    from nakyma.phenomena import auto_title
+
+    words = [t for t in theme.terms if "-" not in t][:2] or theme.terms[:2]
+    return auto_title(words) if words else "Nouseva teema"
+
+
+def _novelty_sentence(baseline_like: int, where: str = "") -> str:
+    if baseline_like == 0:
+        return f"vastaavia ei aiemmin vuoden aikana{where}"
+    return f"aiemmin vuoden aikana vain {_count(baseline_like)} vastaavaa{where}"
+
+
+def theme_reasons(theme: Theme, region: Region, nearest_titles: Sequence[str] = ()) -> list[str]:
+    """Sentences a person can check: where and how many, whether anything like it was seen
+    before, the new words, and what the closest earlier observations were about."""
+    parts = []
+    for code, evidence in sorted(theme.flagged.items(), key=lambda kv: (-kv[1].items, kv[0])):
+        parts.append(f"{_count(evidence.items)} {region.municipality(code).from_form}")
+    counted = " ja ".join([", ".join(parts[:-1]), parts[-1]]) if len(parts) > 1 else parts[0]
+    out = [f"{counted} {_weeks(theme.first_day, theme.last_day)}"]
+    if theme.new:
+        out.append(_novelty_sentence(theme.baseline_like).capitalize())
+    else:
+        out.append("Aihe on tuttu muualta, mutta keskittyy nyt tänne")
+    if theme.bursts:
+        out.append("Uusia sanoja: " + ", ".join(theme.bursts[:4]))
+    titles = list(dict.fromkeys(t for t in nearest_titles if t))
+    if titles:
+        quoted = ", ".join(f"”{t}”" for t in titles[:2])
+        out.append(f"Lähimmät aiemmat havainnot kuuluivat ilmiöön {quoted}")
+    return [s + "." for s in out]
+
+
+def area_reasons(theme: Theme, region: Region, code: str) -> list[str]:
+    evidence = theme.flagged[code]
+    m = region.municipality(code)
+    head = f"{_count(evidence.items)} {m.from_form} {_weeks(theme.first_day, theme.last_day)}"
+    if evidence.new:
+        tail = _novelty_sentence(theme.baseline_like)
+    else:
+        tail = _novelty_sentence(evidence.baseline_like, f" {m.in_form}")
+    return [f"{head}; {tail}."]
+
+
+# ---------------------------------------------------------------------------------------
+# Storing a run: identity from run to run, decisions kept
+
+MATCH_OVERLAP = 0.5  # share of the smaller member set two themes must share to be one
+
+
+def _member_phenomena(db: Database, keys: Iterable[str]) -> dict[str, tuple[int, str]]:
+    keys = list(keys)
+    out: dict[str, tuple[int, str]] = {}
+    for chunk in (keys[i : i + 500] for i in range(0, len(keys), 500)):
+        marks = ",".join("?" * len(chunk))
+        for key, pid, title in db.execute(
+            "select m.item_key, p.id, p.title from phenomenon_members m join phenomena p "
+            "on p.id = m.phenomenon_id where m.item_kind = 'observation' "
+            f"and p.dismissed = 0 and p.merged_into is null and m.item_key in ({marks})",
+            chunk,
+        ):
+            out[key] = (pid, title)
+    return out
+
+
+def _match(themes: Sequence[Theme], previous: Mapping[int, set[str]]) -> dict[int, int]:
+    """theme index -> previous theme id, greedily by overlap of members."""
+    pairs = []
+    for i, theme in enumerate(themes):
+        members = set(theme.members)
+        for tid, old in previous.items():
+            shared = len(members & old)
+            if shared:
+                overlap = shared / min(len(members), len(old))
+                if overlap >= MATCH_OVERLAP:
+                    pairs.append((-overlap, -shared, i, tid))
+    out: dict[int, int] = {}
+    used: set[int] = set()
+    for _, _, i, tid in sorted(pairs):
+        if i not in out and tid not in used:
+            out[i] = tid
+            used.add(tid)
+    return out
+
+
+def _category(old_size: int | None, new_size: int) -> str:
+    if old_size is None:
+        return "nouseva"
+    if new_size > old_size:
+        return "vahvistuva"
+    return "ennallaan" if new_size == old_size else "hiipuva"
+
+
+def _area_rows(theme: Theme, region: Region, reasons: list[str]) -> list[dict[str, Any]]:
+    rows = [
+        {
+            "area_kind": "kunta",
+            "area_code": code,
+            "items": e.items,
+            "reasons": area_reasons(theme, region, code),
+        }
+        for code, e in theme.flagged.items()
+    ]
+    grouping = region.grouping()
+    for group in grouping.groups:
+        n = sum(e.items for c, e in theme.flagged.items() if c in group.members)
+        if n:
+            rows.append(
+                {"area_kind": "kuntaryhma", "area_code": group.key, "items": n, "reasons": reasons}
+            )
+    total = sum(e.items for e in theme.flagged.values())
+    rows.append({"area_kind": "alue", "area_code": region.code, "items": total, "reasons": reasons})
+    return rows
+
+
+def run_emerging(
+    db: Database,
+    region: Region,
+    *,
+    model: str,
+    as_of: date,
+    params: EmergingParams | None = None,
+) -> dict[str, int]:
+    """Find the emerging themes as of `as_of` and store them (one short write at the end)."""
+    from nakyma.db import now_utc, write_transaction
+
+    params = params or EmergingParams()
+    themes = find_themes(load_stream(db, model, as_of=as_of, params=params), as_of, params)
+    parents = _member_phenomena(db, [k for t in themes for k in [*t.members, *t.nearest]])
+    prepared: list[tuple[Theme, list[str], list[dict[str, Any]]]] = []
+    for theme in themes:
+        closest = [parents[k] for k in theme.nearest if k in parents]
+        reasons = theme_reasons(theme, region, [title for _, title in closest])
+        prepared.append((theme, reasons, [{"id": i, "title": t} for i, t in dict(closest).items()]))
+    days = {k: d for t in themes for k, d in _member_days(db, t.members).items()}
+    now = now_utc()
+    counts = {"themes": len(themes), "new": 0, "continued": 0, "removed": 0}
+    with write_transaction(db):
+        previous: dict[int, set[str]] = {}
+        for tid, key in db.execute("select theme_id, item_key from emerging_members"):
+            previous.setdefault(tid, set()).add(key)
+        old = {
+            r["id"]: r for r in db.query("select id, size, decision, title from emerging_themes")
+        }
+        for tid in old:
+            previous.setdefault(tid, set())
+        matched = _match([t for t, _, _ in prepared], previous)
+        for i, (theme, reasons, nearest) in enumerate(prepared):
+            tid = matched.get(i)
+            row = {
+                "title_auto": theme_title(theme),
+                "category": _category(old[tid]["size"] if tid else None, len(theme.members)),
+                "score": theme.score,
+                "size": len(theme.members),
+                "terms": json.dumps(theme.terms, ensure_ascii=False),
+                "reasons": json.dumps(reasons, ensure_ascii=False),
+                "nearest": json.dumps(nearest, ensure_ascii=False),
+                "last_seen": as_of.isoformat(),
+                "as_of": as_of.isoformat(),
+                "active": 1,
+                "updated_at": now,
+            }
+            if tid is None:
+                row |= {
+                    "title": row["title_auto"],
+                    "first_seen": as_of.isoformat(),
+                    "decision": OPEN,
+                    "created_at": now,
+                }
+                tid = int(db.table("emerging_themes").insert(row).last_pk or 0)
+                counts["new"] += 1
+            else:
+                if old[tid]["decision"] == OPEN:
+                    row["title"] = row["title_auto"]
+                db.table("emerging_themes").update(tid, row)
+                counts["continued"] += 1
+            _replace_members(db, tid, theme, parents, days)
+            db.execute("delete from emerging_areas where theme_id = ?", [tid])
+            db.table("emerging_areas").insert_all(
+                {
+                    **a,
+                    "theme_id": tid,
+                    "score": theme.score,
+                    "category": row["category"],
+                    "reasons": json.dumps(a["reasons"], ensure_ascii=False),
+                    "as_of": as_of.isoformat(),
+                }
+                for a in _area_rows(theme, region, reasons)
+            )
+        for tid in set(old) - set(matched.values()):
+            db.execute("delete from emerging_areas where theme_id = ?", [tid])
+            if old[tid]["decision"] == OPEN:
+                db.execute("delete from emerging_members where theme_id = ?", [tid])
+                db.execute("delete from emerging_themes where id = ?", [tid])
+                counts["removed"] += 1
+            else:
+                db.table("emerging_themes").update(tid, {"active": 0, "updated_at": now})
+    return counts
+
+
+def _member_days(db: Database, keys: Sequence[str]) -> dict[str, tuple[str, str]]:
+    out: dict[str, tuple[str, str]] = {}
+    for chunk in (list(keys)[i : i + 500] for i in range(0, len(keys), 500)):
+        marks = ",".join("?" * len(chunk))
+        for key, code, day in db.execute(
+            "select cast(id as text), municipality_code, observed_on from observations "
+            f"where cast(id as text) in ({marks})",
+            chunk,
+        ):
+            out[key] = (code, day)
+    return out
+
+
+def _replace_members(
+    db: Database,
+    tid: int,
+    theme: Theme,
+    parents: Mapping[str, tuple[int, str]],
+    days: Mapping[str, tuple[str, str]],
+) -> None:
+    db.execute("delete from emerging_members where theme_id = ?", [tid])
+    db.table("emerging_members").insert_all(
+        {
+            "theme_id": tid,
+            "item_kind": "observation",
+            "item_key": key,
+            "municipality_code": days.get(key, ("", ""))[0],
+            "observed_on": days.get(key, ("", ""))[1],
+            "phenomenon_id": parents[key][0] if key in parents else None,
+        }
+        for key in theme.members
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Export (`nakyma export emerging`)
+
+EXPORT_COLUMNS = ["theme_id", "title", "category", "municipality", "items", "score", "reasons"]
+
+
+def _public_ids(db: Database, keys: Iterable[str]) -> dict[str, str]:
+    """An imported observation's external_id, else its internal id."""
+    keys = list(keys)
+    out = {k: k for k in keys}
+    for chunk in (keys[i : i + 500] for i in range(0, len(keys), 500)):
+        marks = ",".join("?" * len(chunk))
+        for key, external in db.execute(
+            f"select cast(id as text), external_id from observations where id in ({marks})",
+            [int(k) for k in chunk],
+        ):
+            if external:
+                out[key] = external
+    return out
+
+
+def export_rows(
+    db: Database,
+    region: Region,
+    *,
+    model: str,
+    as_of: date | None = None,
+    params: EmergingParams | None = None,
+) -> list[dict[str, Any]]:
+    """One row per theme x municipality where it is flagged. Without `as_of`: the stored
+    themes of the latest run (active, not dismissed); with it: computed for that date from
+    the items dated on or before it, nothing stored (ids "D-n", category "nouseva")."""
+    rows: list[dict[str, Any]] = []
+    if as_of is None:
+        for t in db.query(
+            "select t.id, t.title, t.category, a.area_code, a.score, a.reasons "
+            "from emerging_themes t join emerging_areas a on a.theme_id = t.id "
+            "and a.area_kind = 'kunta' where t.active = 1 and t.decision != 'hylätty' "
+            "order by a.score desc, t.id, a.area_code"
+        ):
+            members = [
+                r[0]
+                for r in db.execute(
+                    "select item_key from emerging_members where theme_id = ? "
+                    "and municipality_code = ? order by item_key",
+                    [t["id"], t["area_code"]],
+                )
+            ]
+            rows.append(
+                {
+                    "theme_id": str(t["id"]),
+                    "title": t["title"],
+                    "category": t["category"],
+                    "municipality": t["area_code"],
+                    "members": members,
+                    "score": t["score"],
+                    "reasons": " ".join(json.loads(t["reasons"])),
+                }
+            )
+    else:
+        params = params or EmergingParams()
+        themes = find_themes(load_stream(db, model, as_of=as_of, params=params), as_of, params)
+        for n, theme in enumerate(themes, start=1):
+            for code in sorted(theme.flagged):
+                rows.append(
+                    {
+                        "theme_id": f"{as_of.isoformat()}-{n}",
+                        "title": theme_title(theme),
+                        "category": "nouseva",
+                        "municipality": code,
+                        "members": sorted(theme.areas[code]),
+                        "score": theme.score,
+                        "reasons": " ".join(area_reasons(theme, region, code)),
+                    }
+                )
+    public = _public_ids(db, [k for r in rows for k in r["members"]])
+    for r in rows:
+        r["items"] = ";".join(sorted(public[k] for k in r.pop("members")))
+        r["municipality"] = region.municipality(r["municipality"]).name
+    return rows

@@ -1,0 +1,223 @@
+"""Emerging themes: the detector on streams built to show each rule, and the stored themes
+of a run (identity from run to run, decisions kept, the export)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from sqlite_utils import Database
+
+from nakyma.cli import cli
+from nakyma.emerging import Stream, find_themes, run_emerging, theme_reasons
+from tests.conftest import DEMO_TODAY, TEST_SECRET, copy_of_demo
+
+AS_OF = date(2026, 6, 28)
+DIM = 48
+
+
+class StreamBuilder:
+    """Items on topics: each topic a direction in vector space plus noise, and its words."""
+
+    def __init__(self, seed: int = 1) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.rows: list[tuple[str, str, int, np.ndarray, list[str]]] = []
+        self.topics: dict[str, tuple[np.ndarray, list[str]]] = {}
+
+    def topic(self, name: str, words: list[str]) -> None:
+        self.topics[name] = (self.rng.normal(size=DIM), words)
+
+    def add(self, name: str, municipality: str, day: date) -> str:
+        direction, words = self.topics[name]
+        vector = direction + 1.1 * self.rng.normal(size=DIM)
+        picked = list(self.rng.choice(words, size=min(3, len(words)), replace=False))
+        key = f"{name}-{len(self.rows)}"
+        self.rows.append((key, municipality, day.toordinal(), vector, [*picked, "arki"]))
+        return key
+
+    def steady(self, name: str, municipalities: list[str], per_week: int, weeks: int) -> None:
+        for w in range(weeks):
+            for i in range(per_week):
+                self.add(
+                    name,
+                    municipalities[(w + i) % len(municipalities)],
+                    AS_OF - timedelta(7 * w + i),
+                )
+
+    def stream(self) -> Stream:
+        keys, munis, days, vectors, terms = zip(*self.rows, strict=True)
+        v = np.array(vectors, np.float32)
+        return Stream(
+            keys=list(keys),
+            municipalities=list(munis),
+            days=np.array(days, np.int64),
+            vectors=v / np.linalg.norm(v, axis=1, keepdims=True),
+            terms=[list(t) for t in terms],
+        )
+
+
+BACKGROUND = {
+    "ruutuaika": ["ruutuaika", "puhelin", "ilta", "peli", "uni"],
+    "yksinaisyys": ["yksinäisyys", "ikäihminen", "kotihoito", "seura", "ystävä"],
+    "kuljetus": ["koulukuljetus", "taksi", "odotus", "aamu", "linja"],
+    "talous": ["toimeentulo", "vuokra", "lasku", "ruoka", "raha"],
+}
+MUNIS = ["179", "992", "410", "182", "249", "729", "931", "256", "265", "275"]
+
+
+@pytest.fixture
+def builder() -> StreamBuilder:
+    b = StreamBuilder()
+    for name, words in BACKGROUND.items():
+        b.topic(name, words)
+        b.steady(name, MUNIS, per_week=3, weeks=60)
+    b.topic("energiajuoma", ["energiajuoma", "kofeiini", "välitunti", "tölkki", "sydän", "juoma"])
+    return b
+
+
+def test_a_new_local_theme_is_flagged_where_it_is(builder) -> None:
+    planted = [
+        builder.add("energiajuoma", "256", AS_OF - timedelta(days=d)) for d in (30, 21, 12)
+    ] + [builder.add("energiajuoma", "265", AS_OF - timedelta(days=d)) for d in (18, 5)]
+    themes = find_themes(builder.stream(), AS_OF)
+    assert len(themes) == 1, [t.members for t in themes]
+    [theme] = themes
+    assert set(theme.members) == set(planted)
+    assert set(theme.flagged) == {"256", "265"} and theme.new
+    assert theme.baseline_like == 0
+    assert {"energiajuoma", "kofeiini"} & set(theme.terms)
+
+
+def test_steady_topics_are_never_flagged_even_when_everything_doubles(builder) -> None:
+    for name in BACKGROUND:  # twice the volume in the recent window, every topic alike
+        builder.steady(name, MUNIS, per_week=3, weeks=6)
+    assert find_themes(builder.stream(), AS_OF) == []
+
+
+def test_a_known_topic_concentrating_in_one_place_is_flagged_there_only(builder) -> None:
+    # Ten school-transport observations in Kivijärvi in four weeks, where about two a month
+    # are usual: a known topic, suddenly concentrated in one place (the detector is
+    # conservative here: seven in four weeks, p about 0.01, are not enough at alpha 0.001).
+    extra = [builder.add("kuljetus", "265", AS_OF - timedelta(days=d)) for d in range(1, 30, 3)]
+    themes = find_themes(builder.stream(), AS_OF)
+    flagged = [t for t in themes if "265" in t.flagged]
+    assert flagged and not flagged[0].new
+    assert set(flagged[0].flagged) == {"265"}
+    assert len(set(extra) & set(flagged[0].members)) >= 5
+
+
+def test_items_after_the_date_and_a_short_history_are_not_used(builder) -> None:
+    later = [builder.add("energiajuoma", "256", AS_OF + timedelta(days=d)) for d in (1, 2, 3)]
+    assert find_themes(builder.stream(), AS_OF) == []
+    # The same theme seen from its own date is found.
+    assert find_themes(builder.stream(), AS_OF + timedelta(days=3))[0].members == sorted(later)
+    young = StreamBuilder()
+    young.topic("energiajuoma", BACKGROUND["ruutuaika"])
+    young.steady("energiajuoma", ["256"], per_week=3, weeks=7)
+    assert find_themes(young.stream(), AS_OF) == []  # a week of baseline tells nothing
+
+
+def test_reasons_name_places_counts_and_novelty(builder, region) -> None:
+    for d in (30, 21, 12):
+        builder.add("energiajuoma", "256", AS_OF - timedelta(days=d))
+    for d in (18, 5):
+        builder.add("energiajuoma", "265", AS_OF - timedelta(days=d))
+    [theme] = find_themes(builder.stream(), AS_OF)
+    reasons = theme_reasons(theme, region, ["Nuorten ruutuaika"])
+    assert reasons[0] == "3 havaintoa Kinnulasta ja 2 havaintoa Kivijärveltä 4 viikossa."
+    assert reasons[1] == "Vastaavia ei aiemmin vuoden aikana."
+    assert reasons[-1] == "Lähimmät aiemmat havainnot kuuluivat ilmiöön ”Nuorten ruutuaika”."
+
+
+# --- stored runs over the demo -----------------------------------------------------------
+
+
+@pytest.fixture
+def demo(demo_template, settings) -> Iterator[Database]:
+    yield from copy_of_demo(demo_template, settings)
+
+
+def _model(db: Database) -> str:
+    return db.execute("select model from embeddings limit 1").fetchone()[0]
+
+
+def test_the_demo_run_finds_its_planted_themes_apart(demo, region) -> None:
+    """The demo plants two money themes that its phenomena merge into one: the emerging
+    themes keep them apart, in their own municipalities."""
+    themes = list(demo.query("select * from emerging_themes where active = 1"))
+    assert themes, "the full run stores emerging themes"
+    areas = {
+        t["id"]: {
+            r[0]
+            for r in demo.execute(
+                "select area_code from emerging_areas where theme_id = ? and area_kind = 'kunta'",
+                [t["id"]],
+            )
+        }
+        for t in themes
+    }
+    assert any({"992", "729"} <= a for a in areas.values())  # casino: Äänekoski, Saarijärvi
+    assert any("182" in a for a in areas.values())  # money mules: Jämsä
+    assert all(t["category"] in ("nouseva", "vahvistuva", "ennallaan", "hiipuva") for t in themes)
+    reasons = json.loads(themes[0]["reasons"])
+    assert reasons and all(r.endswith(".") for r in reasons)
+
+
+def test_identity_and_decisions_survive_runs(demo, region) -> None:
+    before = {r["id"]: r for r in demo.query("select * from emerging_themes")}
+    counts = run_emerging(demo, region, model=_model(demo), as_of=DEMO_TODAY)
+    assert counts["new"] == 0 and counts["continued"] == len(before)
+    after = {r["id"]: r for r in demo.query("select * from emerging_themes")}
+    assert set(after) == set(before)
+    assert {r["category"] for r in after.values()} == {"ennallaan"}
+    first = min(after)
+    demo.table("emerging_themes").update(first, {"decision": "hylätty"})
+    # A run that sees nothing (long after): open themes go, a decided one stays, inactive.
+    later = DEMO_TODAY + timedelta(days=200)
+    run_emerging(demo, region, model=_model(demo), as_of=later)
+    left = list(demo.query("select id, decision, active from emerging_themes"))
+    assert left == [{"id": first, "decision": "hylätty", "active": 0}]
+    assert demo.execute("select count(*) from emerging_areas").fetchone()[0] == 0
+    # Seen again: the same id, its decision kept, active again.
+    run_emerging(demo, region, model=_model(demo), as_of=DEMO_TODAY)
+    again = next(demo.query("select * from emerging_themes where id = ?", [first]))
+    assert (again["decision"], again["active"]) == ("hylätty", 1)
+
+
+def test_export_emerging_stored_and_as_of(demo, settings) -> None:
+    env = {"NAKYMA_DATA_DIR": str(settings.data_dir), "NAKYMA_SECRET_KEY": TEST_SECRET}
+    runner = CliRunner()
+    out = runner.invoke(cli, ["export", "emerging", "--format", "csv"], env=env)
+    assert out.exit_code == 0, out.output
+    rows = list(csv.DictReader(io.StringIO(out.output)))
+    assert rows and list(rows[0]) == [
+        "theme_id",
+        "title",
+        "category",
+        "municipality",
+        "items",
+        "score",
+        "reasons",
+    ]
+    assert {"Äänekoski", "Saarijärvi"} <= {r["municipality"] for r in rows}
+    # Imported demo observations are named by their external id.
+    assert all(i.startswith("demo-") for r in rows for i in r["items"].split(";"))
+    stored = demo.execute("select count(*), max(updated_at) from emerging_themes").fetchone()
+    past = runner.invoke(
+        cli, ["export", "emerging", "--as-of", DEMO_TODAY.isoformat(), "--format", "csv"], env=env
+    )
+    assert past.exit_code == 0, past.output
+    prows = list(csv.DictReader(io.StringIO(past.output)))
+    assert {r["items"] for r in prows} == {r["items"] for r in rows}
+    assert all(r["theme_id"].startswith(DEMO_TODAY.isoformat()) for r in prows)
+    early = runner.invoke(cli, ["export", "emerging", "--as-of", "2026-01-15"], env=env)
+    assert early.exit_code == 0 and len(early.output.splitlines()) == 1  # header only
+    assert (
+        demo.execute("select count(*), max(updated_at) from emerging_themes").fetchone() == stored
+    )
