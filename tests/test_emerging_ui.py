@@ -23,7 +23,13 @@ HTML = {"accept": "text/html"}
 
 @pytest.fixture
 def db(demo_template, settings) -> Iterator[Database]:
-    yield from copy_of_demo(demo_template, settings)
+    """The computed demo without the detector's own themes: each test plants the ones it
+    needs (tests/test_scope_leaks.py walks the detector's too)."""
+    for database in copy_of_demo(demo_template, settings):
+        for table in ("emerging_areas", "emerging_members", "emerging_themes"):
+            database.execute(f"delete from {table}")
+        database.conn.commit()
+        yield database
 
 
 def user(db: Database, name: str):
