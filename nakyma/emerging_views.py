@@ -119,28 +119,50 @@ def _known_exactly(region: Region, user: User, kind: str, code: str) -> bool:
     return bool(own) and {m.code for m in region.municipalities} <= own
 
 
+def _line_hides(line: DisclosedLine) -> bool:
+    """Does the theme's line hide any municipality's count (or its total) from this user?"""
+    return line.total is None or any(not text.isdigit() for text in line.shown.values())
+
+
+def theme_reasons(reasons: list[str], line: DisclosedLine, user: User, k: int) -> list[str]:
+    """Sentences about the theme as a whole (they count several municipalities at once, "6
+    havaintoa Jämsästä, … ja 4 havaintoa Keuruulta"): as written when every municipality is
+    the user's own; without small counts when the line hides nothing; else only the sentences
+    that state no count, since one stated count next to the others and a total could give a
+    hidden one away."""
+    if set(line.shown) <= exact_count_scope(user):
+        return reasons
+    if _line_hides(line):
+        return _without_counts(reasons)
+    return [mask_small_counts(r, k) for r in reasons]
+
+
 def _disclosed_area(
     region: Region, row: dict[str, Any], user: User, k: int, line: DisclosedLine
 ) -> dict[str, Any]:
-    """One area row's count and reasons as this user may see them: exact where every
-    municipality of the area is the user's own; another municipality's count as the theme's
-    line shows it; a group's or the county's count only when the theme's total is shown
-    (else, with the user's own counts known, it could give a hidden one away); and no
-    sentence stating a hidden count."""
+    """One area row's count and reasons as this user may see them. A municipality: exact
+    when it is the user's own, else as the theme's line shows it (its sentences without a
+    count the line hides). A group or the county: its sentences are the theme's
+    (`theme_reasons`); its count exact when every municipality in it is the user's own,
+    shown when the line hides nothing, else not at all (a partial sum next to the shown
+    counts could give a hidden one away)."""
     kind, code, items = row["area_kind"], row["area_code"], row["items"]
     reasons = [str(r) for r in _list(row["reasons"])]
-    if _known_exactly(region, user, kind, code):
+    if kind == "kunta" and code in exact_count_scope(user):
         shown = str(items)
     elif kind == "kunta":
         shown = line.shown.get(code) or published_count(items, k)
         reasons = [mask_small_counts(r, k) for r in reasons]
-    elif line.total is not None:
-        shown = published_count(items, k)
-        reasons = [mask_small_counts(r, k) for r in reasons]
+        if shown != str(items) and not shown.startswith("<"):
+            reasons = _without_counts(reasons)
     else:
-        shown, reasons = HIDDEN_COUNT, _without_counts(reasons)
-    if shown != str(items) and not shown.startswith("<"):
-        reasons = _without_counts(reasons)
+        reasons = theme_reasons(reasons, line, user, k)
+        if _known_exactly(region, user, kind, code):
+            shown = str(items)
+        elif not _line_hides(line):
+            shown = published_count(items, k)
+        else:
+            shown = HIDDEN_COUNT
     return {
         "area_kind": kind,
         "area_code": code,
@@ -335,11 +357,7 @@ def theme_detail(
         o for o in observations if review.item_visible(db, user, ("observation", o["item_key"]))
     ]
     size = None if line.total is None else line.total + len(headlines)
-    reasons = [str(r) for r in _list(t["reasons"])]
-    if line.total is None:
-        reasons = _without_counts(reasons)
-    elif not (user.role == "johto" and set(by_code) <= exact_count_scope(user)):
-        reasons = [mask_small_counts(r, k) for r in reasons]
+    reasons = theme_reasons([str(r) for r in _list(t["reasons"])], line, user, k)
     areas = [
         {
             "name": area_name(region, r["area_kind"], r["area_code"]),

@@ -418,7 +418,12 @@ def test_meeting_brief_lists_emerging_themes_under_disclosure(db) -> None:
     theme = plant_theme(db, ("256",), title="Kinnulan kyläkoulun kuljetukset")
     db.execute(
         "update emerging_areas set reasons = ? where theme_id = ? and area_kind = 'kuntaryhma'",
-        [json.dumps([f"3 havaintoa {kinnula.from_form} 4 viikossa."]), theme],
+        [
+            json.dumps(
+                [f"3 havaintoa {kinnula.from_form} 4 viikossa.", f"Uusi aihe {kinnula.from_form}."]
+            ),
+            theme,
+        ],
     )
     db.conn.commit()
     request = parse_brief_request(
@@ -430,7 +435,8 @@ def test_meeting_brief_lists_emerging_themes_under_disclosure(db) -> None:
     [entry] = [e for e in brief.emerging if e.id == theme]
     assert entry.items == "<5" and entry.places == (f"kuntaryhmä {region.group_of('256').name}",)
     assert "Kinnula" not in entry.title and "[kunta]" in entry.title
-    assert entry.reasons == ("<5 havaintoa [kunta] 4 viikossa.",)
+    # A group's sentences count several municipalities: those with a count are left out.
+    assert entry.reasons == ("Uusi aihe [kunta].",)
     markdown = markdown_text(brief)
     # Municipality count tables name every municipality; the themes' texts do not.
     section = markdown.split("## Nousevat teemat", 1)[1].split("\n## ", 1)[0]
@@ -464,3 +470,46 @@ def test_region_page_lists_the_county_themes_the_user_may_open(client, db) -> No
     listed = html.select("#nousevat ~ .emerging-list .emerging-theme")
     assert [li.select_one("a")["href"] for li in listed] == [f"/teemat/{mine}"]
     assert "Toisen kunnan" not in html.get_text()
+
+
+def test_sentences_counting_several_municipalities_never_give_a_hidden_count_away() -> None:
+    """The detector's own wording: Keuruu's 4 is hidden, Saarijärvi's 5 hidden with it
+    (".."), the total 21 shown; a sentence stating 6 + 6 + 5 would give Keuruu's 4 away."""
+    from nakyma.disclosure import disclose_line
+    from nakyma.emerging_views import _disclosed_area, theme_reasons
+
+    region = load_region()
+    boss = type(
+        "U", (), {"role": "johto", "municipalities": ("992", "275"), "sees_whole_region": False}
+    )()
+    line = disclose_line({"182": 6, "249": 4, "729": 5, "992": 6}, {"992", "275"}, 5)
+    assert line.total == 21 and line.shown["249"] == "<5" and line.shown["729"] == ".."
+    said = [
+        "6 havaintoa Jämsästä, 6 havaintoa Äänekoskelta, 5 havaintoa Saarijärveltä ja "
+        "4 havaintoa Keuruulta 5 viikossa.",
+        "Aihe on tuttu muualta, mutta keskittyy nyt tänne.",
+    ]
+    assert theme_reasons(said, line, boss, 5) == [said[1]]
+    row = {
+        "area_kind": "kuntaryhma",
+        "area_code": "jamsa-keuruu",
+        "items": 10,
+        "category": "nouseva",
+        "score": 1.0,
+        "reasons": json.dumps(said),
+        "as_of": "2026-11-22",
+    }
+    group = _disclosed_area(region, row, boss, 5, line)
+    assert group["items"] is None and group["reasons"] == [said[1]]
+    # Leadership's own group is known exactly, yet its sentences still count the others.
+    own = _disclosed_area(region, {**row, "area_code": "aanekoski", "items": 6}, boss, 5, line)
+    assert own["items_shown"] == "6" and own["reasons"] == [said[1]]
+    saarijarvi = {
+        **row,
+        "area_kind": "kunta",
+        "area_code": "729",
+        "items": 5,
+        "reasons": json.dumps(["5 havaintoa Saarijärveltä 5 viikossa."]),
+    }
+    shown = _disclosed_area(region, saarijarvi, boss, 5, line)
+    assert shown["items_shown"] == ".." and shown["reasons"] == []

@@ -19,6 +19,7 @@ from nakyma import privacy
 from nakyma.disclosure import (
     Cell,
     SuppressedTable,
+    counted_numbers,
     is_small_municipality,
     mask_small_counts,
     mask_small_municipalities,
@@ -452,7 +453,13 @@ def emerging_themes(
                     sorted({public_place(region, c, min_population=min_population) for c in codes})
                 ),
                 terms=tuple(public(t) for t in json.loads(r["terms"] or "[]")),
-                reasons=tuple(public(t) for t in json.loads(r["reasons"] or "[]")),
+                reasons=tuple(
+                    public(t)
+                    for t in json.loads(r["reasons"] or "[]")
+                    # A group's or the county's sentences count several municipalities at
+                    # once; beside the area's total one could give a hidden count away.
+                    if scope.kind == "kunta" or not counted_numbers(t)
+                ),
             )
         )
     return tuple(out)
