@@ -337,6 +337,16 @@ def mask_small_counts(text: str, k: int = 5) -> str:
     return _SMALL_COUNT.sub(replace, text)
 
 
+def counted_numbers(text: str) -> list[int]:
+    """The counts a generated sentence states ("6 havaintoa 4 viikossa" -> [6]); a count
+    already written "<k" is not one."""
+    return [
+        int(m.group(1))
+        for m in _SMALL_COUNT.finditer(text)
+        if m.start() == 0 or text[m.start() - 1] != "<"
+    ]
+
+
 def is_small_municipality(region: Region, code: str, *, min_population: int) -> bool:
     """Below the population threshold (an unknown population counts as small)."""
     population = region.municipality(code).population

@@ -26,6 +26,13 @@ Who may do what (one model, every write scoped):
   are audited like comments.
 - *Items*: a move or split takes only items that exist and that the user may read
   (`item_visible`); other municipalities' items and unknown keys are refused in Finnish.
+- *Emerging themes* (`can_view_theme`, `can_decide_theme`; the detector is
+  `nakyma.emerging`): seen as phenomena are (the backbone team and admins all; leadership the
+  themes touching its municipalities; frontline staff those their own observations joined),
+  decided by the backbone team and admins, and by `johto` when every member lies within its
+  own municipalities. A decision (promote into a new phenomenon, attach to an existing one,
+  dismiss, restore) pins the members like a split or a move does, so later runs keep them;
+  the detector keeps the theme's decision from run to run.
 - *Destructive actions* (dismiss, merge, split) are confirmed in the form, audited, listed in
   "Muutokset", and undone so: a dismissal by restoring; a split by merging the new
   phenomenon back into its source; a merge by splitting the moved items (listed in the
@@ -77,6 +84,10 @@ CHANGE_ACTIONS = (
     "dismiss",
     "restore",
     "municipal_response",
+    "theme_promote",
+    "theme_attach",
+    "theme_dismiss",
+    "theme_restore",
 )
 
 
@@ -577,6 +588,228 @@ def mark_seen(db: Database, user: User, pid: int) -> None:
         )
 
 
+# --- emerging themes: who may see and decide them, and the decisions -------------------
+
+THEME_DECISIONS: dict[str, str] = {
+    "avoin": "Avoin",
+    "ylennetty": "Nostettu ilmiöksi",
+    "liitetty": "Liitetty ilmiöön",
+    "hylätty": "Hylätty",
+}
+
+
+def theme_municipalities(db: Database, theme_id: int) -> set[str]:
+    """Municipalities an emerging theme concerns: its observations' (the stored code when an
+    observation no longer exists) and its headlines' tags."""
+    rows = db.execute(
+        "select coalesce(o.municipality_code, m.municipality_code) from emerging_members m "
+        "left join observations o on o.id = cast(m.item_key as integer) "
+        "where m.theme_id = ? and m.item_kind = 'observation' "
+        "union select hm.municipality_code from emerging_members m "
+        "join headline_municipalities hm on m.item_kind = 'headline' and hm.guid = m.item_key "
+        "where m.theme_id = ?",
+        [theme_id, theme_id],
+    ).fetchall()
+    return {r[0] for r in rows if r[0]}
+
+
+def theme_decision(db: Database, theme_id: int) -> str | None:
+    """The theme's decision; None when there is no such theme."""
+    row = db.execute("select decision from emerging_themes where id = ?", [theme_id]).fetchone()
+    return None if row is None else str(row[0])
+
+
+def can_view_theme(db: Database, user: User, theme_id: int) -> bool:
+    """As `can_view` for phenomena: the backbone team and admins every theme, leadership
+    those touching its municipalities, frontline staff those their own observations joined."""
+    if user.sees_whole_region:
+        return True
+    if user.role == "johto":
+        return bool(theme_municipalities(db, theme_id) & set(user.municipalities))
+    return bool(
+        db.execute(
+            "select 1 from emerging_members m join observations o "
+            "on m.item_kind = 'observation' and o.id = cast(m.item_key as integer) "
+            "where m.theme_id = ? and o.created_by = ? limit 1",
+            [theme_id, user.id],
+        ).fetchone()
+    )
+
+
+def can_decide_theme(db: Database, user: User, theme_id: int) -> bool:
+    """Promote, attach, dismiss or restore: the backbone team and admins, or leadership when
+    every member of the theme lies within its own municipalities."""
+    if user.role in ("tukitiimi", "admin"):
+        return True
+    if user.role != "johto":
+        return False
+    touched = theme_municipalities(db, theme_id)
+    return bool(touched) and touched <= set(user.municipalities)
+
+
+def _theme(db: Database, theme_id: int) -> dict[str, Any]:
+    rows = list(db.query("select * from emerging_themes where id = ?", [theme_id]))
+    if not rows:
+        raise KeyError(theme_id)
+    return rows[0]
+
+
+def _theme_items(db: Database, theme_id: int) -> list[Key]:
+    """The theme's members that still exist (vanished ones are skipped)."""
+    return [
+        (r[0], r[1])
+        for r in db.execute(
+            "select m.item_kind, m.item_key from emerging_members m "
+            "left join observations o on m.item_kind = 'observation' "
+            "and o.id = cast(m.item_key as integer) "
+            "left join headlines h on m.item_kind = 'headline' and h.guid = m.item_key "
+            "where m.theme_id = ? and (o.id is not null or h.guid is not null) "
+            "order by m.item_kind, m.item_key",
+            [theme_id],
+        )
+    ]
+
+
+def _open_theme(db: Database, user: User, theme_id: int) -> tuple[dict[str, Any], list[Key]]:
+    """The theme and its existing members, checked for a decision: the user may decide it,
+    nobody has decided it yet, and some member is left. Inside the caller's transaction."""
+    theme = _theme(db, theme_id)
+    require(can_decide_theme(db, user, theme_id))
+    if theme["decision"] != "avoin":
+        label = THEME_DECISIONS.get(theme["decision"], theme["decision"])
+        raise ReviewError(f"Teemasta on jo päätetty ({label.lower()}).")
+    items = _theme_items(db, theme_id)
+    if not items:
+        raise ReviewError("Teeman havaintoja ei enää ole, joten siitä ei voi päättää.")
+    if not all(item_visible(db, user, i) for i in items):
+        raise ReviewError("Teemassa on havaintoja, joita sinulla ei ole oikeutta siirtää.")
+    return theme, items
+
+
+def _current_phenomena(db: Database, items: Sequence[Key]) -> list[int]:
+    """The phenomena the items sit in now, in id order."""
+    found: set[int] = set()
+    for kind, key in items:
+        row = db.execute(
+            "select phenomenon_id from phenomenon_members where item_kind = ? and item_key = ?",
+            [kind, key],
+        ).fetchone()
+        if row is not None:
+            found.add(int(row[0]))
+    return sorted(found)
+
+
+def _record_theme_decision(
+    db: Database, user: User, theme_id: int, decision: str, pid: int | None
+) -> None:
+    now = now_utc()
+    db.table("emerging_themes").update(
+        theme_id,
+        {
+            "decision": decision,
+            "phenomenon_id": pid,
+            "decided_by": user.id if decision != "avoin" else None,
+            "decided_at": now if decision != "avoin" else None,
+            "updated_at": now,
+        },
+    )
+
+
+def promote_theme(db: Database, user: User, theme_id: int, title: str) -> int:
+    """Promote an emerging theme into a new phenomenon: its existing members move out of
+    their phenomena into it, pinned there (`manual_assignments`) so later runs keep them,
+    with a lineage row from each phenomenon they left. Returns the new phenomenon's id.
+    Leadership may take its own municipalities' items out of a shared phenomenon here: that
+    is what deciding the theme permits."""
+    with write_transaction(db):
+        _, items = _open_theme(db, user, theme_id)
+        _refuse_personal_data(title, "Nimi")
+        title = " ".join(title.split())
+        if not 3 <= len(title) <= 120:
+            raise ReviewError("Nimen on oltava 3–120 merkkiä.")
+        parents = _current_phenomena(db, items)
+        template = db.execute(
+            "select model, centroid from phenomena where model is not null "
+            "order by id in (" + ",".join("?" * len(parents)) + ") desc, size desc limit 1",
+            parents,
+        ).fetchone() or (None, None)
+        now = now_utc()
+        table = db.table("phenomena")
+        table.insert(
+            {
+                "title": title,
+                "title_auto": title,
+                "title_edited": 1,
+                "status": "uusi",
+                "dismissed": 0,
+                "model": template[0],
+                "centroid": template[1],
+                "size": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        new_id = int(table.last_pk)  # type: ignore[arg-type]
+        _pin(db, items, new_id)
+        db.table("phenomenon_lineage").insert_all(
+            {"kind": "manual_split", "from_id": p, "to_id": new_id, "created_at": now}
+            for p in parents
+        )
+        _record_theme_decision(db, user, theme_id, "ylennetty", new_id)
+        audit(
+            db,
+            user,
+            "theme_promote",
+            new_id,
+            theme=theme_id,
+            items=[list(i) for i in items],
+            parents=parents,
+        )
+    return new_id
+
+
+def attach_theme(db: Database, user: User, theme_id: int, phenomenon_id: int) -> None:
+    """Attach an emerging theme to an existing active phenomenon the user may manage: its
+    existing members move there, pinned."""
+    with write_transaction(db):
+        _, items = _open_theme(db, user, theme_id)
+        target = db.execute(
+            "select id from phenomena where id = ? and " + ph.active_where(), [phenomenon_id]
+        ).fetchone()
+        if target is None:
+            raise ReviewError("Kohdeilmiötä ei löydy, tai se on hylätty tai yhdistetty.")
+        if not can_manage(db, user, phenomenon_id):
+            raise ReviewError("Voit liittää teeman vain ilmiöön, jota voit käsitellä.")
+        previous = [p for p in _current_phenomena(db, items) if p != phenomenon_id]
+        _pin(db, items, phenomenon_id)
+        db.table("phenomena").update(phenomenon_id, {"updated_at": now_utc()})
+        _record_theme_decision(db, user, theme_id, "liitetty", phenomenon_id)
+        audit(
+            db,
+            user,
+            "theme_attach",
+            phenomenon_id,
+            theme=theme_id,
+            items=[list(i) for i in items],
+            previous=previous,
+        )
+
+
+def dismiss_theme(db: Database, user: User, theme_id: int, *, dismissed: bool = True) -> None:
+    """Dismiss an open theme (it leaves every list; the detector keeps it dismissed), or
+    restore a dismissed one."""
+    with write_transaction(db):
+        theme = _theme(db, theme_id)
+        require(can_decide_theme(db, user, theme_id))
+        if dismissed and theme["decision"] != "avoin":
+            label = THEME_DECISIONS.get(theme["decision"], theme["decision"])
+            raise ReviewError(f"Teemasta on jo päätetty ({label.lower()}).")
+        if not dismissed and theme["decision"] != "hylätty":
+            raise ReviewError("Vain hylätyn teeman voi palauttaa.")
+        _record_theme_decision(db, user, theme_id, "hylätty" if dismissed else "avoin", None)
+        audit(db, user, "theme_dismiss" if dismissed else "theme_restore", None, theme=theme_id)
+
+
 # --- work list and "what changed" -----------------------------------------------------
 
 
@@ -627,22 +860,45 @@ def disclosed_sizes(
     return sizes
 
 
+# How a list of phenomena ranks weak-signal categories (none: between growing and steady).
+SIGNAL_RANKING = {"heikko_signaali": 0, "vahvistuva": 1, "vakiintunut": 3, "hiipuva": 4}
+
+
+def work_list_categories(db: Database, region: Region, user: User) -> dict[int, str]:
+    """Each phenomenon's weak-signal category where this user works: for leadership the best
+    one among its own municipalities, for everyone else the county's."""
+    if user.role == "johto":
+        own = sorted(user.municipalities)
+        rows = db.execute(
+            "select phenomenon_id, category from weak_signals where area_kind = 'kunta' "
+            f"and area_code in ({','.join('?' * len(own))})",
+            own,
+        ).fetchall()
+    else:
+        rows = db.execute(
+            "select phenomenon_id, category from weak_signals "
+            "where area_kind = 'alue' and area_code = ?",
+            [region.code],
+        ).fetchall()
+    best: dict[int, str] = {}
+    for pid, category in rows:
+        if pid not in best or SIGNAL_RANKING.get(category, 2) < SIGNAL_RANKING.get(best[pid], 2):
+            best[pid] = category
+    return best
+
+
 def work_list(db: Database, region: Region, user: User, *, k: int = 5) -> list[dict[str, Any]]:
-    """Phenomena in my municipalities that are new or changed since I last looked,
-    weak signals first; sizes as `disclosed_sizes` lets this user see them."""
+    """Phenomena in my municipalities that are new or changed since I last looked, weak
+    signals first by the category where I work (`work_list_categories`); sizes as
+    `disclosed_sizes` lets this user see them."""
     seen = {
         r[0]: r[1]
         for r in db.execute(
             "select phenomenon_id, seen_at from phenomenon_views where user_id = ?", [user.id]
         )
     }
-    categories = {
-        r[0]: r[1]
-        for r in db.execute(
-            "select phenomenon_id, category from weak_signals where area_kind = 'alue'"
-        )
-    }
-    ranking = {"heikko_signaali": 0, "vahvistuva": 1, "vakiintunut": 3, "hiipuva": 4}
+    categories = work_list_categories(db, region, user)
+    ranking = SIGNAL_RANKING
     out = []
     for p in ph.active_phenomena(db):
         if not can_view(db, user, p["id"]):
@@ -676,20 +932,30 @@ def work_list(db: Database, region: Region, user: User, *, k: int = 5) -> list[d
 def what_changed(
     db: Database, user: User, *, region: Region | None = None, limit: int = 50
 ) -> list[dict[str, Any]]:
-    """Decisions on phenomena the user may view, newest first: who (display name) and,
-    for a municipality's response, which municipality by name (with `region`)."""
+    """Decisions on phenomena and emerging themes the user may view, newest first: who
+    (display name) and, for a municipality's response, which municipality by name (with
+    `region`). A theme's decision is listed only to those who may view the theme (and the
+    phenomenon it went into)."""
     rows = db.query(
         "select a.at, a.action, a.phenomenon_id, a.details, a.username, p.title, "
+        "t.id as theme_id, t.title as theme_title, "
         "coalesce(u.display_name, a.username) as display_name "
-        "from audit_log a join phenomena p on p.id = a.phenomenon_id "
+        "from audit_log a left join phenomena p on p.id = a.phenomenon_id "
+        "left join emerging_themes t on a.action like 'theme!_%' escape '!' "
+        "and t.id = json_extract(a.details, '$.theme') "
         "left join users u on u.id = a.user_id "
         f"where a.action in ({','.join('?' * len(CHANGE_ACTIONS))}) "
+        "and (p.id is not null or t.id is not null) "
         "order by a.id desc limit ?",
         [*CHANGE_ACTIONS, limit * 5],
     )
     out = []
     for r in rows:
-        if not can_view(db, user, r["phenomenon_id"]):
+        if r["phenomenon_id"] is not None and not can_view(db, user, r["phenomenon_id"]):
+            continue
+        if r["action"].startswith("theme_") and (
+            r["theme_id"] is None or not can_view_theme(db, user, r["theme_id"])
+        ):
             continue
         details = json.loads(r["details"] or "{}")
         code = details.get("municipality")

@@ -220,6 +220,7 @@ def municipality_overview(
     the user's own municipalities (`exact_count_scope`), phenomena only those the user may
     open."""
     from nakyma.disclosure import published_count
+    from nakyma.emerging_views import emerging_for
     from nakyma.indicators import list_signals, municipality_series
 
     municipality = region.municipality(code)
@@ -248,6 +249,7 @@ def municipality_overview(
         "signals": signals,
         "series": municipality_series(db, region, code),
         "weak_signals": weak_signals_for(db, region, user, municipality=code, k=k),
+        "emerging": emerging_for(db, region, user, area_kind="kunta", area_code=code, k=k),
         "headlines": latest_headlines(db, region, municipality=code, limit=15),
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -174,3 +175,100 @@ def copy_of_demo(demo_template: Path, settings: Settings) -> Iterator[Database]:
     database = open_db(settings.database_path)
     yield database
     database.close()
+
+
+def plant_theme(
+    db: Database,
+    codes: tuple[str, ...],
+    *,
+    per_municipality: int = 3,
+    title: str = "Nouseva teema",
+    category: str = "nouseva",
+    decision: str = "avoin",
+    created_by: str | None = None,
+    as_of: str = "2026-11-22",
+) -> int:
+    """An emerging theme over real observations of the given municipalities (the newest
+    `per_municipality` of each; with `created_by`, that user's own), as the detector
+    (nakyma.emerging) stores one: the theme, its members and an area row per municipality,
+    for the municipality group of each, and for the county. Returns the theme's id."""
+    from nakyma.regions import load_region
+
+    region = load_region()
+    members = []
+    for code in codes:
+        where, params = "o.municipality_code = ?", [code]
+        if created_by:
+            where += " and o.created_by = (select id from users where username = ?)"
+            params.append(created_by)
+        members += db.execute(
+            "select o.id, o.municipality_code, o.observed_on, m.phenomenon_id from observations o "
+            "left join phenomenon_members m on m.item_kind = 'observation' "
+            f"and m.item_key = cast(o.id as text) where {where} "
+            "order by o.observed_on desc, o.id desc limit ?",
+            [*params, per_municipality],
+        ).fetchall()
+    assert members, f"no observations in {codes}"
+    nearest = sorted({m[3] for m in members if m[3]})[:2]
+    table = db.table("emerging_themes")
+    table.insert(
+        {
+            "title": title,
+            "title_auto": title,
+            "category": category,
+            "score": 2.5,
+            "size": len(members),
+            "terms": json.dumps(["kaverit", "yksinäisyys"], ensure_ascii=False),
+            "reasons": json.dumps(
+                [f"{len(members)} havaintoa 4 viikossa, aiemmin ei yhtään."], ensure_ascii=False
+            ),
+            "nearest": json.dumps(
+                [{"id": p, "title": "lähin"} for p in nearest], ensure_ascii=False
+            ),
+            "first_seen": as_of,
+            "last_seen": as_of,
+            "as_of": as_of,
+            "active": 1,
+            "decision": decision,
+            "created_at": as_of,
+            "updated_at": as_of,
+        }
+    )
+    theme_id = int(table.last_pk)
+    db.table("emerging_members").insert_all(
+        {
+            "theme_id": theme_id,
+            "item_kind": "observation",
+            "item_key": str(m[0]),
+            "municipality_code": m[1],
+            "observed_on": m[2],
+            "phenomenon_id": m[3],
+        }
+        for m in members
+    )
+    areas = []
+    for code in codes:
+        n = sum(1 for m in members if m[1] == code)
+        name = region.municipality(code).from_form
+        areas.append(("kunta", code, n, [f"{n} havaintoa {name} 4 viikossa"]))
+        group = region.group_of(code).key
+        areas.append(("kuntaryhma", group, n, [f"{n} havaintoa kuntaryhmästä 4 viikossa"]))
+    areas.append(("alue", region.code, len(members), [f"{len(members)} havaintoa alueelta"]))
+    db.table("emerging_areas").upsert_all(
+        (
+            {
+                "theme_id": theme_id,
+                "area_kind": kind,
+                "area_code": code,
+                "items": n,
+                "score": 2.5,
+                "category": category,
+                "reasons": json.dumps(reasons, ensure_ascii=False),
+                "as_of": as_of,
+            }
+            for kind, code, n, reasons in areas
+        ),
+        pk=("theme_id", "area_kind", "area_code"),
+    )
+    db.conn.commit()
+    return theme_id

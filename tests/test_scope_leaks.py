@@ -1,8 +1,9 @@
 """One rule for what each user may see: every route, as every demo role, over the demo.
 
-For each role the walk fills path parameters with real ids (phenomena the user may and may
-not open, every municipality code) and fails on a leak: the title of a phenomenon the user
-may not open (`nakyma.review.can_view`) in any answer, or a count 1..4 shown as a plain
+For each role the walk fills path parameters with real ids (phenomena and planted emerging
+themes the user may and may not open, every municipality code) and fails on a leak: the title
+of a phenomenon or a theme the user may not open (`nakyma.review.can_view`,
+`can_view_theme`) in any answer, or a count 1..4 shown as a plain
 number for a municipality outside the user's own ones (`nakyma.views.exact_count_scope`).
 """
 
@@ -22,7 +23,7 @@ from nakyma import review
 from nakyma.accounts import create_api_token, get_user
 from nakyma.regions import load_region
 from nakyma.views import exact_count_scope
-from tests.conftest import copy_of_demo, login
+from tests.conftest import copy_of_demo, login, plant_theme
 from web.policy import POLICY, route_keys
 
 ROLES = ("havainnoija", "johto", "tukitiimi", "admin")
@@ -32,7 +33,8 @@ COUNTED = re.compile(
     r"(?<![\w,.<−-])([1-4])\s(?:eri\s)?(?:havainto|havaintoa|havainnon|havainnosta|uutinen|"
     r"uutista|uutisen|uutisesta|ammattiryhmästä|ammattiryhmää|havaitsijaa|havaitsija)\b"
 )
-LONE_SMALL = re.compile(r"(?<![\w<.,:/-])[1-4](?![\w.,:/-])")
+# A lone small number; a span of time ("4 viikossa") is not a count.
+LONE_SMALL = re.compile(r"(?<![\w<.,:/-])[1-4](?![\w.,:/-])(?!\s(?:viiko|kuukau|päiv))")
 QUERIES = ("nuoret yksinäisyys", "ikäihmisten kaatumiset", "nettikasino")
 
 
@@ -59,6 +61,21 @@ def _plant_signals(db: Database) -> None:
     db.table("weak_signals").upsert_all(rows, pk=("phenomenon_id", "area_kind", "area_code"))
 
 
+# Emerging themes in one or two municipalities: Äänekoski and Konnevesi are the demo
+# leadership's and frontline user's own, Laukaa and Jyväskylä nobody's but the backbone's.
+THEMES = {
+    ("992",): "Teema Äänekosken välitunneista",
+    ("992", "275"): "Teema kahden oman kunnan iltapäivistä",
+    ("992", "410"): "Teema Äänekosken ja Laukaan kerhoista",
+    ("410",): "Teema vain Laukaan kirjastosta",
+    ("179", "410"): "Teema Jyväskylän ja Laukaan busseista",
+}
+
+
+def _plant_themes(db: Database) -> list[int]:
+    return [plant_theme(db, codes, title=title) for codes, title in THEMES.items()]
+
+
 def _sample(ids: list[int], n: int) -> list[int]:
     """Up to n ids spread over the list (not only the first ones)."""
     if len(ids) <= n:
@@ -67,9 +84,13 @@ def _sample(ids: list[int], n: int) -> list[int]:
     return [ids[int(i * step)] for i in range(n)]
 
 
-def _paths(key: str, ids: list[int], codes: list[str]) -> list[str]:
+def _paths(key: str, ids: list[int], codes: list[str], themes: list[int]) -> list[str]:
     """Concrete paths for one POLICY key, path parameters filled with real values."""
     _, template = key.split(" ", 1)
+    if "{theme_id}" in template:
+        return [template.replace("{theme_id}", str(i)) for i in themes]
+    if template == "/api/emerging":
+        return [template] + [f"{template}?municipality={c}" for c in codes]
     if "{phenomenon_id}" in template:
         return [template.replace("{phenomenon_id}", str(i)) for i in ids]
     if "{code}" in template:
@@ -123,7 +144,7 @@ def _json_count_leaks(data: Any, outside: set[str], path: str, area: str | None)
     if isinstance(data, dict):
         code = data.get("code") or data.get("area_code")
         if code in outside:
-            for name in ("count", "observations", "recent", "baseline"):
+            for name in ("count", "observations", "recent", "baseline", "items"):
                 if isinstance(data.get(name), int) and 0 < data[name] < K:
                     found.append(f"{path}: {code} {name}={data[name]}")
         if area in outside and "reasons" in data:
@@ -172,7 +193,7 @@ def _leaks(response: Any, path: str, forbidden: dict[int, str], outside: set[str
         found += _html_count_leaks(response.text, outside, path.split("?")[0])
     elif "json" in kind:
         area = None
-        if path.startswith("/api/signals"):
+        if path.split("?")[0] in ("/api/signals", "/api/emerging"):
             area = path.split("municipality=")[1] if "municipality=" in path else "alue"
         found += _json_count_leaks(response.json(), outside, path, area)
     return found
@@ -183,6 +204,7 @@ def test_no_route_leaks_past_scoping_or_disclosure(app, db, role) -> None:
     region = load_region()
     codes = [m.code for m in region.municipalities]
     _plant_signals(db)
+    themes = _plant_themes(db)
     user = get_user(db, role)
     assert user is not None
     phenomena = _phenomena(db)
@@ -197,8 +219,12 @@ def test_no_route_leaks_past_scoping_or_disclosure(app, db, role) -> None:
         and p["title"]
         and not any(p["title"] in t for t in allowed_titles)
     }
+    titles = dict(zip(themes, THEMES.values(), strict=True))
+    unseen_themes = [t for t in themes if not review.can_view_theme(db, user, t)]
+    forbidden.update({-t: titles[t] for t in unseen_themes})
     if role in ("havainnoija", "johto"):
         assert forbidden, "the demo must hold phenomena this role may not open"
+        assert unseen_themes and len(unseen_themes) < len(themes)
     outside = set(codes) - exact_count_scope(user)
     ids = _sample(seen, 6) + _sample(unseen, 6)
     keys = sorted(route_keys(app))
@@ -212,7 +238,7 @@ def test_no_route_leaks_past_scoping_or_disclosure(app, db, role) -> None:
             if template in ("/kirjaudu", "/kirjaudu-ulos"):
                 continue  # signing in and out: no data, and signing out ends the walk
             headers = api if template.startswith("/api/") else {"accept": "text/html"}
-            for path in _paths(key, ids, codes):
+            for path in _paths(key, ids, codes, themes):
                 if method == "GET":
                     response = client.get(path, headers=headers)
                 else:  # no CSRF token and no body: refused, but the refusal must not leak

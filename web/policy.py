@@ -11,6 +11,9 @@ checked by `enforce_policy`, a dependency every route runs before its own code:
   their municipalities; backbone team and admins: everything. manage, i.e. region-wide
   curation — backbone team and admins; leadership only when every municipality the
   phenomenon concerns is its own).
+- `theme:view` / `theme:decide`: the same for emerging themes (nakyma.review
+  `can_view_theme` / `can_decide_theme`: leadership decides a theme only when every member
+  lies within its own municipalities; frontline staff decide none).
 
 Row-level rules inside a page (whose observation texts are shown) live in the view
 functions (`nakyma.views.observation_visible`), which every page and API route uses.
@@ -23,7 +26,14 @@ from fastapi.routing import APIRoute
 from sqlite_utils import Database
 
 from nakyma.accounts import User, user_for_session, user_for_token
-from nakyma.review import can_manage, can_view, review_status
+from nakyma.review import (
+    can_decide_theme,
+    can_manage,
+    can_view,
+    can_view_theme,
+    review_status,
+    theme_decision,
+)
 from web.deps import DbDep, LoginRequired, session_cookie
 
 LEADERSHIP = frozenset({"johto", "tukitiimi", "admin"})
@@ -62,6 +72,11 @@ POLICY: dict[str, str | frozenset[str]] = {
     "POST /ilmiot/{phenomenon_id}/hylkaa": "phenomenon:manage",
     "POST /ilmiot/{phenomenon_id}/indikaattorit": "phenomenon:manage",
     "GET /tyolista": LEADERSHIP,
+    # emerging themes (nousevat teemat)
+    "GET /teemat/{theme_id}": "theme:view",
+    "POST /teemat/{theme_id}/nosta": "theme:decide",
+    "POST /teemat/{theme_id}/liita": "theme:decide",
+    "POST /teemat/{theme_id}/hylkaa": "theme:decide",
     # administration
     "GET /ajot": ADMIN,
     "GET /tapahtumaloki": ADMIN,
@@ -82,6 +97,8 @@ POLICY: dict[str, str | frozenset[str]] = {
     "POST /api/phenomena/{phenomenon_id}/responses": "phenomenon:view",
     "GET /api/worklist": LEADERSHIP,
     "GET /api/signals": "signed_in",
+    "GET /api/emerging": "signed_in",
+    "GET /api/emerging/{theme_id}": "theme:view",
     "GET /api/search": "signed_in",
     # OpenAPI description
     "GET /api/openapi.json": "public",
@@ -140,7 +157,25 @@ def enforce_policy(request: Request, db: DbDep) -> None:
         if user.role not in rule:
             _deny(request, 403)
         return
+    if rule.startswith("theme:"):
+        _check_theme(request, db, user, rule)
+        return
     _check_phenomenon(request, db, user, rule)
+
+
+def _check_theme(request: Request, db: Database, user: User, rule: str) -> None:
+    try:
+        theme_id = int(str(request.path_params.get("theme_id", "")))
+    except (TypeError, ValueError):
+        raise HTTPException(404, "Teemaa ei löydy.") from None
+    if not 0 < theme_id < 2**63 or theme_decision(db, theme_id) is None:
+        raise HTTPException(404, "Teemaa ei löydy.")
+    if rule == "theme:view":
+        allowed = can_view_theme(db, user, theme_id)
+    else:
+        allowed = can_view_theme(db, user, theme_id) and can_decide_theme(db, user, theme_id)
+    if not allowed:
+        _deny(request, 403)
 
 
 def _check_phenomenon(request: Request, db: Database, user: User, rule: str) -> None:

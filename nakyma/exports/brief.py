@@ -87,6 +87,22 @@ class PhenomenonBrief:
 
 
 @dataclass(frozen=True)
+class EmergingThemeBrief:
+    """An emerging theme (nouseva teema) flagged in the brief's area: a small new group of
+    recent observations, not yet a phenomenon. Its count is published as "<k" when small;
+    small municipalities are named only by their group."""
+
+    id: int
+    title: str
+    category: str
+    category_label: str
+    items: str  # observations in the area, as published ("<5", "7")
+    places: tuple[str, ...]  # municipalities, or "kuntaryhmä …" for small ones
+    terms: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class MeetingBrief:
     """The whole brief: what it covers, its disclosure settings and its phenomena."""
 
@@ -102,6 +118,7 @@ class MeetingBrief:
     phenomena: tuple[PhenomenonBrief, ...]
     left_out: int  # matching phenomena beyond MAX_PHENOMENA
     query: tuple[tuple[str, str], ...] = field(default=())
+    emerging: tuple[EmergingThemeBrief, ...] = field(default=())  # "Nousevat teemat"
 
     @property
     def window(self) -> str:
@@ -130,6 +147,7 @@ class MeetingBrief:
             "selection": list(self.selection),
             "legend": self.legend,
             "left_out": self.left_out,
+            "emerging": [asdict(e) for e in self.emerging],
             "phenomena": [
                 {
                     "id": p.id,

@@ -19,15 +19,20 @@ from nakyma import privacy
 from nakyma.disclosure import (
     Cell,
     SuppressedTable,
+    counted_numbers,
     is_small_municipality,
     mask_small_counts,
     mask_small_municipalities,
     public_place,
+    published_count,
     suppress,
 )
+from nakyma.emerging_views import CATEGORIES as THEME_CATEGORIES
+from nakyma.emerging_views import CATEGORY_ORDER as THEME_ORDER
 from nakyma.exports.brief import (
     MAX_PHENOMENA,
     SOURCES,
+    EmergingThemeBrief,
     IndicatorValue,
     LinkedIndicator,
     MeetingBrief,
@@ -399,7 +404,65 @@ def build_brief(
         phenomena=tuple(briefs[:MAX_PHENOMENA]),
         left_out=max(0, len(briefs) - MAX_PHENOMENA),
         query=tuple(request.query()),
+        emerging=emerging_themes(db, region, request.scope, k=k, min_population=min_population),
     )
+
+
+MAX_THEMES = 10
+
+
+def emerging_themes(
+    db: Database, region: Region, scope: Scope, *, k: int = 5, min_population: int = 5000
+) -> tuple[EmergingThemeBrief, ...]:
+    """The active, undecided emerging themes flagged in the scope's area, best first by their
+    category there and score: counts 1..k-1 as "<k", small municipalities named by their
+    group (in places, titles, terms and reasons alike)."""
+    rows = sorted(
+        db.query(
+            "select a.theme_id, a.items, a.category, a.score, a.reasons, t.title, t.terms "
+            "from emerging_areas a join emerging_themes t on t.id = a.theme_id "
+            "where a.area_kind = ? and a.area_code = ? and t.active = 1 "
+            "and t.decision = 'avoin'",
+            [scope.kind, scope.code],
+        ),
+        key=lambda r: (THEME_ORDER.get(r["category"], 9), -r["score"], r["theme_id"]),
+    )[:MAX_THEMES]
+
+    def public(text: str) -> str:
+        masked = mask_small_counts(" ".join(str(text).split()), k)
+        return mask_small_municipalities(masked, region, min_population=min_population)
+
+    out = []
+    for r in rows:
+        codes = {
+            c[0]
+            for c in db.execute(
+                "select municipality_code from emerging_members where theme_id = ?",
+                [r["theme_id"]],
+            )
+            if c[0] in scope.municipalities
+        }
+        out.append(
+            EmergingThemeBrief(
+                id=r["theme_id"],
+                title=public(r["title"]),
+                category=r["category"],
+                category_label=THEME_CATEGORIES.get(r["category"], r["category"]),
+                items=published_count(r["items"], k),
+                places=tuple(
+                    sorted({public_place(region, c, min_population=min_population) for c in codes})
+                ),
+                terms=tuple(public(t) for t in json.loads(r["terms"] or "[]")),
+                reasons=tuple(
+                    public(t)
+                    for t in json.loads(r["reasons"] or "[]")
+                    # A group's or the county's sentences count several municipalities at
+                    # once; beside the area's total one could give a hidden count away.
+                    if scope.kind == "kunta" or not counted_numbers(t)
+                ),
+            )
+        )
+    return tuple(out)
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,20 @@ def _md_cover(brief: MeetingBrief) -> list[str]:
         lines += ["## Ilmiöt", "", *_md_table(summary, numeric_from=3), ""]
     if brief.left_out:
         lines += [f"Lisäksi {brief.left_out} ilmiötä jäi pois (enintään {MAX_PHENOMENA}).", ""]
-    return lines
+    return lines + _md_emerging(brief)
+
+
+def _md_emerging(brief: MeetingBrief) -> list[str]:
+    """ "Nousevat teemat": the emerging themes flagged in the brief's area."""
+    if not brief.emerging:
+        return []
+    rows = [["Teema", "Luokka", "Missä", "Havainnot"]]
+    rows += [[e.title, e.category_label, ", ".join(e.places), e.items] for e in brief.emerging]
+    lines = ["## Nousevat teemat", "", *_md_table(rows, numeric_from=3), ""]
+    for e in brief.emerging:
+        if e.reasons:
+            lines.append(f"- **{_md(e.title)}**: {_md(' '.join(e.reasons))}")
+    return lines + [""]
 
 
 def _md_phenomenon(n: int, p: PhenomenonBrief) -> list[str]:

@@ -277,12 +277,28 @@ def _pdf_cover(b: _Blocks, brief: MeetingBrief) -> list[Any]:
         story.append(
             b.para(f"Lisäksi {brief.left_out} ilmiötä jäi pois (enintään {MAX_PHENOMENA}).", "meta")
         )
+    if brief.emerging:
+        story += _pdf_emerging(b, brief)
     if brief.signals_as_of:
         story.append(Spacer(1, 6))
         story.append(
             b.para(f"Signaaliluokitus on laskettu {fi_date(brief.signals_as_of)}.", "meta")
         )
     return story
+
+
+def _pdf_emerging(b: _Blocks, brief: MeetingBrief) -> list[Any]:
+    """ "Nousevat teemat": one row per emerging theme, its reasons below the table."""
+    from reportlab.lib import colors
+    from reportlab.platypus import TableStyle
+
+    rows = [["Teema", "Luokka", "Missä", "Havainnot"]]
+    rows += [[e.title, e.category_label, ", ".join(e.places), e.items] for e in brief.emerging]
+    widths = [b.width * share for share in (0.40, 0.15, 0.31, 0.14)]
+    table = b.table(rows, widths, numeric_from=3)
+    table.setStyle(TableStyle([("BACKGROUND", (0, -1), (-1, -1), colors.white)]))
+    reasons = [f"{e.title}: {' '.join(e.reasons)}" for e in brief.emerging if e.reasons]
+    return [b.para("Nousevat teemat", "h2"), table, *b.bullets(reasons)]
 
 
 def _pdf_summary(b: _Blocks, brief: MeetingBrief) -> Any:

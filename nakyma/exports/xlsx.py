@@ -16,12 +16,14 @@ from nakyma.wording import fi_date
 
 
 def render_xlsx(brief: MeetingBrief) -> bytes:
-    """Sheets: phenomena (one row each), monthly counts, municipalities, and the notes."""
+    """Sheets: phenomena (one row each), monthly counts, municipalities, emerging themes (when
+    there are any) and the notes."""
     from openpyxl import Workbook
 
     wb = Workbook()
     _phenomena_sheet(wb, brief)
     _counts_sheets(wb, brief)
+    _emerging_sheet(wb, brief)
     _notes_sheet(wb, brief)
     out = io.BytesIO()
     wb.save(out)
@@ -58,6 +60,34 @@ def _counts_sheets(wb: Any, brief: MeetingBrief) -> None:
             grid = p.municipalities.grid()
             for label, row in zip([*p.municipalities.row_labels, "Yhteensä"], grid, strict=True):
                 _put(towns, [p.id, p.title, label, row[0]])
+
+
+def _emerging_sheet(wb: Any, brief: MeetingBrief) -> None:
+    """ "Nousevat teemat": one row per emerging theme flagged in the brief's area (no sheet
+    when there is none)."""
+    if not brief.emerging:
+        return
+    ws = wb.create_sheet("Nousevat teemat")
+    _header(
+        ws,
+        ["teema_id", "otsikko", "luokka", "missa", "havainnot", "sanat", "perustelut"],
+        [8, 36, 12, 30, 10, 30, 60],
+    )
+    for e in brief.emerging:
+        # A count as published: "<5" stays text, a larger one a number.
+        items: int | str = int(e.items) if e.items.isdigit() else e.items
+        _put(
+            ws,
+            [
+                e.id,
+                e.title,
+                e.category_label,
+                ", ".join(e.places),
+                items,
+                ", ".join(e.terms),
+                " ".join(e.reasons),
+            ],
+        )
 
 
 def _notes_sheet(wb: Any, brief: MeetingBrief) -> None:

@@ -3,6 +3,7 @@
 from web.routes import (
     api,
     auth,
+    emerging_pages,
     exports,
     municipality_pages,
     observations,
@@ -18,6 +19,7 @@ ROUTERS = (
     municipality_pages.router,
     phenomena_pages.router,
     review.router,
+    emerging_pages.router,
     api.router,
     exports.router,
 )

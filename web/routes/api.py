@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from nakyma.embedding import get_embedder
+from nakyma.emerging_views import emerging_for, emerging_for_user, theme_detail
 from nakyma.observations import FIELDS, IntakeError, submit_observation
 from nakyma.phenomena import active_phenomena
 from nakyma.review import (
@@ -260,6 +261,50 @@ def weak_signals(
     }
 
 
+@router.get("/emerging")
+def emerging_themes(
+    user: ApiUser,
+    db: DbDep,
+    region: RegionDep,
+    settings: SettingsDep,
+    municipality: str | None = None,
+    group: str | None = None,
+) -> dict[str, Any]:
+    """Emerging themes (nousevat teemat) flagged in a municipality (any written form or
+    code), a municipality group (`group`, a key of the default grouping) or the county:
+    active and undecided, best first by their category in that area; only themes the caller
+    may open, counts and reasons outside the caller's own municipalities under the
+    disclosure rule (1..k-1 as "<k")."""
+    kind, code = "alue", region.code
+    if municipality:
+        found = region.resolve(municipality)
+        if found is None:
+            raise HTTPException(404, "Tuntematon kunta.")
+        kind, code = "kunta", found.code
+    elif group:
+        if group not in {g.key for g in region.grouping().groups}:
+            raise HTTPException(404, "Tuntematon kuntaryhmä.")
+        kind, code = "kuntaryhma", group
+    themes = emerging_for(
+        db, region, user, area_kind=kind, area_code=code, k=settings.disclosure_k, limit=100
+    )
+    return {"area_kind": kind, "area_code": code, "themes": themes}
+
+
+@router.get("/emerging/{theme_id}")
+def get_emerging_theme(
+    theme_id: int, user: ApiUser, db: DbDep, region: RegionDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """One emerging theme: its reasons, areas, terms, nearby earlier phenomena, decision and
+    the members the caller may read (JSON twin of the theme page)."""
+    try:
+        return theme_detail(db, region, theme_id, user, k=settings.disclosure_k).as_dict()
+    except KeyError:
+        raise HTTPException(404, "Teemaa ei löydy.") from None
+    except Forbidden:
+        raise HTTPException(403, "Sinulla ei ole oikeutta tähän.") from None
+
+
 @router.get("/search")
 def search(
     user: ApiUser, db: DbDep, region: RegionDep, settings: SettingsDep, q: str = ""
@@ -349,8 +394,12 @@ def post_status(
 
 @router.get("/worklist")
 def worklist(user: ApiUser, db: DbDep, region: RegionDep, settings: SettingsDep) -> dict[str, Any]:
-    """Phenomena new or changed since the caller last looked, weak signals first."""
-    return {"items": work_list(db, region, user, k=settings.disclosure_k)}
+    """Phenomena new or changed since the caller last looked, weak signals first by their
+    category where the caller works, and the emerging themes there (`emerging`)."""
+    return {
+        "items": work_list(db, region, user, k=settings.disclosure_k),
+        "emerging": emerging_for_user(db, region, user, k=settings.disclosure_k),
+    }
 
 
 def _error(field: str, message: str, code: str) -> JSONResponse:

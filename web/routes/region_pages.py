@@ -1,9 +1,11 @@
-"""Region pages: the municipalities of the county, grouped, with their observation counts."""
+"""Region pages: the municipalities of the county, grouped, with their observation counts,
+and the county's emerging themes."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
+from nakyma.emerging_views import emerging_for
 from nakyma.views import exact_count_scope, region_overview
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
 
@@ -29,6 +31,8 @@ def region_page(
         )
     except KeyError:
         raise HTTPException(404, "Tuntematon ryhmittely.") from None
+    # The county's emerging themes beside its counts (JSON twin: GET /api/emerging).
+    themes = emerging_for(db, region, user, k=settings.disclosure_k, limit=10)
     return request.app.state.templates.TemplateResponse(
-        request, "region.html", {"user": user, "data": data}
+        request, "region.html", {"user": user, "data": data, "themes": themes}
     )

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 
 from nakyma import review
+from nakyma.emerging_views import CATEGORIES, emerging_for_user
 from web.deps import CsrfChecked, DbDep, PageUser, RegionDep, SettingsDep
 from web.guard import page_rate_limited, rate_limit
 
@@ -214,8 +215,11 @@ def work_list(
     request: Request, user: PageUser, db: DbDep, region: RegionDep, settings: SettingsDep
 ) -> Response:
     items = review.work_list(db, region, user, k=settings.disclosure_k)
+    themes = emerging_for_user(db, region, user, k=settings.disclosure_k)
     return request.app.state.templates.TemplateResponse(
-        request, "worklist.html", {"user": user, "items": items}
+        request,
+        "worklist.html",
+        {"user": user, "items": items, "themes": themes, "categories": CATEGORIES},
     )
 
 
