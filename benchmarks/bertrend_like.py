@@ -479,26 +479,7 @@ def run(
     return {
         "method": f"BERTrend re-implemented on BERTopic ({versions()})",
         "differences": DIFFERENCES,
-        "parameters": {
-            "window_days": window_days,
-            "classify_window_size_days": window_size,
-            "min_similarity": MIN_SIMILARITY,
-            "decay_factor": DECAY_FACTOR,
-            "decay_power": DECAY_POWER,
-            "signal_classif_lower_bound": SIGNAL_CLASSIF_LOWER_BOUND,
-            "signal_classif_upper_bound": SIGNAL_CLASSIF_UPPER_BOUND,
-            "rising_lookback_days": RISING_LOOKBACK_DAYS,
-            "umap": UMAP_PARAMS,
-            "hdbscan": HDBSCAN_PARAMS,
-            "vectorizer": {
-                **VECTORIZER_PARAMS,
-                "ngram_range": list(VECTORIZER_PARAMS["ngram_range"]),
-            },
-            "ctfidf": CTFIDF_PARAMS,
-            "outlier_strategy": OUTLIER_STRATEGY,
-            "recent_days": RECENT_DAYS,
-            "min_items_per_municipality": MIN_ITEMS_PER_MUNICIPALITY,
-        },
+        "parameters": parameters(window_days, window_size),
         "runtime": {
             "seconds": round(time.perf_counter() - t_start, 1),
             "window_fits": cache.fits,
@@ -506,6 +487,27 @@ def run(
         },
         "diagnostics": diagnostics,
         "flags": flags,
+    }
+
+
+def parameters(window_days: int, window_size: int) -> dict[str, Any]:
+    """The values this run used, with BERTrend's names where it has them."""
+    return {
+        "window_days": window_days,
+        "classify_window_size_days": window_size,
+        "min_similarity": MIN_SIMILARITY,
+        "decay_factor": DECAY_FACTOR,
+        "decay_power": DECAY_POWER,
+        "signal_classif_lower_bound": SIGNAL_CLASSIF_LOWER_BOUND,
+        "signal_classif_upper_bound": SIGNAL_CLASSIF_UPPER_BOUND,
+        "rising_lookback_days": RISING_LOOKBACK_DAYS,
+        "umap": UMAP_PARAMS,
+        "hdbscan": HDBSCAN_PARAMS,
+        "vectorizer": {**VECTORIZER_PARAMS, "ngram_range": list(VECTORIZER_PARAMS["ngram_range"])},
+        "ctfidf": CTFIDF_PARAMS,
+        "outlier_strategy": OUTLIER_STRATEGY,
+        "recent_days": RECENT_DAYS,
+        "min_items_per_municipality": MIN_ITEMS_PER_MUNICIPALITY,
     }
 
 
