@@ -538,7 +538,8 @@ def theme_reasons(theme: Theme, region: Region, nearest_titles: Sequence[str] = 
     if theme.new:
         out.append(_novelty_sentence(theme.baseline_like).capitalize())
     else:
-        out.append("Aihe on tuttu, mutta nyt havaintoja on tavallista enemmän samassa kunnassa")
+        where = "tässä kunnassa" if len(theme.flagged) == 1 else "näissä kunnissa"
+        out.append(f"Aihe on tuttu, mutta nyt havaintoja on tavallista enemmän {where}")
     if theme.bursts:
         out.append("Uusia sanoja: " + ", ".join(theme.bursts[:4]))
     titles = list(dict.fromkeys(t for t in nearest_titles if t))

@@ -147,9 +147,11 @@ def _model(db: Database) -> str:
     return db.execute("select model from embeddings limit 1").fetchone()[0]
 
 
-def test_the_demo_run_finds_its_planted_themes_apart(demo, region) -> None:
-    """The demo plants two money themes that its phenomena merge into one: the emerging
-    themes keep them apart, in their own municipalities."""
+def test_the_demo_run_flags_its_planted_themes_where_they_are(demo, region) -> None:
+    """The demo plants two money themes (casino games in Äänekoski and Saarijärvi, money
+    mules in Jämsä and Keuruu) in its last weeks: the full run flags them in those four
+    municipalities and nowhere else. (It flags them as one theme, as the phenomena merge
+    them: telling the two apart is not shown here.)"""
     themes = list(demo.query("select * from emerging_themes where active = 1"))
     assert themes, "the full run stores emerging themes"
     areas = {
@@ -162,8 +164,7 @@ def test_the_demo_run_finds_its_planted_themes_apart(demo, region) -> None:
         }
         for t in themes
     }
-    assert any({"992", "729"} <= a for a in areas.values())  # casino: Äänekoski, Saarijärvi
-    assert any("182" in a for a in areas.values())  # money mules: Jämsä
+    assert set().union(*areas.values()) == {"992", "729", "182", "249"}
     assert all(t["category"] in ("nouseva", "vahvistuva", "ennallaan", "hiipuva") for t in themes)
     reasons = json.loads(themes[0]["reasons"])
     assert reasons and all(r.endswith(".") for r in reasons)
