@@ -1,8 +1,9 @@
 """Emerging themes against the per-phenomenon detector and a BERTrend re-implementation.
 
 On the labelled stream of `benchmarks/data/emerging/` (base, steady controls, slowly growing
-themes, planted emerging themes in two parts: `seen`, tuned on, and `unseen`, kept apart
-until the end), at every evaluation date of `plan.json`:
+themes, planted emerging themes in three parts: `seen`, tuned on; `unseen`, the final check
+used once on 2026-12-02; `unseen2`, kept apart until the next final check), at every
+evaluation date of `plan.json`:
 
 - **ours**: `nakyma.emerging.find_themes` on the stream's items dated on or before the date;
 - **per-phenomenon**: the product's phenomena (`run_clustering`) and weak signals
@@ -304,7 +305,7 @@ def main() -> None:
     from nakyma.emerging import EmergingParams
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["seen", "unseen", "all"], default="seen")
+    parser.add_argument("--part", choices=list(emerging_eval.PARTS), default="seen")
     parser.add_argument("--skip-current", action="store_true")
     parser.add_argument("--bench-python", default=None, help="the BERTopic venv's python")
     parser.add_argument("--cost", action="store_true")

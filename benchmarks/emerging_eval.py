@@ -2,8 +2,9 @@
 
 The stream is a background of everyday topics, steady controls and slowly growing themes
 (base.jsonl) with hand-written emerging themes planted in one or two municipalities each
-(planted_seen.jsonl for tuning, planted_unseen.jsonl for the final check: do not read its
-texts while tuning). plan.json names the three as-of dates, the weekly evaluation dates of
+(planted_seen.jsonl for tuning, planted_unseen.jsonl for the first final check, used once
+on 2026-12-02, and planted_unseen2.jsonl for the next one: do not read their texts while
+tuning). plan.json names the three as-of dates, the weekly evaluation dates of
 the eight weeks before each, and the items of every labelled theme.
 
 A detector is run on the stream up to each evaluation date and says which themes it flags
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 DATA = Path(__file__).resolve().parent / "data" / "emerging"
-PARTS = ("seen", "unseen", "all")
+PARTS = ("seen", "unseen", "unseen2", "all")
 
 Flag = dict[str, Any]
 
@@ -46,14 +47,15 @@ def _read_jsonl(path: Path) -> list[dict]:
 def load_stream(part: str, *, data: Path = DATA) -> list[dict]:
     """The stream a detector sees: base.jsonl plus the planted items of `part`.
 
-    `part` is "seen" (tune on this), "unseen" (the final check) or "all" (both planted
-    files). Items are sorted by `observed_on`, then by `id`. `data` is the folder of the
-    files (the committed benchmark unless a test passes its own).
+    `part` is "seen" (tune on this), "unseen" (the first final check, used once on
+    2026-12-02), "unseen2" (the second held-out part, for the next final check) or "all"
+    (all three planted files). Items are sorted by `observed_on`, then by `id`. `data` is
+    the folder of the files (the committed benchmark unless a test passes its own).
     """
     if part not in PARTS:
         raise ValueError(f"part must be one of {PARTS}, not {part!r}")
     rows = _read_jsonl(data / "base.jsonl")
-    for name in ("seen", "unseen"):
+    for name in ("seen", "unseen", "unseen2"):
         if part in (name, "all"):
             rows += _read_jsonl(data / f"planted_{name}.jsonl")
     return sorted(rows, key=lambda row: (row["observed_on"], row["id"]))
@@ -158,9 +160,9 @@ def _false_flags(plan: dict, flags: list[Flag]) -> list[tuple[str, str]]:
 def score(plan: dict, part: str, flags_by_date: dict[str, list[Flag]]) -> dict:
     """Recall, detection delay, false emerging themes and flagged controls of one detector.
 
-    `plan` is `load_plan()` (or a test's own of the same shape); `part` is "seen", "unseen"
-    or "all" and chooses the planted themes scored; `flags_by_date` maps ISO dates (the
-    plan's evaluation dates) to the detector's flags there, each ``{"theme_id",
+    `plan` is `load_plan()` (or a test's own of the same shape); `part` is "seen", "unseen",
+    "unseen2" or "all" and chooses the planted themes scored; `flags_by_date` maps ISO dates
+    (the plan's evaluation dates) to the detector's flags there, each ``{"theme_id",
     "municipality", "items"}``. Dates without an entry count as no flags.
 
     - pairs: every (planted theme of `part`, municipality) with >= 2 of its items in that

@@ -12,8 +12,8 @@ planted emerging themes are hand-written and live in planted_*.jsonl, not here.
 
 Seeded and deterministic: the same run writes the same file. The same run also writes
 plan.json (as-of dates, weekly evaluation dates, and the items of every labelled theme) from
-base.jsonl and the two planted files; PLANTED below names each planted theme, its part and
-its as-of date (names only: the texts of the unseen part are not in this script).
+base.jsonl and the three planted files; PLANTED below names each planted theme, its part and
+its as-of date (names only: the texts of the unseen parts are not in this script).
 """
 
 from __future__ import annotations
@@ -57,6 +57,20 @@ PLANTED = {
     "kuvakiristys_verkossa": ("unseen", "2026-10-25"),
     "yokotihoito_lopetettu": ("seen", "2026-10-25"),
     "kylapaivakoti_suljettu": ("unseen", "2026-10-25"),
+    # Second held-out part (unseen2), written after the first unseen part was used once on
+    # 2026-12-02: four new themes per as-of date, all for the next final check.
+    "sahan_lomautukset": ("unseen2", "2025-11-30"),
+    "ratapihalla_oleskelu": ("unseen2", "2025-11-30"),
+    "myrskyn_sahkokatko_ikaantyneet": ("unseen2", "2025-11-30"),
+    "koulun_vessat_lukossa": ("unseen2", "2025-11-30"),
+    "heikot_jaat_oikotie": ("unseen2", "2026-04-26"),
+    "kylakauppa_suljettu": ("unseen2", "2026-04-26"),
+    "mopoautoralli_iltaisin": ("unseen2", "2026-04-26"),
+    "huumekauppa_viestisovelluksessa": ("unseen2", "2026-04-26"),
+    "luteet_opiskelija_asunnoissa": ("unseen2", "2026-10-25"),
+    "marjanpoimijat_jumissa": ("unseen2", "2026-10-25"),
+    "osamaksuvelat_nuorilla": ("unseen2", "2026-10-25"),
+    "juomavesi_keittokehotus": ("unseen2", "2026-10-25"),
 }
 
 # Residents in thousands (Statistics Finland, rounded); the weight is population ** 0.75.
@@ -945,7 +959,11 @@ def main() -> None:
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
     print(f"{len(rows)} rows -> {HERE / 'base.jsonl'}")
-    planted = _read(HERE / "planted_seen.jsonl") + _read(HERE / "planted_unseen.jsonl")
+    planted = [
+        row
+        for part in ("seen", "unseen", "unseen2")
+        for row in _read(HERE / f"planted_{part}.jsonl")
+    ]
     plan = build_plan(rows + planted)
     with open(HERE / "plan.json", "w", encoding="utf-8") as out:
         json.dump(plan, out, ensure_ascii=False, indent=1)
