@@ -38,6 +38,7 @@ __all__ = [
     "lemmas",
     "load",
     "load_seconds",
+    "voikko_analyses",
     "voikko_classes",
     "voikko_terms",
     "voikko_terms_many",
@@ -205,6 +206,23 @@ def _load_voikko() -> None:
                     f"Voikkoa ei voi ladata: {exc}. Asenna Debianin libvoikko1 ja voikko-fi "
                     "(make tekee sen)."
                 ) from exc
+
+
+_analysis_cache: dict[str, tuple[dict[str, str], ...]] = {}
+
+
+def voikko_analyses(word: str) -> tuple[dict[str, str], ...]:
+    """Voikko's analyses of one word as plain dicts (BASEFORM, CLASS, SIJAMUOTO, NUMBER,
+    PARTICIPLE…), empty when Voikko does not recognise it. Loads Voikko alone; cached."""
+    found = _analysis_cache.get(word)
+    if found is not None:
+        return found
+    _load_voikko()
+    with _lock:
+        out = tuple({str(k): str(v) for k, v in a.items()} for a in _voikko.analyze(word))
+    if len(_analysis_cache) < 500_000:
+        _analysis_cache[word] = out
+    return out
 
 
 _TERM_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
