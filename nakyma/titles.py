@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "FINNISH_STOP_WORDS",
     "MAX_TEXTS",
     "class_keywords",
     "content_lemmas",
@@ -38,6 +39,23 @@ __all__ = [
     "phenomenon_title",
     "rank_phrases",
 ]
+
+FINNISH_STOP_WORDS = frozenset(
+    """
+    aika aikana ainakin alla alle asti eivät ehkä ei eikä eli enemmän ennen entä eri että
+    he hän hänen häntä ilman itse ja jo joka jolla jolle jonka jos joskus jossa josta jotta
+    juuri jälkeen kaikki kanssa kautta kertoa kesken koko kuin kuitenkin kuka kun kuten
+    lisäksi luona me meidän melko mikä miksi miten mitä moni monet mukaan muu muut mutta
+    myös myöhemmin mä ne niin noin nyt olla oma on ovat paljon pari peräti pitää puolesta
+    saada se sekä sen siellä siitä sillä silti sinä siis sitten sitä suuri taas tai takia
+    tällä tämä tässä tästä te tehdä tulla tuo tämän usea useampi usein vaan vai vaikka
+    varten vielä voida vähän yhä yksi yli ylipäätään yhteensä hyvin jotkut jokin jokainen
+    mikään kaikkiaan osa osin etenkin erityisesti viime viikko vuosi kerta kertaa nyky
+    enää aina taas joku kerran olla ollut olleet oli olivat ole ollaan tullut tulee
+    ettei koska vain sama vasta lähes aiempi sanoa ottaa kokea päivä asia jäädä mennä
+    alkaa kertoa moni muutama useita tällainen sellainen
+    """.split()
+)
 
 MAX_TEXTS = 30  # the most central members a title is read from
 MAX_WORDS = 5
@@ -68,8 +86,6 @@ _NAMES = ("nimi", "etunimi", "sukunimi", "paikannimi")
 
 
 def _stop_words() -> frozenset[str]:
-    from nakyma.phenomena import FINNISH_STOP_WORDS
-
     return FINNISH_STOP_WORDS
 
 
@@ -83,7 +99,7 @@ class _Word:
 
 
 def _minen(analysis: Mapping[str, str]) -> str | None:
-    """"kaatumisiin" (Voikko: verb kaatua, MINEN-infinitive) -> "kaatuminen"."""
+    """ "kaatumisiin" (Voikko: verb kaatua, MINEN-infinitive) -> "kaatuminen"."""
     if analysis.get("MOOD") != "MINEN-infinitive":
         return None
     stems = _MINEN_STEM.findall(analysis.get("FSTOUTPUT", ""))
@@ -102,7 +118,7 @@ def _word(text: str, pos: str = "", lemma: str = "") -> _Word:
     want = {"NOUN": _NOUNS, "ADJ": _CONTENT, "PROPN": _NOUNS}.get(pos, _CONTENT)
     fitting = [a for a in analyses if a.get("CLASS") in want]
     same = [a for a in fitting if a.get("BASEFORM", "").lower() == lemma.lower()]
-    chosen = (same or fitting or [None])[0]
+    chosen: Mapping[str, str] | None = (same or fitting)[0] if same or fitting else None
     if chosen is None:
         for a in analyses:
             if (base := _minen(a)) is not None:
@@ -154,7 +170,10 @@ def _keyword(token: str) -> str | None:
             and a.get("COMPARISON") not in ("comparative", "superlative")
         ]
         content.sort(key=lambda a: a.get("CLASS") != "nimisana")
-        out = content[0].get("BASEFORM", token).lower() if content else (minen or [None])[0]
+        if content:
+            out = content[0].get("BASEFORM", token).lower()
+        elif minen:
+            out = minen[0]
     if len(_keyword_cache) < 500_000:
         _keyword_cache[token] = out
     return out
@@ -213,8 +232,7 @@ def _phrases(tokens: Sequence[Any]) -> list[_Candidate]:
     """Noun chunks of one text: [gen]{0,2} [adj]? NOUN [locative noun]?."""
     stop = _stop_words()
     words = [
-        _word(t.text, t.pos, t.lemma) if t.pos in ("NOUN", "ADJ", "PROPN") else None
-        for t in tokens
+        _word(t.text, t.pos, t.lemma) if t.pos in ("NOUN", "ADJ", "PROPN") else None for t in tokens
     ]
     out: list[_Candidate] = []
     for i, head in enumerate(words):
