@@ -377,7 +377,7 @@ def rank_phrases(
     texts = [t for t in texts if t and t.strip()]
     if not texts:
         return []
-    analyses = analyse_many(texts)
+    analyses = analyse_many(texts, entities=False)  # POS and lemmas are enough
     member_sets = [set(content_lemmas(t)) for t in texts]
     found: dict[tuple[str, ...], Counter[str]] = {}
     weights: list[dict[tuple[str, ...], float]] = []
