@@ -32,9 +32,11 @@ The method, and why (BERTopic's users' complaints are the design brief):
    full run replays them: `_match_run` follows merges and puts pinned items back where
    people put them, and `_write_run` never overwrites a review status, a dismissal or an
    edited title.
-6. **Labels.** Class-based TF-IDF over lemmatised Finnish text (simplemma, with Finnish
-   stop words) gives the keywords, and the items nearest the centre are the
-   representatives.
+6. **Labels.** Class-based TF-IDF over the nouns and adjectives of the members' texts,
+   lemmatised with Voikko (stop words out), gives the keywords; the working title is a
+   Finnish noun phrase from the ~30 most central members' own wording
+   (`nakyma.titles.phenomenon_title`, e.g. "Omaishoitajien uupuminen"); the items nearest
+   the centre are the representatives.
 """
 
 from __future__ import annotations
@@ -395,6 +397,8 @@ def match_to_previous(
 # ---------------------------------------------------------------------------------------
 # Labels: class-based TF-IDF over lemmatised Finnish
 
+# The simplemma lemmas below made the keywords before `nakyma.titles`; kept for
+# `benchmarks/bench_titles.py`, which compares old and new.
 # Where simplemma's Finnish lemma is wrong for words this domain uses all the time.
 LEMMA_FIXES = {"nuora": "nuori", "vanhemmat": "vanhempi"}
 TOKEN = re.compile(r"[a-zåäöA-ZÅÄÖ][a-zåäöA-ZÅÄÖ-]{2,}")
