@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -512,12 +513,35 @@ def _weeks(first: date, last: date) -> str:
     return "viikossa" if weeks == 1 else f"{weeks} viikossa"
 
 
-def theme_title(theme: Theme) -> str:
-    """A working title from the most distinctive shared words ("Energiajuoma ja välitunti")."""
-    from nakyma.phenomena import auto_title
+def theme_title(
+    theme: Theme, texts: Sequence[str] = (), background: Mapping[str, float] | None = None
+) -> str:
+    """A working title as for phenomena (`nakyma.titles.phenomenon_title`: a noun phrase from
+    the members' texts, e.g. "Energiajuomat alakoulussa"); without texts, or when no phrase
+    qualifies, the two most distinctive shared words ("Energiajuoma ja välitunti")."""
+    from nakyma.titles import keyword_title, phenomenon_title
 
     words = [t for t in theme.terms if "-" not in t][:2] or theme.terms[:2]
-    return auto_title(words) if words else "Nouseva teema"
+    if not texts:
+        return keyword_title(words) if words else "Nouseva teema"
+    return phenomenon_title(texts, background=background, keywords=words or ["Nouseva teema"])
+
+
+def term_shares(terms: Sequence[Sequence[str]]) -> dict[str, float]:
+    """Per term, the share of the stream's items that contain it (a title's background)."""
+    df: Counter[str] = Counter()
+    for item in terms:
+        df.update(set(item))
+    return {t: k / len(terms) for t, k in df.items()} if terms else {}
+
+
+def theme_texts(db: Database, theme: Theme, limit: int = 30) -> list[str]:
+    """The texts of a theme's first members (at most `limit`), in member order."""
+    from nakyma.phenomena import item_texts
+
+    keys = [("observation", k) for k in theme.members[:limit]]
+    found = item_texts(db, keys)
+    return [found[k] for k in keys if k in found]
 
 
 def _novelty_sentence(baseline_like: int, where: str = "") -> str:
@@ -648,7 +672,10 @@ def run_emerging(
             "delete from item_terms where item_kind = 'observation' and cast(item_key as "
             "integer) not in (select id from observations)"
         )
-    themes = find_themes(load_stream(db, model, as_of=as_of, params=params), as_of, params)
+    stream = load_stream(db, model, as_of=as_of, params=params)
+    themes = find_themes(stream, as_of, params)
+    background = term_shares(stream.terms)
+    titles = [theme_title(t, theme_texts(db, t), background) for t in themes]
     parents = _member_phenomena(db, [k for t in themes for k in [*t.members, *t.nearest]])
     prepared: list[tuple[Theme, list[str], list[dict[str, Any]]]] = []
     for theme in themes:
@@ -671,7 +698,7 @@ def run_emerging(
         for i, (theme, reasons, nearest) in enumerate(prepared):
             tid = matched.get(i)
             row = {
-                "title_auto": theme_title(theme),
+                "title_auto": titles[i],
                 "category": _category(old[tid]["size"] if tid else None, len(theme.members)),
                 "score": theme.score,
                 "size": len(theme.members),
@@ -816,13 +843,16 @@ def export_rows(
             )
     else:
         params = params or EmergingParams()
-        themes = find_themes(load_stream(db, model, as_of=as_of, params=params), as_of, params)
+        stream = load_stream(db, model, as_of=as_of, params=params)
+        themes = find_themes(stream, as_of, params)
+        background = term_shares(stream.terms)
         for n, theme in enumerate(themes, start=1):
+            title = theme_title(theme, theme_texts(db, theme), background)
             for code in sorted(theme.flagged):
                 rows.append(
                     {
                         "theme_id": f"{as_of.isoformat()}-{n}",
-                        "title": theme_title(theme),
+                        "title": title,
                         "category": "nouseva",
                         "municipality": code,
                         "members": sorted(theme.areas[code]),

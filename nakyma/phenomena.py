@@ -32,9 +32,11 @@ The method, and why (BERTopic's users' complaints are the design brief):
    full run replays them: `_match_run` follows merges and puts pinned items back where
    people put them, and `_write_run` never overwrites a review status, a dismissal or an
    edited title.
-6. **Labels.** Class-based TF-IDF over lemmatised Finnish text (simplemma, with Finnish
-   stop words) gives the keywords, and the items nearest the centre are the
-   representatives.
+6. **Labels.** Class-based TF-IDF over the nouns and adjectives of the members' texts,
+   lemmatised with Voikko (stop words out), gives the keywords; the working title is a
+   Finnish noun phrase from the ~30 most central members' own wording
+   (`nakyma.titles.phenomenon_title`, e.g. "Omaishoitajien uupuminen"); the items nearest
+   the centre are the representatives.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from sqlite_utils import Database
 from nakyma.config import Settings, default
 from nakyma.db import now_utc, write_transaction
 from nakyma.embedding import load_vectors, vector_to_blob
+from nakyma.titles import FINNISH_STOP_WORDS, MAX_TEXTS, document_shares, phenomenon_title
 
 Key = tuple[str, str]  # (item_kind, item_key)
 ITEM_KINDS = ("observation", "headline")  # what is clustered; indicator titles are not
@@ -394,22 +397,8 @@ def match_to_previous(
 # ---------------------------------------------------------------------------------------
 # Labels: class-based TF-IDF over lemmatised Finnish
 
-FINNISH_STOP_WORDS = frozenset(
-    """
-    aika aikana ainakin alla alle asti eivät ehkä ei eikä eli enemmän ennen entä eri että
-    he hän hänen häntä ilman itse ja jo joka jolla jolle jonka jos joskus jossa josta jotta
-    juuri jälkeen kaikki kanssa kautta kertoa kesken koko kuin kuitenkin kuka kun kuten
-    lisäksi luona me meidän melko mikä miksi miten mitä moni monet mukaan muu muut mutta
-    myös myöhemmin mä ne niin noin nyt olla oma on ovat paljon pari peräti pitää puolesta
-    saada se sekä sen siellä siitä sillä silti sinä siis sitten sitä suuri taas tai takia
-    tällä tämä tässä tästä te tehdä tulla tuo tämän usea useampi usein vaan vai vaikka
-    varten vielä voida vähän yhä yksi yli ylipäätään yhteensä hyvin jotkut jokin jokainen
-    mikään kaikkiaan osa osin etenkin erityisesti viime viikko vuosi kerta kertaa nyky
-    enää aina taas joku kerran olla ollut olleet oli olivat ole ollaan tullut tulee
-    ettei koska vain sama vasta lähes aiempi sanoa ottaa kokea päivä asia jäädä mennä
-    alkaa kertoa moni muutama useita tällainen sellainen
-    """.split()
-)
+# The simplemma lemmas below made the keywords before `nakyma.titles`; kept for
+# `benchmarks/bench_titles.py`, which compares old and new.
 # Where simplemma's Finnish lemma is wrong for words this domain uses all the time.
 LEMMA_FIXES = {"nuora": "nuori", "vanhemmat": "vanhempi"}
 TOKEN = re.compile(r"[a-zåäöA-ZÅÄÖ][a-zåäöA-ZÅÄÖ-]{2,}")
@@ -433,27 +422,16 @@ def lemmas(text: str) -> list[str]:
 
 
 def class_keywords(docs_per_class: Sequence[Sequence[str]], top: int = 8) -> list[list[str]]:
-    """c-TF-IDF (as in BERTopic: tf per class × log(1 + average class size / term frequency)),
-    computed over lemmas so that inflected Finnish forms count as one word."""
-    counts = [Counter(lemma for doc in docs for lemma in lemmas(doc)) for docs in docs_per_class]
-    totals = Counter[str]()
-    for c in counts:
-        totals.update(c)
-    average = sum(sum(c.values()) for c in counts) / max(1, len(counts))
-    out = []
-    for c in counts:
-        size = sum(c.values()) or 1
-        scored = {
-            term: (n / size) * math.log(1 + average / totals[term])
-            for term, n in c.items()
-            if n >= 2 or len(c) < 12  # one-off words in a large class are noise
-        }
-        out.append([t for t, _ in sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))[:top]])
-    return out
+    """c-TF-IDF keywords per class: nouns and adjectives lemmatised with Voikko
+    (`nakyma.titles.class_keywords`)."""
+    from nakyma.titles import class_keywords as keywords
+
+    return keywords(docs_per_class, top=top)
 
 
 def auto_title(keywords: Sequence[str]) -> str:
-    """A readable working title from the top keywords: "Nuuska, vapetus ja yläkoulu"."""
+    """The old keyword-list title ("Nuuska, vapetus ja yläkoulu"), kept for comparison in
+    `benchmarks/bench_titles.py`; runs title phenomena with `nakyma.titles`."""
     words = [w for w in keywords[:3] if w]
     if not words:
         return "Nimeämätön ilmiö"
@@ -700,6 +678,7 @@ def _label_run(
     texts = item_texts(db, matched.assignment)
     pids = sorted(members_of)
     keywords = class_keywords([[texts.get(key, "") for key in members_of[p]] for p in pids])
+    background = document_shares(texts.values())
     dates = _item_dates(db, matched.assignment)
     labelled = _Labelled()
     for pid, words in zip(pids, keywords, strict=True):
@@ -716,7 +695,11 @@ def _label_run(
         labelled.phenomena.append(
             {
                 "id": pid,
-                "title_auto": auto_title(words),
+                "title_auto": phenomenon_title(
+                    [texts.get(keys[i], "") for i in order[:MAX_TEXTS]],
+                    background=background,
+                    keywords=words,
+                ),
                 "keywords": json.dumps(words, ensure_ascii=False),
                 "representatives": json.dumps(
                     [list(keys[i]) for i in order[:3]], ensure_ascii=False

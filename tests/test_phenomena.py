@@ -173,6 +173,14 @@ def test_warm_start_still_finds_new_phenomena_and_is_a_fixed_point() -> None:
     assert np.array_equal(raw1, raw2) and np.array_equal(found, again)
 
 
+def test_run_titles_are_noun_phrases_not_keyword_lists(db, region, today) -> None:
+    seed_items(db, region, today)
+    ph.run_clustering(db, "test")
+    shown = [r["title"] for r in db.query("select title from phenomena")]
+    assert len(shown) == 5
+    assert all("," not in t and 0 < len(t.split()) <= 5 and t[0].isupper() for t in shown)
+
+
 def test_run_twice_gives_same_phenomena_and_ids(db, region, today) -> None:
     seed_items(db, region, today)
     first = ph.run_clustering(db, "test")
@@ -218,6 +226,8 @@ def test_human_decisions_survive_a_rerun(db, region, today, make_user) -> None:
     rows = {r["id"]: r for r in db.query("select * from phenomena")}
     now = members(db)
     assert rows[nuuska]["title"] == "Nuuska ja vapettaminen yläkoulussa"
+    # The automatic title is still computed, but the human one is what is shown.
+    assert rows[nuuska]["title_auto"] and rows[nuuska]["title_auto"] != rows[nuuska]["title"]
     assert rows[omais]["dismissed"] == 1
     assert rows[kaatuminen]["status"] == "käsittelyssä"
     assert rows[yksin]["merged_into"] == ruoka
@@ -262,6 +272,7 @@ def test_keywords_are_lemmatised_finnish() -> None:
     words = ph.class_keywords(docs)
     assert "nuuska" in words[0] and "yläkoulu" in words[0]
     assert "piha" not in words[0][:1]  # shared by both classes: not the top word
+    assert not {"käyttää", "kaatua", "yleistyä"} & {w for ws in words for w in ws}  # no verbs
     assert ph.auto_title(["nuuska", "yläkoulu", "käyttö"]) == "Nuuska, yläkoulu ja käyttö"
     assert ph.auto_title([]) == "Nimeämätön ilmiö"
 

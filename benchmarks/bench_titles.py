@@ -1,0 +1,139 @@
+"""Titles and keywords of the 46 labelled groups of the emerging stream, old vs new.
+
+Usage: python benchmarks/bench_titles.py [--write]
+
+For every label of `data/emerging/base.jsonl` (41 everyday topics, 3 controls, 2 growing
+themes) it builds the old title (`phenomena.auto_title` over the old simplemma c-TF-IDF
+keywords) and the new one (`titles.phenomenon_title` over the group's first 30 texts in
+file order, with all 46 groups' texts as background, no vectors), and both keyword lists.
+`--write` stores them in `data/titles/generated.json` for judging. With
+`data/titles/judged.json` present it prints the share of titles judged "same" as the gold
+(`data/titles/gold.json`, written before the generator ran; rule in the README there).
+A keyword counts as a real content lemma when Voikko has an analysis whose base form is the
+keyword and whose class is noun or adjective.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+STREAM = HERE / "data" / "emerging" / "base.jsonl"
+OUT = HERE / "data" / "titles"
+
+
+def groups() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    with STREAM.open(encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            out[row["label"]].append(row["text"])
+    return dict(sorted(out.items()))
+
+
+def old_keywords(docs_per_class: Sequence[Sequence[str]], top: int = 8) -> list[list[str]]:
+    """The keywords as they were before: c-TF-IDF over simplemma lemmas of every word."""
+    from nakyma.phenomena import lemmas
+
+    counts = [Counter(lemma for doc in docs for lemma in lemmas(doc)) for docs in docs_per_class]
+    totals = Counter[str]()
+    for c in counts:
+        totals.update(c)
+    average = sum(sum(c.values()) for c in counts) / max(1, len(counts))
+    out = []
+    for c in counts:
+        size = sum(c.values()) or 1
+        scored = {
+            term: (n / size) * math.log(1 + average / totals[term])
+            for term, n in c.items()
+            if n >= 2 or len(c) < 12
+        }
+        out.append([t for t, _ in sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))[:top]])
+    return out
+
+
+def is_content_lemma(word: str) -> bool:
+    """Voikko knows the word as the base form of a noun or adjective; a -minen action noun
+    ("kaatuminen", which Voikko analyses as the verb's MINEN form) counts as a noun."""
+    from nakyma.finnish import voikko_analyses
+
+    return any(
+        (
+            a.get("BASEFORM", "").lower() == word
+            and a.get("CLASS") in ("nimisana", "laatusana", "nimisana_laatusana")
+        )
+        or (
+            a.get("MOOD") == "MINEN-infinitive"
+            and a.get("SIJAMUOTO") == "nimento"
+            and a.get("NUMBER") == "singular"
+            and word.endswith("minen")
+        )
+        for a in voikko_analyses(word)
+    )
+
+
+def generate() -> dict[str, dict[str, Any]]:
+    from nakyma import titles
+    from nakyma.phenomena import auto_title
+
+    g = groups()
+    labels = list(g)
+    started = time.perf_counter()
+    background = titles.document_shares(t for texts in g.values() for t in texts)
+    old = old_keywords([g[k] for k in labels])
+    new = titles.class_keywords([g[k] for k in labels])
+    keyword_seconds = time.perf_counter() - started
+    out: dict[str, dict[str, Any]] = {}
+    started = time.perf_counter()
+    for label, old_words, new_words in zip(labels, old, new, strict=True):
+        out[label] = {
+            "old": auto_title(old_words),
+            "new": titles.phenomenon_title(g[label], background=background, keywords=new_words),
+            "old_keywords": old_words,
+            "new_keywords": new_words,
+        }
+    title_seconds = time.perf_counter() - started
+    print(f"keywords {keyword_seconds:.1f} s, titles {title_seconds:.1f} s for {len(g)} groups")
+    return out
+
+
+def report(generated: dict[str, dict[str, Any]]) -> None:
+    for kind in ("old", "new"):
+        words = [w for row in generated.values() for w in row[f"{kind}_keywords"]]
+        good = sum(is_content_lemma(w) for w in words)
+        print(f"{kind} keywords: {good}/{len(words)} = {good / len(words):.0%} noun/adj lemmas")
+        print("  not:", ", ".join(sorted({w for w in words if not is_content_lemma(w)})))
+    print(f"titles of {len(generated)} groups (old -> new):")
+    for label, row in generated.items():
+        print(f"  {label}: {row['old']} -> {row['new']}")
+    judged_path = OUT / "judged.json"
+    if judged_path.exists():
+        judged = json.loads(judged_path.read_text(encoding="utf-8"))
+        for kind in ("old", "new"):
+            verdicts = Counter(row[f"{kind}_verdict"] for row in judged.values())
+            print(f"{kind} titles vs gold: {dict(sorted(verdicts.items()))} of {len(judged)}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="store data/titles/generated.json")
+    args = parser.parse_args(argv)
+    generated = generate()
+    if args.write:
+        (OUT / "generated.json").write_text(
+            json.dumps(generated, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+        )
+    report(generated)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
