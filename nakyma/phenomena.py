@@ -46,7 +46,7 @@ import math
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -667,6 +667,29 @@ class _Labelled:
     members: list[tuple[str, str, int, float, str]] = field(default_factory=list)
 
 
+_TITLES: dict[str, str] = {}  # digest of (texts, keywords) -> title, within this process
+
+
+def _title(texts: list[str], background: Mapping[str, float], keywords: list[str]) -> str:
+    """`phenomenon_title`, remembered by its members' texts and keywords: a phenomenon whose
+    most central members did not change keeps its title without the language model running
+    again (a nightly run in the server process, and the many runs of a test session, pay
+    once). The background shares may have moved a little since: the title is kept anyway,
+    which also keeps it stable."""
+    import hashlib
+
+    digest = hashlib.sha256(
+        json.dumps([texts, keywords], ensure_ascii=False).encode("utf-8")
+    ).hexdigest()
+    title = _TITLES.get(digest)
+    if title is None:
+        title = phenomenon_title(texts, background=background, keywords=keywords)
+        if len(_TITLES) > 50_000:
+            _TITLES.clear()
+        _TITLES[digest] = title
+    return title
+
+
 def _label_run(
     db: Database, model: str, loaded: _Loaded, matched: _Matched, *, run_id: int | None, now: str
 ) -> _Labelled:
@@ -695,10 +718,8 @@ def _label_run(
         labelled.phenomena.append(
             {
                 "id": pid,
-                "title_auto": phenomenon_title(
-                    [texts.get(keys[i], "") for i in order[:MAX_TEXTS]],
-                    background=background,
-                    keywords=words,
+                "title_auto": _title(
+                    [texts.get(keys[i], "") for i in order[:MAX_TEXTS]], background, words
                 ),
                 "keywords": json.dumps(words, ensure_ascii=False),
                 "representatives": json.dumps(
