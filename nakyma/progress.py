@@ -27,7 +27,7 @@ class Progress(Protocol):
 
 # What a phase has done, in Finnish, as a reader sees "upotettu 500/3000".
 PHASE_LABELS: dict[str, str] = {
-    "import": "tarkistettu ja tallennettu rivejä",
+    "import": "käsitelty rivejä",
     "embed": "upotettu",
     "indicator_vectors": "indikaattoreita upotettu",
     "cluster": "ryhmitellään ilmiöitä",
