@@ -87,7 +87,7 @@ class _TerminalProgress:
 @contextmanager
 def _progress() -> Iterator[Progress]:
     """How long work tells its progress: a bar on a terminal, periodic plain lines
-    ("upotettu 500/3000 (16 %), noin 1 min 20 s jäljellä") in a log. Both go to standard
+    ("upotettu 512/3000 (17 %), noin 1 min 23 s jäljellä") in a log. Both go to standard
     error, so that standard output (a report, --json) stays clean."""
     if sys.stderr.isatty():
         bar = _TerminalProgress()
