@@ -11,14 +11,13 @@ person reads comes from `PHASE_LABELS`.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Callable
 from typing import Protocol
 
 from sqlite_utils import Database
 
-from nakyma.db import is_busy, now_utc, write_transaction_once
+from nakyma.db import best_effort_write, now_utc
 
 
 class Progress(Protocol):
@@ -133,9 +132,10 @@ class RunProgress:
     """Records a run's latest progress in `runs.details` ("progress": phase, done, total), so
     that the "Ajot" page shows what a running job is doing.
 
-    A write is one short transaction of its own, at most every `every_seconds` (and on a new
-    phase); a busy database or a caller's open transaction skips the write: progress is a
-    courtesy and must never slow or fail the run. `finish_run` later replaces the details."""
+    A write is one short transaction of its own (`best_effort_write`: 50 ms wait at most), at
+    most every `every_seconds` and on a new phase; a busy database or a caller's open
+    transaction skips the write: progress is a courtesy and must never slow or fail the run.
+    `finish_run` later replaces the details."""
 
     def __init__(self, db: Database, run_id: int, *, every_seconds: float = 2.0):
         self._db, self._run_id, self._every = db, run_id, every_seconds
@@ -150,13 +150,9 @@ class RunProgress:
             return
         self._phase, self._last = phase, now
         value = {"phase": phase, "done": done, "total": total, "at": now_utc()}
-        try:
-            with write_transaction_once(self._db):
-                self._db.execute(
-                    "update runs set details = json_set(coalesce(details, '{}'), '$.progress', "
-                    "json(?)) where id = ? and status = 'running'",
-                    [json.dumps(value), self._run_id],
-                )
-        except sqlite3.OperationalError as exc:
-            if not is_busy(exc):
-                raise
+        best_effort_write(
+            self._db,
+            "update runs set details = json_set(coalesce(details, '{}'), '$.progress', "
+            "json(?)) where id = ? and status = 'running'",
+            [json.dumps(value), self._run_id],
+        )

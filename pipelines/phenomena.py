@@ -58,6 +58,7 @@ def run(
     signals = compute_weak_signals(
         db, region, as_of=as_of or settings.today(), params=SignalParams.from_settings(settings)
     )
+    tell(progress, "emerging", 0)
     emerging = run_emerging(
         db,
         region,

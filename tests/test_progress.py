@@ -193,3 +193,48 @@ def test_run_progress_skips_inside_a_callers_transaction(db) -> None:
     db.conn.rollback()
     (run,) = runs_overview(db)["runs"]
     assert run["progress_text"] is None
+
+
+def test_run_progress_is_skipped_while_another_connection_writes(db, settings) -> None:
+    import sqlite3
+
+    run_id = start_run(db, "phenomena", trigger="cli", source=None)
+    other = sqlite3.connect(str(settings.database_path), isolation_level=None)
+    other.execute("begin immediate")
+    try:
+        RunProgress(db, run_id)("embed", 1, 2)  # neither waits long nor raises
+    finally:
+        other.execute("rollback")
+        other.close()
+    (run,) = runs_overview(db)["runs"]
+    assert run["progress_text"] is None
+
+
+def test_run_progress_writes_at_most_every_few_seconds_but_each_new_phase(db) -> None:
+    run_id = start_run(db, "phenomena", trigger="cli", source=None)
+    progress = RunProgress(db, run_id, every_seconds=3600)
+    progress("embed", 0, 100)
+    progress("embed", 50, 100)
+    assert runs_overview(db)["runs"][0]["progress_text"] == "upotettu 0/100 (0 %)"
+    progress("embed", 100, 100)  # the end of a phase is always written
+    assert runs_overview(db)["runs"][0]["progress_text"] == "upotettu 100/100 (100 %)"
+    progress("cluster", 0, None)
+    assert runs_overview(db)["runs"][0]["progress_text"] == "ryhmitellään ilmiöitä …"
+
+
+def test_a_full_phenomena_run_tells_its_phases_in_order(db, region, today, settings) -> None:
+    from pipelines.phenomena import run
+
+    for i in range(6):
+        submit_observation(
+            db,
+            valid_observation(text=f"Ruoka-avun jonot ovat pidentyneet viikolla {i}."),
+            region=region,
+            source="tuonti",
+            today=today,
+        )
+    calls: list[tuple[str, int, int | None]] = []
+    run(db, settings, embedder=HashEmbedder(), progress=lambda *c: calls.append(c))
+    phases = list(dict.fromkeys(phase for phase, _, _ in calls))
+    assert phases == ["embed", "indicator_vectors", "cluster", "links", "signals", "emerging"]
+    assert [c for c in calls if c[0] == "embed"][-1] == ("embed", 6, 6)
