@@ -72,7 +72,9 @@ def describe(phase: str, done: int, total: int | None, *, elapsed: float | None 
     if total:
         line += f" ({100 * done // total} %)"
     if elapsed is not None and 0 < done < total:
-        line += f", noin {duration(elapsed / done * (total - done))} jäljellä"
+        left = elapsed / done * (total - done)
+        if left >= 1:  # "noin 0 s jäljellä" would only be noise
+            line += f", noin {duration(left)} jäljellä"
     return line
 
 

@@ -77,6 +77,7 @@ def test_finnish_durations_and_lines() -> None:
     assert describe("backup", 10, 40, elapsed=2.0) == (
         "kopioitu sivuja 10/40 (25 %), noin 6 s jäljellä"
     )
+    assert describe("backup", 10, 40, elapsed=0.1) == "kopioitu sivuja 10/40 (25 %)"
 
 
 # --- the commands, their output not a terminal ---------------------------------------
