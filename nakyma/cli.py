@@ -576,7 +576,10 @@ def demo() -> None:
         click.echo("Demoaineisto on jo ladattu.")
     else:
         try:
-            report = load_demo(database, region=region, today=settings.today())
+            with _progress() as progress:
+                report = load_demo(
+                    database, region=region, today=settings.today(), progress=progress
+                )
         except DemoError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(
@@ -596,14 +599,20 @@ def demo() -> None:
         ).fetchone():
             continue
         try:
-            run = run_pipeline(database, settings, name, source=source, trigger="demo")
+            with _progress() as progress:
+                run = run_pipeline(
+                    database, settings, name, source=source, trigger="demo", progress=progress
+                )
         except JobLocked:
             continue
         click.echo(f"Demo: {run.summary()}")
     if not database.execute("select 1 from runs where pipeline = 'phenomena'").fetchone():
         click.echo("Demo: lasketaan ilmiöt (upotetaan tekstit, noin puoli minuuttia)…")
         try:
-            found = run_pipeline(database, settings, "phenomena", trigger="demo")
+            with _progress() as progress:
+                found = run_pipeline(
+                    database, settings, "phenomena", trigger="demo", progress=progress
+                )
         except JobLocked:
             pass
         else:

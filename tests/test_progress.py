@@ -239,3 +239,18 @@ def test_a_full_phenomena_run_tells_its_phases_in_order(db, region, today, setti
     phases = list(dict.fromkeys(phase for phase, _, _ in calls))
     assert phases == ["embed", "indicator_vectors", "cluster", "links", "signals", "emerging"]
     assert [c for c in calls if c[0] == "embed"][-1] == ("embed", 6, 6)
+
+
+def test_terminal_progress_has_a_bar_per_counted_phase(capsys) -> None:
+    from nakyma.cli import _TerminalProgress
+
+    bar = _TerminalProgress()
+    bar("indicators", 0, 3)
+    for done in (1, 2, 3):
+        bar("indicators", done, 3)
+    bar("indicator_signals", 0, None)
+    bar.close()
+    err = capsys.readouterr().err
+    # Not a terminal here, so click prints each bar's label once; on a terminal it redraws.
+    assert "indikaattoreita haettu" in err
+    assert err.rstrip().endswith("lasketaan indikaattorisignaaleja …")
