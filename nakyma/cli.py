@@ -65,6 +65,8 @@ class _TerminalProgress:
             if total is None:
                 click.echo(describe(phase, done, None), err=True)
                 return
+            if total == 0:  # nothing to do in this phase: no empty bar
+                return
             self._bar = click.progressbar(
                 length=total,
                 label=phase_label(phase),

@@ -245,6 +245,7 @@ def test_terminal_progress_has_a_bar_per_counted_phase(capsys) -> None:
     from nakyma.cli import _TerminalProgress
 
     bar = _TerminalProgress()
+    bar("embed", 0, 0)
     bar("indicators", 0, 3)
     for done in (1, 2, 3):
         bar("indicators", done, 3)
@@ -253,4 +254,5 @@ def test_terminal_progress_has_a_bar_per_counted_phase(capsys) -> None:
     err = capsys.readouterr().err
     # Not a terminal here, so click prints each bar's label once; on a terminal it redraws.
     assert "indikaattoreita haettu" in err
+    assert "upotettu" not in err
     assert err.rstrip().endswith("lasketaan indikaattorisignaaleja …")
