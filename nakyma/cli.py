@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 from pydantic import ValidationError
@@ -14,6 +17,7 @@ from sqlite_utils import Database
 from nakyma import accounts, privacy
 from nakyma.config import Settings
 from nakyma.db import BackupError, applied_migrations, backup, open_db, upgrade
+from nakyma.progress import PlainProgress, Progress, describe, phase_label
 from nakyma.regions import Region, load_region
 from nakyma.vocabulary import USER_ROLES
 
@@ -43,6 +47,58 @@ def _region(settings: Settings) -> Region:
         return load_region(settings.region_file)
     except (OSError, ValueError) as exc:
         raise click.ClickException(f"Aluetiedostoa ei voitu lukea: {exc}") from None
+
+
+class _TerminalProgress:
+    """click's progress bar on a terminal, one bar per counted phase (with the count and an
+    estimate of the time left), and a plain line for a phase without a count."""
+
+    def __init__(self) -> None:
+        self._phase: str | None = None
+        self._bar: Any = None
+        self._shown = 0
+
+    def __call__(self, phase: str, done: int, total: int | None) -> None:
+        if phase != self._phase:
+            self.close()
+            self._phase = phase
+            if total is None:
+                click.echo(describe(phase, done, None), err=True)
+                return
+            if total == 0:  # nothing to do in this phase: no empty bar
+                return
+            self._bar = click.progressbar(
+                length=total,
+                label=phase_label(phase),
+                show_pos=True,
+                show_eta=True,
+                file=sys.stderr,
+            )
+            self._bar.__enter__()
+            self._shown = 0
+        if self._bar is not None and done > self._shown:
+            self._bar.update(done - self._shown)
+            self._shown = done
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
+@contextmanager
+def _progress() -> Iterator[Progress]:
+    """How long work tells its progress: a bar on a terminal, periodic plain lines
+    ("upotettu 512/3000 (17 %), noin 1 min 23 s jäljellä") in a log. Both go to standard
+    error, so that standard output (a report, --json) stays clean."""
+    if sys.stderr.isatty():
+        bar = _TerminalProgress()
+        try:
+            yield bar
+        finally:
+            bar.close()
+    else:
+        yield PlainProgress(lambda line: click.echo(line, err=True))
 
 
 @click.group()
@@ -112,7 +168,8 @@ def db_backup(path: Path, force: bool) -> None:
     """Tee tietokannasta yhtenäinen varmuuskopio PATH-tiedostoon ja tarkista sen eheys."""
     settings = load_settings()
     try:
-        target = backup(_db(settings), path, overwrite=force)
+        with _progress() as progress:
+            target = backup(_db(settings), path, overwrite=force, progress=progress)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Varmuuskopio tehty ja tarkistettu (integrity_check: ok): {target}")
@@ -145,14 +202,16 @@ def import_observations_cmd(file: Path, dry_run: bool, redact: bool, as_json: bo
     settings = load_settings()
     database = _db(settings)
     try:
-        report = import_observations(
-            database,
-            file,
-            region=_region(settings),
-            today=settings.today(),
-            dry_run=dry_run,
-            redact=redact,
-        )
+        with _progress() as progress:
+            report = import_observations(
+                database,
+                file,
+                region=_region(settings),
+                today=settings.today(),
+                dry_run=dry_run,
+                redact=redact,
+                progress=progress,
+            )
     except (ImportFileError, ModelUnavailable) as exc:
         # One line, no traceback; the import stores nothing when the guard cannot run.
         raise click.ClickException(str(exc)) from None
@@ -293,9 +352,16 @@ def run_cmd(
             raise click.UsageError("--as-of koskee vain phenomena-putkea.")
         options["as_of"] = as_of.date()
     try:
-        report = run_pipeline(
-            _db(settings), settings, pipeline, source=source, trigger="cli", **options
-        )
+        with _progress() as progress:
+            report = run_pipeline(
+                _db(settings),
+                settings,
+                pipeline,
+                source=source,
+                trigger="cli",
+                progress=progress,
+                **options,
+            )
     except JobLocked as exc:
         raise click.ClickException(
             f"Ajo {pipeline} on jo käynnissä ({exc.holder}); yritä myöhemmin uudelleen."
@@ -512,7 +578,10 @@ def demo() -> None:
         click.echo("Demoaineisto on jo ladattu.")
     else:
         try:
-            report = load_demo(database, region=region, today=settings.today())
+            with _progress() as progress:
+                report = load_demo(
+                    database, region=region, today=settings.today(), progress=progress
+                )
         except DemoError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(
@@ -532,14 +601,20 @@ def demo() -> None:
         ).fetchone():
             continue
         try:
-            run = run_pipeline(database, settings, name, source=source, trigger="demo")
+            with _progress() as progress:
+                run = run_pipeline(
+                    database, settings, name, source=source, trigger="demo", progress=progress
+                )
         except JobLocked:
             continue
         click.echo(f"Demo: {run.summary()}")
     if not database.execute("select 1 from runs where pipeline = 'phenomena'").fetchone():
         click.echo("Demo: lasketaan ilmiöt (upotetaan tekstit, noin puoli minuuttia)…")
         try:
-            found = run_pipeline(database, settings, "phenomena", trigger="demo")
+            with _progress() as progress:
+                found = run_pipeline(
+                    database, settings, "phenomena", trigger="demo", progress=progress
+                )
         except JobLocked:
             pass
         else:

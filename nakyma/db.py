@@ -155,11 +155,19 @@ class BackupError(Exception):
     """A backup could not be made or failed verification."""
 
 
-def backup(db: Database, target: Path | str, *, overwrite: bool = False) -> Path:
+def backup(
+    db: Database,
+    target: Path | str,
+    *,
+    overwrite: bool = False,
+    progress: Callable[[str, int, int | None], None] | None = None,
+) -> Path:
     """Copy the live database to `target` with SQLite's online backup API and verify it.
 
     The copy is written beside the target first and renamed into place only after
     `PRAGMA integrity_check` says ok, so a failed backup never leaves a half file.
+    `progress` is told ("backup", pages copied, pages in all) as the copy goes, then
+    ("check", 0, None) before the integrity check (`nakyma.progress`).
     """
     target = Path(target)
     if target.exists() and not overwrite:
@@ -171,7 +179,20 @@ def backup(db: Database, target: Path | str, *, overwrite: bool = False) -> Path
     partial.unlink(missing_ok=True)
     dest = sqlite3.connect(str(partial))
     try:
-        db.conn.backup(dest)
+        if progress is None:
+            db.conn.backup(dest)
+        else:
+            # In steps of about a hundredth of the file: a write by another connection
+            # between steps restarts the copy, so steps are not made smaller than that.
+            pages = max(256, db.execute("PRAGMA page_count").fetchone()[0] // 100)
+            db.conn.backup(
+                dest,
+                pages=pages,
+                progress=lambda _status, remaining, total: progress(
+                    "backup", total - remaining, total
+                ),
+            )
+            progress("check", 0, None)
         result = dest.execute("PRAGMA integrity_check").fetchone()[0]
         # The copy is a standalone file: leave WAL mode so it is one self-contained file.
         dest.execute("PRAGMA journal_mode = DELETE")

@@ -12,6 +12,7 @@ import numpy as np
 from sqlite_utils import Database
 
 from nakyma.db import write_transaction
+from nakyma.progress import Progress, tell
 
 if TYPE_CHECKING:
     from nakyma.config import Settings
@@ -319,16 +320,24 @@ def pending_items(db: Database, model: str) -> list[tuple[str, str, str]]:
     return pending
 
 
-def embed_pending(db: Database, embedder: Embedder, *, batch_size: int = 64) -> int:
+def embed_pending(
+    db: Database,
+    embedder: Embedder,
+    *,
+    batch_size: int = 64,
+    progress: Progress | None = None,
+) -> int:
     """Encode and store every item without a vector for `embedder`; returns how many.
 
     Each batch is stored in its own transaction, so an interruption loses at most the
-    batch being encoded and the next call carries on from there.
+    batch being encoded and the next call carries on from there. `progress` is told
+    ("embed", done, total) after each batch (`nakyma.progress`).
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     pending = pending_items(db, embedder.name)
     done = 0
+    tell(progress, "embed", 0, len(pending))
     for start in range(0, len(pending), batch_size):
         batch = pending[start : start + batch_size]
         vectors = embedder.encode([text for _, _, text in batch], kind="item")
@@ -337,6 +346,7 @@ def embed_pending(db: Database, embedder: Embedder, *, batch_size: int = 64) -> 
                 f"embedder {embedder.name!r} returned shape {vectors.shape} for {len(batch)} texts"
             )
         done += store_vectors(db, embedder.name, [(k, key) for k, key, _ in batch], vectors)
+        tell(progress, "embed", start + len(batch), len(pending))
     return done
 
 

@@ -255,13 +255,18 @@ def municipality_overview(
 
 
 def runs_overview(db: Database, *, limit: int = 50) -> dict[str, Any]:
-    """The "Ajot" page: recent runs of every pipeline, newest first, and feed states."""
+    """The "Ajot" page: recent runs of every pipeline, newest first, and feed states.
+    A running run carries `progress_text`, its latest progress as one Finnish line."""
+    from nakyma.progress import describe
     from nakyma.runs import list_runs
 
-    return {
-        "runs": list_runs(db, limit=limit),
-        "feeds": list(db.query("select * from feed_state order by url")),
-    }
+    runs = list_runs(db, limit=limit)
+    for run in runs:
+        latest = run["details"].get("progress") if run["status"] == "running" else None
+        run["progress_text"] = (
+            describe(latest["phase"], latest["done"], latest["total"]) if latest else None
+        )
+    return {"runs": runs, "feeds": list(db.query("select * from feed_state order by url"))}
 
 
 # --- phenomena, weak signals and search -------------------------------------------------

@@ -12,6 +12,7 @@ from sqlite_utils import Database
 
 from nakyma.accounts import create_user, get_user
 from nakyma.observations import parse_date
+from nakyma.progress import Progress
 from nakyma.regions import Region
 from pipelines.observations import ImportReport, read_observation_rows, store_rows
 
@@ -61,12 +62,18 @@ def demo_loaded(db: Database) -> bool:
 
 
 def load_demo(
-    db: Database, *, region: Region, today: date, path: Path | None = None
+    db: Database,
+    *,
+    region: Region,
+    today: date,
+    path: Path | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Create the demo accounts and load the demo observations into an empty database.
 
     Dates are shifted by whole weeks so the newest demo observation falls in the last
     week before `today`: the demo stays current without changing weekday patterns.
+    `progress` is told how many rows are stored, as by `import_observations`.
     """
     if db.table("observations").count and not demo_loaded(db):
         raise DemoError("Tietokannassa on jo muita havaintoja: demo ladataan vain tyhjään kantaan.")
@@ -114,4 +121,6 @@ def load_demo(
         today=today,
         source="demo",
         created_by=author,
+        progress=progress,
+        total=len(rows_list),
     )

@@ -29,6 +29,7 @@ from nakyma.indicators import (
     load_catalogue,
     unit_from_title,
 )
+from nakyma.progress import Progress, tell
 from nakyma.regions import Region, fold, load_region
 from nakyma.runs import RunReport
 from pipelines.http import FetchError, SafeClient
@@ -555,9 +556,11 @@ def run(
     higher_is_worse: bool = True,
     today: date | None = None,
     run_id: int | None = None,  # (the registry passes it; nothing here names its run yet)
+    progress: Progress | None = None,
 ) -> RunReport:
     """Fetch the catalogue's indicators (or `indicator_ids`) from Sotkanet, or from `source`
-    (a recorded directory), save them, and recompute the indicator signals.
+    (a recorded directory), save them, and recompute the indicator signals. `progress` is
+    told ("indicators", done, total) after each indicator (`nakyma.progress`).
 
     Each indicator is saved in its own transaction: a failed indicator leaves its stored
     values as they were, the others are saved, and the run is `partial`.
@@ -590,7 +593,9 @@ def run(
         areas = _load_areas(db, src, region, report)
         if areas is None:
             return report
-        for entry, in_catalogue in _entries(catalogue, indicator_ids, higher_is_worse):
+        entries = _entries(catalogue, indicator_ids, higher_is_worse)
+        tell(progress, "indicators", 0, len(entries))
+        for done, (entry, in_catalogue) in enumerate(entries, start=1):
             result = _run_indicator(
                 db, src, entry, in_catalogue, areas, report, settings=settings, year=current_year
             )
@@ -599,10 +604,12 @@ def run(
                 failed += 1
             else:
                 ok += 1
+            tell(progress, "indicators", done, len(entries))
     finally:
         if own_client and client is not None:
             client.close()
     report.settle(ok, failed)
+    tell(progress, "indicator_signals", 0)
     report.details["signals"] = compute_signals(db, region)
     return report
 

@@ -24,6 +24,7 @@ from sqlite_utils import Database
 
 from nakyma.config import Settings
 from nakyma.db import now_utc, write_transaction
+from nakyma.progress import Progress
 from nakyma.regions import Region, load_region
 from nakyma.runs import RunReport
 from pipelines.http import FetchError, SafeClient
@@ -228,6 +229,7 @@ def run(
     source: str | Path | None = None,
     client: SafeClient | None = None,
     run_id: int | None = None,  # (the registry passes it; nothing here names its run yet)
+    progress: Progress | None = None,  # (a few feeds in seconds: nothing worth telling)
 ) -> RunReport:
     """Fetch every configured feed (or read `source`, a local RSS file) and save its items.
 

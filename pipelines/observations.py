@@ -27,6 +27,7 @@ from nakyma.observations import (
     validate_observation,
     written_text,
 )
+from nakyma.progress import Progress, tell
 from nakyma.regions import Region, fold
 
 BATCH_ROWS = 500  # rows stored per write transaction: tens of milliseconds of lock
@@ -231,6 +232,7 @@ def import_observations(
     redact: bool = False,
     source: str = "tuonti",
     batch_rows: int = BATCH_ROWS,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Validate every row and store the valid ones, in short transactions of `batch_rows`.
 
@@ -240,9 +242,12 @@ def import_observations(
     `already_stored`, the rest are stored.
     Without the privacy guard's language model nothing is read or stored:
     `nakyma.finnish.ModelUnavailable` is raised before the first row.
+    `progress` is told ("import", rows done, rows in the file) after each batch.
     """
     finnish.load()
-    rows, ignored, encoding = read_observation_rows(path)
+    row_iter, ignored, encoding = read_observation_rows(path)
+    # Read whole (the file is at most MAX_FILE_BYTES) so that progress knows the total.
+    rows = list(row_iter)
     report = ImportReport(
         path=str(path), dry_run=dry_run, ignored_columns=ignored, encoding=encoding
     )
@@ -255,6 +260,8 @@ def import_observations(
         redact=redact,
         source=source,
         batch_rows=batch_rows,
+        progress=progress,
+        total=len(rows),
     )
 
 
@@ -369,6 +376,8 @@ def store_rows(
     source: str = "tuonti",
     created_by: Callable[[Mapping[str, Any]], int | None] | None = None,
     batch_rows: int = BATCH_ROWS,
+    progress: Progress | None = None,
+    total: int | None = None,
 ) -> ImportReport:
     """Run numbered rows through the intake, recording each outcome.
 
@@ -376,15 +385,22 @@ def store_rows(
     no lock held, then stored in one short write transaction: intake from the web keeps
     flowing during a long import. A killed import keeps the batches committed before it
     and nothing of the rest; re-running the file stores what is missing, answering
-    `already_stored` for the rows with an `id` that are already in."""
+    `already_stored` for the rows with an `id` that are already in.
+    `progress` is told ("import", rows done, `total`) after each batch; `total` is how many
+    rows there are, when the caller knows (None otherwise)."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     seen = _DryRunSeen()
     rows = iter(rows)
+    done = 0
+    if total:
+        tell(progress, "import", 0, total)
     while batch := list(islice(rows, batch_rows)):
         privacy.prepare_names([normalise_text(written_text(raw)) for _, raw in batch])
         checked = _validated(
             batch, region=region, today=today, redact=redact, created_by=created_by
         )
         _store_batch(db, checked, report, seen, region=region, source=source)
+        done += len(batch)
+        tell(progress, "import", done, total)
     return report

@@ -22,6 +22,7 @@ from nakyma.phenomena import (
     run_clustering,
     suggest_indicator_links,
 )
+from nakyma.progress import Progress, tell
 from nakyma.regions import load_region
 from nakyma.runs import RunReport
 from nakyma.signals import SignalParams, compute_weak_signals
@@ -36,21 +37,28 @@ def run(
     embedder: Embedder | None = None,
     params: ClusterParams | None = None,
     run_id: int | None = None,
+    progress: Progress | None = None,
     **_: Any,
 ) -> RunReport:
-    """Full run. `as_of` makes the weak signals reproducible for a past date."""
+    """Full run. `as_of` makes the weak signals reproducible for a past date. `progress`
+    hears each phase, and the embedding item by item (`nakyma.progress`)."""
     report = RunReport("phenomena")
     embedder = embedder or get_embedder(settings)
     region = load_region(settings.region_file)
-    embedded = embed_pending(db, embedder)
+    embedded = embed_pending(db, embedder, progress=progress)
+    tell(progress, "indicator_vectors", 0)
     ensure_indicator_vectors(db, embedder)
+    tell(progress, "cluster", 0)
     result = run_clustering(
         db, embedder.name, params=params or ClusterParams.from_settings(settings), run_id=run_id
     )
+    tell(progress, "links", 0)
     links = suggest_indicator_links(db, embedder.name)
+    tell(progress, "signals", 0)
     signals = compute_weak_signals(
         db, region, as_of=as_of or settings.today(), params=SignalParams.from_settings(settings)
     )
+    tell(progress, "emerging", 0)
     emerging = run_emerging(
         db,
         region,
@@ -81,12 +89,13 @@ def run_incremental(
     *,
     source: str | Path | None = None,
     embedder: Embedder | None = None,
+    progress: Progress | None = None,
     **_: Any,
 ) -> RunReport:
     """Embed new items and attach them to the nearest phenomenon when similar enough."""
     report = RunReport("embed")
     embedder = embedder or get_embedder(settings)
-    embedded = embed_pending(db, embedder)
+    embedded = embed_pending(db, embedder, progress=progress)
     assigned, waiting = assign_incrementally(
         db, embedder.name, params=ClusterParams.from_settings(settings)
     )

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from sqlite_utils import Database
 
 from nakyma.config import Settings
+from nakyma.progress import Progress, RunProgress, combined
 from nakyma.runs import (
     RunReport,
     acquire_lock,
@@ -33,9 +34,10 @@ log = logging.getLogger("nakyma.pipelines")
 
 
 class PipelineRun(Protocol):
-    """`run(db, settings, *, source=None, run_id=None) -> RunReport`: `source` is a local copy
-    instead of the network and `run_id` names the run in what the pipeline writes. A pipeline
-    may take keyword options of its own (a test's client, a fixed date) after these."""
+    """`run(db, settings, *, source=None, run_id=None, progress=None) -> RunReport`: `source`
+    is a local copy instead of the network, `run_id` names the run in what the pipeline
+    writes and `progress` hears how far a long run is (`nakyma.progress`). A pipeline may
+    take keyword options of its own (a test's client, a fixed date) after these."""
 
     def __call__(
         self,
@@ -44,6 +46,7 @@ class PipelineRun(Protocol):
         *,
         source: str | Path | None = None,
         run_id: int | None = None,
+        progress: Progress | None = None,
     ) -> RunReport: ...
 
 
@@ -101,10 +104,14 @@ def run_pipeline(
     *,
     source: str | Path | None = None,
     trigger: str = "cli",
+    progress: Progress | None = None,
     **options: Any,
 ) -> RunReport:
     """Run one pipeline under its lock and record the run. Raises JobLocked if it is
-    already running elsewhere; an unexpected error is recorded as a failed run."""
+    already running elsewhere; an unexpected error is recorded as a failed run.
+
+    `progress` (the CLI's bar, say) hears how far the run is; the run's own record hears
+    it too, so that the "Ajot" page shows a running job's phase."""
     pipeline = PIPELINES[name]  # KeyError for an unknown name
     holder = lock_holder()
     acquire_lock(db, f"pipeline:{name}", holder=holder, ttl=pipeline.lock_ttl)
@@ -114,7 +121,10 @@ def run_pipeline(
         mark_abandoned_runs(db, pipeline=name)
         run_id = start_run(db, name, trigger=trigger, source=str(source) if source else None)
         try:
-            report = pipeline.run(db, settings, source=source, run_id=run_id, **options)
+            hook = combined(RunProgress(db, run_id), progress)
+            report = pipeline.run(
+                db, settings, source=source, run_id=run_id, progress=hook, **options
+            )
         except Exception as exc:  # recorded, never silent: the run log is where admins look
             log.exception("pipeline %s crashed", name)
             report = RunReport(name)

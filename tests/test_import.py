@@ -572,7 +572,7 @@ def test_cli_reports_in_finnish_and_exits_1_on_rejections(db, invoke, tmp_path) 
     )
     result = invoke(str(path))
     assert result.exit_code == 1, result.output
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()
     assert lines[0] == "Tallennettu: 2 havaintoa."
     assert "Hylätty: 2 riviä." in lines
     assert "  rivi 6: text: Havainto on liian lyhyt: kirjoita vähintään 10 merkkiä." in lines
@@ -588,10 +588,12 @@ def test_cli_exit_0_when_all_rows_are_fine(db, invoke, tmp_path) -> None:
     path = write_csv(tmp_path / "h.csv", [row("1", TEXT_A), row("2", TEXT_B)])
     result = invoke(str(path))
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == ["Tallennettu: 2 havaintoa.", "Hylätty: 0 riviä."]
+    # The report on standard output; progress (a log's plain line) on standard error.
+    assert result.stdout.splitlines() == ["Tallennettu: 2 havaintoa.", "Hylätty: 0 riviä."]
+    assert result.stderr.splitlines() == ["käsitelty rivejä 2/2 (100 %)"]
     again = invoke(str(path))
     assert again.exit_code == 0, again.output
-    assert again.output.splitlines() == [
+    assert again.stdout.splitlines() == [
         "Tallennettu: 0 havaintoa.",
         "Jo aiemmin tuotu (ohitettu): 2.",
         "Hylätty: 0 riviä.",
@@ -603,7 +605,7 @@ def test_cli_dry_run(db, invoke, tmp_path) -> None:
     path = write_csv(tmp_path / "h.csv", [row("1", TEXT_A), row("2", TEXT_A), row("3", TEXT_B)])
     result = invoke(str(path), "--dry-run")
     assert result.exit_code == 1, result.output
-    assert result.output.splitlines()[0] == "Koeajo: 2 riviä kelpaa, mitään ei tallennettu."
+    assert result.stdout.splitlines()[0] == "Koeajo: 2 riviä kelpaa, mitään ei tallennettu."
     assert "  rivi 3: text: Sama havainto on jo rivillä 2." in result.output
     assert stored(db) == []
 
@@ -616,7 +618,7 @@ def test_cli_json(db, invoke, tmp_path) -> None:
     )
     result = invoke(str(path), "--json")
     assert result.exit_code == 1
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert {k: report[k] for k in report if k != "rejected"} == {
         "path": str(path),
         "dry_run": False,
@@ -649,7 +651,7 @@ def test_cli_notes_encoding_and_ignored_columns(db, invoke, tmp_path) -> None:
     )
     result = invoke(str(path))
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == [
+    assert result.stdout.splitlines() == [
         "Tallennettu: 1 havaintoa.",
         "Huom: tiedosto luettiin merkistöllä cp1252.",
         "Tuntemattomat sarakkeet ohitettiin: Vastaaja",
@@ -666,7 +668,7 @@ def test_cli_personal_data_without_redact(db, invoke, tmp_path, as_json) -> None
     assert result.exit_code == 1
     assert HETU not in result.output
     if as_json:
-        (error,) = json.loads(result.output)["rejected"][0]["errors"]
+        (error,) = json.loads(result.stdout)["rejected"][0]["errors"]
         assert (error["kind"], error["start"], error["end"]) == ("hetu", 23, 34)
     else:
         assert "  rivi 2: text: Tekstissä näyttää olevan henkilötunnus (merkit 24–34)." in (
@@ -680,7 +682,7 @@ def test_cli_redact(db, invoke, tmp_path) -> None:
     path = write_csv(tmp_path / "h.csv", [row("1", text)])
     result = invoke(str(path), "--redact")
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[0] == "Tallennettu: 1 havaintoa."
+    assert result.stdout.splitlines()[0] == "Tallennettu: 1 havaintoa."
     assert HETU not in result.output
     assert [r["text"] for r in stored(db)] == [
         "Oppilaan henkilötunnus [HETU] ja puhelin [PUHELIN] löytyivät."
