@@ -21,6 +21,7 @@ from nakyma.observations import count_observations, counts_by_municipality, list
 from nakyma.phenomena import active_phenomena
 from nakyma.regions import Region
 from nakyma.review import exact_count_scope
+from nakyma.signals import stored_reasons
 
 
 @dataclass(frozen=True)
@@ -557,12 +558,14 @@ def weak_signals_for(
     for r in rows:
         if not review.can_view(db, user, r["phenomenon_id"]):
             continue
+        plain, technical = stored_reasons(r["reasons"], r.get("technical"))
         signal = {
             "phenomenon_id": r["phenomenon_id"],
             "title": r["title"],
             "category": r["category"],
             "score": r["score"],
-            "reasons": json.loads(r["reasons"] or "[]"),
+            "reasons": plain,
+            "technical": technical,
             "trend": json.loads(r["trend"] or "[]"),
             "sources": json.loads(r["sources"] or "{}"),
             "as_of": r["as_of"],
@@ -583,6 +586,7 @@ def _disclosed_signal(signal: dict[str, Any], k: int) -> dict[str, Any]:
     return {
         **signal,
         "reasons": [mask_small_counts(str(t), k) for t in signal["reasons"]],
+        "technical": [mask_small_counts(str(t), k) for t in signal["technical"]],
         "trend": [] if any(0 < int(v) < k for v in trend) else trend,
         "sources": {
             kind: n if not 0 < int(n) < k else published_count(int(n), k)

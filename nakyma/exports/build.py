@@ -45,6 +45,7 @@ from nakyma.indicators import ATTRIBUTION, COUNTRY_CODE, format_value, sotkanet_
 from nakyma.observations import parse_date
 from nakyma.phenomena import active_phenomena
 from nakyma.regions import Region
+from nakyma.signals import stored_reasons
 from nakyma.review import STATUSES
 from nakyma.signals import CATEGORY_LABELS
 from nakyma.vocabulary import MONTHS_FI, THEMES
@@ -543,7 +544,8 @@ def _phenomenon_brief(
         category=category,
         category_label=CATEGORY_LABELS.get(category) if category else None,
         reasons=tuple(
-            mask_small_counts(r, k) for r in json.loads(signal["reasons"] if signal else "[]")
+            mask_small_counts(r, k)
+            for r in (stored_reasons(signal["reasons"], signal.get("technical"))[0] if signal else [])
         ),
         theme=theme,
         theme_label=THEMES.get(theme) if theme else None,
