@@ -704,12 +704,27 @@ _TESTS = {
 
 # Genitive and inessive of small week counts: "kuuden viikon aikana", "kuudessa viikossa".
 _GENITIVE = {
-    2: "kahden", 3: "kolmen", 4: "neljän", 5: "viiden", 6: "kuuden", 7: "seitsemän",
-    8: "kahdeksan", 9: "yhdeksän", 10: "kymmenen", 12: "kahdentoista",
+    2: "kahden",
+    3: "kolmen",
+    4: "neljän",
+    5: "viiden",
+    6: "kuuden",
+    7: "seitsemän",
+    8: "kahdeksan",
+    9: "yhdeksän",
+    10: "kymmenen",
+    12: "kahdentoista",
 }
 _INESSIVE = {
-    2: "kahdessa", 3: "kolmessa", 4: "neljässä", 5: "viidessä", 6: "kuudessa",
-    7: "seitsemässä", 8: "kahdeksassa", 9: "yhdeksässä", 10: "kymmenessä",
+    2: "kahdessa",
+    3: "kolmessa",
+    4: "neljässä",
+    5: "viidessä",
+    6: "kuudessa",
+    7: "seitsemässä",
+    8: "kahdeksassa",
+    9: "yhdeksässä",
+    10: "kymmenessä",
     12: "kahdessatoista",
 }
 
@@ -804,10 +819,7 @@ def _count_sentence(e: SignalEvidence) -> str:
     if e.baseline_items == 0:
         text += f"; edeltävän {e.baseline_weeks} viikon aikana ei yhtään"
     else:
-        text += (
-            f"; aiemmin keskimäärin {_mean_words(e.expected)} "
-            f"{_weeks_inessive(e.recent_weeks)}"
-        )
+        text += f"; aiemmin keskimäärin {_mean_words(e.expected)} {_weeks_inessive(e.recent_weeks)}"
     return capitalise(text) + "."
 
 

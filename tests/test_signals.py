@@ -32,11 +32,11 @@ from nakyma.signals import (
     list_weak_signals,
     poisson_upper_tail,
     save_signals,
-    stored_reasons,
     score_signals,
     signal_reasons,
     signal_rows,
     signal_score,
+    stored_reasons,
 )
 from tests.test_indicator_signals import agrees, reference_rows
 
