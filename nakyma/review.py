@@ -92,7 +92,16 @@ CHANGE_ACTIONS = (
 
 
 class ReviewError(ValueError):
-    """A review action was refused; the message is Finnish and safe to show."""
+    """A review action was refused; the message is Finnish and safe to show. `field` names
+    the form field it is about (so a page can show it next to that field) and `findings`
+    the personal data the privacy guard found in that field's text, to mark them there."""
+
+    def __init__(
+        self, message: str, *, field: str | None = None, findings: tuple[Any, ...] = ()
+    ) -> None:
+        super().__init__(message)
+        self.field = field
+        self.findings = findings
 
 
 class Forbidden(PermissionError):
@@ -284,16 +293,16 @@ def set_status(
         require(can_manage(db, user, pid))
         current = _phenomenon(db, pid)["status"]
         if status not in STATUSES:
-            raise ReviewError("Tuntematon tila.")
+            raise ReviewError("Tuntematon tila.", field="status")
         if status == current:
             return
         if status not in TRANSITIONS.get(current, ()):
             old, new = STATUSES.get(current, current), STATUSES[status]
-            raise ReviewError(f"Tilasta ”{old}” ei voi siirtyä tilaan ”{new}”.")
+            raise ReviewError(f"Tilasta ”{old}” ei voi siirtyä tilaan ”{new}”.", field="status")
         reason = " ".join((reason or "").split())
         if status == "ei toimenpiteitä" and len(reason) < 5:
-            raise ReviewError("Kirjoita perustelu, miksi toimenpiteitä ei tarvita.")
-        _refuse_personal_data(reason, "Perustelu")
+            raise ReviewError("Kirjoita perustelu, miksi toimenpiteitä ei tarvita.", field="reason")
+        _refuse_personal_data(reason, "Perustelu", field="reason")
         now = now_utc()
         db.table("phenomena").update(
             pid, {"status": status, "status_reason": reason or None, "updated_at": now}
@@ -505,7 +514,7 @@ def set_municipal_response(
         _phenomenon(db, pid)
         require(can_respond(db, user, pid, code))
         if status not in STATUSES:
-            raise ReviewError("Tuntematon tila.")
+            raise ReviewError("Tuntematon tila.", field="status")
         note = " ".join((note or "").split())
         if len(note) > MAX_NOTE:
             raise ReviewError(f"Huomio on liian pitkä (enintään {MAX_NOTE} merkkiä).")
@@ -544,10 +553,16 @@ def municipal_responses(db: Database, pid: int) -> list[dict[str, Any]]:
 # --- dialogue -------------------------------------------------------------------------
 
 
-def _refuse_personal_data(text: str, what: str) -> None:
+def _refuse_personal_data(text: str, what: str, *, field: str | None = None) -> None:
+    """Refuse a text with personal data: the message names the first finding's kind, and the
+    error carries every finding's span in `text` so that a page can mark them."""
     findings = privacy.find_personal_data(text or "")
     if findings:
-        raise ReviewError(f"{what}: {findings[0].message()}")
+        raise ReviewError(
+            f"{what}: {findings[0].message(offsets=field is None)}",
+            field=field,
+            findings=tuple(findings),
+        )
 
 
 def add_comment(db: Database, user: User, pid: int, body: str) -> int:
@@ -556,10 +571,12 @@ def add_comment(db: Database, user: User, pid: int, body: str) -> int:
         require(can_view(db, user, pid))
         body = body.strip()
         if len(body) < 2:
-            raise ReviewError("Kirjoita kommentti.")
+            raise ReviewError("Kirjoita kommentti.", field="body")
         if len(body) > MAX_COMMENT:
-            raise ReviewError(f"Kommentti on liian pitkä (enintään {MAX_COMMENT} merkkiä).")
-        _refuse_personal_data(body, "Kommentti")
+            raise ReviewError(
+                f"Kommentti on liian pitkä (enintään {MAX_COMMENT} merkkiä).", field="body"
+            )
+        _refuse_personal_data(body, "Kommentti", field="body")
         table = db.table("comments")
         table.insert(
             {"phenomenon_id": pid, "user_id": user.id, "body": body, "created_at": now_utc()}
