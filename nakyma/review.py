@@ -904,26 +904,59 @@ def work_list_categories(db: Database, region: Region, user: User) -> dict[int, 
     return best
 
 
+# What takes a phenomenon off the work list: someone acted on it. Opening it is no act.
+ACTS = (
+    "status",
+    "comment",
+    "municipal_response",
+    "indicator_link",
+    "rename",
+    "summary",
+    "merge",
+    "split",
+    "move",
+    "dismiss",
+    "restore",
+)
+
+
+def last_acts(db: Database) -> dict[int, str]:
+    """When someone last acted on each phenomenon (`ACTS`), from the audit log."""
+    return {
+        r[0]: r[1]
+        for r in db.execute(
+            "select phenomenon_id, max(at) from audit_log "
+            f"where phenomenon_id is not null and action in ({','.join('?' * len(ACTS))}) "
+            "group by phenomenon_id",
+            list(ACTS),
+        )
+    }
+
+
 def work_list(db: Database, region: Region, user: User, *, k: int = 5) -> list[dict[str, Any]]:
-    """Phenomena in my municipalities that are new or changed since I last looked, weak
-    signals first by the category where I work (`work_list_categories`); sizes as
-    `disclosed_sizes` lets this user see them."""
+    """Phenomena in my municipalities that nobody has acted on since they last changed
+    (`ACTS`: a status change, comment or reply, municipal response or decision; opening the
+    page is not one), weak signals first by the category where I work
+    (`work_list_categories`); `new` marks those this user has not opened ("uusi sinulle").
+    Sizes as `disclosed_sizes` lets this user see them."""
     seen = {
         r[0]: r[1]
         for r in db.execute(
             "select phenomenon_id, seen_at from phenomenon_views where user_id = ?", [user.id]
         )
     }
+    acted = last_acts(db)
     categories = work_list_categories(db, region, user)
     ranking = SIGNAL_RANKING
     out = []
     for p in ph.active_phenomena(db):
         if not can_view(db, user, p["id"]):
             continue
-        last = seen.get(p["id"])
-        changed = last is None or (p["updated_at"] or "") > last
-        if not changed:
+        last_act = acted.get(p["id"])
+        # An act also touches updated_at, in the same second or before its audit row.
+        if last_act is not None and (p["updated_at"] or "") <= last_act:
             continue
+        last = seen.get(p["id"])
         mine = phenomenon_municipalities(db, p["id"])
         if user.role == "johto":
             mine &= set(user.municipalities)
@@ -936,6 +969,7 @@ def work_list(db: Database, region: Region, user: User, *, k: int = 5) -> list[d
                 "size": p["size"],
                 "category": categories.get(p["id"]),
                 "new": last is None,
+                "changed_since_seen": last is not None and (p["updated_at"] or "") > last,
                 "municipalities": sorted(region.municipality(c).name for c in mine if c),
             }
         )
