@@ -153,7 +153,9 @@ class Finding:
             found = f"{self.label}{_TYPO_NOTE} merkeissä {where}"
         else:
             found = f"{self.label} (merkit {where})"
-        return f"Tekstissä näyttää olevan {found}. {_ADVICE.get(self.kind, _DEFAULT_ADVICE)}"
+        # Marked in place it may be a comment or a reason, not an observation.
+        default = _DEFAULT_ADVICE if offsets else "Poista se: henkilötietoja ei saa kirjata."
+        return f"Tekstissä näyttää olevan {found}. {_ADVICE.get(self.kind, default)}"
 
 
 Detector = Callable[[str], Iterable[Finding]]
