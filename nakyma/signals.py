@@ -41,7 +41,12 @@ The code follows the same path in three steps that can be read and tested apart:
    frozen `SignalEvidence`: the counts, rates, p-value, spread, diversity and support a row
    rests on.
 3. **Reasons** (`signal_reasons`): the Finnish sentences, written from the evidence alone, so
-   the words can never claim what the numbers do not.
+   the words can never claim what the numbers do not. The first says in plain words what
+   happened and how unusual it is ("4 havaintoa Petäjävedeltä kuuden viikon aikana; aiemmin
+   keskimäärin alle yksi kuudessa viikossa."); a rise the test cannot tell from chance is
+   said to be too small to conclude from, never "no change". The test, its expected count
+   and p-value are `signal_technical`, stored apart and shown behind "Miten tämä on
+   laskettu".
 
 The exact tails are scipy.stats' (Poisson here, binomial in `nakyma.indicators`).
 """
