@@ -704,7 +704,7 @@ _TESTS = {
     "heikko_signaali": "Kasvun testi",
     "vahvistuva": "Kasvun testi",
     "hiipuva": "Vähenemisen testi",
-    "vakiintunut": "Kasvun testi (ei merkitsevä)",
+    "vakiintunut": "Kasvun testi",
 }
 
 # Genitive and inessive of small week counts: "kuuden viikon aikana", "kuudessa viikossa".
@@ -778,14 +778,15 @@ def signal_technical(e: SignalEvidence) -> list[str]:
             before = f"edeltävän {e.baseline_weeks} viikon aikana {_observations(0)}"
         else:
             before = f"alueen oman aiemman tahdin mukaan odotettaisiin {_rate(e.expected)}"
+        verdict = ", ei tilastollisesti merkitsevä" if e.category == "vakiintunut" else ""
         sentences.append(
             f"{_TESTS[e.category]} (Poisson): {_observations(e.recent)} {_in_weeks(weeks)}, "
-            f"{before}; {_p(e.p_value)}."
+            f"{before}; {_p(e.p_value)}{verdict}."
         )
     if e.region_expected > 0 and e.category != "hiipuva":
         sentences.append(
-            "Muun hyvinvointialueen tahdilla väkilukuun suhteutettuna odotettaisiin "
-            f"{_rate(e.region_expected)} {_in_weeks(weeks)}."
+            f"Muun hyvinvointialueen tahdilla väkilukuun suhteutettuna {_in_weeks(weeks)} "
+            f"odotettaisiin {_rate(e.region_expected)}."
         )
     if e.is_new:
         sentences.append(

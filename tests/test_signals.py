@@ -323,7 +323,8 @@ def test_steady_all_year_phenomenon_is_never_a_weak_signal(
         "3 havaintoa Jyväskylästä kuuden viikon aikana; aiemmin keskimäärin noin "
     )
     assert s.reasons[1] == "Määrä on pysynyt suunnilleen ennallaan."
-    assert s.technical[0].startswith("Kasvun testi (ei merkitsevä) (Poisson): 3 havaintoa")
+    assert s.technical[0].startswith("Kasvun testi (Poisson): 3 havaintoa")
+    assert s.technical[0].endswith(", ei tilastollisesti merkitsevä.")
 
 
 def test_established_and_clearly_growing_is_strengthening(
@@ -406,7 +407,7 @@ def test_two_recent_against_about_one_per_window_is_not_growth(
         "Määrä on noussut, mutta määrät ovat liian pieniä johtopäätöksiin.",
     )
     assert not any("muutosta" in r for r in s.reasons)
-    assert s.technical[0].endswith("odotettaisiin 0,92; p = 0,28.")
+    assert s.technical[0].endswith("odotettaisiin 0,92; p = 0,28, ei tilastollisesti merkitsevä.")
 
 
 def test_a_few_items_in_a_small_place_are_no_signal_when_common_elsewhere(
