@@ -95,6 +95,8 @@ def test_municipality_page_ranks_weak_signals(client, make_user, db) -> None:
     assert first.select_one(".badge").get_text() in ("Heikko signaali", "Vahvistuva")
     assert "Äänekoskelta" in first.get_text()
     assert first.select_one("svg.sparkline[role=img]")["aria-label"].startswith("Havainnot")
+    assert first.select_one("details.technical > summary").get_text() == "Miten tämä on laskettu"
+    assert "p <" not in " ".join(r.get_text() for r in first.select("p.reason"))
     href = first.select_one("a")["href"]
     assert href.startswith("/ilmiot/")
 
