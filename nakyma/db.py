@@ -763,3 +763,11 @@ def _m0011_item_terms(db: Database) -> None:
         pk=("item_kind", "item_key"),
         not_null={"terms"},
     )
+
+
+@migrations(name="0012_weak_signal_technical")
+def _m0012_weak_signal_technical(db: Database) -> None:
+    # The reasons column keeps the plain sentences a leader reads; how a row was reckoned
+    # (the test, expected count, p-value) goes to its own JSON list. Rows stored before this
+    # have NULL here and are split on reading (`signals.stored_reasons`).
+    db.table("weak_signals").add_column("technical", str)

@@ -142,14 +142,20 @@ class Finding:
         """Finnish name of the kind of personal data."""
         return KINDS.get(self.kind, "henkilötieto")
 
-    def message(self) -> str:
-        """Finnish message for the user; never contains the raw value."""
+    def message(self, *, offsets: bool = True) -> str:
+        """Finnish message for the user; never contains the raw value. Without `offsets`
+        the message says where in words, for a page that marks the span in the text."""
         where = f"{self.start + 1}–{self.end}"  # 1-based, inclusive
-        if self.probable_typo:
+        if not offsets:
+            note = _TYPO_NOTE if self.probable_typo else ""
+            found = f"{self.label}{note} (merkitty alla)"
+        elif self.probable_typo:
             found = f"{self.label}{_TYPO_NOTE} merkeissä {where}"
         else:
             found = f"{self.label} (merkit {where})"
-        return f"Tekstissä näyttää olevan {found}. {_ADVICE.get(self.kind, _DEFAULT_ADVICE)}"
+        # Marked in place it may be a comment or a reason, not an observation.
+        default = _DEFAULT_ADVICE if offsets else "Poista se: henkilötietoja ei saa kirjata."
+        return f"Tekstissä näyttää olevan {found}. {_ADVICE.get(self.kind, default)}"
 
 
 Detector = Callable[[str], Iterable[Finding]]

@@ -92,7 +92,16 @@ CHANGE_ACTIONS = (
 
 
 class ReviewError(ValueError):
-    """A review action was refused; the message is Finnish and safe to show."""
+    """A review action was refused; the message is Finnish and safe to show. `field` names
+    the form field it is about (so a page can show it next to that field) and `findings`
+    the personal data the privacy guard found in that field's text, to mark them there."""
+
+    def __init__(
+        self, message: str, *, field: str | None = None, findings: tuple[Any, ...] = ()
+    ) -> None:
+        super().__init__(message)
+        self.field = field
+        self.findings = findings
 
 
 class Forbidden(PermissionError):
@@ -284,16 +293,16 @@ def set_status(
         require(can_manage(db, user, pid))
         current = _phenomenon(db, pid)["status"]
         if status not in STATUSES:
-            raise ReviewError("Tuntematon tila.")
+            raise ReviewError("Tuntematon tila.", field="status")
         if status == current:
             return
         if status not in TRANSITIONS.get(current, ()):
             old, new = STATUSES.get(current, current), STATUSES[status]
-            raise ReviewError(f"Tilasta ”{old}” ei voi siirtyä tilaan ”{new}”.")
+            raise ReviewError(f"Tilasta ”{old}” ei voi siirtyä tilaan ”{new}”.", field="status")
         reason = " ".join((reason or "").split())
         if status == "ei toimenpiteitä" and len(reason) < 5:
-            raise ReviewError("Kirjoita perustelu, miksi toimenpiteitä ei tarvita.")
-        _refuse_personal_data(reason, "Perustelu")
+            raise ReviewError("Kirjoita perustelu, miksi toimenpiteitä ei tarvita.", field="reason")
+        _refuse_personal_data(reason, "Perustelu", field="reason")
         now = now_utc()
         db.table("phenomena").update(
             pid, {"status": status, "status_reason": reason or None, "updated_at": now}
@@ -505,7 +514,7 @@ def set_municipal_response(
         _phenomenon(db, pid)
         require(can_respond(db, user, pid, code))
         if status not in STATUSES:
-            raise ReviewError("Tuntematon tila.")
+            raise ReviewError("Tuntematon tila.", field="status")
         note = " ".join((note or "").split())
         if len(note) > MAX_NOTE:
             raise ReviewError(f"Huomio on liian pitkä (enintään {MAX_NOTE} merkkiä).")
@@ -544,10 +553,16 @@ def municipal_responses(db: Database, pid: int) -> list[dict[str, Any]]:
 # --- dialogue -------------------------------------------------------------------------
 
 
-def _refuse_personal_data(text: str, what: str) -> None:
+def _refuse_personal_data(text: str, what: str, *, field: str | None = None) -> None:
+    """Refuse a text with personal data: the message names the first finding's kind, and the
+    error carries every finding's span in `text` so that a page can mark them."""
     findings = privacy.find_personal_data(text or "")
     if findings:
-        raise ReviewError(f"{what}: {findings[0].message()}")
+        raise ReviewError(
+            f"{what}: {findings[0].message(offsets=field is None)}",
+            field=field,
+            findings=tuple(findings),
+        )
 
 
 def add_comment(db: Database, user: User, pid: int, body: str) -> int:
@@ -556,10 +571,12 @@ def add_comment(db: Database, user: User, pid: int, body: str) -> int:
         require(can_view(db, user, pid))
         body = body.strip()
         if len(body) < 2:
-            raise ReviewError("Kirjoita kommentti.")
+            raise ReviewError("Kirjoita kommentti.", field="body")
         if len(body) > MAX_COMMENT:
-            raise ReviewError(f"Kommentti on liian pitkä (enintään {MAX_COMMENT} merkkiä).")
-        _refuse_personal_data(body, "Kommentti")
+            raise ReviewError(
+                f"Kommentti on liian pitkä (enintään {MAX_COMMENT} merkkiä).", field="body"
+            )
+        _refuse_personal_data(body, "Kommentti", field="body")
         table = db.table("comments")
         table.insert(
             {"phenomenon_id": pid, "user_id": user.id, "body": body, "created_at": now_utc()}
@@ -887,26 +904,59 @@ def work_list_categories(db: Database, region: Region, user: User) -> dict[int, 
     return best
 
 
+# What takes a phenomenon off the work list: someone acted on it. Opening it is no act.
+ACTS = (
+    "status",
+    "comment",
+    "municipal_response",
+    "indicator_link",
+    "rename",
+    "summary",
+    "merge",
+    "split",
+    "move",
+    "dismiss",
+    "restore",
+)
+
+
+def last_acts(db: Database) -> dict[int, str]:
+    """When someone last acted on each phenomenon (`ACTS`), from the audit log."""
+    return {
+        r[0]: r[1]
+        for r in db.execute(
+            "select phenomenon_id, max(at) from audit_log "
+            f"where phenomenon_id is not null and action in ({','.join('?' * len(ACTS))}) "
+            "group by phenomenon_id",
+            list(ACTS),
+        )
+    }
+
+
 def work_list(db: Database, region: Region, user: User, *, k: int = 5) -> list[dict[str, Any]]:
-    """Phenomena in my municipalities that are new or changed since I last looked, weak
-    signals first by the category where I work (`work_list_categories`); sizes as
-    `disclosed_sizes` lets this user see them."""
+    """Phenomena in my municipalities that nobody has acted on since they last changed
+    (`ACTS`: a status change, comment or reply, municipal response or decision; opening the
+    page is not one), weak signals first by the category where I work
+    (`work_list_categories`); `new` marks those this user has not opened ("uusi sinulle").
+    Sizes as `disclosed_sizes` lets this user see them."""
     seen = {
         r[0]: r[1]
         for r in db.execute(
             "select phenomenon_id, seen_at from phenomenon_views where user_id = ?", [user.id]
         )
     }
+    acted = last_acts(db)
     categories = work_list_categories(db, region, user)
     ranking = SIGNAL_RANKING
     out = []
     for p in ph.active_phenomena(db):
         if not can_view(db, user, p["id"]):
             continue
-        last = seen.get(p["id"])
-        changed = last is None or (p["updated_at"] or "") > last
-        if not changed:
+        last_act = acted.get(p["id"])
+        # An act also touches updated_at, in the same second or before its audit row.
+        if last_act is not None and (p["updated_at"] or "") <= last_act:
             continue
+        last = seen.get(p["id"])
         mine = phenomenon_municipalities(db, p["id"])
         if user.role == "johto":
             mine &= set(user.municipalities)
@@ -919,6 +969,7 @@ def work_list(db: Database, region: Region, user: User, *, k: int = 5) -> list[d
                 "size": p["size"],
                 "category": categories.get(p["id"]),
                 "new": last is None,
+                "changed_since_seen": last is not None and (p["updated_at"] or "") > last,
                 "municipalities": sorted(region.municipality(c).name for c in mine if c),
             }
         )

@@ -41,7 +41,12 @@ The code follows the same path in three steps that can be read and tested apart:
    frozen `SignalEvidence`: the counts, rates, p-value, spread, diversity and support a row
    rests on.
 3. **Reasons** (`signal_reasons`): the Finnish sentences, written from the evidence alone, so
-   the words can never claim what the numbers do not.
+   the words can never claim what the numbers do not. The first says in plain words what
+   happened and how unusual it is ("4 havaintoa Petäjävedeltä kuuden viikon aikana; aiemmin
+   keskimäärin alle yksi kuudessa viikossa."); a rise the test cannot tell from chance is
+   said to be too small to conclude from, never "no change". The test, its expected count
+   and p-value are `signal_technical`, stored apart and shown behind "Miten tämä on
+   laskettu".
 
 The exact tails are scipy.stats' (Poisson here, binomial in `nakyma.indicators`).
 """
@@ -50,6 +55,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -176,7 +182,7 @@ class WeakSignal:
     area_name: str  # nominative
     category: str
     score: float
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...]  # plain sentences (`signal_reasons`)
     recent: int  # observations in the recent window
     baseline: float  # expected recent-window count from the area's own history
     trend: tuple[int, ...]  # observations per 4 weeks over the last 52 weeks, oldest first
@@ -185,6 +191,7 @@ class WeakSignal:
     first_seen: date | None  # earliest observation of the phenomenon in the area
     is_new: bool
     municipalities: int  # municipalities among recent observations
+    technical: tuple[str, ...] = ()  # how it was reckoned (`signal_technical`)
 
 
 # --- Statistics ----------------------------------------------------------------------------
@@ -689,25 +696,56 @@ def signal_score(e: SignalEvidence) -> float:
 
 # --- Reasons -------------------------------------------------------------------------------
 
-_LEADS = {
-    "heikko_signaali": "Kasvua",
-    "vahvistuva": "Kasvua",
-    "hiipuva": "Hiipumassa",
-    "vakiintunut": "Ei merkitsevää muutosta",
+# A leader reads the plain sentences; the test, its expected count and p-value are kept apart
+# (`signal_technical`) and shown behind "Miten tämä on laskettu". Counts stay written
+# "N havaintoa" so that `disclosure.mask_small_counts` finds them in both lists.
+
+_TESTS = {
+    "heikko_signaali": "Kasvun testi",
+    "vahvistuva": "Kasvun testi",
+    "hiipuva": "Vähenemisen testi",
+    "vakiintunut": "Kasvun testi",
 }
+
+# Genitive and inessive of small week counts: "kuuden viikon aikana", "kuudessa viikossa".
+_GENITIVE = {
+    2: "kahden",
+    3: "kolmen",
+    4: "neljän",
+    5: "viiden",
+    6: "kuuden",
+    7: "seitsemän",
+    8: "kahdeksan",
+    9: "yhdeksän",
+    10: "kymmenen",
+    12: "kahdentoista",
+}
+_INESSIVE = {
+    2: "kahdessa",
+    3: "kolmessa",
+    4: "neljässä",
+    5: "viidessä",
+    6: "kuudessa",
+    7: "seitsemässä",
+    8: "kahdeksassa",
+    9: "yhdeksässä",
+    10: "kymmenessä",
+    12: "kahdessatoista",
+}
+
+# A rise or fall by this factor that the test cannot tell from chance is named as such.
+_VISIBLE_CHANGE = 1.5
 
 
 def signal_reasons(e: SignalEvidence) -> list[str]:
-    """The Finnish sentences of a row, in order: the count, the test, spread and diversity,
-    supporting indicators."""
+    """The plain Finnish sentences of a row, in order: what happened and how unusual it is,
+    what the numbers allow to say, spread and diversity, supporting indicators."""
     reasons = [_count_sentence(e)]
-    if not (e.is_new and e.baseline_items == 0) and e.baseline_weeks > 0:
-        reasons.append(_test_sentence(e))
-    if e.region_expected > 0 and e.category != "hiipuva":
-        reasons.append(
-            "Muun hyvinvointialueen tahdilla väkilukuun suhteutettuna odotettaisiin "
-            f"{_rate(e.region_expected)} / {e.recent_weeks} vk."
-        )
+    verdict = _verdict_sentence(e)
+    if verdict:
+        reasons.append(verdict)
+    if e.headlines:
+        reasons.append(f"Tukena {_headlines(e.headlines)}.")
     if e.spreading and e.munis_before:
         reasons.append(f"Levinnyt {e.munis_recent} kuntaan (aiemmin {e.munis_before}).")
     elif e.munis_recent >= 2:
@@ -728,29 +766,86 @@ def signal_reasons(e: SignalEvidence) -> list[str]:
     return reasons
 
 
+def signal_technical(e: SignalEvidence) -> list[str]:
+    """How the row was reckoned, for "Miten tämä on laskettu": the test with its observed
+    and expected counts and p-value, and the county's pace where the area's history is thin."""
+    sentences = []
+    weeks = e.recent_weeks
+    if not (e.is_new and e.baseline_items == 0) and e.baseline_weeks > 0:
+        if e.is_new:  # every earlier item is from the few weeks since it was first seen
+            before = f"sitä ennen {_observations(e.baseline_items)}"
+        elif e.baseline_items == 0:
+            before = f"edeltävän {e.baseline_weeks} viikon aikana {_observations(0)}"
+        else:
+            before = f"alueen oman aiemman tahdin mukaan odotettaisiin {_rate(e.expected)}"
+        verdict = ", ei tilastollisesti merkitsevä" if e.category == "vakiintunut" else ""
+        sentences.append(
+            f"{_TESTS[e.category]} (Poisson): {_observations(e.recent)} {_in_weeks(weeks)}, "
+            f"{before}; {_p(e.p_value)}{verdict}."
+        )
+    if e.region_expected > 0 and e.category != "hiipuva":
+        sentences.append(
+            f"Muun hyvinvointialueen tahdilla väkilukuun suhteutettuna {_in_weeks(weeks)} "
+            f"odotettaisiin {_rate(e.region_expected)}."
+        )
+    if e.is_new:
+        sentences.append(
+            f"Ensimmäinen havainto {e.first_age} päivää sitten; uudeksi luetaan "
+            "ilmiö, jota alueelta ei ole aiemmin havaittu."
+        )
+    return sentences
+
+
+def _weeks_genitive(n: int) -> str:
+    return "viikon" if n == 1 else f"{_GENITIVE.get(n, str(n))} viikon"
+
+
+def _weeks_inessive(n: int) -> str:
+    return "viikossa" if n == 1 else f"{_INESSIVE.get(n, str(n))} viikossa"
+
+
+def _mean_words(x: float) -> str:
+    """A past mean count in words: "alle yksi", "noin 2", "noin 9"."""
+    if x < 0.95:
+        return "alle yksi"
+    return f"noin {round(x)}"
+
+
 def _count_sentence(e: SignalEvidence) -> str:
+    """What happened: the count, where, over what time, against what came before."""
     if e.is_new:
         span = math.ceil((e.first_age + 1) / 7)
-        text = f"{_observations(e.total_since_first)} {e.from_phrase} {_in_weeks(span)}, ei aiempia"
+        return capitalise(
+            f"{_observations(e.total_since_first)} {e.from_phrase} {_weeks_genitive(span)} "
+            "aikana; aiemmin ei yhtään."
+        )
+    text = f"{_observations(e.recent)} {e.from_phrase} {_weeks_genitive(e.recent_weeks)} aikana"
+    if e.baseline_weeks <= 0:
+        return capitalise(text) + "."
+    if e.baseline_items == 0:
+        text += f"; edeltävän {e.baseline_weeks} viikon aikana ei yhtään"
     else:
-        text = f"{_observations(e.recent)} {e.from_phrase} {_last_weeks(e.recent_weeks)}"
-    if e.headlines:
-        text += f"; tukena {_headlines(e.headlines)}"
+        text += f"; aiemmin keskimäärin {_mean_words(e.expected)} {_weeks_inessive(e.recent_weeks)}"
     return capitalise(text) + "."
 
 
-def _test_sentence(e: SignalEvidence) -> str:
-    weeks = e.recent_weeks
-    if e.is_new:  # every earlier item is from the few weeks since it was first seen
-        before = f"sitä ennen {e.baseline_items}"
-    elif e.baseline_items == 0:
-        before = f"ei yhtään edeltävän {e.baseline_weeks} viikon aikana"
-    else:
-        before = f"aiemmin keskimäärin {_rate(e.expected)} / {weeks} vk"
-    return (
-        f"{_LEADS[e.category]}: {_observations(e.recent)} {_in_weeks(weeks)}, {before} "
-        f"({_p(e.p_value)})."
-    )
+def _verdict_sentence(e: SignalEvidence) -> str | None:
+    """How unusual it is, in words, and never a rise called "no change": when the test cannot
+    tell a visible rise or fall from chance, the sentence says the numbers are too small."""
+    if e.is_new and e.baseline_items == 0:
+        return "Ilmiö on alueella uusi."
+    if e.baseline_weeks <= 0:
+        return None
+    if e.category in ("heikko_signaali", "vahvistuva"):
+        return "Näin suuri kasvu tuskin on sattumaa."
+    if e.category == "hiipuva":
+        return "Havaintoja on selvästi tavallista vähemmän; ilmiö näyttää hiipuvan."
+    reference = max(e.expected, e.region_expected)
+    if e.recent > max(reference, 0.5) * _VISIBLE_CHANGE:
+        return "Määrä on noussut, mutta määrät ovat liian pieniä johtopäätöksiin."
+    if e.recent * _VISIBLE_CHANGE < reference:
+        return "Määrä on laskenut, mutta määrät ovat liian pieniä johtopäätöksiin."
+    return "Määrä on pysynyt suunnilleen ennallaan."
 
 
 def _indicator_sentence(row: Mapping[str, Any]) -> str:
@@ -828,7 +923,23 @@ def _weak_signal(
         first_seen=as_of - timedelta(days=e.first_age) if e.first_age >= 0 else None,
         is_new=e.is_new,
         municipalities=e.munis_recent,
+        technical=tuple(signal_technical(e)),
     )
+
+
+# Sentences of rows stored before the plain/technical split that belong behind the disclosure.
+_OLD_TECHNICAL = re.compile(r"\(p [<=] [\d,]+\)|odotettaisiin|/ \d+ vk")
+
+
+def stored_reasons(reasons: str | None, technical: str | None) -> tuple[list[str], list[str]]:
+    """A stored row's plain and technical sentences from its `reasons` and `technical` JSON
+    columns. A row stored before the split (`technical` NULL) has its test and expectation
+    sentences moved to the technical list, so that old rows read like new ones."""
+    plain = [str(t) for t in json.loads(reasons or "[]")]
+    if technical is not None:
+        return plain, [str(t) for t in json.loads(technical)]
+    old = [t for t in plain if _OLD_TECHNICAL.search(t)]
+    return [t for t in plain if t not in old], old
 
 
 # --- Storage -------------------------------------------------------------------------------
@@ -846,6 +957,7 @@ def save_signals(db: Database, signals: Iterable[WeakSignal], *, as_of: date) ->
             "score": s.score,
             "category": s.category,
             "reasons": json.dumps(list(s.reasons), ensure_ascii=False),
+            "technical": json.dumps(list(s.technical), ensure_ascii=False),
             "recent": s.recent,
             "baseline": s.baseline,
             "trend": json.dumps(list(s.trend)),
@@ -920,13 +1032,15 @@ def list_weak_signals(
     names = _area_names(region)
     out = []
     for r in db.query(sql, args):
+        plain, technical = stored_reasons(r["reasons"], r.get("technical"))
         out.append(
             _signal_dict(
                 names,
                 {
                     **r,
                     "phenomenon_title": r["title"],
-                    "reasons": json.loads(r["reasons"]),
+                    "reasons": plain,
+                    "technical": technical,
                     "trend": json.loads(r["trend"]) if r["trend"] else [],
                     "sources": json.loads(r["sources"]) if r["sources"] else {},
                 },
@@ -957,6 +1071,7 @@ def signal_rows(
             {
                 **{f: getattr(s, f) for f in _STORED_FIELDS},
                 "reasons": list(s.reasons),
+                "technical": list(s.technical),
                 "trend": list(s.trend),
                 "sources": dict(s.sources),
                 "as_of": as_of.isoformat(),
@@ -992,6 +1107,7 @@ def _signal_dict(names: Mapping[tuple[str, str], str], r: Mapping[str, Any]) -> 
         "area_kind": r["area_kind"],
         "area_code": r["area_code"],
         "reasons_list": list(r["reasons"]),
+        "technical": list(r["technical"]),
         "recent": r["recent"],
         "baseline": r["baseline"],
         "trend": r["trend"],

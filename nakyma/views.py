@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Collection
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from sqlite_utils import Database
@@ -21,6 +21,7 @@ from nakyma.observations import count_observations, counts_by_municipality, list
 from nakyma.phenomena import active_phenomena
 from nakyma.regions import Region
 from nakyma.review import exact_count_scope
+from nakyma.signals import CATEGORY_LABELS, stored_reasons
 
 
 @dataclass(frozen=True)
@@ -352,6 +353,9 @@ class PhenomenonPage:
     indicators: list[dict[str, Any]]  # suggested and accepted links, accepted first
     lineage: list[dict[str, Any]]  # merges and splits, newest first
     review: ReviewTools
+    # The phenomenon's weak signal in each municipality and in the county: category and
+    # reasons, under the disclosure rule outside the user's own municipalities.
+    signals: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON twin: everything but the review tools, which only the page shows."""
@@ -459,6 +463,7 @@ def phenomenon_detail(
         indicators=_indicator_links(db, phenomenon_id),
         lineage=_lineage(db, phenomenon_id),
         review=_review_tools(db, region, user, phenomenon_id, p["status"]),
+        signals=phenomenon_signals(db, region, user, phenomenon_id, k=k),
     )
 
 
@@ -557,25 +562,70 @@ def weak_signals_for(
         "order by w.score desc, w.phenomenon_id",
         [kind, code],
     )
-    exact = kind == "kunta" and code in exact_count_scope(user)
+    scope = exact_count_scope(user)
     out: list[dict[str, Any]] = []
     for r in rows:
         if not review.can_view(db, user, r["phenomenon_id"]):
             continue
-        signal = {
-            "phenomenon_id": r["phenomenon_id"],
-            "title": r["title"],
-            "category": r["category"],
-            "score": r["score"],
-            "reasons": json.loads(r["reasons"] or "[]"),
-            "trend": json.loads(r["trend"] or "[]"),
-            "sources": json.loads(r["sources"] or "{}"),
-            "as_of": r["as_of"],
-        }
-        out.append(signal if exact else _disclosed_signal(signal, k))
+        out.append(_signal_row(r, exact=kind == "kunta" and code in scope, k=k))
         if len(out) >= limit:
             break
     return out
+
+
+def phenomenon_signals(
+    db: Database, region: Region, user: User, phenomenon_id: int, *, k: int = 5
+) -> list[dict[str, Any]]:
+    """The stored weak signals of one phenomenon for the phenomenon page: the county's row
+    first, then each municipality's by score, with the area's name; disclosed as in
+    `weak_signals_for` (exact only in the user's own municipalities). Group rows are left
+    out, as on the municipality pages. The caller has checked the user may view it."""
+    rows = db.query(
+        "select w.*, p.title from weak_signals w join phenomena p on p.id = w.phenomenon_id "
+        "where w.phenomenon_id = ? and w.area_kind in ('alue', 'kunta') "
+        "order by w.area_kind = 'kunta', w.score desc, w.area_code",
+        [phenomenon_id],
+    )
+    scope = exact_count_scope(user)
+    out = []
+    for r in rows:
+        if r["area_kind"] == "alue":
+            if r["area_code"] != region.code:
+                continue
+            name = region.name
+        elif _known(region, r["area_code"]):
+            name = region.municipality(r["area_code"]).name
+        else:
+            continue
+        exact = r["area_kind"] == "kunta" and r["area_code"] in scope
+        out.append(
+            {
+                **_signal_row(r, exact=exact, k=k),
+                "area_kind": r["area_kind"],
+                "area_code": r["area_code"],
+                "area_name": name,
+                "category_label": CATEGORY_LABELS.get(r["category"], r["category"]),
+            }
+        )
+    return out
+
+
+def _signal_row(r: dict[str, Any], *, exact: bool, k: int) -> dict[str, Any]:
+    """One stored weak-signal row, page-ready: plain and technical reasons apart (old rows
+    split on reading), disclosed outside the user's own municipalities."""
+    plain, technical = stored_reasons(r["reasons"], r.get("technical"))
+    signal = {
+        "phenomenon_id": r["phenomenon_id"],
+        "title": r["title"],
+        "category": r["category"],
+        "score": r["score"],
+        "reasons": plain,
+        "technical": technical,
+        "trend": json.loads(r["trend"] or "[]"),
+        "sources": json.loads(r["sources"] or "{}"),
+        "as_of": r["as_of"],
+    }
+    return signal if exact else _disclosed_signal(signal, k)
 
 
 def _disclosed_signal(signal: dict[str, Any], k: int) -> dict[str, Any]:
@@ -588,6 +638,7 @@ def _disclosed_signal(signal: dict[str, Any], k: int) -> dict[str, Any]:
     return {
         **signal,
         "reasons": [mask_small_counts(str(t), k) for t in signal["reasons"]],
+        "technical": [mask_small_counts(str(t), k) for t in signal["technical"]],
         "trend": [] if any(0 < int(v) < k for v in trend) else trend,
         "sources": {
             kind: n if not 0 < int(n) < k else published_count(int(n), k)

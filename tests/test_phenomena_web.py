@@ -95,6 +95,8 @@ def test_municipality_page_ranks_weak_signals(client, make_user, db) -> None:
     assert first.select_one(".badge").get_text() in ("Heikko signaali", "Vahvistuva")
     assert "Äänekoskelta" in first.get_text()
     assert first.select_one("svg.sparkline[role=img]")["aria-label"].startswith("Havainnot")
+    assert first.select_one("details.technical > summary").get_text() == "Miten tämä on laskettu"
+    assert "p <" not in " ".join(r.get_text() for r in first.select("p.reason"))
     href = first.select_one("a")["href"]
     assert href.startswith("/ilmiot/")
 
@@ -110,6 +112,86 @@ def test_phenomenon_page(client, make_user, db) -> None:
     names = [a.get_text() for a in page.select("section[aria-labelledby=kunnat] a")]
     assert "Äänekoski" in names
     assert client.get("/ilmiot/999999", headers={"accept": "text/html"}).status_code == 404
+
+
+def test_phenomenon_page_shows_each_areas_signal_and_how_it_was_reckoned(
+    client, make_user, db
+) -> None:
+    """Category and plain reasons per area, the test behind "Miten tämä on laskettu"; small
+    counts outside the user's own municipalities written "<5" there too."""
+    pid = planted(db)["nettikasino"]
+    make_user("johtaja", "johto", ("Jyväskylä",))
+    login(client, "johtaja")
+    page = soup(client.get(f"/ilmiot/{pid}"))
+    cards = page.select("section[aria-labelledby=signaalit] .area-signal")
+    assert cards
+    text = " ".join(c.get_text(" ", strip=True) for c in cards)
+    assert "Äänekoski" in text and "Äänekoskelta" in text
+    assert all(c.select_one(".badge") for c in cards)
+    details = page.select("section[aria-labelledby=signaalit] details.technical")
+    assert details and details[0].summary.get_text() == "Miten tämä on laskettu"
+    plain = " ".join(p.get_text() for c in cards for p in c.select("p.reason"))
+    assert "p <" not in plain and "p =" not in plain and "jäsentä" not in plain
+    for n in range(1, 5):  # not the user's own: no small count in any sentence
+        assert f" {n} havainto" not in " " + text
+
+
+def test_status_change_without_reason_is_shown_next_to_the_field(client, make_user, db) -> None:
+    pid = planted(db)["nettikasino"]
+    make_user("tuki", "tukitiimi")
+    login(client, "tuki")
+    page = soup(client.get(f"/ilmiot/{pid}"))
+    csrf = page.select_one("input[name=csrf_token]")["value"]
+    refused = client.post(
+        f"/ilmiot/{pid}/tila",
+        data={"csrf_token": csrf, "status": "ei toimenpiteitä", "reason": ""},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 422
+    form = soup(refused).select_one("form[action$='/tila']")
+    reason = form.select_one("#reason")
+    assert reason.has_attr("autofocus") and reason["aria-invalid"] == "true"
+    assert reason["aria-describedby"] == "reason-error"
+    error = form.select_one("#reason-error")
+    assert "perustelu" in error.get_text()
+    assert error.find_next("input") is reason  # next to the field
+    assert form.select_one("#status option[selected]")["value"] == "ei toimenpiteitä"
+    assert soup(refused).get_text().count("Kirjoita perustelu") == 1
+
+
+def test_comment_refused_by_the_guard_keeps_the_text_and_marks_the_words(
+    client, make_user, db
+) -> None:
+    pid = planted(db)["nettikasino"]
+    make_user("tuki", "tukitiimi")
+    login(client, "tuki")
+    csrf = soup(client.get(f"/ilmiot/{pid}")).select_one("input[name=csrf_token]")["value"]
+    body = "Soitin numeroon 040 123 4567 ja sovimme tapaamisen."
+    refused = client.post(
+        f"/ilmiot/{pid}/kommentit", data={"csrf_token": csrf, "body": body}, follow_redirects=False
+    )
+    assert refused.status_code == 422
+    page = soup(refused)
+    area = page.select_one("#comment-body")
+    assert area.get_text() == body and area.has_attr("autofocus")
+    assert area["aria-invalid"] == "true" and "comment-error" in area["aria-describedby"]
+    assert page.get_text().count("Tekstissä näyttää olevan") == 1
+    assert "merkit " not in page.get_text()
+    assert [m.get_text() for m in page.select("#comment-marked mark")] == ["040 123 4567"]
+    assert db.table("comments").count == 0
+
+
+def test_phenomenon_timeline_is_a_small_chart_with_month_names(client, make_user, db) -> None:
+    pid = planted(db)["nettikasino"]
+    make_user("tuki", "tukitiimi")
+    login(client, "tuki")
+    page = soup(client.get(f"/ilmiot/{pid}"))
+    chart = page.select_one("section[aria-labelledby=aikajana] svg.month-sparkline")
+    labels = [t.get_text() for t in chart.select("text.axis-label")]
+    assert len(labels) == 2 and all(label.split()[1].isdigit() for label in labels)
+    today = client.app.state.settings.today()
+    assert labels[1].endswith(str(today.year))
+    assert chart["aria-label"].startswith("Havainnot kuukausittain: ")
 
 
 def test_phenomenon_page_data_and_its_json_twin_come_from_one_function(
@@ -160,6 +242,7 @@ def test_phenomenon_page_data_and_its_json_twin_come_from_one_function(
         "headlines",
         "indicators",
         "lineage",
+        "signals",
     ]
 
 

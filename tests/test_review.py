@@ -45,6 +45,32 @@ def token(client, path: str) -> str:
     return CSRF_RE.search(client.get(path).text).group(1)
 
 
+def test_work_list_keeps_an_opened_item_until_someone_acts_on_it(client, db) -> None:
+    """Opening the page only clears "uusi sinulle"; a comment by anyone takes it off the
+    list, for everyone, until the phenomenon changes again."""
+    pid = frontline_phenomenon(db)
+
+    def listed() -> dict[str, str]:
+        page = soup(client.get("/tyolista"))
+        return {li.a["href"]: li.get_text(" ", strip=True) for li in page.select(".signal-list li")}
+
+    login(client, "johto", "demo-johto")
+    assert "uusi sinulle" in listed()[f"/ilmiot/{pid}"]
+    client.get(f"/ilmiot/{pid}")  # opened, not acted on
+    after_opening = listed()
+    assert f"/ilmiot/{pid}" in after_opening
+    assert "uusi sinulle" not in after_opening[f"/ilmiot/{pid}"]
+
+    login(client, "tukitiimi", "demo-tukitiimi")
+    csrf = token(client, f"/ilmiot/{pid}")
+    client.post(f"/ilmiot/{pid}/kommentit", data={"csrf_token": csrf, "body": "Katsotaan tätä."})
+    login(client, "johto", "demo-johto")
+    assert f"/ilmiot/{pid}" not in listed()
+    # A later change (a run touching it) brings it back.
+    db.table("phenomena").update(pid, {"updated_at": "2999-01-01T00:00:00+00:00"})
+    assert f"/ilmiot/{pid}" in listed()
+
+
 def test_status_workflow_with_history_and_reason(db) -> None:
     # The region status is region-wide curation: the backbone team's (nakyma.review).
     boss = get_user(db, "tukitiimi")
@@ -109,7 +135,7 @@ def test_feedback_loop_in_the_browser_flow(client, db) -> None:
         f"/ilmiot/{pid}/kommentit",
         data={"csrf_token": csrf, "body": "Kiitos havainnoista, asia on käsittelyssä."},
     )
-    # Looked at: the work list no longer shows it until it changes again.
+    # Acted on (a response and a reply): the work list no longer shows it until it changes.
     again = soup(client.get("/tyolista"))
     assert not any(a["href"] == f"/ilmiot/{pid}" for a in again.select(".signal-list a"))
 

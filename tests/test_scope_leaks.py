@@ -147,8 +147,10 @@ def _json_count_leaks(data: Any, outside: set[str], path: str, area: str | None)
             for name in ("count", "observations", "recent", "baseline", "items"):
                 if isinstance(data.get(name), int) and 0 < data[name] < K:
                     found.append(f"{path}: {code} {name}={data[name]}")
-        if area in outside and "reasons" in data:
-            for text in data["reasons"]:
+        # A signal of an area outside the scope: a municipality page's (the page's area) or
+        # one of a phenomenon page's per-area rows (its own area_code); plain and technical.
+        if (area in outside or code in outside) and "reasons" in data:
+            for text in [*data["reasons"], *data.get("technical", [])]:
                 found += [f"{path}: {m.group(0)}" for m in COUNTED.finditer(str(text))]
             values = [*data.get("trend", []), *data.get("sources", {}).values()]
             if any(isinstance(v, int) and 0 < v < K for v in values):

@@ -36,6 +36,7 @@ from nakyma.signals import (
     signal_reasons,
     signal_rows,
     signal_score,
+    stored_reasons,
 )
 from tests.test_indicator_signals import agrees, reference_rows
 
@@ -286,7 +287,10 @@ def test_new_small_rising_in_one_municipality_is_a_weak_signal_there_only(
     s = kunta[AANEKOSKI]
     assert s.category == "heikko_signaali"
     assert s.is_new and s.recent == 4 and s.p_value < 0.001
-    assert s.reasons[0] == "4 havaintoa Äänekoskelta 5 viikossa, ei aiempia."
+    assert s.reasons[:2] == (
+        "4 havaintoa Äänekoskelta viiden viikon aikana; aiemmin ei yhtään.",
+        "Ilmiö on alueella uusi.",
+    )
     assert s.area_name == "Äänekoski"
     assert s.first_seen == AS_OF - timedelta(days=33)
     assert s.sources == {"observation": 4, "headline": 0, "indicator": 0}
@@ -295,7 +299,9 @@ def test_new_small_rising_in_one_municipality_is_a_weak_signal_there_only(
     assert rows(signals, pid, "kuntaryhma")["aanekoski"].category == "heikko_signaali"
     county = rows(signals, pid, "alue")[region.code]
     assert county.category == "heikko_signaali"
-    assert county.reasons[0] == "4 havaintoa koko hyvinvointialueelta 5 viikossa, ei aiempia."
+    assert county.reasons[0] == (
+        "4 havaintoa koko hyvinvointialueelta viiden viikon aikana; aiemmin ei yhtään."
+    )
 
 
 def test_steady_all_year_phenomenon_is_never_a_weak_signal(
@@ -313,8 +319,12 @@ def test_steady_all_year_phenomenon_is_never_a_weak_signal(
     s = rows(score_signals(observed, region, as_of=AS_OF), pid)[JYVASKYLA]
     assert s.category == "vakiintunut"
     assert not s.is_new
-    assert s.reasons[0] == "3 havaintoa Jyväskylästä viimeisen 6 viikon aikana."
-    assert s.reasons[1].startswith("Ei merkitsevää muutosta: 3 havaintoa 6 viikossa, aiemmin ")
+    assert s.reasons[0].startswith(
+        "3 havaintoa Jyväskylästä kuuden viikon aikana; aiemmin keskimäärin noin "
+    )
+    assert s.reasons[1] == "Määrä on pysynyt suunnilleen ennallaan."
+    assert s.technical[0].startswith("Kasvun testi (Poisson): 3 havaintoa")
+    assert s.technical[0].endswith(", ei tilastollisesti merkitsevä.")
 
 
 def test_established_and_clearly_growing_is_strengthening(
@@ -326,9 +336,14 @@ def test_established_and_clearly_growing_is_strengthening(
     s = rows(score_signals(observed, region, as_of=AS_OF), pid)[JYVASKYLA]
     assert s.category == "vahvistuva"
     assert s.recent == 8 and 1.0 < s.baseline < 1.6
-    assert (
-        s.reasons[1]
-        == "Kasvua: 8 havaintoa 6 viikossa, aiemmin keskimäärin 1,3 / 6 vk (p < 0,001)."
+    assert s.reasons[:2] == (
+        "8 havaintoa Jyväskylästä kuuden viikon aikana; aiemmin keskimäärin noin 1 kuudessa "
+        "viikossa.",
+        "Näin suuri kasvu tuskin on sattumaa.",
+    )
+    assert s.technical[0] == (
+        "Kasvun testi (Poisson): 8 havaintoa 6 viikossa, alueen oman aiemman tahdin mukaan "
+        "odotettaisiin 1,3; p < 0,001."
     )
 
 
@@ -340,8 +355,11 @@ def test_new_with_a_few_items_before_the_window_compares_with_those(
     s = rows(score_signals(observed, region, as_of=AS_OF), pid)[AANEKOSKI]
     assert s.category == "heikko_signaali"
     assert s.reasons[:2] == (
-        "5 havaintoa Äänekoskelta 8 viikossa, ei aiempia.",
-        "Kasvua: 3 havaintoa 6 viikossa, sitä ennen 2 (p = 0,009).",
+        "5 havaintoa Äänekoskelta kahdeksan viikon aikana; aiemmin ei yhtään.",
+        "Näin suuri kasvu tuskin on sattumaa.",
+    )
+    assert s.technical[0] == (
+        "Kasvun testi (Poisson): 3 havaintoa 6 viikossa, sitä ennen 2 havaintoa; p = 0,009."
     )
 
 
@@ -362,9 +380,14 @@ def test_recent_far_below_baseline_is_fading(observed: Database, region: Region)
     s = rows(score_signals(observed, region, as_of=AS_OF), pid)[JYVASKYLA]
     assert s.category == "hiipuva"
     assert s.score < 0
-    assert s.reasons[0] == "1 havainto Jyväskylästä viimeisen 6 viikon aikana."
-    assert s.reasons[1] == (
-        "Hiipumassa: 1 havainto 6 viikossa, aiemmin keskimäärin 5,3 / 6 vk (p = 0,04)."
+    assert s.reasons[:2] == (
+        "1 havainto Jyväskylästä kuuden viikon aikana; aiemmin keskimäärin noin 5 kuudessa "
+        "viikossa.",
+        "Havaintoja on selvästi tavallista vähemmän; ilmiö näyttää hiipuvan.",
+    )
+    assert s.technical[0] == (
+        "Vähenemisen testi (Poisson): 1 havainto 6 viikossa, alueen oman aiemman tahdin "
+        "mukaan odotettaisiin 5,3; p = 0,04."
     )
 
 
@@ -377,10 +400,14 @@ def test_two_recent_against_about_one_per_window_is_not_growth(
     s = rows(score_signals(observed, region, as_of=AS_OF), pid)[JYVASKYLA]
     assert s.category == "vakiintunut"
     assert s.p_value > 0.2
-    assert s.reasons[1] == (
-        "Ei merkitsevää muutosta: 2 havaintoa 6 viikossa, aiemmin keskimäärin 0,92 / 6 vk "
-        "(p = 0,28)."
+    # A rise the test cannot tell from chance is said to be one, never "no change".
+    assert s.reasons[:2] == (
+        "2 havaintoa Jyväskylästä kuuden viikon aikana; aiemmin keskimäärin alle yksi "
+        "kuudessa viikossa.",
+        "Määrä on noussut, mutta määrät ovat liian pieniä johtopäätöksiin.",
     )
+    assert not any("muutosta" in r for r in s.reasons)
+    assert s.technical[0].endswith("odotettaisiin 0,92; p = 0,28, ei tilastollisesti merkitsevä.")
 
 
 def test_a_few_items_in_a_small_place_are_no_signal_when_common_elsewhere(
@@ -392,7 +419,7 @@ def test_a_few_items_in_a_small_place_are_no_signal_when_common_elsewhere(
     s = rows(score_signals(observed, region, as_of=AS_OF), pid)[AANEKOSKI]
     assert s.is_new
     assert s.category == "vakiintunut"
-    assert any(r.startswith("Muun hyvinvointialueen tahdilla") for r in s.reasons)
+    assert any(r.startswith("Muun hyvinvointialueen tahdilla") for r in s.technical)
 
 
 def test_no_history_in_the_area_means_no_claim_of_novelty(db: Database, region: Region) -> None:
@@ -469,7 +496,11 @@ def test_headline_and_linked_indicator_support_the_signal(
     s = rows(signals, supported)[AANEKOSKI]
     assert s.sources == {"observation": 4, "headline": 1, "indicator": 1}
     assert s.score == pytest.approx(base.score + HEADLINE_BONUS + INDICATOR_BONUS)
-    assert s.reasons[0] == "4 havaintoa Äänekoskelta 5 viikossa, ei aiempia; tukena 1 uutinen."
+    assert s.reasons[:3] == (
+        "4 havaintoa Äänekoskelta viiden viikon aikana; aiemmin ei yhtään.",
+        "Ilmiö on alueella uusi.",
+        "Tukena 1 uutinen.",
+    )
     assert (
         "Tukena indikaattori: lastensuojeluilmoituksen saaneet 0–17-v. Äänekoskella "
         "4,1 % → 5,3 % (2023→2024)." in s.reasons
@@ -477,7 +508,7 @@ def test_headline_and_linked_indicator_support_the_signal(
     assert not any("uorisotyöttömät" in r or "asentuneisuus" in r for r in s.reasons)
     county = rows(signals, supported, "alue")[region.code]
     assert county.sources["headline"] == 2
-    assert county.reasons[0].endswith("tukena 2 uutista.")
+    assert "Tukena 2 uutista." in county.reasons
 
 
 def test_a_suggested_link_counts_from_the_similarity_threshold(
@@ -540,7 +571,10 @@ def test_score_is_the_capped_evidence_plus_capped_bonuses() -> None:
 
 
 def test_reasons_are_written_from_the_evidence_alone() -> None:
-    assert signal_reasons(evidence()) == ["4 havaintoa Äänekoskelta 5 viikossa, ei aiempia."]
+    assert signal_reasons(evidence()) == [
+        "4 havaintoa Äänekoskelta viiden viikon aikana; aiemmin ei yhtään.",
+        "Ilmiö on alueella uusi.",
+    ]
     row = {
         "short_title": "Nuorisotyöttömät 18–24-v.",
         "title": "",
@@ -564,9 +598,9 @@ def test_reasons_are_written_from_the_evidence_alone() -> None:
         indicators=(row, row, row),
     )
     assert signal_reasons(spread) == [
-        "9 havaintoa Äänekoskelta viimeisen 6 viikon aikana; tukena 1 uutinen.",
-        "Kasvua: 9 havaintoa 6 viikossa, ei yhtään edeltävän 51 viikon aikana (p < 0,001).",
-        "Muun hyvinvointialueen tahdilla väkilukuun suhteutettuna odotettaisiin 1,2 / 6 vk.",
+        "9 havaintoa Äänekoskelta kuuden viikon aikana; edeltävän 51 viikon aikana ei yhtään.",
+        "Näin suuri kasvu tuskin on sattumaa.",
+        "Tukena 1 uutinen.",
         "Havaintoja 3 kunnasta.",
         "Kohderyhminä lapset, nuoret ja perheet.",
         "Tukena indikaattori: nuorisotyöttömät 18–24-v. Äänekoskella 12,2 % (2024), "
@@ -592,7 +626,7 @@ def test_a_past_as_of_ignores_later_items(observed: Database, region: Region) ->
     assert after == before
     s = rows(after, pid)[AANEKOSKI]
     assert s.recent == 2  # ages 20 and 33 from AS_OF are 0 and 13 from `past`
-    assert s.reasons[0] == "2 havaintoa Äänekoskelta 2 viikossa, ei aiempia."
+    assert s.reasons[0] == "2 havaintoa Äänekoskelta kahden viikon aikana; aiemmin ei yhtään."
     now = rows(score_signals(observed, region, as_of=AS_OF), pid)[AANEKOSKI]
     assert now.recent == 7
 
@@ -651,7 +685,10 @@ def test_list_ranking_and_csv_rows(observed: Database, region: Region) -> None:
     assert set(CSV_COLUMNS) <= set(first)
     assert first["municipality"] == "Äänekoski"
     assert first["phenomenon_title"] == "Nuorten yksinäisyys"
-    assert first["reasons"].startswith("4 havaintoa Äänekoskelta 5 viikossa, ei aiempia.")
+    assert first["reasons"].startswith(
+        "4 havaintoa Äänekoskelta viiden viikon aikana; aiemmin ei yhtään."
+    )
+    assert first["technical"] and "p " not in first["reasons"]
     assert first["reasons"] == " ".join(first["reasons_list"])
     assert isinstance(first["score"], float)
     assert len(first["trend"]) == 13
@@ -769,6 +806,7 @@ def snapshot(signals: list[WeakSignal]) -> list[dict[str, Any]]:
         {
             **dataclasses.asdict(s),
             "reasons": list(s.reasons),
+            "technical": list(s.technical),
             "trend": list(s.trend),
             "sources": dict(s.sources),
             "first_seen": s.first_seen.isoformat() if s.first_seen else None,
@@ -803,6 +841,39 @@ def test_scoring_a_rich_history_gives_the_pinned_signals(db: Database, region: R
     fading = [r for r in runs["earlier"] if r["category"] == "hiipuva"]
     assert [r["area_name"] for r in fading] == [region.name, "Saarijärvi–Karstula", "Karstula"]
     assert fading[-1]["reasons"] == [
-        "Ei havaintoja Karstulasta viimeisen 6 viikon aikana.",
-        "Hiipumassa: ei havaintoja 6 viikossa, aiemmin keskimäärin 5,6 / 6 vk (p = 0,006).",
+        "Ei havaintoja Karstulasta kuuden viikon aikana; aiemmin keskimäärin noin 6 kuudessa "
+        "viikossa.",
+        "Havaintoja on selvästi tavallista vähemmän; ilmiö näyttää hiipuvan.",
     ]
+
+
+def test_rows_stored_before_the_split_read_like_new_ones() -> None:
+    """An old row kept the test and the expectation among its reasons and has no technical
+    list; reading it moves those sentences behind "Miten tämä on laskettu"."""
+    old = json.dumps(
+        [
+            "8 havaintoa Petäjävedeltä viimeisen 6 viikon aikana.",
+            "Kasvua: 8 havaintoa 6 viikossa, aiemmin keskimäärin 0,12 / 6 vk (p < 0,001).",
+            "Muun hyvinvointialueen tahdilla väkilukuun suhteutettuna odotettaisiin 0,07 / 6 vk.",
+            "Havaitsijoita 3 eri ammattiryhmästä.",
+        ],
+        ensure_ascii=False,
+    )
+    plain, technical = stored_reasons(old, None)
+    assert plain == [
+        "8 havaintoa Petäjävedeltä viimeisen 6 viikon aikana.",
+        "Havaitsijoita 3 eri ammattiryhmästä.",
+    ]
+    assert len(technical) == 2 and technical[0].startswith("Kasvua")
+    assert stored_reasons('["A."]', '["B."]') == (["A."], ["B."])
+
+
+def test_stored_signals_keep_plain_and_technical_apart(observed: Database, region: Region) -> None:
+    """The stored row's reasons are the plain sentences (the export's column), the test and
+    p-value are in its technical list; no sentence calls a count "jäsentä"."""
+    pid = _new_in_aanekoski(observed)
+    save_signals(observed, score_signals(observed, region, as_of=AS_OF), as_of=AS_OF)
+    row = next(observed.query("select * from weak_signals where phenomenon_id = ?", [pid]))
+    plain, technical = json.loads(row["reasons"]), json.loads(row["technical"])
+    assert not any("p <" in r or "p =" in r or "jäsentä" in r for r in plain)
+    assert any("Poisson" in t or "Ensimmäinen havainto" in t for t in technical)

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from markupsafe import Markup, escape
 
 from nakyma.disclosure import COMPLEMENTARY_MARK, SuppressedTable
 from nakyma.exports.chart import HIDDEN, SMALL, Bar, month_chart
+from nakyma.vocabulary import MONTHS_FI
 
 WIDTH, HEIGHT = 560, 240
 LEFT, RIGHT, TOP, BOTTOM = 56, 120, 28, 36
@@ -179,6 +181,49 @@ def sparkline(values: Sequence[int], *, label: str) -> Markup:
         f'xmlns="http://www.w3.org/2000/svg"><line x1="0" x2="{width}" y1="{height}" '
         f'y2="{height}" class="baseline"/>' + "".join(bars) + "</svg>"
     )
+
+
+def month_sparkline(values: Sequence[int], *, label: str, until: date) -> Markup:
+    """A small bar chart of counts per month ending with `until`'s month, its time axis
+    labelled with the first and last month ("heinä 2024" … "kesä 2025") and its numbers per
+    month as the text alternative."""
+    if not values:
+        return Markup("")
+    n = len(values)
+    bar, gap, plot, axis = 10, 3, 36, 16
+    width = n * bar + (n - 1) * gap
+    top = max(values) or 1
+    bars = []
+    for i, v in enumerate(values):
+        h = 0 if v == 0 else max(2.0, v / top * (plot - 2))
+        bars.append(
+            f'<rect x="{i * (bar + gap)}" y="{plot - h:.1f}" width="{bar}" height="{h:.1f}"/>'
+        )
+    months = [_month_back(until, n - 1 - i) for i in range(n)]
+    first, last = (_short_month(*months[0]), _short_month(*months[-1]))
+    alt = f"{label}: " + ", ".join(
+        f"{_short_month(y, m)} {v}" for (y, m), v in zip(months, values, strict=True)
+    )
+    return Markup(
+        f'<svg class="sparkline month-sparkline" viewBox="0 0 {width} {plot + axis}" '
+        f'width="{width}" height="{plot + axis}" role="img" aria-label="{escape(alt)}" '
+        f'xmlns="http://www.w3.org/2000/svg"><line x1="0" x2="{width}" y1="{plot}" '
+        f'y2="{plot}" class="baseline"/>'
+        + "".join(bars)
+        + f'<text x="0" y="{plot + axis - 3}" class="axis-label">{escape(first)}</text>'
+        f'<text x="{width}" y="{plot + axis - 3}" text-anchor="end" class="axis-label">'
+        f"{escape(last)}</text></svg>"
+    )
+
+
+def _month_back(day: date, back: int) -> tuple[int, int]:
+    index = day.year * 12 + day.month - 1 - back
+    return index // 12, index % 12 + 1
+
+
+def _short_month(year: int, month: int) -> str:
+    # "tammikuu" -> "tammi"; the year keeps a 12-month span unambiguous.
+    return f"{MONTHS_FI[month - 1].removesuffix('kuu')} {year}"
 
 
 # The meeting brief's month chart: its geometry comes from nakyma.exports.chart, which the

@@ -46,10 +46,19 @@ from nakyma.observations import parse_date
 from nakyma.phenomena import active_phenomena
 from nakyma.regions import Region
 from nakyma.review import STATUSES
-from nakyma.signals import CATEGORY_LABELS
+from nakyma.signals import CATEGORY_LABELS, stored_reasons
 from nakyma.vocabulary import MONTHS_FI, THEMES
 
 TEXTS_PER_PHENOMENON = 3
+
+
+def _plain_reasons(signal: Mapping[str, Any] | None) -> list[str]:
+    """A stored weak signal's plain sentences (none without a signal)."""
+    if signal is None:
+        return []
+    return stored_reasons(signal["reasons"], signal.get("technical"))[0]
+
+
 MAX_TEXT_CHARS = 400
 SUGGESTED_INDICATORS = 2
 CATEGORY_ORDER = {c: i for i, c in enumerate(("heikko_signaali", "vahvistuva", "vakiintunut"))}
@@ -542,9 +551,7 @@ def _phenomenon_brief(
         status_label=STATUSES.get(p["status"], p["status"]),
         category=category,
         category_label=CATEGORY_LABELS.get(category) if category else None,
-        reasons=tuple(
-            mask_small_counts(r, k) for r in json.loads(signal["reasons"] if signal else "[]")
-        ),
+        reasons=tuple(mask_small_counts(r, k) for r in _plain_reasons(signal)),
         theme=theme,
         theme_label=THEMES.get(theme) if theme else None,
         months=month_table,

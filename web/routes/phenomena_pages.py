@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from typing import Any
 
+from fastapi import APIRouter, HTTPException, Request, Response
+from sqlite_utils import Database
+
+from nakyma.accounts import User
+from nakyma.config import Settings
 from nakyma.embedding import get_embedder
+from nakyma.regions import Region
 from nakyma.review import mark_seen
 from nakyma.views import phenomenon_detail, search_results
-from web.charts import sparkline
+from web.charts import month_sparkline
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
 
 router = APIRouter()
@@ -24,6 +30,25 @@ def phenomenon_page(
     region: RegionDep,
     settings: SettingsDep,
 ) -> Response:
+    response = render_phenomenon(request, db, region, settings, user, phenomenon_id)
+    mark_seen(db, user, phenomenon_id)
+    return response
+
+
+def render_phenomenon(
+    request: Request,
+    db: Database,
+    region: Region,
+    settings: Settings,
+    user: User,
+    phenomenon_id: int,
+    *,
+    status_form: dict[str, Any] | None = None,
+    comment_form: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The phenomenon page; a refused form is shown again with `status_form` or
+    `comment_form` (what was typed, the error and its field, marked findings) and 422."""
     try:
         page = phenomenon_detail(
             db,
@@ -35,7 +60,6 @@ def phenomenon_page(
         )
     except KeyError:
         raise HTTPException(404, "Ilmiötä ei löydy.") from None
-    mark_seen(db, user, phenomenon_id)
     return request.app.state.templates.TemplateResponse(
         request,
         "phenomenon.html",
@@ -45,11 +69,19 @@ def phenomenon_page(
             "r": page.review,
             "message": request.query_params.get("viesti"),
             "error": request.query_params.get("virhe"),
-            "comment_error": request.query_params.get("kommenttivirhe"),
+            "status_form": status_form or {},
+            "comment_form": comment_form or {},
             "commented": bool(request.query_params.get("kommentoitu")),
-            "obs_chart": sparkline(page.timeline["observation"], label="Havainnot kuukausittain"),
-            "news_chart": sparkline(page.timeline["headline"], label="Uutiset kuukausittain"),
+            "obs_chart": month_sparkline(
+                page.timeline["observation"],
+                label="Havainnot kuukausittain",
+                until=settings.today(),
+            ),
+            "news_chart": month_sparkline(
+                page.timeline["headline"], label="Uutiset kuukausittain", until=settings.today()
+            ),
         },
+        status_code=status_code,
     )
 
 

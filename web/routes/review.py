@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
@@ -13,6 +13,8 @@ from nakyma import review
 from nakyma.emerging_views import CATEGORIES, emerging_for_user
 from web.deps import CsrfChecked, DbDep, PageUser, RegionDep, SettingsDep
 from web.guard import page_rate_limited, rate_limit
+from web.routes.observations import marked_segments
+from web.routes.phenomena_pages import render_phenomenon
 
 router = APIRouter()
 
@@ -40,19 +42,43 @@ def _act(pid: int, action: Callable[[], object], success: str) -> Response:
     return _back(pid, message=success)
 
 
+def _marked(text: str, exc: review.ReviewError) -> list[dict[str, Any]] | None:
+    """The refused text split into plain and marked parts, or None without findings."""
+    spans = [(f.start, f.end, f.kind) for f in exc.findings]
+    return marked_segments(text, spans) if spans else None
+
+
 @router.post("/ilmiot/{phenomenon_id}/tila", dependencies=[CsrfChecked])
 def change_status(
+    request: Request,
     phenomenon_id: int,
     user: PageUser,
     db: DbDep,
+    region: RegionDep,
+    settings: SettingsDep,
     status: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    return _act(
-        phenomenon_id,
-        lambda: review.set_status(db, user, phenomenon_id, status, reason=reason),
-        f"Tila muutettu: {review.STATUSES.get(status, status)}.",
-    )
+    """A refused change is shown again (422) with its error next to its field, the chosen
+    status and the typed reason kept."""
+    try:
+        review.set_status(db, user, phenomenon_id, status, reason=reason)
+    except review.ReviewError as exc:
+        form = {
+            "status": status,
+            "reason": reason,
+            "error": str(exc),
+            "field": exc.field or "status",
+            "segments": _marked(" ".join(reason.split()), exc),
+        }
+        return render_phenomenon(
+            request, db, region, settings, user, phenomenon_id, status_form=form, status_code=422
+        )
+    except review.Forbidden:
+        raise HTTPException(403, "Sinulla ei ole oikeutta tähän.") from None
+    except KeyError:
+        raise HTTPException(404, "Ilmiötä ei löydy.") from None
+    return _back(phenomenon_id, message=f"Tila muutettu: {review.STATUSES.get(status, status)}.")
 
 
 @router.post("/ilmiot/{phenomenon_id}/nimi", dependencies=[CsrfChecked])
@@ -196,17 +222,23 @@ def comment(
     phenomenon_id: int,
     user: PageUser,
     db: DbDep,
+    region: RegionDep,
+    settings: SettingsDep,
     body: Annotated[str, Form()] = "",
 ) -> Response:
+    """A refused comment is shown again (422): the typed text kept in the textarea, the
+    error once next to it, the personal data the guard found marked in a preview."""
     if (wait := rate_limit(request, user, "submit")) is not None:
         return page_rate_limited(request, user, wait)
     try:
         review.add_comment(db, user, phenomenon_id, body)
     except review.ReviewError as exc:
-        from urllib.parse import urlencode
-
-        query = urlencode({"kommenttivirhe": str(exc)})
-        return RedirectResponse(f"/ilmiot/{phenomenon_id}?{query}#keskustelu", 303)
+        form = {"text": body, "error": str(exc), "segments": _marked(body.strip(), exc)}
+        return render_phenomenon(
+            request, db, region, settings, user, phenomenon_id, comment_form=form, status_code=422
+        )
+    except review.Forbidden:
+        raise HTTPException(403, "Sinulla ei ole oikeutta tähän.") from None
     return RedirectResponse(f"/ilmiot/{phenomenon_id}?kommentoitu=1#keskustelu", 303)
 
 
