@@ -763,3 +763,14 @@ def _m0011_item_terms(db: Database) -> None:
         pk=("item_kind", "item_key"),
         not_null={"terms"},
     )
+
+
+@migrations(name="0013_home_visits")
+def _m0013_home_visits(db: Database) -> None:
+    # When each user last opened their front page, so that it can put what is new since
+    # then first. One row per user, overwritten on each visit.
+    db.table("home_visits").create(
+        {"user_id": int, "visited_at": str},
+        pk="user_id",
+        not_null={"visited_at"},
+    )
