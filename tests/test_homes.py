@@ -158,7 +158,7 @@ def test_county_overview_grid_counts_signals_per_municipality(client, db) -> Non
     assert sorted(a["href"] for a in links) == sorted(
         f"/kunnat/{m.code}" for m in region.municipalities
     )
-    label = next(a["aria-label"] for a in links if a["href"] == "/kunnat/179")
+    label = next(a.title.get_text() for a in links if a["href"] == "/kunnat/179")
     assert label.startswith("Jyväskylä: ") and "teema" in label and "signaali" in label
     # Readable without colour: every tile writes its numbers, an active one has a marker.
     assert len(svg.select("text.tile-name")) == 22

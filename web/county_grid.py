@@ -76,7 +76,7 @@ def municipality_grid(tiles: Sequence[MunicipalityTile], *, title: str) -> Marku
         themes = _plural(t.themes, "teema", "teemaa")
         label = f"{t.name}: {signals}, {themes}"
         parts.append(
-            f'<a href="/kunnat/{escape(t.code)}" aria-label="{escape(label)}">'
+            f'<a href="/kunnat/{escape(t.code)}">'
             f'<g class="tile{" tile-active" if active else ""}">'
             f"<title>{escape(label)}</title>"
             f'<rect x="{x}" y="{y}" width="{TILE_W}" height="{TILE_H}" rx="6" class="tile-box"/>'
