@@ -86,7 +86,7 @@ def leadership_home(
     top: int = 5,
 ) -> LeadershipHome:
     """Leadership's "Omat kunnat": per own municipality its weak signals and emerging themes,
-    those new since `since` first (each marked `new`), then the top of its work list and
+    those new since `since` first (each marked `new`; nothing on the first visit), then the top of its work list and
     the latest decisions and comments on the phenomena it may view."""
     own: list[OwnMunicipality] = []
     new_count = 0
@@ -95,15 +95,14 @@ def leadership_home(
         signals = weak_signals_for(db, region, user, municipality=code, limit=limit, k=k)
         created = _created_at(db, [s["phenomenon_id"] for s in signals])
         for s in signals:
-            s["new"] = since is None or created.get(s["phenomenon_id"], "") > since
+            s["new"] = since is not None and created.get(s["phenomenon_id"], "") > since
         themes = emerging_for(db, region, user, area_kind="kunta", area_code=code, k=k)[:limit]
         for t in themes:
             # first_seen is a run's as-of date: new when on or after the visit's day
-            t["new"] = since is None or (t["first_seen"] or "") >= since[:10]
+            t["new"] = since is not None and (t["first_seen"] or "") >= since[:10]
         signals.sort(key=lambda s: not s["new"])  # stable: best first within each
         themes.sort(key=lambda t: not t["new"])
-        if since is not None:
-            new_count += sum(s["new"] for s in signals) + sum(t["new"] for t in themes)
+        new_count += sum(s["new"] for s in signals) + sum(t["new"] for t in themes)
         own.append(OwnMunicipality(m.code, m.name, m.in_form, signals, themes))
     work = review.work_list(db, region, user, k=k)
     return LeadershipHome(
