@@ -86,8 +86,9 @@ def leadership_home(
     top: int = 5,
 ) -> LeadershipHome:
     """Leadership's "Omat kunnat": per own municipality its weak signals and emerging themes,
-    those new since `since` first (each marked `new`; nothing on the first visit), then the top of its work list and
-    the latest decisions and comments on the phenomena it may view."""
+    those new since `since` first (each marked `new`; nothing is on the first visit), then
+    the top of its work list and the latest decisions and comments on the phenomena it may
+    view."""
     own: list[OwnMunicipality] = []
     new_count = 0
     for code in sorted(user.municipalities, key=lambda c: region.municipality(c).name):
