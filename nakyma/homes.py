@@ -14,6 +14,8 @@ after it.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +27,8 @@ from nakyma.db import now_utc, write_transaction
 from nakyma.emerging_views import emerging_for
 from nakyma.regions import Region
 from nakyma.views import weak_signals_for
+
+log = logging.getLogger("nakyma.homes")
 
 # Signal categories counted as current on the overview: a fading one is not news.
 CURRENT_SIGNALS = frozenset({"heikko_signaali", "vahvistuva", "vakiintunut"})
@@ -40,11 +44,16 @@ def last_home_visit(db: Database, user: User) -> str | None:
 
 
 def record_home_visit(db: Database, user: User, *, at: str | None = None) -> None:
-    """Remember this visit (one short write, like `review.mark_seen` on a phenomenon)."""
-    with write_transaction(db):
-        db.table("home_visits").upsert(
-            {"user_id": user.id, "visited_at": at or now_utc()}, pk="user_id"
-        )
+    """Remember this visit (one short write, like `review.mark_seen` on a phenomenon). A
+    database too busy to take it does not fail the page: the visit is then not counted, and
+    what was new stays marked new once more."""
+    try:
+        with write_transaction(db):
+            db.table("home_visits").upsert(
+                {"user_id": user.id, "visited_at": at or now_utc()}, pk="user_id"
+            )
+    except sqlite3.OperationalError as exc:
+        log.warning("home visit of user %s not recorded: %s", user.id, exc)
 
 
 @dataclass(frozen=True)
