@@ -771,3 +771,14 @@ def _m0012_weak_signal_technical(db: Database) -> None:
     # (the test, expected count, p-value) goes to its own JSON list. Rows stored before this
     # have NULL here and are split on reading (`signals.stored_reasons`).
     db.table("weak_signals").add_column("technical", str)
+
+
+@migrations(name="0013_home_visits")
+def _m0013_home_visits(db: Database) -> None:
+    # When each user last opened their front page, so that it can put what is new since
+    # then first. One row per user, overwritten on each visit.
+    db.table("home_visits").create(
+        {"user_id": int, "visited_at": str},
+        pk="user_id",
+        not_null={"visited_at"},
+    )

@@ -36,6 +36,7 @@ from web.deps import (
 from web.guard import guard_health, install_guard
 from web.policy import enforce_policy
 from web.routes import ROUTERS
+from web.routes.homes import home_path
 
 HERE = Path(__file__).parent
 log = logging.getLogger("nakyma.web")
@@ -51,6 +52,7 @@ def build_templates() -> Jinja2Templates:
     env = templates.env
     env.globals.update(
         csrf_token=csrf_token,
+        home_path=home_path,
         TARGET_GROUPS=TARGET_GROUPS,
         THEMES=THEMES,
         OBSERVER_ROLES=OBSERVER_ROLES,

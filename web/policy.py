@@ -53,6 +53,10 @@ POLICY: dict[str, str | frozenset[str]] = {
     "POST /havainnot/tarkista": "signed_in",
     "GET /havainnot/omat": "signed_in",
     "GET /muutokset": "signed_in",
+    "GET /vastaukset": "signed_in",
+    # each role's front page (web.routes.homes)
+    "GET /omat-kunnat": frozenset({"johto"}),
+    "GET /yleiskuva": BACKBONE,
     # region and municipalities (counts, indicators, public news)
     "GET /alue": "signed_in",
     "GET /kunnat/{code}": "signed_in",

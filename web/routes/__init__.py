@@ -5,6 +5,7 @@ from web.routes import (
     auth,
     emerging_pages,
     exports,
+    homes,
     municipality_pages,
     observations,
     phenomena_pages,
@@ -14,6 +15,7 @@ from web.routes import (
 
 ROUTERS = (
     auth.router,
+    homes.router,
     observations.router,
     region_pages.router,
     municipality_pages.router,

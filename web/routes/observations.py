@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from nakyma import privacy
+from nakyma.homes import replies_to_observations
 from nakyma.observations import (
     MAX_TEXT_LENGTH,
     IntakeError,
@@ -15,7 +16,7 @@ from nakyma.observations import (
     submit_observation,
     text_limit_error,
 )
-from nakyma.review import add_related_observation
+from nakyma.review import STATUSES, add_related_observation
 from nakyma.unmask import forbidden_characters
 from nakyma.views import my_observations, related_phenomenon
 from web.deps import CsrfChecked, DbDep, PageUser, RegionDep, SettingsDep
@@ -40,11 +41,6 @@ def marked_segments(text: str, spans: list[tuple[int, int, str]]) -> list[dict[s
     return out
 
 
-@router.get("/")
-def home(user: PageUser) -> Response:
-    return RedirectResponse("/havainnot/uusi" if user.role == "havainnoija" else "/alue", 303)
-
-
 def _form_page(
     request: Request,
     user: Any,
@@ -57,6 +53,7 @@ def _form_page(
     saved: bool = False,
     status_code: int = 200,
     related: dict[str, Any] | None = None,
+    replies: list[dict[str, Any]] | None = None,
 ) -> Response:
     return request.app.state.templates.TemplateResponse(
         request,
@@ -70,6 +67,8 @@ def _form_page(
             "saved": saved,
             "today": settings.today().isoformat(),
             "related": related,
+            "replies": replies,
+            "statuses": STATUSES,
         },
         status_code=status_code,
     )
@@ -93,7 +92,14 @@ def observation_form(
     if related:
         values["phenomenon"] = str(related["id"])
     return _form_page(
-        request, user, region, settings, values=values, saved=bool(tallennettu), related=related
+        request,
+        user,
+        region,
+        settings,
+        values=values,
+        saved=bool(tallennettu),
+        related=related,
+        replies=replies_to_observations(db, region, user, limit=3),
     )
 
 

@@ -1,0 +1,71 @@
+"""Each role's front page: `GET /` sends a signed-in user to theirs (leadership: its own
+municipalities; backbone team and admins: the county overview; frontline: the observation
+form, which shows the replies to its observations above it)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from nakyma import homes, review
+from web.county_grid import municipality_grid
+from web.deps import DbDep, PageUser, RegionDep, SettingsDep
+
+router = APIRouter()
+
+HOMES = {
+    "havainnoija": "/havainnot/uusi",
+    "johto": "/omat-kunnat",
+    "tukitiimi": "/yleiskuva",
+    "admin": "/yleiskuva",
+}
+
+
+def home_path(role: str) -> str:
+    """Where a role lands after signing in (and where the nav's "Etusivu" points)."""
+    return HOMES.get(role, "/havainnot/uusi")
+
+
+@router.get("/")
+def home(user: PageUser) -> Response:
+    return RedirectResponse(home_path(user.role), 303)
+
+
+@router.get("/omat-kunnat")
+def own_municipalities(
+    request: Request, user: PageUser, db: DbDep, region: RegionDep, settings: SettingsDep
+) -> Response:
+    since = homes.last_home_visit(db, user)
+    data = homes.leadership_home(db, region, user, since=since, k=settings.disclosure_k)
+    homes.record_home_visit(db, user)
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "home_leadership.html",
+        {"user": user, "data": data, "statuses": review.STATUSES},
+    )
+
+
+@router.get("/vastaukset")
+def replies(request: Request, user: PageUser, db: DbDep, region: RegionDep) -> Response:
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "replies.html",
+        {
+            "user": user,
+            "replies": homes.replies_to_observations(db, region, user, limit=50),
+            "statuses": review.STATUSES,
+        },
+    )
+
+
+@router.get("/yleiskuva")
+def county_overview(
+    request: Request, user: PageUser, db: DbDep, region: RegionDep, settings: SettingsDep
+) -> Response:
+    data = homes.county_overview(db, region, user, k=settings.disclosure_k)
+    grid = municipality_grid(
+        data.tiles, title=f"{data.region}: heikot signaalit ja nousevat teemat kunnittain"
+    )
+    return request.app.state.templates.TemplateResponse(
+        request, "home_county.html", {"user": user, "data": data, "grid": grid}
+    )
