@@ -596,6 +596,17 @@ def _disclosed_signal(signal: dict[str, Any], k: int) -> dict[str, Any]:
     }
 
 
+# Below this cosine score (centred, bundled e5-small model) a hit is noise, not a match.
+# Chosen on the demo (tests/conftest.py demo_template) from the best hit's score of each
+# query: twelve real Finnish queries score 0.236-0.480 ("asunnottomuus" 0.236, "ikäihmisten
+# kaatumiset" 0.246, "vanhusten kaatumiset" 0.253, "nuorten päihteet" 0.336, "lasten
+# ylipaino" 0.480); nonsense scores 0.138-0.229 ("aaa bbb" 0.138, "asdf" 0.142, "abc" 0.194,
+# "lorem ipsum" 0.198, "qwerty" 0.222, "hjkl" 0.229) except "xyz123" at 0.242. No single
+# value separates them all: 0.23 drops every nonsense query but xyz123 and keeps every real
+# one but the lone word "kaatumiset" (0.217). Re-measure when the model changes.
+SEARCH_MIN_SCORE = 0.23
+
+
 def search_results(
     db: Database,
     region: Region,
@@ -606,11 +617,14 @@ def search_results(
     limit: int = 30,
     k: int = 5,
 ) -> list[dict[str, Any]]:
-    """Semantic search over observations (those the user may read), headlines, phenomena."""
+    """Semantic search over observations (those the user may read), headlines, phenomena;
+    hits scoring below `SEARCH_MIN_SCORE` are left out, so nonsense finds nothing."""
     from nakyma.phenomena import search
 
     out: list[dict[str, Any]] = []
     for hit in search(db, embedder, query, limit=limit * 2):
+        if hit.score < SEARCH_MIN_SCORE:
+            break  # hits come best first
         if hit.kind == "observation":
             rows = list(db.query("select * from observations where id = ?", [int(hit.key)]))
             if not rows or not observation_visible(user, rows[0]):
