@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Collection
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
@@ -141,22 +142,84 @@ class MyObservations:
     page: int
     pages: int
     observations: list[dict[str, Any]]
+    filters: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
+def _iso_date(value: str) -> str | None:
+    """A date typed as 2026-11-22 or 22.11.2026, as ISO; None when it is not a date."""
+    value = value.strip()
+    try:
+        if "." in value:
+            day, month, year = value.split(".")
+            return date(int(year), int(month), int(day)).isoformat()
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        return None
+
+
+def observation_filters(
+    region: Region,
+    *,
+    municipality: str = "",
+    date_from: str = "",
+    date_to: str = "",
+    contains: str = "",
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The "Omat havainnot" filter as typed, checked: (filters as query values, with a
+    municipality as its code and dates as ISO; errors in Finnish by field)."""
+    filters: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    if municipality.strip():
+        found = region.resolve(municipality)
+        if found is None:
+            errors["kunta"] = f"Kuntaa ”{municipality.strip()}” ei ole alueella."
+        else:
+            filters["kunta"] = found.code
+    for key, value, label in (("alkaen", date_from, "Alkupäivä"), ("asti", date_to, "Loppupäivä")):
+        if value.strip():
+            iso = _iso_date(value)
+            if iso is None:
+                errors[key] = f"{label} ei ole päivämäärä. Kirjoita muodossa 22.11.2026."
+            else:
+                filters[key] = iso
+    if "alkaen" in filters and "asti" in filters and filters["alkaen"] > filters["asti"]:
+        errors["asti"] = "Loppupäivä on ennen alkupäivää."
+    text = " ".join(contains.split())
+    if len(text) > 200:
+        errors["sisaltaa"] = "Hakuteksti on liian pitkä (enintään 200 merkkiä)."
+    elif text:
+        filters["sisaltaa"] = text
+    return filters, errors
+
+
 def my_observations(
-    db: Database, region: Region, user: User, *, page: int = 1, per_page: int = 50
+    db: Database,
+    region: Region,
+    user: User,
+    *,
+    page: int = 1,
+    per_page: int = 50,
+    filters: dict[str, str] | None = None,
 ) -> MyObservations:
-    """The signed-in user's own submissions, newest first."""
-    total = count_observations(db, created_by=user.id)
+    """The signed-in user's own submissions, newest first, narrowed by `filters` (from
+    `observation_filters`: kunta, alkaen, asti, sisaltaa)."""
+    f = filters or {}
+    where: dict[str, Any] = {
+        "created_by": user.id,
+        "municipality_code": f.get("kunta"),
+        "date_from": f.get("alkaen"),
+        "date_to": f.get("asti"),
+        "contains": f.get("sisaltaa"),
+    }
+    total = count_observations(db, **where)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    rows = list_observations(
-        db, region, created_by=user.id, limit=per_page, offset=(page - 1) * per_page
-    )
-    return MyObservations(total=total, page=page, pages=pages, observations=rows)
+    rows = list_observations(db, region, **where, limit=per_page, offset=(page - 1) * per_page)
+    return MyObservations(total=total, page=page, pages=pages, observations=rows, filters=dict(f))
 
 
 def _headline_codes(db: Database, guids: list[str]) -> dict[str, list[str]]:
