@@ -477,18 +477,48 @@ def observation_record(row: Mapping[str, Any], region: Region) -> dict[str, Any]
     }
 
 
+def _observation_filter(
+    created_by: int | None,
+    municipality_code: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    contains: str | None,
+) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    for clause, value in (
+        ("created_by = ?", created_by),
+        ("municipality_code = ?", municipality_code),
+        ("observed_on >= ?", date_from),
+        ("observed_on <= ?", date_to),
+    ):
+        if value is not None and value != "":
+            clauses.append(clause)
+            params.append(value)
+    if contains:
+        escaped = contains.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+        clauses.append("lower(text) like ? escape '!'")
+        params.append(f"%{escaped}%")
+    return ("where " + " and ".join(clauses) if clauses else ""), params
+
+
 def list_observations(
     db: Database,
     region: Region,
     *,
     created_by: int | None = None,
+    municipality_code: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    contains: str | None = None,
     limit: int = 200,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """Newest first; `created_by` limits to one user's own submissions."""
-    where, params = "", []
-    if created_by is not None:
-        where, params = "where created_by = ?", [created_by]
+    """Newest first; `created_by` limits to one user's own submissions, `municipality_code`
+    to one municipality, `date_from`/`date_to` (ISO dates, inclusive) to the observation
+    dates between, `contains` to texts containing it (SQLite's LIKE: case-insensitive
+    for ASCII letters only)."""
+    where, params = _observation_filter(created_by, municipality_code, date_from, date_to, contains)
     rows = db.query(
         f"select * from observations {where} order by observed_on desc, id desc limit ? offset ?",
         [*params, limit, offset],
@@ -496,12 +526,18 @@ def list_observations(
     return [observation_record(r, region) for r in rows]
 
 
-def count_observations(db: Database, *, created_by: int | None = None) -> int:
-    if created_by is None:
-        return db.table("observations").count
-    return db.execute(
-        "select count(*) from observations where created_by = ?", [created_by]
-    ).fetchone()[0]
+def count_observations(
+    db: Database,
+    *,
+    created_by: int | None = None,
+    municipality_code: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    contains: str | None = None,
+) -> int:
+    """How many observations `list_observations` would list with the same filters."""
+    where, params = _observation_filter(created_by, municipality_code, date_from, date_to, contains)
+    return int(db.execute(f"select count(*) from observations {where}", params).fetchone()[0])
 
 
 def counts_by_municipality(db: Database) -> dict[str, int]:

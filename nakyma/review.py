@@ -231,6 +231,131 @@ def audit_entries(
     return [{**r, "details": json.loads(r["details"] or "{}")} for r in rows]
 
 
+# Each audit action as the verb the log page shows ("Kuka teki mitä").
+AUDIT_ACTIONS: dict[str, str] = {
+    "status": "muutti tilaa",
+    "comment": "kommentoi",
+    "rename": "nimesi uudelleen",
+    "summary": "kirjoitti yhteenvedon",
+    "merge": "yhdisti",
+    "split": "jakoi",
+    "move": "siirsi",
+    "related_observation": "liitti havainnon",
+    "dismiss": "hylkäsi ilmiön",
+    "restore": "palautti",
+    "indicator_link": "päätti indikaattorilinkistä",
+    "municipal_response": "kirjasi kunnan vastauksen",
+    "theme_promote": "nosti teeman ilmiöksi",
+    "theme_attach": "liitti teeman ilmiöön",
+    "theme_dismiss": "hylkäsi teeman",
+    "theme_restore": "palautti teeman",
+}
+_LINK_DECISIONS = {"accepted": "hyväksytty", "rejected": "hylätty"}
+_NONE = "—"
+
+
+def _status_label(value: Any) -> str:
+    return STATUSES.get(value, str(value)) if value else _NONE
+
+
+def _item_label(item: Any) -> str:
+    """An item key ["observation", "12"] as "havainto 12"."""
+    kinds = {"observation": "havainto", "headline": "uutinen"}
+    if isinstance(item, list | tuple) and len(item) == 2:
+        return f"{kinds.get(str(item[0]), str(item[0]))} {item[1]}"
+    return str(item) if item else _NONE
+
+
+def describe_audit(action: str, details: dict[str, Any], region: Region | None = None) -> str:
+    """An audit row's details as a Finnish sentence for the log page, e.g.
+    "tila: Uusi → Käsittelyssä; perustelu: —". Unknown keys are listed as they are, so
+    nothing recorded is hidden."""
+    d = dict(details)
+
+    def municipality(code: Any) -> str:
+        if region is not None and code:
+            try:
+                return region.municipality(str(code)).name
+            except KeyError:
+                pass
+        return str(code) if code else _NONE
+
+    def count(items: Any) -> int:
+        return len(items) if isinstance(items, list | tuple) else int(items or 0)
+
+    if action == "status":
+        text = (
+            f"tila: {_status_label(d.pop('old', None))} → {_status_label(d.pop('new', None))}; "
+            f"perustelu: {d.pop('reason', None) or _NONE}"
+        )
+    elif action == "rename":
+        text = f"nimi: {d.pop('old', None) or _NONE} → {d.pop('new', None) or _NONE}"
+    elif action == "summary":
+        text = f"yhteenvedon pituus {d.pop('length', 0)} merkkiä"
+    elif action == "comment":
+        text = f"kommentti nro {d.pop('comment', _NONE)}"
+    elif action == "merge":
+        moved = count(d.pop("items", []))
+        text = f"yhdistetty ilmiöön {d.pop('into', _NONE)}; siirrettyjä kohteita {moved}"
+    elif action == "split":
+        text = f"uusi ilmiö {d.pop('new', _NONE)}; siirrettyjä kohteita {count(d.pop('items', 0))}"
+    elif action in ("move", "related_observation"):
+        text = f"kohde: {_item_label(d.pop('item', None))}"
+        if action == "move":
+            text += f"; aiempi ilmiö: {d.pop('previous', None) or _NONE}"
+    elif action in ("dismiss", "restore"):
+        text = "ilmiö hylätty" if action == "dismiss" else "ilmiö palautettu"
+    elif action == "indicator_link":
+        decision = d.pop("decision", None)
+        text = (
+            f"indikaattori {d.pop('indicator', _NONE)}: "
+            f"{_LINK_DECISIONS.get(decision, decision or _NONE)}"
+        )
+    elif action == "municipal_response":
+        text = (
+            f"kunta: {municipality(d.pop('municipality', None))}; "
+            f"tila: {_status_label(d.pop('status', None))}"
+        )
+    elif action.startswith("theme_"):
+        text = f"nouseva teema {d.pop('theme', _NONE)}"
+        if "items" in d:
+            text += f"; kohteita {count(d.pop('items'))}"
+        previous = d.pop("previous", None) or d.pop("parents", None)
+        if previous:
+            text += "; aiemmat ilmiöt: " + ", ".join(str(p) for p in previous)
+        d.pop("parents", None)
+    else:
+        text = ""
+    rest = "; ".join(f"{k}: {_NONE if v is None else v}" for k, v in d.items())
+    return "; ".join(part for part in (text, rest) if part) or _NONE
+
+
+def audit_log_page(
+    db: Database, *, region: Region | None = None, limit: int = 200
+) -> list[dict[str, Any]]:
+    """The admin "Tapahtumaloki": every audit row, newest first, with the actor's display
+    name, the phenomenon's title, the action as a Finnish verb and the details as a
+    Finnish sentence (`describe_audit`)."""
+    rows = db.query(
+        "select a.*, coalesce(u.display_name, a.username) as display_name, p.title "
+        "from audit_log a left join users u on u.id = a.user_id "
+        "left join phenomena p on p.id = a.phenomenon_id order by a.id desc limit ?",
+        [limit],
+    )
+    out = []
+    for r in rows:
+        details = json.loads(r["details"] or "{}")
+        out.append(
+            {
+                **r,
+                "details": details,
+                "action_label": AUDIT_ACTIONS.get(r["action"], r["action"]),
+                "description": describe_audit(r["action"], details, region),
+            }
+        )
+    return out
+
+
 # --- decisions: each one transaction, its audit row included --------------------------
 # A decision is checked, made and audited in one transaction, so that what it was checked
 # against cannot change before it is written, and no decision is ever kept without its

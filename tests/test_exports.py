@@ -463,4 +463,37 @@ def test_an_unknown_format_is_a_finnish_404_for_the_backbone_team(client, make_u
     assert response.status_code == 404
     assert response.json() == {"detail": "Tuntematon tiedostomuoto."}
     page = client.get("/viennit/muistio.docx", params=WINDOW, headers={"accept": "text/html"})
-    assert page.status_code == 404 and "Sivua ei löydy" in page.text
+    assert page.status_code == 404 and "Sivua ei löytynyt." in page.text
+
+
+def test_xlsx_headers_in_finnish_numbers_as_numbers_marks_only_where_explained(db, region) -> None:
+    from nakyma.exports.xlsx import PROTECTED_COLUMNS
+
+    brief = brief_for(db, region, alue="ryhma:viitasaari", alkaen="2025-11-01")
+    workbook = load_workbook(io.BytesIO(render_xlsx(brief)))
+    headers = [c.value for c in workbook["Ilmiöt"][1]]
+    assert headers[:3] == ["Alue", "Aikaväli", "Ilmiön tunnus"]
+    assert not any("_" in h or h != h.strip() or h[0].islower() for h in headers)
+    for sheet in workbook.sheetnames:
+        if sheet != "Tietoja":
+            assert all(c.value and c.value[0].isupper() for c in workbook[sheet][1]), sheet
+    assert all(isinstance(c.value, int) for c in workbook["Ilmiöt"]["C"][1:])
+    notes = {r[0].value: r[1].value for r in workbook["Tietoja"].iter_rows()}
+    mark = re.compile(r"<\d|\.\.")
+    marked = 0
+    for explained in PROTECTED_COLUMNS.values():
+        for column in explained:
+            assert column in notes["Suojatut sarakkeet"]
+    for sheet in workbook.sheetnames:
+        if sheet == "Tietoja":
+            continue
+        ws = workbook[sheet]
+        names = [c.value for c in ws[1]]
+        for row in ws.iter_rows(min_row=2):
+            for name, cell in zip(names, row, strict=True):
+                if isinstance(cell.value, str) and mark.search(cell.value):
+                    marked += 1
+                    assert name in PROTECTED_COLUMNS.get(sheet, ()), (sheet, name, cell.value)
+                if isinstance(cell.value, str) and cell.value.isdigit():
+                    raise AssertionError(f"number stored as text: {sheet} {cell.coordinate}")
+    assert marked  # the group's brief does hide some small counts

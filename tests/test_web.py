@@ -354,7 +354,7 @@ def test_region_page_other_grouping_and_unknown_grouping(client, frontline) -> N
     assert page.select_one(".tabs a[aria-current=page]").get_text() == "Seutukunnat"
     missing = client.get("/alue?ryhmittely=eiole", headers={"accept": "text/html"})
     assert missing.status_code == 404
-    assert "Sivua ei löydy" in missing.text
+    assert "Sivua ei löytynyt." in missing.text
 
 
 # --- JSON API -------------------------------------------------------------------------
@@ -497,7 +497,7 @@ def test_health_and_not_found(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/api/eiole").status_code == 404
     html = client.get("/eiole", headers={"accept": "text/html"})
-    assert html.status_code == 404 and "Sivua ei löydy" in html.text
+    assert html.status_code == 404 and "Sivua ei löytynyt." in html.text
     assert CSRF_RE.search(html.text) is None  # no logout form for anonymous visitors
 
 

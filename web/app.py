@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nakyma import privacy
+from nakyma.accounts import User
 from nakyma.config import Settings
 from nakyma.db import open_db
 from nakyma.regions import load_region
@@ -34,7 +35,7 @@ from web.deps import (
     new_csrf_seed,
 )
 from web.guard import guard_health, install_guard
-from web.policy import enforce_policy
+from web.policy import NOT_ALLOWED, enforce_policy, request_user
 from web.routes import ROUTERS
 from web.routes.homes import home_path
 
@@ -230,6 +231,19 @@ def _include_routes(app: FastAPI) -> None:
         return JSONResponse(body, status_code=status)
 
 
+def _page_user(request: Request) -> User | None:
+    """The signed-in user for an error page's menu: the policy check worked it out already
+    unless no route matched (a 404), when the session cookie is read here."""
+    if hasattr(request.state, "user"):
+        user: User | None = request.state.user
+        return user
+    db = open_db(request.app.state.settings.database_path, migrate=False)
+    try:
+        return request_user(request, db)
+    finally:
+        db.close()
+
+
 def _add_error_pages(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
@@ -272,14 +286,22 @@ def _add_error_pages(app: FastAPI) -> None:
             return JSONResponse(
                 {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
             )
-        titles = {404: "Sivua ei löydy", 403: "Ei käyttöoikeutta", 405: "Toiminto ei ole sallittu"}
+        titles = {
+            404: "Sivua ei löytynyt.",
+            403: "Sinulla ei ole oikeutta tähän sivuun.",
+            405: "Toiminto ei ole sallittu",
+        }
+        # Only a Finnish reason of our own is shown; Starlette's English ("Not Found") is not.
+        generic = {"Not Found", "Forbidden", "Method Not Allowed", NOT_ALLOWED}
+        reason = exc.detail if isinstance(exc.detail, str) and exc.detail not in generic else None
         return app.state.templates.TemplateResponse(
             request,
             "error.html",
             {
                 "title": titles.get(exc.status_code, "Virhe"),
-                "message": exc.detail if exc.status_code not in titles else None,
-                "user": None,
+                "message": reason,
+                "user": _page_user(request),
+                "status": exc.status_code,
             },
             status_code=exc.status_code,
         )

@@ -128,7 +128,10 @@ def request_user(request: Request, db: Database) -> User | None:
     return user_for_session(db, cookie) if cookie else None
 
 
-def _deny(request: Request, status: int) -> None:
+NOT_ALLOWED = "Sinulla ei ole oikeutta tähän."
+
+
+def _deny(request: Request, status: int, reason: str = NOT_ALLOWED) -> None:
     if status == 401:
         if request.url.path.startswith("/api/"):
             raise HTTPException(
@@ -138,7 +141,7 @@ def _deny(request: Request, status: int) -> None:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         raise LoginRequired()
-    raise HTTPException(403, "Sinulla ei ole oikeutta tähän.")
+    raise HTTPException(403, reason)
 
 
 def enforce_policy(request: Request, db: DbDep) -> None:
@@ -159,7 +162,7 @@ def enforce_policy(request: Request, db: DbDep) -> None:
         return
     if isinstance(rule, frozenset):
         if user.role not in rule:
-            _deny(request, 403)
+            _deny(request, 403, "Sivu ei kuulu käyttäjäroolisi tehtäviin.")
         return
     if rule.startswith("theme:"):
         _check_theme(request, db, user, rule)
@@ -179,7 +182,12 @@ def _check_theme(request: Request, db: Database, user: User, rule: str) -> None:
     else:
         allowed = can_view_theme(db, user, theme_id) and can_decide_theme(db, user, theme_id)
     if not allowed:
-        _deny(request, 403)
+        reason = (
+            "Nouseva teema ei koske kuntiasi."
+            if not can_view_theme(db, user, theme_id)
+            else "Et voi tehdä päätöksiä tästä teemasta."
+        )
+        _deny(request, 403, reason)
 
 
 def _check_phenomenon(request: Request, db: Database, user: User, rule: str) -> None:
@@ -191,9 +199,10 @@ def _check_phenomenon(request: Request, db: Database, user: User, rule: str) -> 
         raise HTTPException(404, "Ilmiötä ei löydy.")
     if review_status(db, pid) is None:
         raise HTTPException(404, "Ilmiötä ei löydy.")
-    allowed = can_view(db, user, pid) if rule == "phenomenon:view" else can_manage(db, user, pid)
-    if not allowed:
-        _deny(request, 403)
+    if not can_view(db, user, pid):
+        _deny(request, 403, "Ilmiö ei koske kuntiasi.")
+    if rule != "phenomenon:view" and not can_manage(db, user, pid):
+        _deny(request, 403, "Et voi käsitellä tätä ilmiötä: se ei ole kokonaan omien kuntiesi.")
 
 
 def route_keys(app: FastAPI) -> set[str]:

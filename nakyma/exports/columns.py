@@ -28,6 +28,27 @@ BRIEF_COLUMNS = (
     "kysymykset",
 )
 
+# The spreadsheet's headers in Finnish (the CSV keeps the short machine names above).
+BRIEF_HEADERS: dict[str, str] = {
+    "alue": "Alue",
+    "aikavali": "Aikaväli",
+    "ilmio_id": "Ilmiön tunnus",
+    "otsikko": "Otsikko",
+    "tila": "Tila",
+    "signaali": "Signaali",
+    "perustelut": "Perustelut",
+    "teema": "Teema",
+    "yhteenveto": "Yhteenveto",
+    "havainnot": "Havainnot",
+    "uutiset": "Uutiset",
+    "havainnot_kuukausittain": "Havainnot kuukausittain",
+    "uutiset_kuukausittain": "Uutiset kuukausittain",
+    "kunnat": "Kunnat",
+    "indikaattorit": "Indikaattorit",
+    "havaintoja": "Havaintoja",
+    "kysymykset": "Kysymykset",
+}
+
 
 def phenomenon_row(brief: MeetingBrief, p: PhenomenonBrief) -> dict[str, Any]:
     """A phenomenon as one row by column name: texts, its id, and Cells for the two counts."""

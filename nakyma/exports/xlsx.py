@@ -10,7 +10,7 @@ from typing import Any
 
 from nakyma.disclosure import Cell
 from nakyma.exports.brief import MeetingBrief
-from nakyma.exports.columns import BRIEF_COLUMNS, phenomenon_row
+from nakyma.exports.columns import BRIEF_COLUMNS, BRIEF_HEADERS, phenomenon_row
 from nakyma.indicators import ATTRIBUTION
 from nakyma.wording import fi_date
 
@@ -30,13 +30,38 @@ def render_xlsx(brief: MeetingBrief) -> bytes:
     return out.getvalue()
 
 
+# Where "<5" and ".." may stand instead of a count; "Tietoja" names exactly these columns
+# (tests/test_exports.py checks that no suppressed mark appears anywhere else).
+PROTECTED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "Ilmiöt": (
+        "Havainnot",
+        "Uutiset",
+        "Havainnot kuukausittain",
+        "Uutiset kuukausittain",
+        "Kunnat",
+    ),
+    "Kuukausittain": ("Havainnot", "Uutiset"),
+    "Kunnat": ("Havainnot",),
+    "Nousevat teemat": ("Havainnot",),
+}
+PROTECTED_NOTE = (
+    "Suojattu merkintä (”<5” tai ”..”) voi olla vain näissä sarakkeissa: "
+    + "; ".join(f"{sheet}: {', '.join(cols)}" for sheet, cols in PROTECTED_COLUMNS.items())
+    + ". Muut luvut ovat lukuja, joilla voi laskea."
+)
+
+
 def _phenomena_sheet(wb: Any, brief: MeetingBrief) -> None:
     """The first sheet, "Ilmiöt": the CSV's columns, wrapped text."""
     from openpyxl.styles import Alignment
 
     ws = wb.active
     ws.title = "Ilmiöt"
-    _header(ws, BRIEF_COLUMNS, [22, 22, 8, 36, 14, 16, 50, 20, 40, 10, 10, 40, 40, 40, 50, 60, 50])
+    _header(
+        ws,
+        [BRIEF_HEADERS[c] for c in BRIEF_COLUMNS],
+        [22, 22, 8, 36, 14, 16, 50, 20, 40, 10, 10, 40, 40, 40, 50, 60, 50],
+    )
     wrap = Alignment(wrap_text=True, vertical="top")
     for p in brief.phenomena:
         fields = phenomenon_row(brief, p)
@@ -49,10 +74,12 @@ def _counts_sheets(wb: Any, brief: MeetingBrief) -> None:
     """ "Kuukausittain" and "Kunnat": every phenomenon's count tables, totals included."""
     months = wb.create_sheet("Kuukausittain")
     _header(
-        months, ["ilmio_id", "otsikko", "kuukausi", "havainnot", "uutiset"], [8, 36, 18, 10, 10]
+        months,
+        ["Ilmiön tunnus", "Otsikko", "Kuukausi", "Havainnot", "Uutiset"],
+        [8, 36, 18, 10, 10],
     )
     towns = wb.create_sheet("Kunnat")
-    _header(towns, ["ilmio_id", "otsikko", "kunta", "havainnot"], [8, 36, 20, 10])
+    _header(towns, ["Ilmiön tunnus", "Otsikko", "Kunta", "Havainnot"], [8, 36, 20, 10])
     for p in brief.phenomena:
         for label, row in zip([*p.months.row_labels, "Yhteensä"], p.months.grid(), strict=True):
             _put(months, [p.id, p.title, label, *row])
@@ -70,7 +97,7 @@ def _emerging_sheet(wb: Any, brief: MeetingBrief) -> None:
     ws = wb.create_sheet("Nousevat teemat")
     _header(
         ws,
-        ["teema_id", "otsikko", "luokka", "missa", "havainnot", "sanat", "perustelut"],
+        ["Teeman tunnus", "Otsikko", "Luokka", "Missä", "Havainnot", "Sanat", "Perustelut"],
         [8, 36, 12, 30, 10, 30, 60],
     )
     for e in brief.emerging:
@@ -103,6 +130,7 @@ def _notes_sheet(wb: Any, brief: MeetingBrief) -> None:
         ("Laadittu", fi_date(brief.generated_on)),
         ("Valinta", "; ".join(brief.selection)),
         ("Tietosuoja", brief.legend),
+        ("Suojatut sarakkeet", PROTECTED_NOTE),
         ("Indikaattorit", f"{ATTRIBUTION}; tuottaja kunkin indikaattorin kohdalla."),
     ):
         _put(notes, [key, value])

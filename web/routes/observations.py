@@ -196,11 +196,27 @@ def check_text(request: Request, user: PageUser, text: Annotated[str, Form()] = 
 
 @router.get("/havainnot/omat")
 def own_observations(
-    request: Request, user: PageUser, db: DbDep, region: RegionDep, sivu: int = 1
+    request: Request,
+    user: PageUser,
+    db: DbDep,
+    region: RegionDep,
+    sivu: str = "1",
+    kunta: str = "",
+    alkaen: str = "",
+    asti: str = "",
+    sisaltaa: str = "",
 ) -> Response:
-    from nakyma.review import my_observations_with_phenomena
+    from dataclasses import replace
+    from urllib.parse import urlencode
 
-    data = my_observations(db, region, user, page=sivu)
+    from nakyma.review import my_observations_with_phenomena
+    from nakyma.views import observation_filters
+
+    filters, errors = observation_filters(
+        region, municipality=kunta, date_from=alkaen, date_to=asti, contains=sisaltaa
+    )
+    page = int(sivu) if sivu.strip().isdigit() and len(sivu.strip()) < 7 else 1
+    data = replace(my_observations(db, region, user, page=page, filters=filters), errors=errors)
     return request.app.state.templates.TemplateResponse(
         request,
         "my_observations.html",
@@ -209,7 +225,11 @@ def own_observations(
             "data": data,
             "labels": _labels(),
             "joined": my_observations_with_phenomena(db, user),
+            "typed": {"kunta": kunta, "alkaen": alkaen, "asti": asti, "sisaltaa": sisaltaa},
+            "query": urlencode(filters),
+            "municipalities": sorted(region.municipalities, key=lambda m: m.name),
         },
+        status_code=400 if errors else 200,
     )
 
 

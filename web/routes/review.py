@@ -269,7 +269,9 @@ def changes(request: Request, user: PageUser, db: DbDep, region: RegionDep) -> R
 
 
 @router.get("/tapahtumaloki")
-def audit_log(request: Request, user: PageUser, db: DbDep) -> Response:
+def audit_log(request: Request, user: PageUser, db: DbDep, region: RegionDep) -> Response:
     return request.app.state.templates.TemplateResponse(
-        request, "audit.html", {"user": user, "entries": review.audit_entries(db)}
+        request,
+        "audit.html",
+        {"user": user, "entries": review.audit_log_page(db, region=region)},
     )
