@@ -82,10 +82,10 @@ def test_login_sets_session_cookie_and_redirects_home(client: TestClient, make_u
     assert home.headers["location"] == "/havainnot/uusi"  # frontline users start at the form
 
 
-def test_leadership_home_is_the_region_page(client: TestClient, make_user) -> None:
+def test_leadership_home_is_its_own_municipalities(client: TestClient, make_user) -> None:
     make_user("johtaja", "johto", ("Laukaa",))
     login(client, "johtaja")
-    assert client.get("/", follow_redirects=False).headers["location"] == "/alue"
+    assert client.get("/", follow_redirects=False).headers["location"] == "/omat-kunnat"
 
 
 @pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "\\\\evil"])

@@ -29,7 +29,7 @@ def test_submit_observation_privacy_stop_then_success(
 
     expect(page.get_by_role("heading", name="Kirjaa havainto")).to_be_visible()
     expect(page.get_by_label("Kunta")).to_have_value("410")  # the user's own municipality
-    text = page.get_by_label("Havainto")
+    text = page.get_by_role("textbox", name="Havainto")
     text.fill(f"Nuori kertoi kuraattorille henkilötunnuksensa {HETU} ja huolestaan kotona.")
     page.get_by_label("Nuoret").check()
     page.get_by_label("Teema (valinnainen)").select_option("mielen_hyvinvointi")
@@ -41,15 +41,15 @@ def test_submit_observation_privacy_stop_then_success(
     expect(summary).to_contain_text("Havaintoa ei tallennettu")
     expect(page.locator("#text-error")).to_contain_text("henkilötunnus")
     expect(page.locator("#text-marked mark")).to_have_text(HETU)
-    expect(page.get_by_label("Havainto")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_role("textbox", name="Havainto")).to_have_attribute("aria-invalid", "true")
     page.screenshot(path=str(artifacts / "observation-privacy-error.png"), full_page=True)
     assert db.table("observations").count == 0
 
     # Keyboard only: the error summary link moves focus to the field.
     page.locator("#error-summary a").first.focus()
     page.keyboard.press("Enter")
-    expect(page.get_by_label("Havainto")).to_be_focused()
-    page.get_by_label("Havainto").fill(
+    expect(page.get_by_role("textbox", name="Havainto")).to_be_focused()
+    page.get_by_role("textbox", name="Havainto").fill(
         "Nuori kertoi kuraattorille huolestaan kotona; tukea tarvitaan iltaisin."
     )
     page.get_by_role("button", name="Tallenna havainto").click()
