@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from collections import Counter, defaultdict
@@ -42,22 +41,11 @@ def groups() -> dict[str, list[str]]:
 def old_keywords(docs_per_class: Sequence[Sequence[str]], top: int = 8) -> list[list[str]]:
     """The keywords as they were before: c-TF-IDF over simplemma lemmas of every word."""
     from nakyma.phenomena import lemmas
+    from nakyma.titles import ctfidf
 
-    counts = [Counter(lemma for doc in docs for lemma in lemmas(doc)) for docs in docs_per_class]
-    totals = Counter[str]()
-    for c in counts:
-        totals.update(c)
-    average = sum(sum(c.values()) for c in counts) / max(1, len(counts))
-    out = []
-    for c in counts:
-        size = sum(c.values()) or 1
-        scored = {
-            term: (n / size) * math.log(1 + average / totals[term])
-            for term, n in c.items()
-            if n >= 2 or len(c) < 12
-        }
-        out.append([t for t, _ in sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))[:top]])
-    return out
+    return ctfidf(
+        [Counter(lemma for doc in docs for lemma in lemmas(doc)) for docs in docs_per_class], top
+    )
 
 
 def is_content_lemma(word: str) -> bool:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,7 @@ __all__ = [
     "FINNISH_STOP_WORDS",
     "MAX_TEXTS",
     "class_keywords",
+    "ctfidf",
     "content_lemmas",
     "document_shares",
     "keyword_title",
@@ -180,11 +181,24 @@ def _keyword(token: str) -> str | None:
 
 
 def class_keywords(docs_per_class: Sequence[Sequence[str]], top: int = 8) -> list[list[str]]:
-    """c-TF-IDF (as in BERTopic: tf per class × log(1 + average class size / term frequency))
-    over the Voikko lemmas of nouns and adjectives, so that inflected forms count as one."""
-    counts = [
-        Counter(lemma for doc in docs for lemma in content_lemmas(doc)) for docs in docs_per_class
-    ]
+    """c-TF-IDF over the Voikko lemmas of nouns and adjectives, so that inflected forms
+    count as one (`ctfidf`)."""
+    return ctfidf(
+        [
+            Counter(lemma for doc in docs for lemma in content_lemmas(doc))
+            for docs in docs_per_class
+        ],
+        top,
+        skip=GENERIC,
+    )
+
+
+def ctfidf(
+    counts: Sequence[Counter[str]], top: int = 8, *, skip: Collection[str] = ()
+) -> list[list[str]]:
+    """The `top` terms of each class by c-TF-IDF (as in BERTopic: tf per class ×
+    log(1 + average class size / term frequency)); a term seen once in a class of 12 or more
+    terms is noise, and terms in `skip` are left out."""
     totals = Counter[str]()
     for c in counts:
         totals.update(c)
@@ -195,7 +209,7 @@ def class_keywords(docs_per_class: Sequence[Sequence[str]], top: int = 8) -> lis
         scored = {
             term: (n / size) * math.log(1 + average / totals[term])
             for term, n in c.items()
-            if (n >= 2 or len(c) < 12) and term not in GENERIC
+            if (n >= 2 or len(c) < 12) and term not in skip
         }
         out.append([t for t, _ in sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))[:top]])
     return out
