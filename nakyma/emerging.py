@@ -77,6 +77,8 @@ class EmergingParams:
     lexical_proposals: bool = True  # a locally bursting word proposes a group of its own
     min_concentrated: int = 4  # a known topic's members in the municipality, at least
     concentration_alpha: float = 0.001  # stricter: every municipality of every group is tested
+    cohesion_alpha: float = 0.02  # a new group more alike than other new items (seen part)
+    cohesion_draws: int = 2000
 
     @classmethod
     def from_settings(cls, settings: Any) -> EmergingParams:
@@ -367,14 +369,17 @@ def _theme(
     base_munis = np.array([stream.municipalities[i] for i in baseline], dtype=object)
     all_places = np.array([stream.municipalities[i] for i in recent], dtype=object)
     group_places = np.array(munis, dtype=object)
+    # Or the group is more alike than sets of the window's other new items are: its members
+    # are about one thing, whatever the municipality's size (a large one has many new items).
+    p_alike = _cohesion_p(s_rr, np.flatnonzero(novel), group, params) if new else 1.0
     for m, members in areas.items():
         if len(members) < params.min_area_items:
             continue
         if new:
             n_m = int((all_places == m).sum())
             p_m = float(binom.sf(len(members) - 1, n_m, params.novelty_quantile))
-            if p_m <= params.novelty_alpha:
-                flagged[m] = AreaEvidence(len(members), 0, p_m, True)
+            if p_m <= params.novelty_alpha or p_alike <= params.cohesion_alpha:
+                flagged[m] = AreaEvidence(len(members), 0, min(p_m, p_alike), True)
         elif len(members) >= params.min_concentrated:
             evidence = _concentrated(
                 group[group_places == m], m, s_rr, s_br, all_places, base_munis, params, scale
@@ -401,6 +406,30 @@ def _theme(
         first_day=date.fromordinal(int(member_days.min())),
         last_day=date.fromordinal(int(member_days.max())),
     )
+
+
+def _cohesion_p(
+    s_rr: np.ndarray, candidates: np.ndarray, group: np.ndarray, params: EmergingParams
+) -> float:
+    """How often random sets of as many of the window's other new items (of any municipality)
+    are at least as alike in content as the group's members are (mean pairwise similarity;
+    place plays no part), with one added to both counts. 1.0 when there are too few others to
+    tell, or the test is off."""
+    k = len(group)
+    if params.cohesion_alpha <= 0:
+        return 1.0
+    candidates = np.setdiff1d(candidates, group)  # the others: is the group more alike?
+    if len(candidates) < 2 * k:
+        return 1.0
+    inner = s_rr[np.ix_(group, group)]
+    observed = (inner.sum() - np.trace(inner)) / (k * (k - 1))
+    rng = np.random.default_rng(k)
+    draws = np.array(
+        [rng.choice(candidates, size=k, replace=False) for _ in range(params.cohesion_draws)]
+    )
+    sub = s_rr[draws[:, :, None], draws[:, None, :]]
+    means = (sub.sum(axis=(1, 2)) - np.trace(sub, axis1=1, axis2=2)) / (k * (k - 1))
+    return float(((means >= observed).sum() + 1) / (len(means) + 1))
 
 
 def _concentrated(

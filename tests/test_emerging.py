@@ -15,7 +15,14 @@ from click.testing import CliRunner
 from sqlite_utils import Database
 
 from nakyma.cli import cli
-from nakyma.emerging import Stream, find_themes, run_emerging, theme_reasons
+from nakyma.emerging import (
+    EmergingParams,
+    Stream,
+    _cohesion_p,
+    find_themes,
+    run_emerging,
+    theme_reasons,
+)
 from tests.conftest import DEMO_TODAY, TEST_SECRET, copy_of_demo
 
 AS_OF = date(2026, 6, 28)
@@ -92,6 +99,43 @@ def test_a_new_local_theme_is_flagged_where_it_is(builder) -> None:
     assert set(theme.flagged) == {"256", "265"} and theme.new
     assert theme.baseline_like == 0
     assert {"energiajuoma", "kofeiini"} & set(theme.terms)
+
+
+def _busy_jyvaskyla(builder: StreamBuilder) -> None:
+    """Jyväskylä writes ten times as much as the others: among its many recent items, a few
+    look new by chance, so counting new items there cannot tell a theme from noise."""
+    for name in BACKGROUND:
+        builder.steady(name, ["179"], per_week=8, weeks=60)
+
+
+def test_a_small_new_theme_in_a_large_municipality_is_flagged_by_its_likeness(builder) -> None:
+    _busy_jyvaskyla(builder)
+    for n in range(8):  # other new items, each about something of its own
+        builder.topic(f"yksittainen{n}", [f"sana{n}a", f"sana{n}b", f"sana{n}c"])
+        builder.add(f"yksittainen{n}", MUNIS[n % 3], AS_OF - timedelta(days=3 + 4 * n))
+    planted = [builder.add("energiajuoma", "179", AS_OF - timedelta(days=d)) for d in (25, 14, 4)]
+    [theme] = [t for t in find_themes(builder.stream(), AS_OF) if set(planted) <= set(t.members)]
+    assert set(theme.flagged) == {"179"} and theme.new
+    # Counting new items alone (the likeness test off) misses it: 3 of Jyväskylä's many.
+    off = EmergingParams(cohesion_alpha=0.0)
+    assert not [
+        t for t in find_themes(builder.stream(), AS_OF, off) if set(planted) & set(t.members)
+    ]
+
+
+def test_likeness_is_measured_against_the_other_new_items() -> None:
+    """Three new items about one thing are more alike than three of the others drawn at
+    random; three of the others are not."""
+    rng = np.random.default_rng(3)
+    v = rng.normal(size=(24, DIM))
+    v[:3] = rng.normal(size=DIM) + 0.6 * rng.normal(size=(3, DIM))
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    sim = v @ v.T
+    params = EmergingParams()
+    everyone = np.arange(24)
+    assert _cohesion_p(sim, everyone, np.arange(3), params) < 0.01
+    assert _cohesion_p(sim, everyone, np.array([5, 11, 17]), params) > 0.2
+    assert _cohesion_p(sim, everyone[:6], np.arange(3), params) == 1.0  # too few others
 
 
 def test_steady_topics_are_never_flagged_even_when_everything_doubles(builder) -> None:
