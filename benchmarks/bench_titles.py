@@ -1,6 +1,6 @@
 """Titles and keywords of the 46 labelled groups of the emerging stream, old vs new.
 
-Usage: python benchmarks/bench_titles.py [--write]
+Usage: python benchmarks/bench_titles.py [--set base|heldout] [--write]
 
 For every label of `data/emerging/base.jsonl` (41 everyday topics, 3 controls, 2 growing
 themes) it builds the old title (`phenomena.auto_title` over the old simplemma c-TF-IDF
@@ -9,6 +9,10 @@ file order, with all 46 groups' texts as background, no vectors), and both keywo
 `--write` stores them in `data/titles/generated.json` for judging. With
 `data/titles/judged.json` present it prints the share of titles judged "same" as the gold
 (`data/titles/gold.json`, written before the generator ran; rule in the README there).
+`--set heldout` titles the 18 planted themes of the emerging stream's `seen` and `unseen`
+parts instead (3-6 texts each; background: every text of the stream and of those parts),
+against `data/titles/gold_heldout.json`, written before the generator ran on them and
+never used to tune it; files `generated_heldout.json` and `judged_heldout.json`.
 A keyword counts as a real content lemma when Voikko has an analysis whose base form is the
 keyword and whose class is noun or adjective.
 """
@@ -25,17 +29,25 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).parent
-STREAM = HERE / "data" / "emerging" / "base.jsonl"
+EMERGING = HERE / "data" / "emerging"
+STREAM = EMERGING / "base.jsonl"
+HELDOUT = [EMERGING / "planted_seen.jsonl", EMERGING / "planted_unseen.jsonl"]
 OUT = HERE / "data" / "titles"
+SUFFIX = {"base": "", "heldout": "_heldout"}
 
 
-def groups() -> dict[str, list[str]]:
+def _read(paths: Sequence[Path]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = defaultdict(list)
-    with STREAM.open(encoding="utf-8") as f:
-        for line in f:
-            row = json.loads(line)
-            out[row["label"]].append(row["text"])
+    for path in paths:
+        with path.open(encoding="utf-8") as f:
+            for line in f:
+                row = json.loads(line)
+                out[row["label"]].append(row["text"])
     return dict(sorted(out.items()))
+
+
+def groups(which: str = "base") -> dict[str, list[str]]:
+    return _read([STREAM] if which == "base" else HELDOUT)
 
 
 def old_keywords(docs_per_class: Sequence[Sequence[str]], top: int = 8) -> list[list[str]]:
@@ -68,14 +80,15 @@ def is_content_lemma(word: str) -> bool:
     )
 
 
-def generate() -> dict[str, dict[str, Any]]:
+def generate(which: str = "base") -> dict[str, dict[str, Any]]:
     from nakyma import titles
     from nakyma.phenomena import auto_title
 
-    g = groups()
+    g = groups(which)
     labels = list(g)
     started = time.perf_counter()
-    background = titles.document_shares(t for texts in g.values() for t in texts)
+    everything = {**_read([STREAM]), **g}
+    background = titles.document_shares(t for texts in everything.values() for t in texts)
     old = old_keywords([g[k] for k in labels])
     new = titles.class_keywords([g[k] for k in labels])
     keyword_seconds = time.perf_counter() - started
@@ -93,7 +106,7 @@ def generate() -> dict[str, dict[str, Any]]:
     return out
 
 
-def report(generated: dict[str, dict[str, Any]]) -> None:
+def report(generated: dict[str, dict[str, Any]], which: str = "base") -> None:
     for kind in ("old", "new"):
         words = [w for row in generated.values() for w in row[f"{kind}_keywords"]]
         good = sum(is_content_lemma(w) for w in words)
@@ -102,7 +115,7 @@ def report(generated: dict[str, dict[str, Any]]) -> None:
     print(f"titles of {len(generated)} groups (old -> new):")
     for label, row in generated.items():
         print(f"  {label}: {row['old']} -> {row['new']}")
-    judged_path = OUT / "judged.json"
+    judged_path = OUT / f"judged{SUFFIX[which]}.json"
     if judged_path.exists():
         judged = json.loads(judged_path.read_text(encoding="utf-8"))
         for kind in ("old", "new"):
@@ -112,14 +125,15 @@ def report(generated: dict[str, dict[str, Any]]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", choices=list(SUFFIX), default="base", dest="which")
     parser.add_argument("--write", action="store_true", help="store data/titles/generated.json")
     args = parser.parse_args(argv)
-    generated = generate()
+    generated = generate(args.which)
     if args.write:
-        (OUT / "generated.json").write_text(
+        (OUT / f"generated{SUFFIX[args.which]}.json").write_text(
             json.dumps(generated, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
         )
-    report(generated)
+    report(generated, args.which)
     return 0
 
 
