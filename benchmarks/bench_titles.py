@@ -29,11 +29,13 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
 EMERGING = HERE / "data" / "emerging"
 STREAM = EMERGING / "base.jsonl"
 HELDOUT = [EMERGING / "planted_seen.jsonl", EMERGING / "planted_unseen.jsonl"]
+UNSEEN2 = [EMERGING / "planted_unseen2.jsonl"]
 OUT = HERE / "data" / "titles"
-SUFFIX = {"base": "", "heldout": "_heldout"}
+SUFFIX = {"base": "", "heldout": "_heldout", "unseen2": "_unseen2"}
 
 
 def _read(paths: Sequence[Path]) -> dict[str, list[str]]:
@@ -47,7 +49,7 @@ def _read(paths: Sequence[Path]) -> dict[str, list[str]]:
 
 
 def groups(which: str = "base") -> dict[str, list[str]]:
-    return _read([STREAM] if which == "base" else HELDOUT)
+    return _read({"base": [STREAM], "heldout": HELDOUT, "unseen2": UNSEEN2}[which])
 
 
 def old_keywords(docs_per_class: Sequence[Sequence[str]], top: int = 8) -> list[list[str]]:
@@ -80,7 +82,22 @@ def is_content_lemma(word: str) -> bool:
     )
 
 
-def generate(which: str = "base") -> dict[str, dict[str, Any]]:
+def _centres(g: dict[str, list[str]]) -> tuple[Any, dict[str, Any]]:
+    """The product's embedder and each group's centre (mean of its item vectors)."""
+    import numpy as np
+    from bench_emerging import settings
+
+    from nakyma.embedding import get_embedder
+
+    embedder = get_embedder(settings())
+    out = {}
+    for label, texts in g.items():
+        centre = embedder.encode(texts, kind="item").mean(axis=0)
+        out[label] = centre / np.linalg.norm(centre)
+    return embedder, out
+
+
+def generate(which: str = "base", embed: bool = False) -> dict[str, dict[str, Any]]:
     from nakyma import titles
     from nakyma.phenomena import auto_title
 
@@ -91,13 +108,20 @@ def generate(which: str = "base") -> dict[str, dict[str, Any]]:
     background = titles.document_shares(t for texts in everything.values() for t in texts)
     old = old_keywords([g[k] for k in labels])
     new = titles.class_keywords([g[k] for k in labels])
+    embedder, centres = _centres(g) if embed else (None, {})
     keyword_seconds = time.perf_counter() - started
     out: dict[str, dict[str, Any]] = {}
     started = time.perf_counter()
     for label, old_words, new_words in zip(labels, old, new, strict=True):
         out[label] = {
             "old": auto_title(old_words),
-            "new": titles.phenomenon_title(g[label], background=background, keywords=new_words),
+            "new": titles.phenomenon_title(
+                g[label],
+                centres.get(label),
+                embedder,
+                background=background,
+                keywords=new_words,
+            ),
             "old_keywords": old_words,
             "new_keywords": new_words,
         }
@@ -127,8 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=list(SUFFIX), default="base", dest="which")
     parser.add_argument("--write", action="store_true", help="store data/titles/generated.json")
+    parser.add_argument("--embed", action="store_true", help="re-rank by closeness to centres")
     args = parser.parse_args(argv)
-    generated = generate(args.which)
+    generated = generate(args.which, args.embed)
     if args.write:
         (OUT / f"generated{SUFFIX[args.which]}.json").write_text(
             json.dumps(generated, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"

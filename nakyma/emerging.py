@@ -543,7 +543,11 @@ def _weeks(first: date, last: date) -> str:
 
 
 def theme_title(
-    theme: Theme, texts: Sequence[str] = (), background: Mapping[str, float] | None = None
+    theme: Theme,
+    texts: Sequence[str] = (),
+    background: Mapping[str, float] | None = None,
+    centre: np.ndarray | None = None,
+    embedder: Any | None = None,
 ) -> str:
     """A working title as for phenomena (`nakyma.titles.phenomenon_title`: a noun phrase from
     the members' texts, e.g. "Energiajuomat alakoulussa"); without texts, or when no phrase
@@ -553,7 +557,9 @@ def theme_title(
     words = [t for t in theme.terms if "-" not in t][:2] or theme.terms[:2]
     if not texts:
         return keyword_title(words) if words else "Nouseva teema"
-    return phenomenon_title(texts, background=background, keywords=words or ["Nouseva teema"])
+    return phenomenon_title(
+        texts, centre, embedder, background=background, keywords=words or ["Nouseva teema"]
+    )
 
 
 def term_shares(terms: Sequence[Sequence[str]]) -> dict[str, float]:
@@ -562,6 +568,13 @@ def term_shares(terms: Sequence[Sequence[str]]) -> dict[str, float]:
     for item in terms:
         df.update(set(item))
     return {t: k / len(terms) for t, k in df.items()} if terms else {}
+
+
+def _centre(stream: Stream, theme: Theme) -> np.ndarray:
+    """The mean of the members' vectors, L2-normalised."""
+    rows = {k: i for i, k in enumerate(stream.keys)}
+    centre = stream.vectors[[rows[k] for k in theme.members]].mean(axis=0)
+    return np.asarray(centre / max(float(np.linalg.norm(centre)), 1e-9), np.float32)
 
 
 def theme_texts(db: Database, theme: Theme, limit: int = 30) -> list[str]:
@@ -691,8 +704,10 @@ def run_emerging(
     model: str,
     as_of: date,
     params: EmergingParams | None = None,
+    embedder: Any | None = None,
 ) -> dict[str, int]:
-    """Find the emerging themes as of `as_of` and store them (one short write at the end)."""
+    """Find the emerging themes as of `as_of` and store them (one short write at the end).
+    With the `embedder` of the stored vectors, titles prefer phrases close to the centre."""
     from nakyma.db import now_utc, write_transaction
 
     params = params or EmergingParams()
@@ -704,7 +719,9 @@ def run_emerging(
     stream = load_stream(db, model, as_of=as_of, params=params)
     themes = find_themes(stream, as_of, params)
     background = term_shares(stream.terms)
-    titles = [theme_title(t, theme_texts(db, t), background) for t in themes]
+    titles = [
+        theme_title(t, theme_texts(db, t), background, _centre(stream, t), embedder) for t in themes
+    ]
     parents = _member_phenomena(db, [k for t in themes for k in [*t.members, *t.nearest]])
     prepared: list[tuple[Theme, list[str], list[dict[str, Any]]]] = []
     for theme in themes:

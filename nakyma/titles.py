@@ -80,7 +80,8 @@ VAGUE = frozenset(
 # title that is only "Lapsi" or "Nuori" names a population, not a phenomenon.
 PEOPLE = frozenset(
     """lapsi nuori aikuinen vanhempi huoltaja perhe oppilas opettaja ikäihminen asiakas
-    äiti isä koululainen alakoululainen yläkoululainen opiskelija työntekijä""".split()
+    äiti isä koululainen alakoululainen yläkoululainen opiskelija työntekijä poika tyttö
+    yläkouluikäinen eläkeläinen vanhus""".split()
 )
 ACTIONS = frozenset("käyttö myynti hoito pääsy tarjonta saanti".split())
 _NAMES = ("nimi", "etunimi", "sukunimi", "paikannimi")
@@ -393,6 +394,7 @@ def rank_phrases(
         return []
     analyses = analyse_many(texts, entities=False)  # POS and lemmas are enough
     member_sets = [set(content_lemmas(t)) for t in texts]
+    family = _families(texts) if len(texts) <= SMALL_GROUP else None
     found: dict[tuple[str, ...], Counter[str]] = {}
     weights: list[dict[tuple[str, ...], float]] = []
     for analysis, lemma_set in zip(analyses, member_sets, strict=True):
@@ -407,12 +409,46 @@ def rank_phrases(
     for lemmas, surfaces in found.items():
         surface = min(surfaces, key=lambda s: (-surfaces[s], s))
         coverage = sum(w.get(lemmas, 0.0) for w in weights) / len(texts)
+        support = sum(1 for w in weights if lemmas in w)
+        if family is not None:  # a small group: kin words count half ("vuokralauta")
+            kin = sum(
+                1
+                for w, f in zip(weights, family, strict=True)
+                if lemmas not in w and _part(lemmas[-1]) in f
+            )
+            coverage += 0.5 * kin / len(texts)
+            support += kin
         score = coverage * _distinct(lemmas, member_sets, background)
-        if score > 0 and sum(1 for w in weights if lemmas in w) >= min(2, len(texts)):
+        if score > 0 and support >= min(2, len(texts)):
             if _valid(surface):
                 scored.append((score, surface, lemmas))
     scored.sort(key=lambda c: (-c[0], c[1]))
     return scored
+
+
+SMALL_GROUP = 8  # up to this many texts, words sharing a last compound part are kin
+
+
+def _part(lemma: str) -> str:
+    """The last compound part of a noun as Voikko splits it ("vuokrapotkulauta" -> "lauta"),
+    else the noun itself."""
+    from nakyma.finnish import voikko_terms_many
+
+    terms = voikko_terms_many([lemma])[0]
+    parts = [t for t in terms[1:] if len(t) >= 4]
+    return parts[-1] if parts else lemma
+
+
+def _families(texts: Sequence[str]) -> list[set[str]]:
+    """Per text, the last compound parts of its words and the words themselves."""
+    from nakyma.finnish import voikko_terms_many
+
+    out = []
+    for terms in voikko_terms_many(texts):
+        found = set(terms)
+        found.update(_part(t) for t in terms if len(t) >= 8)
+        out.append(found)
+    return out
 
 
 def _closest(

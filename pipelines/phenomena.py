@@ -65,6 +65,7 @@ def run(
         model=embedder.name,
         as_of=as_of or settings.today(),
         params=EmergingParams.from_settings(settings),
+        embedder=embedder,
     )
     report.count(added=result.new, updated=result.continued)
     report.details = {

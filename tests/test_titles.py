@@ -64,3 +64,19 @@ def test_emerging_theme_gets_the_same_kind_of_title() -> None:
     background = titles.document_shares(NUUSKA + OTHER)
     assert theme_title(Theme(), NUUSKA, background).startswith("Nuuska")  # type: ignore[arg-type]
     assert theme_title(Theme()) == "Nuuska ja yläkoulu"  # type: ignore[arg-type]
+
+
+SCOOTERS = [
+    "Keskustassa ajelee iltaisin nuoria saman vuokralaudan päällä ilman kypärää.",
+    "Kuudesluokkalaiset tulevat kouluun sähkölaudoilla, vaikka vuokraus on aikuisille.",
+    "Terveydenhoitajalla on käynyt nuoria ruhjeiden kanssa sähköpotkulaudalla kaatumisen jälkeen.",
+]
+
+
+def test_a_small_group_written_in_varied_words_is_named_by_their_shared_compound_part() -> None:
+    """Three texts, no noun in two of them: the compounds that end in "lauta" are kin, and one
+    of them names the group; populations ("nuori") never do alone."""
+    background = titles.document_shares(SCOOTERS + OTHER + NUUSKA)
+    title = titles.phenomenon_title(SCOOTERS, background=background)
+    assert title.lower().endswith("lauta"), title
+    assert "nuori" not in title.lower()
