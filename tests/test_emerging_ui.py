@@ -399,12 +399,14 @@ def test_json_twins(client, db) -> None:
 
 
 def test_meeting_brief_lists_emerging_themes_under_disclosure(db) -> None:
+    import csv
     import io
 
     from openpyxl import load_workbook
     from pypdf import PdfReader
 
     from nakyma.exports.build import build_brief
+    from nakyma.exports.csv_format import render_csv
     from nakyma.exports.json_format import render_json
     from nakyma.exports.markdown import markdown_text
     from nakyma.exports.pdf import render_pdf
@@ -446,6 +448,10 @@ def test_meeting_brief_lists_emerging_themes_under_disclosure(db) -> None:
     assert "Nousevat teemat" in pdf and "Kinnulan kyläkoulun" not in pdf
     sheet = load_workbook(io.BytesIO(render_xlsx(brief)))["Nousevat teemat"]
     assert [c.value for c in sheet[2]][4] == "<5"
+    rows = list(csv.DictReader(io.StringIO(render_csv(brief).decode("utf-8-sig")), delimiter=";"))
+    [csv_row] = [r for r in rows if r["tila"].startswith("Nouseva teema")]
+    assert csv_row["havainnot"] == "<5" and csv_row["ilmio_id"] == ""
+    assert csv_row["otsikko"] == entry.title and "Kinnula" not in " ".join(csv_row.values())
     # A decided theme leaves the brief.
     review.dismiss_theme(db, user(db, "tukitiimi"), theme)
     again = build_brief(db, region, request, k=5, min_population=5000, generated_on=DEMO_TODAY)

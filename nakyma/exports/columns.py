@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nakyma.exports.brief import MeetingBrief, PhenomenonBrief
+from nakyma.exports.brief import EmergingThemeBrief, MeetingBrief, PhenomenonBrief
 
 BRIEF_COLUMNS = (
     "alue",
@@ -87,3 +87,22 @@ def phenomenon_row(brief: MeetingBrief, p: PhenomenonBrief) -> dict[str, Any]:
         or (p.texts_note or ""),
         "kysymykset": " ".join(p.questions),
     }
+
+
+def emerging_row(brief: MeetingBrief, e: EmergingThemeBrief) -> dict[str, Any]:
+    """An emerging theme as a row of the same columns: no phenomenon id, "Nouseva teema" as
+    its state, its published count and places (already under disclosure control)."""
+    row = dict.fromkeys(BRIEF_COLUMNS, "")
+    row.update(
+        {
+            "alue": brief.scope.label,
+            "aikavali": brief.window,
+            "otsikko": e.title,
+            "tila": "Nouseva teema (ei vielä ilmiö)",
+            "signaali": e.category_label,
+            "perustelut": " ".join(e.reasons),
+            "havainnot": e.items,
+            "kunnat": "; ".join(e.places),
+        }
+    )
+    return row

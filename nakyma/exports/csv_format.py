@@ -1,4 +1,5 @@
-"""The meeting brief as CSV: one row per phenomenon, for Excel in a Finnish locale."""
+"""The meeting brief as CSV: one row per phenomenon, then one per emerging theme, for Excel in
+a Finnish locale."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import io
 
 from nakyma.disclosure import Cell
 from nakyma.exports.brief import MeetingBrief
-from nakyma.exports.columns import BRIEF_COLUMNS, phenomenon_row
+from nakyma.exports.columns import BRIEF_COLUMNS, emerging_row, phenomenon_row
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -18,13 +19,15 @@ def _spreadsheet_safe(value: str) -> str:
 
 
 def render_csv(brief: MeetingBrief) -> bytes:
-    """One row per phenomenon; semicolon-separated UTF-8 with a byte order mark, which is
+    """One row per phenomenon, then one per emerging theme (state "Nouseva teema");
+    semicolon-separated UTF-8 with a byte order mark, which is
     what Excel in a Finnish locale opens directly."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(BRIEF_COLUMNS)
-    for p in brief.phenomena:
-        row = phenomenon_row(brief, p)
+    rows = [phenomenon_row(brief, p) for p in brief.phenomena]
+    rows += [emerging_row(brief, e) for e in brief.emerging]
+    for row in rows:
         writer.writerow(
             [
                 row[c].text if isinstance(row[c], Cell) else _spreadsheet_safe(str(row[c]))
