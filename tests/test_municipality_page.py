@@ -262,6 +262,11 @@ def test_worsening_group_open_and_the_others_closed(db, client, leader, indicato
     assert first["id"] == "ind-1086"
     assert first.select_one(".badge-worse").get_text() == "Huolestuttava muutos"
     assert "1 huolestuttava muutos" in safety.summary.get_text()
+    # In an open group the other charts wait behind one more closed <details>.
+    more = safety.select_one("details.more-charts")
+    assert not more.has_attr("open")
+    assert "ind-1086" not in {f["id"] for f in more.select("figure")}
+    assert len(more.select("figure")) == len(safety.select("figure")) - 1
 
 
 def test_stale_series_and_missing_line_notes_on_the_page(client, leader, indicators_loaded):
