@@ -290,3 +290,16 @@ def test_suppressed_municipality_values_are_explained(client, leader, indicators
     card = next(f for f in page.select("figure.chart-card") if "(ind. 3907)" in f.get_text())
     note = card.select_one(".chart-note").get_text()
     assert note.startswith("Kuvaajassa ei ole Kyyjärven viivaa") and "pieniä" in note
+
+
+def test_series_carry_region_levels_and_suppressed_years(db, region, indicators_loaded):
+    from nakyma.indicators import municipality_series
+
+    by_id = {s["id"]: s for s in municipality_series(db, region, "312")}
+    hidden = by_id[3907]
+    assert all(v is None for v in hidden["municipality"])
+    assert hidden["suppressed_years"] == hidden["years"]
+    assert "Kunta" in hidden["region_levels"]
+    assert by_id[5051]["suppressed_years"] == []
+    assert "Kunta" not in by_id[5051]["region_levels"]
+    assert by_id[1086]["suppressed_years"] == [] and None not in by_id[1086]["municipality"]
