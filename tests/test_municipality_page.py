@@ -303,3 +303,24 @@ def test_series_carry_region_levels_and_suppressed_years(db, region, indicators_
     assert by_id[5051]["suppressed_years"] == []
     assert "Kunta" not in by_id[5051]["region_levels"]
     assert by_id[1086]["suppressed_years"] == [] and None not in by_id[1086]["municipality"]
+
+
+def test_emerging_theme_without_weak_signals_is_not_called_uncomputed(db, region, client, leader):
+    from datetime import date
+
+    from nakyma.observations import submit_observation
+    from tests.conftest import plant_theme, valid_observation
+
+    for day in ("2026-11-10", "2026-11-12", "2026-11-14"):
+        raw = valid_observation(
+            municipality="Konnevesi", observed_on=day, text=f"Välitunnilla puhelimet esillä {day}."
+        )
+        today = date(2026, 11, 20)
+        stored = submit_observation(db, raw, region=region, source="api", today=today)
+        assert stored.status == "stored", stored
+    plant_theme(db, ("275",), title="Välituntien puhelimet")
+    section = soup(client.get("/kunnat/275")).select_one("section[aria-labelledby=heikot]")
+    text = " ".join(section.get_text().split())
+    assert "Välituntien puhelimet" in text
+    assert "ei ole vielä laskettu" not in text
+    assert "Konnevedellä ei ole nyt heikkoja signaaleja." in text
