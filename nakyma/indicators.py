@@ -26,6 +26,7 @@ municipality's latest change (`_judge_change`) and writes the row with its sente
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 import tomllib
@@ -743,7 +744,10 @@ def list_signals(
 
 def municipality_series(db: Database, region: Region, code: str) -> list[dict[str, Any]]:
     """Per indicator, the municipality's, the county's and the country's yearly values (gender
-    "total"), aligned on `years`, None where missing: the data of one comparison chart."""
+    "total"), aligned on `years`, None where missing: the data of one comparison chart. Also
+    what a chart needs to explain a missing municipality line: the indicator's published
+    region levels (`region_levels`) and the years whose municipality value Sotkanet suppressed
+    (`suppressed_years`: a row with no value, as Sotkanet sends for small numbers)."""
     municipality = region.municipality(code)
     indicators = list(
         db.query(
@@ -753,36 +757,49 @@ def municipality_series(db: Database, region: Region, code: str) -> list[dict[st
     )
     rows = db.execute(
         "select indicator_id, area_kind, year, value from indicator_values "
-        "where gender = 'total' and value is not null and ("
+        "where gender = 'total' and ("
         "(area_kind = 'kunta' and area_code = ?) or "
-        "(area_kind = 'hyvinvointialue' and area_code = ?) or "
-        "(area_kind = 'maa' and area_code = ?))",
+        "(area_kind = 'hyvinvointialue' and area_code = ? and value is not null) or "
+        "(area_kind = 'maa' and area_code = ? and value is not null))",
         [municipality.code, region.code, COUNTRY_CODE],
     ).fetchall()
     values: dict[int, dict[str, dict[int, float]]] = defaultdict(lambda: defaultdict(dict))
+    suppressed: dict[int, list[int]] = defaultdict(list)
     for ident, kind, year, value in rows:
-        values[ident][kind][year] = value
-    out = []
-    for ind in indicators:
-        data = values.get(ind["id"])
-        if not data or not (data.get("kunta") or data.get("hyvinvointialue")):
-            continue
-        years = sorted({y for per_year in data.values() for y in per_year})
-        out.append(
-            {
-                "id": ind["id"],
-                "title": ind["title"],
-                "short_title": ind["short_title"] or ind["title"],
-                "unit": ind["unit"],
-                "decimals": ind["decimals"],
-                # None: a context indicator has no better or worse direction.
-                "higher_is_worse": None if ind["context"] else bool(ind["higher_is_worse"]),
-                "organization": ind["organization"],
-                "status": ind["status"],
-                "years": years,
-                "municipality": [data.get("kunta", {}).get(y) for y in years],
-                "county": [data.get("hyvinvointialue", {}).get(y) for y in years],
-                "country": [data.get("maa", {}).get(y) for y in years],
-            }
-        )
-    return out
+        if value is None:
+            suppressed[ident].append(year)
+        else:
+            values[ident][kind][year] = value
+    return [
+        _series_record(ind, values[ind["id"]], sorted(suppressed.get(ind["id"], [])))
+        for ind in indicators
+        if values.get(ind["id"], {}).get("kunta")
+        or values.get(ind["id"], {}).get("hyvinvointialue")
+    ]
+
+
+def _series_record(
+    ind: Mapping[str, Any], data: Mapping[str, Mapping[int, float]], suppressed: list[int]
+) -> dict[str, Any]:
+    years = sorted({y for per_year in data.values() for y in per_year})
+    levels = json.loads(ind["region_levels"]) if ind.get("region_levels") else []
+    return {
+        "id": ind["id"],
+        "title": ind["title"],
+        "short_title": ind["short_title"] or ind["title"],
+        "unit": ind["unit"],
+        "decimals": ind["decimals"],
+        # None: a context indicator has no better or worse direction.
+        "higher_is_worse": None if ind["context"] else bool(ind["higher_is_worse"]),
+        "context": bool(ind["context"]),
+        "theme": ind["theme"] or "",
+        "organization": ind["organization"],
+        "status": ind["status"],
+        "range_end": ind["range_end"],
+        "region_levels": [str(level) for level in levels],
+        "suppressed_years": suppressed,
+        "years": years,
+        "municipality": [data.get("kunta", {}).get(y) for y in years],
+        "county": [data.get("hyvinvointialue", {}).get(y) for y in years],
+        "country": [data.get("maa", {}).get(y) for y in years],
+    }

@@ -276,15 +276,18 @@ def headlines_for_export(db: Database, region: Region, *, limit: int = 100_000) 
 
 
 def municipality_overview(
-    db: Database, region: Region, code: str, user: User, *, k: int = 5
+    db: Database, region: Region, code: str, user: User, *, k: int = 5, this_year: int | None = None
 ) -> dict[str, Any]:
-    """Everything the municipality page shows: counts, indicator series and signals,
-    and the latest headlines tagged with the municipality. Raises KeyError if unknown.
-    The observation count and the weak signals follow the one scoping rule: exact only in
-    the user's own municipalities (`exact_count_scope`), phenomena only those the user may
-    open."""
+    """Everything the municipality page shows: counts, weak signals and emerging themes with
+    the time of the last phenomena run (None: never computed), indicator signals, indicator
+    series grouped by theme (`nakyma.indicator_groups`; `this_year` judges stale series,
+    default the current year), and the latest headlines tagged with the municipality. Raises
+    KeyError if unknown. The observation count and the weak signals follow the one scoping
+    rule: exact only in the user's own municipalities (`exact_count_scope`), phenomena only
+    those the user may open."""
     from nakyma.disclosure import published_count
     from nakyma.emerging_views import emerging_for
+    from nakyma.indicator_groups import indicator_groups
     from nakyma.indicators import list_signals, municipality_series
 
     municipality = region.municipality(code)
@@ -293,6 +296,9 @@ def municipality_overview(
         "select count(*) from observations where municipality_code = ?", [code]
     ).fetchone()[0]
     signals = list_signals(db, region, municipality=code)
+    series = municipality_series(db, region, code)
+    worsening = [s["indicator_id"] for s in signals if s["direction"] == "worse"]
+    year = this_year if this_year is not None else date.today().year
     return {
         "municipality": {
             "code": municipality.code,
@@ -311,11 +317,24 @@ def municipality_overview(
             else published_count(observations, k)
         ),
         "signals": signals,
-        "series": municipality_series(db, region, code),
+        "series": series,
+        "indicator_groups": indicator_groups(series, worsening, municipality, this_year=year),
+        "phenomena_computed_at": last_computed(db, "phenomena"),
         "weak_signals": weak_signals_for(db, region, user, municipality=code, k=k),
         "emerging": emerging_for(db, region, user, area_kind="kunta", area_code=code, k=k),
         "headlines": latest_headlines(db, region, municipality=code, limit=15),
     }
+
+
+def last_computed(db: Database, pipeline: str) -> str | None:
+    """When the pipeline's latest run that stored results (status ok or partial) finished;
+    None if it never has."""
+    row = db.execute(
+        "select finished_at from runs where pipeline = ? and status in ('ok', 'partial') "
+        "order by id desc limit 1",
+        [pipeline],
+    ).fetchone()
+    return row[0] if row else None
 
 
 def runs_overview(db: Database, *, limit: int = 50) -> dict[str, Any]:

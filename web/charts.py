@@ -4,6 +4,7 @@ JavaScript, no CDN, readable without colour."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -12,10 +13,15 @@ from markupsafe import Markup, escape
 
 from nakyma.disclosure import COMPLEMENTARY_MARK, SuppressedTable
 from nakyma.exports.chart import HIDDEN, SMALL, Bar, month_chart
+from nakyma.indicators import format_number
 from nakyma.vocabulary import MONTHS_FI
 
-WIDTH, HEIGHT = 560, 240
-LEFT, RIGHT, TOP, BOTTOM = 56, 120, 28, 36
+# The indicator chart is drawn for a phone-sized box: its text (16 units) stays at least 14 px
+# when the chart is shown 280 px wide or wider (the page caps it at 23rem, so about 18 px on a
+# desktop). Line-end labels would not fit at that size; the values are in the key under it.
+WIDTH, HEIGHT = 320, 220
+RIGHT, TOP, BOTTOM = 22, 34, 30
+CHAR_W = 9.5  # width of one digit at the 16-unit font, for the left margin
 
 
 @dataclass(frozen=True)
@@ -25,10 +31,11 @@ class Line:
     dash: str  # stroke-dasharray: the line style tells the series apart without colour
     marker: str  # "circle", "square" or "triangle"
     css_class: str
+    symbol: str = "●"  # the marker as a character, for the key under the chart
 
 
 def _fmt(value: float, decimals: int = 1) -> str:
-    return f"{value:.{decimals}f}".replace(".", ",")
+    return format_number(value, decimals)
 
 
 def _marker(kind: str, x: float, y: float) -> str:
@@ -38,6 +45,32 @@ def _marker(kind: str, x: float, y: float) -> str:
         top, right, left, base = y - 4.5, x + 4.5, x - 4.5, y + 3.5
         return f'<path d="M{x:.1f} {top:.1f} L{right:.1f} {base:.1f} L{left:.1f} {base:.1f} Z"/>'
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5"/>'
+
+
+def nice_ticks(low: float, high: float, count: int = 4) -> tuple[list[float], int]:
+    """Round grid values covering [low, high] in about `count` steps of 1, 2, 2.5 or 5 times
+    a power of ten, and the decimals their labels need."""
+    if high <= low:
+        low, high = low - 1, high + 1
+    raw = (high - low) / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = math.floor(low / step + 1e-9) * step
+    ticks = [first]
+    while ticks[-1] < high - 1e-9:
+        ticks.append(first + len(ticks) * step)
+    decimals = max(0, -math.floor(math.log10(step)))
+    if abs(step * 10**decimals - round(step * 10**decimals)) > 1e-9:
+        decimals += 1  # 2.5 x 10^n needs one more
+    return [round(t, decimals) for t in ticks], decimals
+
+
+def _value_range(points: Sequence[float]) -> tuple[float, float]:
+    """The values' range with a little air, never below zero for non-negative data: the axis
+    starts near the data (not at zero), so a small change is visible."""
+    low, high = min(points), max(points)
+    pad = (high - low) * 0.1 or max(abs(high) * 0.05, 1.0)
+    return (max(0.0, low - pad) if low >= 0 else low - pad), high + pad
 
 
 def line_chart(
@@ -53,35 +86,25 @@ def line_chart(
     points = [v for line in lines for v in line.values if v is not None]
     if not years or not points:
         return Markup('<p class="no-data">Ei arvoja.</p>')
-    low, high = min(points), max(points)
-    if high == low:
-        low, high = low - 1, high + 1
-    pad = (high - low) * 0.1
-    low, high = max(0.0, low - pad) if low >= 0 else low - pad, high + pad
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    ticks, tick_decimals = nice_ticks(*_value_range(points))
+    low, high = ticks[0], ticks[-1]
+    labels = [_fmt(t, tick_decimals) for t in ticks]
+    left = 10 + CHAR_W * max(len(label) for label in labels)
+    plot_w, plot_h = WIDTH - left - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(1, len(years) - 1)
 
     def x(i: int) -> float:
-        return LEFT + (i * step if len(years) > 1 else plot_w / 2)
+        return left + (i * step if len(years) > 1 else plot_w / 2)
 
     def y(v: float) -> float:
         return TOP + plot_h - (v - low) / (high - low) * plot_h
 
-    ticks = [low + (high - low) * k / 4 for k in range(5)]
-    parts = [_value_tick(y(value), value, decimals) for value in ticks]
-    parts += _year_ticks(years, x)
+    parts = [_value_tick(left, y(t), label) for t, label in zip(ticks, labels, strict=True)]
+    parts += _year_ticks(years, x, plot_w)
     if higher_is_worse is not None:
         worse = "↑ suurempi on huonompi" if higher_is_worse else "↓ pienempi on huonompi"
-        parts.append(f'<text class="direction" x="{LEFT}" y="{TOP - 10}">{escape(worse)}</text>')
-    end_labels: list[tuple[float, str]] = []
-    for line in lines:
-        parts.append(_series(line, x, y))
-        last = next(
-            ((i, v) for i, v in reversed(list(enumerate(line.values))) if v is not None), None
-        )
-        if last is not None:
-            end_labels.append((y(last[1]), f"{line.label} {_fmt(last[1], decimals)}"))
-    parts += _end_labels(end_labels, LEFT + plot_w + 8)
+        parts.append(f'<text class="direction" x="{left}" y="{TOP - 14}">{escape(worse)}</text>')
+    parts += [_series(line, x, y) for line in lines]
     summary = "; ".join(
         f"{line.label}: "
         + ", ".join(
@@ -100,23 +123,55 @@ def line_chart(
     )
 
 
-def _value_tick(yy: float, value: float, decimals: int) -> str:
+def chart_key(years: Sequence[int], lines: Sequence[Line], *, decimals: int = 1) -> list[dict]:
+    """The key under a chart: per line with a value its symbol, label, newest value and that
+    value's year (a line can end before the chart does)."""
+    key = []
+    for line in lines:
+        last = next(
+            (
+                (yr, v)
+                for yr, v in zip(reversed(years), reversed(line.values), strict=False)
+                if v is not None
+            ),
+            None,
+        )
+        if last is not None:
+            key.append(
+                {
+                    "symbol": line.symbol,
+                    "css_class": line.css_class,
+                    "label": line.label,
+                    "value": _fmt(last[1], decimals),
+                    "year": last[0],
+                }
+            )
+    return key
+
+
+def _value_tick(left: float, yy: float, label: str) -> str:
     """A grid line across the plot with its value at the left."""
     return (
-        f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{yy:.1f}" y2="{yy:.1f}"/>'
-        f'<text class="tick" x="{LEFT - 6}" y="{yy + 4:.1f}" text-anchor="end">'
-        f"{_fmt(value, decimals)}</text>"
+        f'<line class="grid" x1="{left:.1f}" x2="{WIDTH - RIGHT}" y1="{yy:.1f}" y2="{yy:.1f}"/>'
+        f'<text class="tick" x="{left - 6:.1f}" y="{yy + 5:.1f}" text-anchor="end">'
+        f"{label}</text>"
     )
 
 
-def _year_ticks(years: Sequence[int], x: Callable[[int], float]) -> list[str]:
-    """Year labels under the plot: about six of them, and always the last year."""
-    label_every = max(1, len(years) // 6)
+def _year_ticks(years: Sequence[int], x: Callable[[int], float], plot_w: float) -> list[str]:
+    """Year labels under the plot, as many as fit without touching, always the last year."""
+    fits = max(2, int(plot_w // (4 * CHAR_W + 10)) + 1)
+    every = max(1, math.ceil((len(years) - 1) / (fits - 1))) if len(years) > 1 else 1
+    shown = [i for i in range(len(years)) if i % every == 0]
+    last = len(years) - 1
+    if shown[-1] != last:
+        if last - shown[-1] < every:
+            shown.pop()  # too close to the last year's label
+        shown.append(last)
     return [
-        f'<text class="tick" x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 18}" '
-        f'text-anchor="middle">{year}</text>'
-        for i, year in enumerate(years)
-        if i % label_every == 0 or i == len(years) - 1
+        f'<text class="tick" x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 22}" '
+        f'text-anchor="middle">{years[i]}</text>'
+        for i in shown
     ]
 
 
@@ -140,26 +195,19 @@ def _series(line: Line, x: Callable[[int], float], y: Callable[[float], float]) 
     return "".join(group)
 
 
-def _end_labels(labels: list[tuple[float, str]], label_x: float) -> list[str]:
-    """Direct labels at the line ends, nudged apart so they never overlap."""
-    parts = []
-    placed: list[float] = []
-    for yy, text in sorted(labels):
-        if placed and yy - placed[-1] < 14:
-            yy = placed[-1] + 14
-        placed.append(yy)
-        parts.append(
-            f'<text class="end-label" x="{label_x}" y="{yy + 4:.1f}">{escape(text)}</text>'
-        )
-    return parts
-
-
 def series_lines(series: dict, municipality_name: str) -> list[Line]:
-    """The three comparison lines of one indicator series (see nakyma.indicators)."""
+    """The comparison lines of one indicator series (see nakyma.indicators). A count ("lkm",
+    e.g. population) is charted for the municipality alone: the county's and the country's
+    counts are sums on another scale, and beside them the municipality's line is flat."""
+    own = Line(municipality_name, series["municipality"], "none", "circle", "s-municipality", "●")
+    if (series.get("unit") or "").strip() == "lkm" and any(
+        v is not None for v in series["municipality"]
+    ):
+        return [own]
     return [
-        Line(municipality_name, series["municipality"], "none", "circle", "s-municipality"),
-        Line("Hyvinvointialue", series["county"], "7 4", "square", "s-county"),
-        Line("Koko maa", series["country"], "2 3", "triangle", "s-country"),
+        own,
+        Line("Hyvinvointialue", series["county"], "7 4", "square", "s-county", "■"),
+        Line("Koko maa", series["country"], "2 3", "triangle", "s-country", "▲"),
     ]
 
 

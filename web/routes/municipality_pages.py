@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from nakyma.indicators import sotkanet_page
 from nakyma.views import municipality_overview, runs_overview
-from web.charts import line_chart, series_lines, sparkline
+from web.charts import chart_key, line_chart, series_lines, sparkline
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
 
 router = APIRouter()
@@ -29,20 +31,9 @@ def municipality_page(
 
         return RedirectResponse(f"/kunnat/{municipality.code}", status_code=301)
     data = municipality_overview(db, region, municipality.code, user, k=settings.disclosure_k)
-    charts = [
-        {
-            "series": s,
-            "sotkanet_url": sotkanet_page(s["id"]),
-            "svg": line_chart(
-                s["years"],
-                series_lines(s, municipality.name),
-                title=s["title"],
-                unit=s["unit"] or "",
-                higher_is_worse=s["higher_is_worse"],
-                decimals=s["decimals"] if s["decimals"] is not None else 1,
-            ),
-        }
-        for s in data["series"]
+    groups = [
+        {**group, "charts": [_chart(c, municipality.name) for c in group["charts"]]}
+        for group in data["indicator_groups"]
     ]
     trends = {
         s["phenomenon_id"]: sparkline(s["trend"], label="Havainnot ja uutiset 4 viikon jaksoissa")
@@ -51,8 +42,28 @@ def municipality_page(
     return request.app.state.templates.TemplateResponse(
         request,
         "municipality.html",
-        {"user": user, "data": data, "charts": charts, "region": region, "trends": trends},
+        {"user": user, "data": data, "groups": groups, "region": region, "trends": trends},
     )
+
+
+def _chart(chart: dict[str, Any], municipality_name: str) -> dict[str, Any]:
+    """One chart card's content: the SVG, the key of newest values under it and the link."""
+    s = chart["series"]
+    lines = series_lines(s, municipality_name)
+    decimals = s["decimals"] if s["decimals"] is not None else 1
+    return {
+        **chart,
+        "sotkanet_url": sotkanet_page(s["id"]),
+        "key": chart_key(s["years"], lines, decimals=decimals),
+        "svg": line_chart(
+            s["years"],
+            lines,
+            title=s["title"],
+            unit=s["unit"] or "",
+            higher_is_worse=s["higher_is_worse"],
+            decimals=decimals,
+        ),
+    }
 
 
 @router.get("/ajot")

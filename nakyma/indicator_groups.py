@@ -1,0 +1,130 @@
+"""The municipality page's indicator charts in theme groups, each chart with the notes a reader
+needs: that a series is stale, or why the municipality has no line of its own.
+
+Groups follow the catalogue's `theme` (the welfare plan's focus areas, the same vocabulary as
+the observations), except that the catalogue's "muu" is split: background figures (`context`
+indicators: population, age structure) form "Väestö", and livelihood, work and housing form
+their own group, so that "Muut" stays small. A group is open when any of its indicators has a
+worsening signal in the municipality (`indicator_signals.direction == "worse"`); the rest stay
+closed so the page leads with its signals, not with 30 charts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from nakyma.regions import Municipality
+from nakyma.vocabulary import THEMES
+from nakyma.wording import join_fi
+
+# A series whose newest value is more than this many years old gets a note (as the indicators
+# pipeline's STALE_AFTER_YEARS judges the indicator's whole range).
+STALE_AFTER_YEARS = 3
+
+POPULATION, LIVELIHOOD, OTHER = "vaesto", "toimeentulo", "muut"
+GROUP_LABELS: dict[str, str] = {
+    "arjen_turvallisuus": THEMES["arjen_turvallisuus"],
+    "mielen_hyvinvointi": THEMES["mielen_hyvinvointi"],
+    "liikunnallinen_elamantapa": THEMES["liikunnallinen_elamantapa"],
+    LIVELIHOOD: "Toimeentulo, työ ja asuminen",
+    POPULATION: "Väestö",
+    OTHER: "Muut",
+}
+# Catalogue "muu" indicators about livelihood, work, education and housing (Sotkanet ids).
+LIVELIHOOD_IDS = frozenset({5, 181, 189, 190, 493, 3099, 3219})
+
+# Sotkanet's region levels as "published by ..." adverbs.
+_LEVEL_ADVERBS: dict[str, str] = {
+    "hyvinvointialue": "hyvinvointialueittain",
+    "sairaanhoitopiiri": "sairaanhoitopiireittäin",
+    "maakunta": "maakunnittain",
+    "seutukunta": "seutukunnittain",
+    "aluehallintovirasto": "aluehallintovirastoittain",
+    "erva": "erityisvastuualueittain",
+    "maa": "koko maan tasolla",
+    "koko maa": "koko maan tasolla",
+}
+
+
+def group_key(series: Mapping[str, Any]) -> str:
+    """The page group of one indicator series (see the module docstring)."""
+    if series.get("context"):
+        return POPULATION
+    if series["id"] in LIVELIHOOD_IDS:
+        return LIVELIHOOD
+    theme = series.get("theme") or ""
+    return theme if theme in GROUP_LABELS and theme != "muu" else OTHER
+
+
+def stale_note(series: Mapping[str, Any], *, this_year: int) -> str | None:
+    """ "Viimeisin arvo vuodelta 2013 – tieto on vanhentunut." when the newest value of any
+    line is more than STALE_AFTER_YEARS years old; None otherwise."""
+    years = series["years"]
+    if not years or this_year - years[-1] <= STALE_AFTER_YEARS:
+        return None
+    return f"Viimeisin arvo vuodelta {years[-1]} – tieto on vanhentunut."
+
+
+def _has_municipal_level(levels: Iterable[str]) -> bool:
+    return any(level.strip().lower() == "kunta" for level in levels)
+
+
+def missing_line_note(series: Mapping[str, Any], municipality: Municipality) -> str | None:
+    """Why the chart has no line for the municipality, or why some of its years are missing;
+    None when the line is complete. The reason comes from the data: the indicator's region
+    levels (published for larger areas only) or rows without a value (suppressed by Sotkanet
+    because the numbers are small)."""
+    values = series["municipality"]
+    suppressed = series.get("suppressed_years") or []
+    levels = series.get("region_levels") or []
+    if any(v is not None for v in values):
+        if not suppressed:
+            return None
+        years = join_fi([str(y) for y in suppressed])
+        return (
+            f"{municipality.genitive} arvo puuttuu vuosilta {years}: Sotkanet ei julkaise "
+            "niin pieniä lukuja, että yksittäinen ihminen voisi tunnistua."
+        )
+    no_line = f"Kuvaajassa ei ole {municipality.genitive} viivaa"
+    if levels and not _has_municipal_level(levels):
+        published = join_fi([_LEVEL_ADVERBS.get(lv.strip().lower(), lv.lower()) for lv in levels])
+        return f"{no_line}: Sotkanet julkaisee tämän tiedon vain {published}, ei kunnittain."
+    if suppressed:
+        return (
+            f"{no_line}: Sotkanet ei julkaise kunnan lukuja, koska ne ovat niin pieniä, "
+            "että yksittäinen ihminen voisi tunnistua."
+        )
+    return f"{no_line}: Sotkanetissa ei ole tälle tiedolle kunnan arvoja."
+
+
+def indicator_groups(
+    series: Sequence[Mapping[str, Any]],
+    worsening: Iterable[int],
+    municipality: Municipality,
+    *,
+    this_year: int,
+) -> list[dict[str, Any]]:
+    """The charts' groups in page order, each {key, label, open, worsening, charts}; a chart is
+    {series, worsening, notes}. `worsening`: indicator ids with a worsening signal here."""
+    worse = set(worsening)
+    charts: dict[str, list[dict[str, Any]]] = {key: [] for key in GROUP_LABELS}
+    for s in series:
+        notes = [stale_note(s, this_year=this_year), missing_line_note(s, municipality)]
+        charts[group_key(s)].append(
+            {
+                "series": s,
+                "worsening": s["id"] in worse,
+                "notes": [n for n in notes if n],
+            }
+        )
+    out = []
+    for key, label in GROUP_LABELS.items():
+        members = sorted(charts[key], key=lambda c: not c["worsening"])  # worsening first
+        if not members:
+            continue
+        count = sum(c["worsening"] for c in members)
+        out.append(
+            {"key": key, "label": label, "open": count > 0, "worsening": count, "charts": members}
+        )
+    return out
