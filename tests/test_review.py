@@ -663,7 +663,11 @@ def test_municipal_response_through_the_api(demo_template, settings) -> None:
         "Sovittu.",
     )
     assert foreign.status_code == 403
-    assert personal.status_code == 422 and personal.json()["detail"][0]["message"]
+    assert personal.status_code == 422
+    [finding] = personal.json()["detail"]
+    assert finding["field"] == "note" and finding["code"] == "personal_data"
+    assert (finding["start"], finding["end"]) == (6, 18)  # "040 123 4567" in the note
+    assert "merkit 7–18" in finding["message"]  # offsets: a client has nothing marked
     assert bad_status.status_code == 422
     rows = list(database.query("select * from municipal_responses where phenomenon_id = ?", [pid]))
     assert [(r["municipality_code"], r["status"]) for r in rows] == [
