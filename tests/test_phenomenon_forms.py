@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup, Tag
 from sqlite_utils import Database
 
 from nakyma import review
-from tests.conftest import copy_of_demo, csrf_from, login
+from tests.conftest import copy_of_demo, csrf_from, login, plant_theme
 from web.routes.review import CONFIRM_MISSING
 
 # Every table an action on the page may write; a refusal leaves all of them as they were.
@@ -260,3 +260,23 @@ def test_error_text_in_the_address_is_not_shown(client, db, backbone) -> None:
     pid, _ = two_phenomena(db)
     page = client.get(f"/ilmiot/{pid}?virhe=Istunto+vanhentui%2C+kirjaudu+osoitteessa+x")
     assert "Istunto vanhentui" not in page.text
+
+
+def test_attaching_a_theme_asks_for_confirmation(client, db, backbone) -> None:
+    """Attaching moves the theme's observations into a phenomenon, like moving an item."""
+    theme = plant_theme(db, ("992",), title="Välituntien yksinäisyys")
+    page = BeautifulSoup(client.get(f"/teemat/{theme}").text, "html.parser")
+    target = page.select("#attach-target option")[-1]["value"]
+    csrf = page.select_one("input[name=csrf_token]")["value"]
+    before = snapshot(db)
+    answer = client.post(f"/teemat/{theme}/liita", data={"csrf_token": csrf, "target": target})
+    assert answer.status_code == 422 and answer.text.count(CONFIRM_MISSING) == 1
+    again = BeautifulSoup(answer.text, "html.parser")
+    assert again.select_one("#attach-target option[selected]")["value"] == target
+    assert snapshot(db) == before and review.theme_decision(db, theme) == "avoin"
+    done = client.post(
+        f"/teemat/{theme}/liita",
+        data={"csrf_token": csrf, "target": target, "vahvista": "1"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and review.theme_decision(db, theme) == "liitetty"
