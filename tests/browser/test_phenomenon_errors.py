@@ -6,6 +6,7 @@ leaves the work list when someone acts on it, not when it is opened."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -159,6 +160,58 @@ def test_refused_name_summary_dismissal_and_reply_stay_where_the_user_is(
     assert "merkit " not in page.locator("main").inner_text()
     assert db.table("municipal_responses").count_where("phenomenon_id = ?", [pid]) == 0
     page.screenshot(path=f"/tmp/forms-reply-full-{width}.png", full_page=True)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_refused_merge_split_and_move_keep_the_choices(
+    live_server, browser_page, db, width
+) -> None:
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 900})
+    pid = frontline_pid(db)
+    sign_in(page, live_server, "tukitiimi", "demo-tukitiimi")
+    page.goto(live_server + f"/ilmiot/{pid}")
+
+    target = page.locator("#merge-target option").nth(1).get_attribute("value")
+    page.locator("#merge-target").select_option(target)
+    page.get_by_role("button", name="Yhdistä", exact=True).click()
+    refused_in_place(page, "merge-confirm", "Vahvista toiminto", f"merge-{width}")
+    expect(page.locator("#merge-target")).to_have_value(target)
+    expect(page).to_have_title(re.compile("^Virhe: "))
+
+    # Split with the box ticked but nothing chosen: the first choice takes the focus.
+    page.locator("#split-title").fill("Erotettu osa")
+    page.locator("#split-confirm").check()
+    page.get_by_role("button", name="Jaa valitut uudeksi ilmiöksi").click()
+    first = page.locator("#split-items input").first
+    expect(first).to_be_focused()
+    expect(page.locator("#split-items-error")).to_be_in_viewport()
+    assert page.get_by_text("Valitse jaettavat jäsenet").count() == 1
+    expect(page.locator("#split-title")).to_have_value("Erotettu osa")
+    expect(page.locator("#split-confirm")).to_be_checked()
+    page.screenshot(path=f"/tmp/forms-split-{width}.png")
+    no_horizontal_overflow(page)
+    assert axe_problems(page) == []
+
+    item = page.locator("#move-item option").nth(1).get_attribute("value")
+    page.locator("#move-item").select_option(item)
+    page.locator("#move-target").select_option(target)
+    page.get_by_role("button", name="Siirrä", exact=True).click()
+    refused_in_place(page, "move-confirm", "Vahvista toiminto", f"move-{width}")
+    expect(page.locator("#move-item")).to_have_value(item)
+    expect(page.locator("#move-target")).to_have_value(target)
+    members = db.execute(
+        "select count(*) from phenomenon_members where phenomenon_id = ?", [pid]
+    ).fetchone()[0]
+    page.locator("#move-confirm").check()
+    page.get_by_role("button", name="Siirrä", exact=True).click()
+    expect(page.get_by_role("status").first).to_contain_text("Siirretty ilmiöön")
+    after = db.execute(
+        "select count(*) from phenomenon_members where phenomenon_id = ?", [pid]
+    ).fetchone()[0]
+    assert after == members - 1
 
 
 @pytest.mark.parametrize("width", WIDTHS)
