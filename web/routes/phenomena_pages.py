@@ -28,7 +28,7 @@ class Refusal:
     `sent`, the error and the `field` it is about, and the privacy guard's findings marked
     in that field's text (`segments`). The template asks each field for its error with
     `error_at`; an error no field took (its form no longer on the page, e.g. after someone
-    else's decision) is shown once at the end of the page instead."""
+    else's decision) is shown once above the page's sections instead."""
 
     form: str = ""
     field: str = ""
