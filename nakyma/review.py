@@ -458,11 +458,11 @@ def rename(db: Database, user: User, pid: int, title: str) -> None:
     """A title set by hand: later runs keep it (`title_edited`)."""
     with write_transaction(db):
         require(can_manage(db, user, pid))
-        _refuse_personal_data(title, "Nimi")
+        _refuse_personal_data(title, "Nimi", field="title")
         old = _phenomenon(db, pid)["title"]
         title = " ".join(title.split())
         if not 3 <= len(title) <= 120:
-            raise ReviewError("Nimen on oltava 3–120 merkkiä.")
+            raise ReviewError("Nimen on oltava 3–120 merkkiä.", field="title")
         db.table("phenomena").update(
             pid, {"title": title, "title_edited": 1, "updated_at": now_utc()}
         )
@@ -474,8 +474,10 @@ def write_summary(db: Database, user: User, pid: int, summary: str) -> None:
         require(can_manage(db, user, pid))
         summary = summary.strip()
         if len(summary) > MAX_SUMMARY:
-            raise ReviewError(f"Yhteenveto on liian pitkä (enintään {MAX_SUMMARY} merkkiä).")
-        _refuse_personal_data(summary, "Yhteenveto")
+            raise ReviewError(
+                f"Yhteenveto on liian pitkä (enintään {MAX_SUMMARY} merkkiä).", field="summary"
+            )
+        _refuse_personal_data(summary, "Yhteenveto", field="summary")
         db.table("phenomena").update(pid, {"summary": summary or None, "updated_at": now_utc()})
         audit(db, user, "summary", pid, length=len(summary))
 
@@ -486,14 +488,14 @@ def merge(db: Database, user: User, source: int, target: int) -> None:
     with write_transaction(db):
         require(can_manage(db, user, source) and can_manage(db, user, target))
         if source == target:
-            raise ReviewError("Ilmiötä ei voi yhdistää itseensä.")
+            raise ReviewError("Ilmiötä ei voi yhdistää itseensä.", field="target")
         try:
             _phenomenon(db, source)
             merged = _phenomenon(db, target)["merged_into"]
         except KeyError:
-            raise ReviewError("Ilmiötä ei löydy.") from None
+            raise ReviewError("Ilmiötä ei löydy.", field="target") from None
         if merged:
-            raise ReviewError("Kohdeilmiö on jo yhdistetty toiseen.")
+            raise ReviewError("Kohdeilmiö on jo yhdistetty toiseen.", field="target")
         now = now_utc()
         moved = [
             [r[0], r[1]]
@@ -524,7 +526,7 @@ def split(db: Database, user: User, pid: int, items: Sequence[Key], title: str) 
     """Split the chosen members off into a new phenomenon (pinned there); returns its id."""
     with write_transaction(db):
         require(can_manage(db, user, pid))
-        _refuse_personal_data(title, "Nimi")
+        _refuse_personal_data(title, "Nimi", field="title")
         title = " ".join(title.split()) or "Uusi ilmiö"
         source = _phenomenon(db, pid)
         members = {
@@ -536,11 +538,15 @@ def split(db: Database, user: User, pid: int, items: Sequence[Key], title: str) 
         }
         chosen = [(kind, key) for kind, key in items]
         if not chosen or any(i not in members for i in chosen):
-            raise ReviewError("Valitse jaettavat jäsenet tämän ilmiön jäsenistä.")
+            raise ReviewError("Valitse jaettavat jäsenet tämän ilmiön jäsenistä.", field="items")
         if not all(item_visible(db, user, i) for i in chosen):
-            raise ReviewError("Valituista jäsenistä osaa ei ole olemassa tai et voi nähdä niitä.")
+            raise ReviewError(
+                "Valituista jäsenistä osaa ei ole olemassa tai et voi nähdä niitä.", field="items"
+            )
         if len(chosen) == len(members):
-            raise ReviewError("Kaikkia jäseniä ei voi siirtää: ilmiö jäisi tyhjäksi.")
+            raise ReviewError(
+                "Kaikkia jäseniä ei voi siirtää: ilmiö jäisi tyhjäksi.", field="items"
+            )
         now = now_utc()
         table = db.table("phenomena")
         table.insert(
@@ -570,10 +576,11 @@ def move(db: Database, user: User, item: Key, target: int) -> None:
     """Move one item to another phenomenon, pinned there."""
     with write_transaction(db):
         if not db.execute("select 1 from phenomena where id = ?", [target]).fetchone():
-            raise ReviewError("Kohdeilmiötä ei löydy.")
+            raise ReviewError("Kohdeilmiötä ei löydy.", field="target")
         if not item_visible(db, user, item):
             raise ReviewError(
-                "Siirrettävää havaintoa tai uutista ei löydy, tai sinulla ei ole oikeutta siihen."
+                "Siirrettävää havaintoa tai uutista ei löydy, tai sinulla ei ole oikeutta siihen.",
+                field="item",
             )
         current = db.execute(
             "select phenomenon_id from phenomenon_members where item_kind = ? and item_key = ?",
@@ -611,7 +618,7 @@ def decide_link(db: Database, user: User, pid: int, indicator_id: int, decision:
     with write_transaction(db):
         require(can_manage(db, user, pid))
         if decision not in ("accepted", "rejected"):
-            raise ReviewError("Tuntematon päätös.")
+            raise ReviewError("Tuntematon päätös.", field="decision")
         _phenomenon(db, pid)
         db.table("phenomenon_indicator_links").upsert(
             {
@@ -642,10 +649,10 @@ def set_municipal_response(
             raise ReviewError("Tuntematon tila.", field="status")
         note = " ".join((note or "").split())
         if len(note) > MAX_NOTE:
-            raise ReviewError(f"Huomio on liian pitkä (enintään {MAX_NOTE} merkkiä).")
+            raise ReviewError(f"Huomio on liian pitkä (enintään {MAX_NOTE} merkkiä).", field="note")
         if status == "ei toimenpiteitä" and len(note) < 5:
-            raise ReviewError("Kirjoita perustelu, miksi toimenpiteitä ei tarvita.")
-        _refuse_personal_data(note, "Huomio")
+            raise ReviewError("Kirjoita perustelu, miksi toimenpiteitä ei tarvita.", field="note")
+        _refuse_personal_data(note, "Huomio", field="note")
         now = now_utc()
         db.table("municipal_responses").upsert(
             {

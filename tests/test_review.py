@@ -280,9 +280,14 @@ def test_manage_forms_merge_split_move_dismiss(client, db) -> None:
     assert db.execute("select title from phenomena where id = ?", [new_id]).fetchone()[0] == (
         "Erotettu osa"
     )
+    item = f"observation:{members[2]}"
+    unconfirmed = client.post(
+        f"/ilmiot/{a}/siirra", data={"csrf_token": csrf, "item": item, "target": b}
+    )
+    assert unconfirmed.status_code == 422 and "Vahvista toiminto" in unconfirmed.text
     moved = client.post(
         f"/ilmiot/{a}/siirra",
-        data={"csrf_token": csrf, "item": f"observation:{members[2]}", "target": b},
+        data={"csrf_token": csrf, "item": item, "target": b, "vahvista": "1"},
     )
     assert "Siirretty ilmiöön" in moved.text
     unconfirmed = client.post(f"/ilmiot/{new_id}/yhdista", data={"csrf_token": csrf, "target": b})
@@ -564,9 +569,9 @@ def test_move_form_refuses_an_unknown_item_in_finnish(client, db) -> None:
     csrf = token(client, f"/ilmiot/{a}")
     answer = client.post(
         f"/ilmiot/{a}/siirra",
-        data={"csrf_token": csrf, "item": "observation:987654321", "target": b},
+        data={"csrf_token": csrf, "item": "observation:987654321", "target": b, "vahvista": "1"},
     )
-    assert answer.status_code == 200
+    assert answer.status_code == 422
     assert "Siirrettävää havaintoa tai uutista ei löydy" in answer.text
 
 
@@ -658,7 +663,11 @@ def test_municipal_response_through_the_api(demo_template, settings) -> None:
         "Sovittu.",
     )
     assert foreign.status_code == 403
-    assert personal.status_code == 422 and personal.json()["detail"][0]["message"]
+    assert personal.status_code == 422
+    [finding] = personal.json()["detail"]
+    assert finding["field"] == "note" and finding["code"] == "personal_data"
+    assert (finding["start"], finding["end"]) == (6, 18)  # "040 123 4567" in the note
+    assert "merkit 7–18" in finding["message"]  # offsets: a client has nothing marked
     assert bad_status.status_code == 422
     rows = list(database.query("select * from municipal_responses where phenomenon_id = ?", [pid]))
     assert [(r["municipality_code"], r["status"]) for r in rows] == [

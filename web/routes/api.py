@@ -347,7 +347,7 @@ def post_comment(
     try:
         comment_id = add_comment(db, user, phenomenon_id, payload.body)
     except ReviewError as exc:
-        return _error("body", str(exc), "invalid")
+        return _review_error(exc, "body")
     return JSONResponse({"id": comment_id}, status_code=201)
 
 
@@ -370,7 +370,7 @@ def post_municipal_response(
             db, user, phenomenon_id, payload.municipality, payload.status, payload.note
         )
     except ReviewError as exc:
-        return _error("status", str(exc), "invalid")
+        return _review_error(exc, "status")
     except Forbidden:
         raise HTTPException(403, "Voit kirjata vastauksen vain omalle kunnallesi.") from None
     detail = phenomenon_detail(db, region, phenomenon_id, user)
@@ -388,7 +388,7 @@ def post_status(
     try:
         set_status(db, user, phenomenon_id, payload.status, reason=payload.reason)
     except ReviewError as exc:
-        return _error("status", str(exc), "invalid")
+        return _review_error(exc, "status")
     return JSONResponse({"id": phenomenon_id, "status": review_status(db, phenomenon_id)})
 
 
@@ -400,6 +400,26 @@ def worklist(user: ApiUser, db: DbDep, region: RegionDep, settings: SettingsDep)
         "items": work_list(db, region, user, k=settings.disclosure_k),
         "emerging": emerging_for_user(db, region, user, k=settings.disclosure_k),
     }
+
+
+def _review_error(exc: ReviewError, field: str) -> JSONResponse:
+    """A refused review action as 422: its field (`field` unless the error names one), and
+    for personal data one entry per finding with its kind and span, as for observations."""
+    field = exc.field or field
+    if not exc.findings:
+        return _error(field, str(exc), "invalid")
+    detail = [
+        {
+            "field": field,
+            "message": f.message(),
+            "code": "personal_data",
+            "kind": f.kind,
+            "start": f.start,
+            "end": f.end,
+        }
+        for f in exc.findings
+    ]
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 def _error(field: str, message: str, code: str) -> JSONResponse:

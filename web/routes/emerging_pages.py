@@ -109,14 +109,21 @@ def attach(
     user: PageUser,
     db: DbDep,
     target: Annotated[str, Form()] = "",
+    vahvista: Annotated[str, Form()] = "",
 ) -> Response:
+    """Attaching moves the theme's observations, so it asks for confirmation like moving
+    an item on the phenomenon page."""
+
     def act() -> str:
         if not target.isdigit():
             raise review.ReviewError("Valitse ilmiö, johon teema liitetään.")
+        if not vahvista:
+            raise review.ReviewError(CONFIRM_MISSING)
         review.attach_theme(db, user, theme_id, int(target))
         return _to(f"/teemat/{theme_id}", "Teeman havainnot liitettiin ilmiöön.", "#paatos")
 
-    return _decide(request, db, user, theme_id, "liita", {"target": target}, act)
+    sent = {"target": target, "vahvista": vahvista}
+    return _decide(request, db, user, theme_id, "liita", sent, act)
 
 
 @router.post("/teemat/{theme_id}/hylkaa", dependencies=[CsrfChecked])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -19,6 +20,33 @@ from web.deps import DbDep, PageUser, RegionDep, SettingsDep
 router = APIRouter()
 
 MAX_QUERY = 300
+
+
+@dataclasses.dataclass
+class Refusal:
+    """A refused form on the phenomenon page, shown again with 422: which `form`, what was
+    `sent`, the error and the `field` it is about, and the privacy guard's findings marked
+    in that field's text (`segments`). The template asks each field for its error with
+    `error_at`; an error no field took (its form no longer on the page, e.g. after someone
+    else's decision) is shown once above the page's sections instead."""
+
+    form: str = ""
+    field: str = ""
+    error: str = ""
+    sent: dict[str, Any] = dataclasses.field(default_factory=dict)
+    segments: list[dict[str, Any]] | None = None
+    placed: bool = False
+
+    def error_at(self, form: str, name: str) -> str | None:
+        """This refusal's error if it belongs next to `name` in `form`."""
+        if self.error and (form, name) == (self.form, self.field):
+            self.placed = True
+            return self.error
+        return None
+
+    def sent_or(self, form: str, name: str, default: Any = "") -> Any:
+        """What was sent in `name` if `form` is the refused one, else `default`."""
+        return self.sent.get(name, default) if form == self.form else default
 
 
 @router.get("/ilmiot/{phenomenon_id}")
@@ -43,12 +71,9 @@ def render_phenomenon(
     user: User,
     phenomenon_id: int,
     *,
-    status_form: dict[str, Any] | None = None,
-    comment_form: dict[str, Any] | None = None,
-    status_code: int = 200,
+    refused: Refusal | None = None,
 ) -> Response:
-    """The phenomenon page; a refused form is shown again with `status_form` or
-    `comment_form` (what was typed, the error and its field, marked findings) and 422."""
+    """The phenomenon page; with `refused` a refused form is shown again, with 422."""
     try:
         page = phenomenon_detail(
             db,
@@ -68,9 +93,7 @@ def render_phenomenon(
             "p": page,
             "r": page.review,
             "message": request.query_params.get("viesti"),
-            "error": request.query_params.get("virhe"),
-            "status_form": status_form or {},
-            "comment_form": comment_form or {},
+            "refused": refused or Refusal(),
             "commented": bool(request.query_params.get("kommentoitu")),
             "obs_chart": month_sparkline(
                 page.timeline["observation"],
@@ -81,7 +104,7 @@ def render_phenomenon(
                 page.timeline["headline"], label="Uutiset kuukausittain", until=settings.today()
             ),
         },
-        status_code=status_code,
+        status_code=422 if refused else 200,
     )
 
 

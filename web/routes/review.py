@@ -3,43 +3,53 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
+from sqlite_utils import Database
 
 from nakyma import review
+from nakyma.accounts import User
+from nakyma.config import Settings
 from nakyma.emerging_views import CATEGORIES, emerging_for_user
+from nakyma.regions import Region
 from web.deps import CsrfChecked, DbDep, PageUser, RegionDep, SettingsDep
 from web.guard import page_rate_limited, rate_limit
 from web.routes.observations import marked_segments
-from web.routes.phenomena_pages import render_phenomenon
+from web.routes.phenomena_pages import Refusal, render_phenomenon
 
 router = APIRouter()
 
-
-def _query(message: str | None = None, error: str | None = None) -> str:
-    from urllib.parse import urlencode
-
-    return urlencode({k: v for k, v in (("viesti", message), ("virhe", error)) if v})
+FORBIDDEN = "Sinulla ei ole oikeutta tähän."
+CONFIRM_MISSING = "Vahvista toiminto rastittamalla vahvistusruutu."
 
 
-def _back(pid: int, message: str | None = None, error: str | None = None) -> Response:
-    query = _query(message, error)
-    return RedirectResponse(f"/ilmiot/{pid}{'?' + query if query else ''}#hallinta", 303)
+@dataclasses.dataclass(frozen=True)
+class Context:
+    """What a refused form needs to show the phenomenon page again."""
+
+    request: Request
+    user: User
+    db: Database
+    region: Region
+    settings: Settings
 
 
-def _act(pid: int, action: Callable[[], object], success: str) -> Response:
-    try:
-        action()
-    except review.ReviewError as exc:
-        return _back(pid, error=str(exc))
-    except review.Forbidden:
-        raise HTTPException(403, "Sinulla ei ole oikeutta tähän.") from None
-    except KeyError:
-        raise HTTPException(404, "Ilmiötä ei löydy.") from None
-    return _back(pid, message=success)
+def _context(
+    request: Request, user: PageUser, db: DbDep, region: RegionDep, settings: SettingsDep
+) -> Context:
+    return Context(request, user, db, region, settings)
+
+
+ContextDep = Annotated[Context, Depends(_context)]
+
+
+def _back(pid: int, message: str, anchor: str = "#hallinta") -> Response:
+    return RedirectResponse(f"/ilmiot/{pid}?{urlencode({'viesti': message})}{anchor}", 303)
 
 
 def _marked(text: str, exc: review.ReviewError) -> list[dict[str, Any]] | None:
@@ -48,198 +58,218 @@ def _marked(text: str, exc: review.ReviewError) -> list[dict[str, Any]] | None:
     return marked_segments(text, spans) if spans else None
 
 
+def _confirmed(vahvista: object) -> None:
+    """A destructive action goes ahead only with its confirmation box ticked."""
+    if not vahvista:
+        raise review.ReviewError(CONFIRM_MISSING, field="vahvista")
+
+
+def _act(
+    ctx: Context,
+    pid: int,
+    form: str,
+    sent: dict[str, Any],
+    action: Callable[[], Response],
+    *,
+    field: str,
+    guarded: str = "",
+    forbidden: str = FORBIDDEN,
+) -> Response:
+    """Run one of the page's actions. A refusal shows the page again (422) with the error
+    next to its field in `form` (`field` unless the error names its own), what was `sent`
+    kept and the guard's findings marked in `guarded`, the text as the guard checked it."""
+    try:
+        return action()
+    except review.ReviewError as exc:
+        refused = Refusal(
+            form=form,
+            field=exc.field or field,
+            error=str(exc),
+            sent=sent,
+            segments=_marked(guarded, exc),
+        )
+        return render_phenomenon(
+            ctx.request, ctx.db, ctx.region, ctx.settings, ctx.user, pid, refused=refused
+        )
+    except review.Forbidden:
+        raise HTTPException(403, forbidden) from None
+    except KeyError:
+        raise HTTPException(404, "Ilmiötä ei löydy.") from None
+
+
 @router.post("/ilmiot/{phenomenon_id}/tila", dependencies=[CsrfChecked])
 def change_status(
-    request: Request,
+    ctx: ContextDep,
     phenomenon_id: int,
-    user: PageUser,
-    db: DbDep,
-    region: RegionDep,
-    settings: SettingsDep,
     status: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    """A refused change is shown again (422) with its error next to its field, the chosen
-    status and the typed reason kept."""
-    try:
-        review.set_status(db, user, phenomenon_id, status, reason=reason)
-    except review.ReviewError as exc:
-        form = {
-            "status": status,
-            "reason": reason,
-            "error": str(exc),
-            "field": exc.field or "status",
-            "segments": _marked(" ".join(reason.split()), exc),
-        }
-        return render_phenomenon(
-            request, db, region, settings, user, phenomenon_id, status_form=form, status_code=422
-        )
-    except review.Forbidden:
-        raise HTTPException(403, "Sinulla ei ole oikeutta tähän.") from None
-    except KeyError:
-        raise HTTPException(404, "Ilmiötä ei löydy.") from None
-    return _back(phenomenon_id, message=f"Tila muutettu: {review.STATUSES.get(status, status)}.")
+    def act() -> Response:
+        review.set_status(ctx.db, ctx.user, phenomenon_id, status, reason=reason)
+        label = review.STATUSES.get(status, status)
+        return _back(phenomenon_id, f"Tila muutettu: {label}.")
+
+    sent = {"status": status, "reason": reason}
+    guarded = " ".join(reason.split())
+    return _act(ctx, phenomenon_id, "status", sent, act, field="status", guarded=guarded)
 
 
 @router.post("/ilmiot/{phenomenon_id}/nimi", dependencies=[CsrfChecked])
-def rename(
-    phenomenon_id: int, user: PageUser, db: DbDep, title: Annotated[str, Form()] = ""
-) -> Response:
-    return _act(
-        phenomenon_id, lambda: review.rename(db, user, phenomenon_id, title), "Nimi tallennettu."
-    )
+def rename(ctx: ContextDep, phenomenon_id: int, title: Annotated[str, Form()] = "") -> Response:
+    def act() -> Response:
+        review.rename(ctx.db, ctx.user, phenomenon_id, title)
+        return _back(phenomenon_id, "Nimi tallennettu.")
+
+    sent = {"title": title}
+    return _act(ctx, phenomenon_id, "title", sent, act, field="title", guarded=title)
 
 
 @router.post("/ilmiot/{phenomenon_id}/yhteenveto", dependencies=[CsrfChecked])
-def summary(
-    phenomenon_id: int, user: PageUser, db: DbDep, summary: Annotated[str, Form()] = ""
-) -> Response:
-    return _act(
-        phenomenon_id,
-        lambda: review.write_summary(db, user, phenomenon_id, summary),
-        "Yhteenveto tallennettu.",
-    )
+def summary(ctx: ContextDep, phenomenon_id: int, summary: Annotated[str, Form()] = "") -> Response:
+    def act() -> Response:
+        review.write_summary(ctx.db, ctx.user, phenomenon_id, summary)
+        return _back(phenomenon_id, "Yhteenveto tallennettu.")
 
-
-CONFIRM_MISSING = "Vahvista toiminto rastittamalla vahvistusruutu."
+    sent = {"summary": summary}
+    guarded = summary.strip()
+    return _act(ctx, phenomenon_id, "summary", sent, act, field="summary", guarded=guarded)
 
 
 @router.post("/ilmiot/{phenomenon_id}/yhdista", dependencies=[CsrfChecked])
 def merge(
+    ctx: ContextDep,
     phenomenon_id: int,
-    user: PageUser,
-    db: DbDep,
     target: Annotated[int, Form()] = 0,
     vahvista: Annotated[str, Form()] = "",
 ) -> Response:
-    if not vahvista:
-        return _back(phenomenon_id, error=CONFIRM_MISSING)
-    try:
-        review.merge(db, user, phenomenon_id, target)
-    except review.ReviewError as exc:
-        return _back(phenomenon_id, error=str(exc))
-    except review.Forbidden:
-        raise HTTPException(403, "Sinulla ei ole oikeutta tähän.") from None
-    return _back(target, message=f"Ilmiö {phenomenon_id} yhdistettiin tähän ilmiöön.")
+    def act() -> Response:
+        _confirmed(vahvista)
+        review.merge(ctx.db, ctx.user, phenomenon_id, target)
+        return _back(target, f"Ilmiö {phenomenon_id} yhdistettiin tähän ilmiöön.")
+
+    sent = {"target": target, "vahvista": bool(vahvista)}
+    return _act(ctx, phenomenon_id, "merge", sent, act, field="target")
 
 
 @router.post("/ilmiot/{phenomenon_id}/jaa", dependencies=[CsrfChecked])
-async def split(phenomenon_id: int, request: Request, user: PageUser, db: DbDep) -> Response:
-    form = await request.form()
-    items = [("observation", str(v)) for v in form.getlist("havainto") if str(v).isdigit()] + [
-        ("headline", str(v)) for v in form.getlist("uutinen")
+async def split(ctx: ContextDep, phenomenon_id: int) -> Response:
+    form = await ctx.request.form()
+    observations = [str(v) for v in form.getlist("havainto")]
+    headlines = [str(v) for v in form.getlist("uutinen")]
+    items = [("observation", v) for v in observations if v.isdigit()] + [
+        ("headline", v) for v in headlines
     ]
     title = str(form.get("title") or "")
-    if not form.get("vahvista"):
-        return _back(phenomenon_id, error=CONFIRM_MISSING)
-    try:
-        new_id = review.split(db, user, phenomenon_id, items, title)
-    except review.ReviewError as exc:
-        return _back(phenomenon_id, error=str(exc))
-    except review.Forbidden:
-        raise HTTPException(403, "Sinulla ei ole oikeutta tähän.") from None
-    return _back(new_id, message=f"Uusi ilmiö erotettiin ilmiöstä {phenomenon_id}.")
+
+    def act() -> Response:
+        _confirmed(form.get("vahvista"))
+        new_id = review.split(ctx.db, ctx.user, phenomenon_id, items, title)
+        return _back(new_id, f"Uusi ilmiö erotettiin ilmiöstä {phenomenon_id}.")
+
+    sent = {
+        "observations": observations,
+        "headlines": headlines,
+        "title": title,
+        "vahvista": bool(form.get("vahvista")),
+    }
+    return _act(ctx, phenomenon_id, "split", sent, act, field="items", guarded=title)
 
 
 @router.post("/ilmiot/{phenomenon_id}/siirra", dependencies=[CsrfChecked])
 def move(
+    ctx: ContextDep,
     phenomenon_id: int,
-    user: PageUser,
-    db: DbDep,
     item: Annotated[str, Form()] = "",
     target: Annotated[int, Form()] = 0,
+    vahvista: Annotated[str, Form()] = "",
 ) -> Response:
-    kind, _, key = item.partition(":")
-    if kind not in ("observation", "headline") or not key:
-        return _back(phenomenon_id, error="Valitse siirrettävä havainto tai uutinen.")
-    return _act(
-        phenomenon_id,
-        lambda: review.move(db, user, (kind, key), target),
-        f"Siirretty ilmiöön {target}.",
-    )
+    def act() -> Response:
+        kind, _, key = item.partition(":")
+        if kind not in ("observation", "headline") or not key:
+            raise review.ReviewError("Valitse siirrettävä havainto tai uutinen.", field="item")
+        _confirmed(vahvista)
+        review.move(ctx.db, ctx.user, (kind, key), target)
+        return _back(phenomenon_id, f"Siirretty ilmiöön {target}.")
+
+    sent = {"item": item, "target": target, "vahvista": bool(vahvista)}
+    return _act(ctx, phenomenon_id, "move", sent, act, field="item")
 
 
 @router.post("/ilmiot/{phenomenon_id}/hylkaa", dependencies=[CsrfChecked])
 def dismiss(
+    ctx: ContextDep,
     phenomenon_id: int,
-    user: PageUser,
-    db: DbDep,
     restore: Annotated[str, Form()] = "",
     vahvista: Annotated[str, Form()] = "",
 ) -> Response:
-    if not restore and not vahvista:
-        return _back(phenomenon_id, error=CONFIRM_MISSING)
-    return _act(
-        phenomenon_id,
-        lambda: review.dismiss(db, user, phenomenon_id, dismissed=not restore),
-        "Ilmiö palautettu." if restore else "Ilmiö hylätty: se ei näy listoilla.",
-    )
+    """Dismissing asks for confirmation; restoring does not (it undoes a dismissal)."""
+
+    def act() -> Response:
+        if not restore:
+            _confirmed(vahvista)
+        review.dismiss(ctx.db, ctx.user, phenomenon_id, dismissed=not restore)
+        done = "Ilmiö palautettu." if restore else "Ilmiö hylätty: se ei näy listoilla."
+        return _back(phenomenon_id, done)
+
+    return _act(ctx, phenomenon_id, "dismiss", {}, act, field="vahvista")
 
 
 @router.post("/ilmiot/{phenomenon_id}/kunnan-vastaus", dependencies=[CsrfChecked])
 def municipal_response(
-    request: Request,
+    ctx: ContextDep,
     phenomenon_id: int,
-    user: PageUser,
-    db: DbDep,
     municipality: Annotated[str, Form()] = "",
     status: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
 ) -> Response:
     """A municipality's leadership records its own response (see nakyma.review)."""
-    if (wait := rate_limit(request, user, "submit")) is not None:
-        return page_rate_limited(request, user, wait)
-    try:
-        review.set_municipal_response(db, user, phenomenon_id, municipality, status, note)
-    except review.ReviewError as exc:
-        return RedirectResponse(f"/ilmiot/{phenomenon_id}?{_query(error=str(exc))}#vastaukset", 303)
-    except review.Forbidden:
-        raise HTTPException(403, "Voit kirjata vastauksen vain omalle kunnallesi.") from None
-    return RedirectResponse(
-        f"/ilmiot/{phenomenon_id}?{_query(message='Kunnan vastaus tallennettu.')}#vastaukset",
-        303,
+    if (wait := rate_limit(ctx.request, ctx.user, "submit")) is not None:
+        return page_rate_limited(ctx.request, ctx.user, wait)
+
+    def act() -> Response:
+        review.set_municipal_response(ctx.db, ctx.user, phenomenon_id, municipality, status, note)
+        return _back(phenomenon_id, "Kunnan vastaus tallennettu.", "#vastaukset")
+
+    sent = {"municipality": municipality, "status": status, "note": note}
+    return _act(
+        ctx,
+        phenomenon_id,
+        "response",
+        sent,
+        act,
+        field="note",
+        guarded=" ".join(note.split()),
+        forbidden="Voit kirjata vastauksen vain omalle kunnallesi.",
     )
 
 
 @router.post("/ilmiot/{phenomenon_id}/indikaattorit", dependencies=[CsrfChecked])
 def decide_indicator(
+    ctx: ContextDep,
     phenomenon_id: int,
-    user: PageUser,
-    db: DbDep,
     indicator: Annotated[int, Form()] = 0,
     decision: Annotated[str, Form()] = "",
 ) -> Response:
-    return _act(
-        phenomenon_id,
-        lambda: review.decide_link(db, user, phenomenon_id, indicator, decision),
-        "Indikaattoripäätös tallennettu.",
-    )
+    def act() -> Response:
+        review.decide_link(ctx.db, ctx.user, phenomenon_id, indicator, decision)
+        return _back(phenomenon_id, "Indikaattoripäätös tallennettu.", "#indikaattorit")
+
+    sent = {"indicator": indicator, "decision": decision}
+    return _act(ctx, phenomenon_id, "indicator", sent, act, field="decision")
 
 
 @router.post("/ilmiot/{phenomenon_id}/kommentit", dependencies=[CsrfChecked])
-def comment(
-    request: Request,
-    phenomenon_id: int,
-    user: PageUser,
-    db: DbDep,
-    region: RegionDep,
-    settings: SettingsDep,
-    body: Annotated[str, Form()] = "",
-) -> Response:
-    """A refused comment is shown again (422): the typed text kept in the textarea, the
-    error once next to it, the personal data the guard found marked in a preview."""
-    if (wait := rate_limit(request, user, "submit")) is not None:
-        return page_rate_limited(request, user, wait)
-    try:
-        review.add_comment(db, user, phenomenon_id, body)
-    except review.ReviewError as exc:
-        form = {"text": body, "error": str(exc), "segments": _marked(body.strip(), exc)}
-        return render_phenomenon(
-            request, db, region, settings, user, phenomenon_id, comment_form=form, status_code=422
-        )
-    except review.Forbidden:
-        raise HTTPException(403, "Sinulla ei ole oikeutta tähän.") from None
-    return RedirectResponse(f"/ilmiot/{phenomenon_id}?kommentoitu=1#keskustelu", 303)
+def comment(ctx: ContextDep, phenomenon_id: int, body: Annotated[str, Form()] = "") -> Response:
+    """Anyone who may view the phenomenon may comment; a refused comment is shown again."""
+    if (wait := rate_limit(ctx.request, ctx.user, "submit")) is not None:
+        return page_rate_limited(ctx.request, ctx.user, wait)
+
+    def act() -> Response:
+        review.add_comment(ctx.db, ctx.user, phenomenon_id, body)
+        return RedirectResponse(f"/ilmiot/{phenomenon_id}?kommentoitu=1#keskustelu", 303)
+
+    sent = {"body": body}
+    return _act(ctx, phenomenon_id, "comment", sent, act, field="body", guarded=body.strip())
 
 
 @router.get("/tyolista")
