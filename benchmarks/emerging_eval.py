@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 DATA = Path(__file__).resolve().parent / "data" / "emerging"
-PARTS = ("seen", "unseen", "unseen2", "all")
+PARTS = ("seen", "unseen", "unseen2", "unseen3", "all")
 
 Flag = dict[str, Any]
 
@@ -48,14 +48,14 @@ def load_stream(part: str, *, data: Path = DATA) -> list[dict]:
     """The stream a detector sees: base.jsonl plus the planted items of `part`.
 
     `part` is "seen" (tune on this), "unseen" (the first final check, used once on
-    2026-12-02), "unseen2" (the second held-out part, for the next final check) or "all"
-    (all three planted files). Items are sorted by `observed_on`, then by `id`. `data` is
+    2026-12-02), "unseen2" (the second, used once later that day), "unseen3" (the third
+    held-out part, for the next final check) or "all" (all four planted files). Items are sorted by `observed_on`, then by `id`. `data` is
     the folder of the files (the committed benchmark unless a test passes its own).
     """
     if part not in PARTS:
         raise ValueError(f"part must be one of {PARTS}, not {part!r}")
     rows = _read_jsonl(data / "base.jsonl")
-    for name in ("seen", "unseen", "unseen2"):
+    for name in ("seen", "unseen", "unseen2", "unseen3"):
         if part in (name, "all"):
             rows += _read_jsonl(data / f"planted_{name}.jsonl")
     return sorted(rows, key=lambda row: (row["observed_on"], row["id"]))

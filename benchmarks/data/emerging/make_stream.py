@@ -71,6 +71,20 @@ PLANTED = {
     "marjanpoimijat_jumissa": ("unseen2", "2026-10-25"),
     "osamaksuvelat_nuorilla": ("unseen2", "2026-10-25"),
     "juomavesi_keittokehotus": ("unseen2", "2026-10-25"),
+    # Third held-out part (unseen3), written after unseen2 was used once on 2026-12-02 and
+    # before any change that followed it: the next final check.
+    "ilotulitteet_nuorilla": ("unseen3", "2025-11-30"),
+    "kuraattori_puuttuu": ("unseen3", "2025-11-30"),
+    "omaishoidon_vapaat_peruttu": ("unseen3", "2025-11-30"),
+    "koulun_ilkivalta_viikonloppuisin": ("unseen3", "2025-11-30"),
+    "tulva_katkaisi_tien": ("unseen3", "2026-04-26"),
+    "abiturienttien_uupumus": ("unseen3", "2026-04-26"),
+    "postinjakelu_harvennettu": ("unseen3", "2026-04-26"),
+    "hammashoitola_ilman_laakaria": ("unseen3", "2026-04-26"),
+    "kouluruokala_remontissa": ("unseen3", "2026-10-25"),
+    "nuorten_dopingaineet": ("unseen3", "2026-10-25"),
+    "susihavainnot_kylalla": ("unseen3", "2026-10-25"),
+    "sahkolaskut_perheet": ("unseen3", "2026-10-25"),
 }
 
 # Residents in thousands (Statistics Finland, rounded); the weight is population ** 0.75.
@@ -961,7 +975,7 @@ def main() -> None:
     print(f"{len(rows)} rows -> {HERE / 'base.jsonl'}")
     planted = [
         row
-        for part in ("seen", "unseen", "unseen2")
+        for part in ("seen", "unseen", "unseen2", "unseen3")
         for row in _read(HERE / f"planted_{part}.jsonl")
     ]
     plan = build_plan(rows + planted)
