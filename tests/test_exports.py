@@ -281,7 +281,11 @@ def test_markdown_and_csv_carry_the_brief(db, region) -> None:
     for p in brief.phenomena:
         assert f"(ilmiö {p.id})" in markdown
         assert p.title in markdown
-    assert [row[3] for row in table[1:]] == [p.title for p in brief.phenomena]
+    n = len(brief.phenomena)
+    assert [row[3] for row in table[1 : n + 1]] == [p.title for p in brief.phenomena]
+    # Then the emerging themes flagged in the area, each marked as one.
+    assert [row[3] for row in table[n + 1 :]] == [e.title for e in brief.emerging]
+    assert all(row[4].startswith("Nouseva teema") for row in table[n + 1 :])
     assert "Lähde: THL, Sotkanet; tuottaja" in markdown
     assert "| Kuukausi | Havainnot | Uutiset |" in markdown
 
