@@ -48,9 +48,10 @@ def load_stream(part: str, *, data: Path = DATA) -> list[dict]:
     """The stream a detector sees: base.jsonl plus the planted items of `part`.
 
     `part` is "seen" (tune on this), "unseen" (the first final check, used once on
-    2026-12-02), "unseen2" (the second, used once later that day), "unseen3" (the third
-    held-out part, for the next final check) or "all" (all four planted files). Items are sorted by `observed_on`, then by `id`. `data` is
-    the folder of the files (the committed benchmark unless a test passes its own).
+    2026-12-02), "unseen2" (the second, used once later that day), "unseen3" (the third,
+    used once after it with the same detector) or "all" (all four planted files). Items are
+    sorted by `observed_on`, then by `id`. `data` is the folder of the files (the committed
+    benchmark unless a test passes its own).
     """
     if part not in PARTS:
         raise ValueError(f"part must be one of {PARTS}, not {part!r}")
