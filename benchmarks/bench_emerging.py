@@ -2,7 +2,7 @@
 
 On the labelled stream of `benchmarks/data/emerging/` (base, steady controls, slowly growing
 themes, planted emerging themes in three parts: `seen`, tuned on; `unseen`, the final check
-used once on 2026-12-02; `unseen2`, kept apart until the next final check), at every
+used once on 2026-12-02; `unseen2` and `unseen3`, each used once later that day), at every
 evaluation date of `plan.json`:
 
 - **ours**: `nakyma.emerging.find_themes` on the stream's items dated on or before the date;
