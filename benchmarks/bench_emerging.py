@@ -1,7 +1,7 @@
 """Emerging themes against the per-phenomenon detector and a BERTrend re-implementation.
 
 On the labelled stream of `benchmarks/data/emerging/` (base, steady controls, slowly growing
-themes, planted emerging themes in three parts: `seen`, tuned on; `unseen`, the final check
+themes, planted emerging themes in four parts: `seen`, tuned on; `unseen`, the final check
 used once on 2026-12-02; `unseen2` and `unseen3`, each used once later that day), at every
 evaluation date of `plan.json`:
 

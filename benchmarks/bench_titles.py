@@ -34,8 +34,9 @@ EMERGING = HERE / "data" / "emerging"
 STREAM = EMERGING / "base.jsonl"
 HELDOUT = [EMERGING / "planted_seen.jsonl", EMERGING / "planted_unseen.jsonl"]
 UNSEEN2 = [EMERGING / "planted_unseen2.jsonl"]
+UNSEEN3 = [EMERGING / "planted_unseen3.jsonl"]
 OUT = HERE / "data" / "titles"
-SUFFIX = {"base": "", "heldout": "_heldout", "unseen2": "_unseen2"}
+SUFFIX = {"base": "", "heldout": "_heldout", "unseen2": "_unseen2", "unseen3": "_unseen3"}
 
 
 def _read(paths: Sequence[Path]) -> dict[str, list[str]]:
@@ -49,7 +50,8 @@ def _read(paths: Sequence[Path]) -> dict[str, list[str]]:
 
 
 def groups(which: str = "base") -> dict[str, list[str]]:
-    return _read({"base": [STREAM], "heldout": HELDOUT, "unseen2": UNSEEN2}[which])
+    sets = {"base": [STREAM], "heldout": HELDOUT, "unseen2": UNSEEN2, "unseen3": UNSEEN3}
+    return _read(sets[which])
 
 
 def old_keywords(docs_per_class: Sequence[Sequence[str]], top: int = 8) -> list[list[str]]:

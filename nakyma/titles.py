@@ -321,7 +321,7 @@ def _distinct(
     for lemma in words:
         share = sum(1 for s in member_sets if lemma in s) / n
         out += max(0.0, math.log((share + 0.02) / (background.get(lemma, 0.0) + 0.02)))
-    return out / len(words) * (1 + 0.2 * (len(words) - 1))
+    return out / len(words) * (1 + LENGTH_BONUS * (len(words) - 1))
 
 
 _BOILERPLATE_SHARE = 0.15
@@ -426,6 +426,7 @@ def rank_phrases(
     return scored
 
 
+LENGTH_BONUS = 0.2  # per extra word of a phrase
 SMALL_GROUP = 8  # up to this many texts, words sharing a last compound part are kin
 
 
