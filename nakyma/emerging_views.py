@@ -430,3 +430,23 @@ def _municipalities(
             }
         )
     return out
+
+
+def themes_of_phenomenon(db: Database, user: User, phenomenon_id: int) -> list[dict[str, Any]]:
+    """The emerging themes leadership promoted into or attached to this phenomenon that the
+    user may open: id, title, the decision in Finnish and its date, newest first."""
+    rows = db.execute(
+        "select id, title, decision, decided_at from emerging_themes where phenomenon_id = ? "
+        "and decision in ('ylennetty', 'liitetty') order by decided_at desc, id desc",
+        [phenomenon_id],
+    ).fetchall()
+    return [
+        {
+            "id": r[0],
+            "title": r[1],
+            "decision": DECISIONS.get(r[2], r[2]),
+            "on": (r[3] or "")[:10],
+        }
+        for r in rows
+        if review.can_view_theme(db, user, int(r[0]))
+    ]

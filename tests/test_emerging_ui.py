@@ -354,6 +354,10 @@ def test_theme_page_forms_and_lists(client, db) -> None:
     assert done.status_code == 303 and done.headers["location"].startswith("/ilmiot/")
     landed = client.get(done.headers["location"])
     assert "Oma nimi" in landed.text and "nostettiin uudeksi ilmiöksi" in landed.text
+    # The new phenomenon names the theme it came from, with a link back.
+    origin = BeautifulSoup(landed.text, "html.parser").select_one(".from-themes")
+    assert origin is not None and "nostettu ilmiöksi" in origin.get_text()
+    assert origin.select_one(f'a[href="/teemat/{theme}"]') is not None
     after = client.get(f"/teemat/{theme}").text
     assert "Nostettu ilmiöksi" in after and "promote-title" not in after
     assert "Välituntien yksinäisyys" not in client.get("/kunnat/992").text

@@ -11,6 +11,7 @@ from sqlite_utils import Database
 from nakyma.accounts import User
 from nakyma.config import Settings
 from nakyma.embedding import get_embedder
+from nakyma.emerging_views import themes_of_phenomenon
 from nakyma.regions import Region
 from nakyma.review import mark_seen
 from nakyma.views import phenomenon_detail, search_results
@@ -95,6 +96,7 @@ def render_phenomenon(
             "message": request.query_params.get("viesti"),
             "refused": refused or Refusal(),
             "commented": bool(request.query_params.get("kommentoitu")),
+            "themes": themes_of_phenomenon(db, user, phenomenon_id),
             "obs_chart": month_sparkline(
                 page.timeline["observation"],
                 label="Havainnot kuukausittain",
