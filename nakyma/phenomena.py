@@ -527,10 +527,12 @@ def run_clustering(
     *,
     params: ClusterParams = ClusterParams(),
     run_id: int | None = None,
+    embedder: Any | None = None,
 ) -> RunResult:
     """A full run over every stored vector of `model`, in five timed phases: load the
     vectors, cluster them, match the groups to the previous phenomena (replaying human
-    decisions), label each phenomenon, and write it all in one transaction."""
+    decisions), label each phenomenon, and write it all in one transaction. With the
+    `embedder` of `model`, titles prefer phrases close to each phenomenon's centre."""
     started = time.perf_counter()
     loaded = _load_run(db, model, params)
     if loaded is None:
@@ -542,7 +544,7 @@ def run_clustering(
     now = now_utc()
     matched = _match_run(db, model, loaded, labels, params, result)
     started = result.lap("match", started)
-    labelled = _label_run(db, model, loaded, matched, run_id=run_id, now=now)
+    labelled = _label_run(db, model, loaded, matched, run_id=run_id, now=now, embedder=embedder)
     started = result.lap("label", started)
     _write_run(db, model, loaded, matched, labelled, communities_found, run_id=run_id, now=now)
     result.lap("write", started)
@@ -670,7 +672,12 @@ class _Labelled:
 _TITLES: dict[str, str] = {}  # digest of (texts, keywords) -> title, within this process
 
 
-def _title(texts: list[str], background: Mapping[str, float], keywords: list[str]) -> str:
+def _title(
+    texts: list[str],
+    background: Mapping[str, float],
+    keywords: list[str],
+    centre: tuple[np.ndarray, Any] | None = None,
+) -> str:
     """`phenomenon_title`, remembered by its members' texts and keywords: a phenomenon whose
     most central members did not change keeps its title without the language model running
     again (a nightly run in the server process, and the many runs of a test session, pay
@@ -679,11 +686,12 @@ def _title(texts: list[str], background: Mapping[str, float], keywords: list[str
     import hashlib
 
     digest = hashlib.sha256(
-        json.dumps([texts, keywords], ensure_ascii=False).encode("utf-8")
+        json.dumps([texts, keywords, centre is not None], ensure_ascii=False).encode("utf-8")
     ).hexdigest()
     title = _TITLES.get(digest)
     if title is None:
-        title = phenomenon_title(texts, background=background, keywords=keywords)
+        vector, embedder = centre if centre is not None else (None, None)
+        title = phenomenon_title(texts, vector, embedder, background=background, keywords=keywords)
         if len(_TITLES) > 50_000:
             _TITLES.clear()
         _TITLES[digest] = title
@@ -691,7 +699,14 @@ def _title(texts: list[str], background: Mapping[str, float], keywords: list[str
 
 
 def _label_run(
-    db: Database, model: str, loaded: _Loaded, matched: _Matched, *, run_id: int | None, now: str
+    db: Database,
+    model: str,
+    loaded: _Loaded,
+    matched: _Matched,
+    *,
+    run_id: int | None,
+    now: str,
+    embedder: Any | None = None,
 ) -> _Labelled:
     """The "label" phase: per phenomenon its keywords and working title, centroid,
     representatives, members' similarities and dates seen."""
@@ -719,7 +734,10 @@ def _label_run(
             {
                 "id": pid,
                 "title_auto": _title(
-                    [texts.get(keys[i], "") for i in order[:MAX_TEXTS]], background, words
+                    [texts.get(keys[i], "") for i in order[:MAX_TEXTS]],
+                    background,
+                    words,
+                    (centroid, embedder) if embedder is not None else None,
                 ),
                 "keywords": json.dumps(words, ensure_ascii=False),
                 "representatives": json.dumps(

@@ -50,7 +50,11 @@ def run(
     ensure_indicator_vectors(db, embedder)
     tell(progress, "cluster", 0)
     result = run_clustering(
-        db, embedder.name, params=params or ClusterParams.from_settings(settings), run_id=run_id
+        db,
+        embedder.name,
+        params=params or ClusterParams.from_settings(settings),
+        run_id=run_id,
+        embedder=embedder,
     )
     tell(progress, "links", 0)
     links = suggest_indicator_links(db, embedder.name)
