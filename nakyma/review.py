@@ -872,10 +872,10 @@ def promote_theme(db: Database, user: User, theme_id: int, title: str) -> int:
     is what deciding the theme permits."""
     with write_transaction(db):
         _, items = _open_theme(db, user, theme_id)
-        _refuse_personal_data(title, "Nimi")
+        _refuse_personal_data(title, "Nimi", field="title")
         title = " ".join(title.split())
         if not 3 <= len(title) <= 120:
-            raise ReviewError("Nimen on oltava 3–120 merkkiä.")
+            raise ReviewError("Nimen on oltava 3–120 merkkiä.", field="title")
         parents = _current_phenomena(db, items)
         template = db.execute(
             "select model, centroid from phenomena where model is not null "
@@ -926,9 +926,13 @@ def attach_theme(db: Database, user: User, theme_id: int, phenomenon_id: int) ->
             "select id from phenomena where id = ? and " + ph.active_where(), [phenomenon_id]
         ).fetchone()
         if target is None:
-            raise ReviewError("Kohdeilmiötä ei löydy, tai se on hylätty tai yhdistetty.")
+            raise ReviewError(
+                "Kohdeilmiötä ei löydy, tai se on hylätty tai yhdistetty.", field="target"
+            )
         if not can_manage(db, user, phenomenon_id):
-            raise ReviewError("Voit liittää teeman vain ilmiöön, jota voit käsitellä.")
+            raise ReviewError(
+                "Voit liittää teeman vain ilmiöön, jota voit käsitellä.", field="target"
+            )
         previous = [p for p in _current_phenomena(db, items) if p != phenomenon_id]
         _pin(db, items, phenomenon_id)
         db.table("phenomena").update(phenomenon_id, {"updated_at": now_utc()})

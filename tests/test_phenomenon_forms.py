@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 from nakyma import review
 from tests.conftest import copy_of_demo, csrf_from, login, plant_theme
-from web.routes.review import CONFIRM_MISSING
+from web.forms import CONFIRM_MISSING
 
 # Every table an action on the page may write; a refusal leaves all of them as they were.
 TABLES = (

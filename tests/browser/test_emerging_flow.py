@@ -73,7 +73,7 @@ def test_leadership_promotes_an_emerging_theme(
     assert axe_problems(page) == []
     screenshots(page, artifacts, "emerging-theme")
 
-    # Without the confirmation the browser itself stops the form (required checkbox).
+    # The confirmation is checked by the server (tests/browser/test_theme_errors.py); ticked here.
     page.get_by_label("Uuden ilmiön nimi").fill(TITLE)
     page.get_by_label("Vahvistan, että havainnot siirretään uuteen ilmiöön").check()
     page.get_by_role("button", name="Nosta ilmiöksi").click()

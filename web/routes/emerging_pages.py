@@ -5,7 +5,7 @@ web.policy; the decisions themselves are checked again in nakyma.review."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request, Response
@@ -16,10 +16,9 @@ from nakyma import review
 from nakyma.accounts import User
 from nakyma.emerging_views import theme_detail
 from web.deps import CsrfChecked, DbDep, PageUser
+from web.forms import Refusal, confirmed
 
 router = APIRouter()
-
-CONFIRM_MISSING = "Vahvista toiminto rastittamalla vahvistusruutu."
 
 
 def _page(
@@ -28,11 +27,10 @@ def _page(
     user: User,
     theme_id: int,
     *,
-    errors: dict[str, str] | None = None,
-    sent: dict[str, str] | None = None,
+    refused: Refusal | None = None,
 ) -> Response:
-    """The theme page; after a refused decision, with the error next to its form and what
-    was typed kept (status 422)."""
+    """The theme page; with `refused` a refused decision is shown again (422), its error
+    next to its field, what was typed or chosen kept and the guard's findings marked."""
     state = request.app.state
     try:
         page = theme_detail(db, state.region, theme_id, user, k=state.settings.disclosure_k)
@@ -47,10 +45,9 @@ def _page(
             "user": user,
             "t": page,
             "message": request.query_params.get("viesti"),
-            "errors": errors or {},
-            "sent": sent or {},
+            "refused": refused or Refusal(),
         },
-        status_code=422 if errors else 200,
+        status_code=422 if refused else 200,
     )
 
 
@@ -60,14 +57,19 @@ def _decide(
     user: User,
     theme_id: int,
     form: str,
-    sent: dict[str, str],
+    sent: dict[str, Any],
     action: Callable[[], str],
+    *,
+    guarded: str = "",
 ) -> Response:
-    """Run a decision; on a refusal show the page again with the message by `form`."""
+    """Run a decision. A refusal shows the page again with the error next to the field of
+    `form` it names; an error about the whole theme (already decided, members gone) names
+    none and is shown once above the page. The guard's findings are marked in `guarded`."""
     try:
         target = action()
     except review.ReviewError as exc:
-        return _page(request, db, user, theme_id, errors={form: str(exc)}, sent=sent)
+        refused = Refusal.of(exc, form, sent, guarded=guarded)
+        return _page(request, db, user, theme_id, refused=refused)
     except review.Forbidden:
         raise HTTPException(403, "Sinulla ei ole oikeutta tähän.") from None
     except KeyError:
@@ -94,12 +96,12 @@ def promote(
     vahvista: Annotated[str, Form()] = "",
 ) -> Response:
     def act() -> str:
-        if not vahvista:
-            raise review.ReviewError(CONFIRM_MISSING)
+        confirmed(vahvista)
         new_id = review.promote_theme(db, user, theme_id, title)
         return _to(f"/ilmiot/{new_id}", "Nouseva teema nostettiin uudeksi ilmiöksi.")
 
-    return _decide(request, db, user, theme_id, "nosta", {"title": title}, act)
+    sent = {"title": title, "vahvista": bool(vahvista)}
+    return _decide(request, db, user, theme_id, "promote", sent, act, guarded=title)
 
 
 @router.post("/teemat/{theme_id}/liita", dependencies=[CsrfChecked])
@@ -116,14 +118,13 @@ def attach(
 
     def act() -> str:
         if not target.isdigit():
-            raise review.ReviewError("Valitse ilmiö, johon teema liitetään.")
-        if not vahvista:
-            raise review.ReviewError(CONFIRM_MISSING)
+            raise review.ReviewError("Valitse ilmiö, johon teema liitetään.", field="target")
+        confirmed(vahvista)
         review.attach_theme(db, user, theme_id, int(target))
         return _to(f"/teemat/{theme_id}", "Teeman havainnot liitettiin ilmiöön.", "#paatos")
 
-    sent = {"target": target, "vahvista": vahvista}
-    return _decide(request, db, user, theme_id, "liita", sent, act)
+    sent = {"target": target, "vahvista": bool(vahvista)}
+    return _decide(request, db, user, theme_id, "attach", sent, act)
 
 
 @router.post("/teemat/{theme_id}/hylkaa", dependencies=[CsrfChecked])
@@ -135,11 +136,15 @@ def dismiss(
     restore: Annotated[str, Form()] = "",
     vahvista: Annotated[str, Form()] = "",
 ) -> Response:
+    """Dismissing asks for confirmation; restoring does not (it undoes a dismissal), and a
+    refused restore has no field: its error is shown above the page."""
+
     def act() -> str:
-        if not restore and not vahvista:
-            raise review.ReviewError(CONFIRM_MISSING)
+        if not restore:
+            confirmed(vahvista)
         review.dismiss_theme(db, user, theme_id, dismissed=not restore)
         message = "Teema palautettu." if restore else "Teema hylätty: se ei näy listoilla."
         return _to(f"/teemat/{theme_id}", message, "#paatos")
 
-    return _decide(request, db, user, theme_id, "hylkaa", {}, act)
+    form = "restore" if restore else "dismiss"
+    return _decide(request, db, user, theme_id, form, {}, act)

@@ -20,25 +20,10 @@ from nakyma.review import STATUSES, add_related_observation
 from nakyma.unmask import forbidden_characters
 from nakyma.views import my_observations, related_phenomenon
 from web.deps import CsrfChecked, DbDep, PageUser, RegionDep, SettingsDep
+from web.forms import marked_segments
 from web.guard import RATE_LIMITED_MESSAGE, page_rate_limited, partial_message, rate_limit
 
 router = APIRouter()
-
-
-def marked_segments(text: str, spans: list[tuple[int, int, str]]) -> list[dict[str, Any]]:
-    """Split text into plain and marked parts so the page can highlight personal data."""
-    out: list[dict[str, Any]] = []
-    pos = 0
-    for start, end, kind in sorted(spans):
-        if start < pos:
-            continue
-        if start > pos:
-            out.append({"text": text[pos:start], "kind": None})
-        out.append({"text": text[start:end], "kind": privacy.KINDS.get(kind, kind)})
-        pos = end
-    if pos < len(text):
-        out.append({"text": text[pos:], "kind": None})
-    return out
 
 
 def _form_page(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
-
 from fastapi import APIRouter, HTTPException, Request, Response
 from sqlite_utils import Database
 
@@ -17,37 +14,11 @@ from nakyma.review import mark_seen
 from nakyma.views import phenomenon_detail, search_results
 from web.charts import month_sparkline
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
+from web.forms import Refusal
 
 router = APIRouter()
 
 MAX_QUERY = 300
-
-
-@dataclasses.dataclass
-class Refusal:
-    """A refused form on the phenomenon page, shown again with 422: which `form`, what was
-    `sent`, the error and the `field` it is about, and the privacy guard's findings marked
-    in that field's text (`segments`). The template asks each field for its error with
-    `error_at`; an error no field took (its form no longer on the page, e.g. after someone
-    else's decision) is shown once above the page's sections instead."""
-
-    form: str = ""
-    field: str = ""
-    error: str = ""
-    sent: dict[str, Any] = dataclasses.field(default_factory=dict)
-    segments: list[dict[str, Any]] | None = None
-    placed: bool = False
-
-    def error_at(self, form: str, name: str) -> str | None:
-        """This refusal's error if it belongs next to `name` in `form`."""
-        if self.error and (form, name) == (self.form, self.field):
-            self.placed = True
-            return self.error
-        return None
-
-    def sent_or(self, form: str, name: str, default: Any = "") -> Any:
-        """What was sent in `name` if `form` is the refused one, else `default`."""
-        return self.sent.get(name, default) if form == self.form else default
 
 
 @router.get("/ilmiot/{phenomenon_id}")

@@ -18,14 +18,13 @@ from nakyma.config import Settings
 from nakyma.emerging_views import CATEGORIES, emerging_for_user
 from nakyma.regions import Region
 from web.deps import CsrfChecked, DbDep, PageUser, RegionDep, SettingsDep
+from web.forms import Refusal, confirmed
 from web.guard import page_rate_limited, rate_limit
-from web.routes.observations import marked_segments
-from web.routes.phenomena_pages import Refusal, render_phenomenon
+from web.routes.phenomena_pages import render_phenomenon
 
 router = APIRouter()
 
 FORBIDDEN = "Sinulla ei ole oikeutta tähän."
-CONFIRM_MISSING = "Vahvista toiminto rastittamalla vahvistusruutu."
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,18 +51,6 @@ def _back(pid: int, message: str, anchor: str = "#hallinta") -> Response:
     return RedirectResponse(f"/ilmiot/{pid}?{urlencode({'viesti': message})}{anchor}", 303)
 
 
-def _marked(text: str, exc: review.ReviewError) -> list[dict[str, Any]] | None:
-    """The refused text split into plain and marked parts, or None without findings."""
-    spans = [(f.start, f.end, f.kind) for f in exc.findings]
-    return marked_segments(text, spans) if spans else None
-
-
-def _confirmed(vahvista: object) -> None:
-    """A destructive action goes ahead only with its confirmation box ticked."""
-    if not vahvista:
-        raise review.ReviewError(CONFIRM_MISSING, field="vahvista")
-
-
 def _act(
     ctx: Context,
     pid: int,
@@ -81,13 +68,7 @@ def _act(
     try:
         return action()
     except review.ReviewError as exc:
-        refused = Refusal(
-            form=form,
-            field=exc.field or field,
-            error=str(exc),
-            sent=sent,
-            segments=_marked(guarded, exc),
-        )
+        refused = Refusal.of(exc, form, sent, field=field, guarded=guarded)
         return render_phenomenon(
             ctx.request, ctx.db, ctx.region, ctx.settings, ctx.user, pid, refused=refused
         )
@@ -143,7 +124,7 @@ def merge(
     vahvista: Annotated[str, Form()] = "",
 ) -> Response:
     def act() -> Response:
-        _confirmed(vahvista)
+        confirmed(vahvista)
         review.merge(ctx.db, ctx.user, phenomenon_id, target)
         return _back(target, f"Ilmiö {phenomenon_id} yhdistettiin tähän ilmiöön.")
 
@@ -162,7 +143,7 @@ async def split(ctx: ContextDep, phenomenon_id: int) -> Response:
     title = str(form.get("title") or "")
 
     def act() -> Response:
-        _confirmed(form.get("vahvista"))
+        confirmed(form.get("vahvista"))
         new_id = review.split(ctx.db, ctx.user, phenomenon_id, items, title)
         return _back(new_id, f"Uusi ilmiö erotettiin ilmiöstä {phenomenon_id}.")
 
@@ -187,7 +168,7 @@ def move(
         kind, _, key = item.partition(":")
         if kind not in ("observation", "headline") or not key:
             raise review.ReviewError("Valitse siirrettävä havainto tai uutinen.", field="item")
-        _confirmed(vahvista)
+        confirmed(vahvista)
         review.move(ctx.db, ctx.user, (kind, key), target)
         return _back(phenomenon_id, f"Siirretty ilmiöön {target}.")
 
@@ -206,7 +187,7 @@ def dismiss(
 
     def act() -> Response:
         if not restore:
-            _confirmed(vahvista)
+            confirmed(vahvista)
         review.dismiss(ctx.db, ctx.user, phenomenon_id, dismissed=not restore)
         done = "Ilmiö palautettu." if restore else "Ilmiö hylätty: se ei näy listoilla."
         return _back(phenomenon_id, done)
