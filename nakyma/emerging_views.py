@@ -269,7 +269,7 @@ class ThemePage:
     municipalities: list[dict[str, Any]]  # code, name, count (None if hidden), shown
     nearest: list[dict[str, Any]]  # earlier phenomena nearby that the user may open
     observations: list[dict[str, Any]]  # members the user may read, newest first
-    hidden_observations: int | None  # None when the count itself is disclosure-hidden
+    hidden_observations: int | None  # None: some are hidden, but how many is itself hidden
     headlines: list[dict[str, Any]]
     first_seen: str | None
     last_seen: str | None
@@ -399,7 +399,12 @@ def theme_detail(
             }
             for o in visible
         ],
-        hidden_observations=(len(observations) - len(visible) if line.total is not None else None),
+        # The number hidden is itself hidden when the total is; that some are, is not.
+        hidden_observations=(
+            len(observations) - len(visible)
+            if line.total is not None or len(visible) == len(observations)
+            else None
+        ),
         headlines=[
             {"guid": h["item_key"], "title": h["title"], "link": h["link"]} for h in headlines
         ],

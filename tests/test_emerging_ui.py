@@ -523,3 +523,15 @@ def test_sentences_counting_several_municipalities_never_give_a_hidden_count_awa
     }
     shown = _disclosed_area(region, saarijarvi, boss, 5, line)
     assert shown["items_shown"] == ".." and shown["reasons"] == []
+
+
+def test_theme_page_says_observations_are_hidden_only_when_some_are(client, db) -> None:
+    """A three-item theme of the leader's own municipality hides nothing from them, even
+    when its total is published as "<5"; one reaching another municipality hides some."""
+    own = plant_theme(db, ("992",), title="Oman kunnan pieni teema")
+    reaching = plant_theme(db, ("992", "410"), title="Naapuriin ulottuva teema")
+    login(client, "johto", "demo-johto")
+    own_page = BeautifulSoup(client.get(f"/teemat/{own}").text, "html.parser").get_text()
+    assert "muista kunnista" not in own_page
+    reaching_page = BeautifulSoup(client.get(f"/teemat/{reaching}").text, "html.parser")
+    assert "muista kunnista" in reaching_page.get_text()
