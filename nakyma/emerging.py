@@ -570,13 +570,6 @@ def term_shares(terms: Sequence[Sequence[str]]) -> dict[str, float]:
     return {t: k / len(terms) for t, k in df.items()} if terms else {}
 
 
-def _centre(stream: Stream, theme: Theme) -> np.ndarray:
-    """The mean of the members' vectors, L2-normalised."""
-    rows = {k: i for i, k in enumerate(stream.keys)}
-    centre = stream.vectors[[rows[k] for k in theme.members]].mean(axis=0)
-    return np.asarray(centre / max(float(np.linalg.norm(centre)), 1e-9), np.float32)
-
-
 def theme_texts(db: Database, theme: Theme, limit: int = 30) -> list[str]:
     """The texts of a theme's first members (at most `limit`), in member order."""
     from nakyma.phenomena import item_texts
@@ -719,8 +712,16 @@ def run_emerging(
     stream = load_stream(db, model, as_of=as_of, params=params)
     themes = find_themes(stream, as_of, params)
     background = term_shares(stream.terms)
+    from nakyma.phenomena import normalise
+
+    position = {k: i for i, k in enumerate(stream.keys)}
+    centres = [
+        normalise(stream.vectors[[position[k] for k in t.members]].mean(axis=0, keepdims=True))[0]
+        for t in themes
+    ]
     titles = [
-        theme_title(t, theme_texts(db, t), background, _centre(stream, t), embedder) for t in themes
+        theme_title(t, theme_texts(db, t), background, c, embedder)
+        for t, c in zip(themes, centres, strict=True)
     ]
     parents = _member_phenomena(db, [k for t in themes for k in [*t.members, *t.nearest]])
     prepared: list[tuple[Theme, list[str], list[dict[str, Any]]]] = []

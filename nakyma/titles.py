@@ -22,6 +22,7 @@ Everything is deterministic: ties break on the phrase text.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -60,6 +61,8 @@ FINNISH_STOP_WORDS = frozenset(
 
 MAX_TEXTS = 30  # the most central members a title is read from
 MAX_WORDS = 5
+LENGTH_BONUS = 0.2  # per extra word of a phrase
+SMALL_GROUP = 8  # up to this many texts, words sharing a last compound part are kin
 _CONTENT = ("nimisana", "laatusana", "nimisana_laatusana")
 _NOUNS = ("nimisana", "nimisana_laatusana")
 _LOCATIVES = ("sisaolento", "ulko-olento")
@@ -411,10 +414,9 @@ def rank_phrases(
         coverage = sum(w.get(lemmas, 0.0) for w in weights) / len(texts)
         support = sum(1 for w in weights if lemmas in w)
         if family is not None:  # a small group: kin words count half ("vuokralauta")
+            part = _part(lemmas[-1])
             kin = sum(
-                1
-                for w, f in zip(weights, family, strict=True)
-                if lemmas not in w and _part(lemmas[-1]) in f
+                1 for w, f in zip(weights, family, strict=True) if lemmas not in w and part in f
             )
             coverage += 0.5 * kin / len(texts)
             support += kin
@@ -426,10 +428,7 @@ def rank_phrases(
     return scored
 
 
-LENGTH_BONUS = 0.2  # per extra word of a phrase
-SMALL_GROUP = 8  # up to this many texts, words sharing a last compound part are kin
-
-
+@functools.lru_cache(maxsize=20_000)
 def _part(lemma: str) -> str:
     """The last compound part of a noun as Voikko splits it ("vuokrapotkulauta" -> "lauta"),
     else the noun itself."""

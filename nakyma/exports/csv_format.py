@@ -20,8 +20,8 @@ def _spreadsheet_safe(value: str) -> str:
 
 def render_csv(brief: MeetingBrief) -> bytes:
     """One row per phenomenon, then one per emerging theme (state "Nouseva teema");
-    semicolon-separated UTF-8 with a byte order mark, which is
-    what Excel in a Finnish locale opens directly."""
+    semicolon-separated UTF-8 with a byte order mark, which is what Excel in a Finnish
+    locale opens directly."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(BRIEF_COLUMNS)
