@@ -98,6 +98,12 @@ def client(app) -> Iterator[TestClient]:
         yield c
 
 
+def table_rows(db: Database, tables: tuple[str, ...]) -> dict[str, list[tuple]]:
+    """Every row of `tables`, in a stable order: equal before and after an action that must
+    write nothing."""
+    return {t: sorted(db.execute(f"select * from {t}").fetchall(), key=repr) for t in tables}
+
+
 def csrf_from(client: TestClient, path: str) -> str:
     page = client.get(path)
     match = CSRF_RE.search(page.text)

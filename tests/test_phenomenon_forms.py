@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup, Tag
 from sqlite_utils import Database
 
 from nakyma import review
-from tests.conftest import copy_of_demo, csrf_from, login, plant_theme
+from tests.conftest import copy_of_demo, csrf_from, login, plant_theme, table_rows
 from web.forms import CONFIRM_MISSING
 
 # Every table an action on the page may write; a refusal leaves all of them as they were.
@@ -35,10 +35,6 @@ PHONE = "040 123 4567"
 def db(demo_template, settings) -> Iterator[Database]:
     """This test's own copy of the computed demo."""
     yield from copy_of_demo(demo_template, settings)
-
-
-def snapshot(db: Database) -> dict[str, list[tuple]]:
-    return {t: sorted(db.execute(f"select * from {t}").fetchall(), key=repr) for t in TABLES}
 
 
 def two_phenomena(db: Database) -> tuple[int, int]:
@@ -63,15 +59,26 @@ def observation_keys(db: Database, pid: int) -> list[str]:
     ]
 
 
-def refused(client, db: Database, path: str, data: dict[str, Any]) -> BeautifulSoup:
-    """Post a form that must be refused: 422, the page again, and nothing written."""
-    pid = path.split("/")[2]
-    before = snapshot(db)
-    data = {"csrf_token": csrf_from(client, f"/ilmiot/{pid}"), **data}
+def post_refused(
+    client, db: Database, path: str, data: dict[str, Any], tables: tuple[str, ...]
+) -> BeautifulSoup:
+    """Post a form of the page `path` starts with (/ilmiot/N or /teemat/N) that must be
+    refused: 422, that page again with "Virhe: " in its title, and nothing in `tables`
+    written."""
+    page_path = "/".join(path.split("/")[:3])
+    before = table_rows(db, tables)
+    data = {"csrf_token": csrf_from(client, page_path), **data}
     answer = client.post(path, data=data, follow_redirects=False)
     assert answer.status_code == 422, answer.text[:300]
-    assert snapshot(db) == before
-    return BeautifulSoup(answer.text, "html.parser")
+    assert table_rows(db, tables) == before
+    page = BeautifulSoup(answer.text, "html.parser")
+    assert page.title is not None and page.title.get_text().startswith("Virhe: ")
+    return page
+
+
+def refused(client, db: Database, path: str, data: dict[str, Any]) -> BeautifulSoup:
+    """A refused form of the phenomenon page: nothing any of its actions writes changed."""
+    return post_refused(client, db, path, data, TABLES)
 
 
 def assert_error_at(page: BeautifulSoup, control_id: str, prefix: str, text: str) -> Tag:
@@ -268,12 +275,12 @@ def test_attaching_a_theme_asks_for_confirmation(client, db, backbone) -> None:
     page = BeautifulSoup(client.get(f"/teemat/{theme}").text, "html.parser")
     target = page.select("#attach-target option")[-1]["value"]
     csrf = page.select_one("input[name=csrf_token]")["value"]
-    before = snapshot(db)
+    before = table_rows(db, TABLES)
     answer = client.post(f"/teemat/{theme}/liita", data={"csrf_token": csrf, "target": target})
     assert answer.status_code == 422 and answer.text.count(CONFIRM_MISSING) == 1
     again = BeautifulSoup(answer.text, "html.parser")
     assert again.select_one("#attach-target option[selected]")["value"] == target
-    assert snapshot(db) == before and review.theme_decision(db, theme) == "avoin"
+    assert table_rows(db, TABLES) == before and review.theme_decision(db, theme) == "avoin"
     done = client.post(
         f"/teemat/{theme}/liita",
         data={"csrf_token": csrf, "target": target, "vahvista": "1"},

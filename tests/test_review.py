@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from nakyma import review
 from nakyma.accounts import get_user
 from nakyma.phenomena import run_clustering
-from tests.conftest import CSRF_RE, copy_of_demo, login
+from tests.conftest import CSRF_RE, copy_of_demo, login, table_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -324,7 +324,7 @@ TABLES = (
 
 
 def snapshot(db) -> dict[str, list[tuple]]:
-    return {t: sorted(db.execute(f"select * from {t}").fetchall(), key=repr) for t in TABLES}
+    return table_rows(db, TABLES)
 
 
 def fail_audit_inserts(db) -> None:

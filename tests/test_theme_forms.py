@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from nakyma import review
 from tests.conftest import copy_of_demo, csrf_from, login, plant_theme
-from tests.test_phenomenon_forms import PHONE, assert_error_at
+from tests.test_phenomenon_forms import PHONE, assert_error_at, post_refused
 from web.forms import CONFIRM_MISSING
 
 # Every table a theme decision may write; a refusal leaves all of them as they were.
@@ -44,21 +44,9 @@ def theme(client, db: Database) -> int:
     return plant_theme(db, ("992",), title=TITLE)
 
 
-def snapshot(db: Database) -> dict[str, list[tuple]]:
-    return {t: sorted(db.execute(f"select * from {t}").fetchall(), key=repr) for t in TABLES}
-
-
 def refused(client, db: Database, path: str, data: dict[str, Any]) -> BeautifulSoup:
-    """Post a decision that must be refused: 422, the theme page again, nothing written."""
-    theme = path.split("/")[2]
-    before = snapshot(db)
-    data = {"csrf_token": csrf_from(client, f"/teemat/{theme}"), **data}
-    answer = client.post(path, data=data, follow_redirects=False)
-    assert answer.status_code == 422, answer.text[:300]
-    assert snapshot(db) == before
-    page = BeautifulSoup(answer.text, "html.parser")
-    assert page.title is not None and page.title.get_text().startswith("Virhe: ")
-    return page
+    """A refused decision of the theme page: nothing any decision writes changed."""
+    return post_refused(client, db, path, data, TABLES)
 
 
 def no_required_boxes(page: BeautifulSoup) -> None:

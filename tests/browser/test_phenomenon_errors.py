@@ -94,7 +94,8 @@ def test_refused_status_change_and_comment_stay_where_the_user_is(
 
 def refused_in_place(page, control: str, error: str, shot: str) -> None:
     """The refused form's field has the focus and is marked invalid, its error is in view
-    and on the page once, axe finds nothing and nothing is wider than the screen."""
+    and on the page once, the title starts "Virhe: ", axe finds nothing and nothing is
+    wider than the screen. The screenshot goes to /tmp/`shot`.png."""
     from playwright.sync_api import expect
 
     field = page.locator(f"#{control}")
@@ -103,7 +104,8 @@ def refused_in_place(page, control: str, error: str, shot: str) -> None:
     expect(page.locator(f"#{control}-error")).to_be_in_viewport()
     expect(page.locator(f"#{control}-error")).to_contain_text(error)
     assert page.get_by_text(error).count() == 1
-    page.screenshot(path=f"/tmp/forms-{shot}.png")
+    expect(page).to_have_title(re.compile("^Virhe: "))
+    page.screenshot(path=f"/tmp/{shot}.png")
     no_horizontal_overflow(page)
     assert axe_problems(page) == []
 
@@ -123,20 +125,20 @@ def test_refused_name_summary_dismissal_and_reply_stay_where_the_user_is(
 
     page.locator("#title").fill("ab")
     page.get_by_role("button", name="Tallenna nimi").click()
-    refused_in_place(page, "title", "Nimen on oltava 3–120 merkkiä.", f"rename-{width}")
+    refused_in_place(page, "title", "Nimen on oltava 3–120 merkkiä.", f"forms-rename-{width}")
     expect(page.locator("#title")).to_have_value("ab")
     expect(page.get_by_role("heading", level=1)).to_have_text(stored)
 
     typed = "Nuori antoi numeronsa 040 123 4567 ja pyysi soittoa."
     page.get_by_label("Yhteenveto").fill(typed)
     page.get_by_role("button", name="Tallenna yhteenveto").click()
-    refused_in_place(page, "summary", "Yhteenveto: Tekstissä näyttää", f"summary-{width}")
+    refused_in_place(page, "summary", "Yhteenveto: Tekstissä näyttää", f"forms-summary-{width}")
     expect(page.locator("#summary")).to_have_value(typed)
     expect(page.locator("#summary-marked mark")).to_have_text("040 123 4567")
     expect(page.locator("#title")).to_have_value(stored)  # the other form shows what is stored
 
     page.get_by_role("button", name="Hylkää ilmiö").click()  # the box left unticked
-    refused_in_place(page, "dismiss-confirm", "Vahvista toiminto", f"dismiss-{width}")
+    refused_in_place(page, "dismiss-confirm", "Vahvista toiminto", f"forms-dismiss-{width}")
     expect(page.locator("#dismiss-confirm")).not_to_be_checked()
     assert db.execute("select dismissed from phenomena where id = ?", [pid]).fetchone()[0] == 0
     page.locator("#dismiss-confirm").check()
@@ -153,7 +155,7 @@ def test_refused_name_summary_dismissal_and_reply_stay_where_the_user_is(
     page.get_by_label("Tila kunnassa").select_option("toimenpiteitä sovittu")
     page.get_by_label("Lyhyt huomio").fill(note)
     page.get_by_role("button", name="Tallenna kunnan vastaus").click()
-    refused_in_place(page, "response-note", "Huomio: Tekstissä näyttää", f"reply-{width}")
+    refused_in_place(page, "response-note", "Huomio: Tekstissä näyttää", f"forms-reply-{width}")
     expect(page.locator("#response-note")).to_have_value(note)
     expect(page.locator("#response-note-marked mark")).to_have_text("040 123 4567")
     expect(page.get_by_label("Tila kunnassa")).to_have_value("toimenpiteitä sovittu")
@@ -177,9 +179,8 @@ def test_refused_merge_split_and_move_keep_the_choices(
     target = page.locator("#merge-target option").nth(1).get_attribute("value")
     page.locator("#merge-target").select_option(target)
     page.get_by_role("button", name="Yhdistä", exact=True).click()
-    refused_in_place(page, "merge-confirm", "Vahvista toiminto", f"merge-{width}")
+    refused_in_place(page, "merge-confirm", "Vahvista toiminto", f"forms-merge-{width}")
     expect(page.locator("#merge-target")).to_have_value(target)
-    expect(page).to_have_title(re.compile("^Virhe: "))
 
     # Split with the box ticked but nothing chosen: the first choice takes the focus.
     page.locator("#split-title").fill("Erotettu osa")
@@ -199,7 +200,7 @@ def test_refused_merge_split_and_move_keep_the_choices(
     page.locator("#move-item").select_option(item)
     page.locator("#move-target").select_option(target)
     page.get_by_role("button", name="Siirrä", exact=True).click()
-    refused_in_place(page, "move-confirm", "Vahvista toiminto", f"move-{width}")
+    refused_in_place(page, "move-confirm", "Vahvista toiminto", f"forms-move-{width}")
     expect(page.locator("#move-item")).to_have_value(item)
     expect(page.locator("#move-target")).to_have_value(target)
     members = db.execute(

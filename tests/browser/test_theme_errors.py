@@ -5,15 +5,14 @@ focus on it, mark the guard's findings, pass axe and fit the screen's width."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
 from sqlite_utils import Database
 
 from nakyma import review
-from tests.browser.test_emerging_flow import too_wide
-from tests.browser.test_review_flow import axe_problems, sign_in
+from tests.browser.test_phenomenon_errors import refused_in_place
+from tests.browser.test_review_flow import sign_in
 from tests.conftest import copy_of_demo, plant_theme
 
 pytestmark = pytest.mark.browser
@@ -26,24 +25,6 @@ PHONE = "040 123 4567"
 def db(demo_template, settings) -> Iterator[Database]:
     """This test's own copy of the computed demo."""
     yield from copy_of_demo(demo_template, settings)
-
-
-def refused_in_place(page, control: str, error: str, shot: str) -> None:
-    """The refused form's field has the focus and is marked invalid, its error is in view
-    and on the page once, axe finds nothing and nothing is wider than the screen."""
-    from playwright.sync_api import expect
-
-    field = page.locator(f"#{control}")
-    expect(field).to_be_focused()
-    expect(field).to_have_attribute("aria-invalid", "true")
-    expect(page.locator(f"#{control}-error")).to_be_in_viewport()
-    expect(page.locator(f"#{control}-error")).to_contain_text(error)
-    assert page.get_by_text(error).count() == 1
-    expect(page).to_have_title(re.compile("^Virhe: "))
-    page.screenshot(path=f"/tmp/theme-{shot}.png")
-    fits = "() => document.documentElement.scrollWidth <= window.innerWidth"
-    assert page.evaluate(fits), too_wide(page)
-    assert axe_problems(page) == []
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -63,7 +44,9 @@ def test_refused_promotion_and_dismissal_stay_where_the_user_is(
     page.get_by_label("Uuden ilmiön nimi").fill(typed)
     page.get_by_label("Vahvistan, että havainnot siirretään uuteen ilmiöön").check()
     page.get_by_role("button", name="Nosta ilmiöksi").click()
-    refused_in_place(page, "promote-title", "Nimi: Tekstissä näyttää olevan", f"promote-{width}")
+    refused_in_place(
+        page, "promote-title", "Nimi: Tekstissä näyttää olevan", f"theme-promote-{width}"
+    )
     expect(page.locator("#promote-title")).to_have_value(typed)
     expect(page.locator("#promote-title-marked mark")).to_have_text(PHONE)
     expect(page.locator("#promote-confirm")).to_be_checked()
@@ -73,7 +56,7 @@ def test_refused_promotion_and_dismissal_stay_where_the_user_is(
 
     # A dismissal with its box left unticked: the server's message, not the browser's.
     page.get_by_role("button", name="Hylkää teema").click()
-    refused_in_place(page, "dismiss-confirm", "Vahvista toiminto", f"dismiss-{width}")
+    refused_in_place(page, "dismiss-confirm", "Vahvista toiminto", f"theme-dismiss-{width}")
     expect(page.locator("#dismiss-confirm")).not_to_be_checked()
     expect(page.locator("#promote-title")).to_have_value("Välituntien yksinäisyys")
     assert review.theme_decision(db, theme) == "avoin"
