@@ -14,13 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from nakyma.indicators import STALE_AFTER_YEARS
 from nakyma.regions import Municipality
 from nakyma.vocabulary import THEMES
 from nakyma.wording import join_fi
-
-# A series whose newest value is more than this many years old gets a note (as the indicators
-# pipeline's STALE_AFTER_YEARS judges the indicator's whole range).
-STALE_AFTER_YEARS = 3
 
 POPULATION, LIVELIHOOD, OTHER = "vaesto", "toimeentulo", "muut"
 GROUP_LABELS: dict[str, str] = {

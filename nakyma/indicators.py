@@ -43,6 +43,10 @@ from nakyma.db import now_utc, write_transaction
 from nakyma.regions import Municipality, Region
 from nakyma.wording import capitalise, sentence_label
 
+# A series whose newest year is older than this many years before the current one is stale
+# (the pipeline's warning about an indicator, the municipality page's note under a chart).
+STALE_AFTER_YEARS = 3
+
 DEFAULT_CATALOGUE_FILE: Path = Path(__file__).parent / "data" / "indicators" / "catalogue.toml"
 
 COUNTRY_CODE = "FI"  # area_code of the whole country in indicator_values

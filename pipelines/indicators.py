@@ -24,6 +24,7 @@ from nakyma.config import Settings
 from nakyma.db import now_utc, write_transaction
 from nakyma.indicators import (
     COUNTRY_CODE,
+    STALE_AFTER_YEARS,
     CatalogueEntry,
     compute_signals,
     load_catalogue,
@@ -35,8 +36,6 @@ from nakyma.runs import RunReport
 from pipelines.http import FetchError, SafeClient
 
 GENDERS = ("total", "male", "female")
-# An indicator whose latest year is older than this many years before the current one is stale.
-STALE_AFTER_YEARS = 3
 
 
 class IndicatorMissing(FetchError):
