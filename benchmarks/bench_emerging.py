@@ -87,13 +87,16 @@ def eval_dates(plan: dict) -> list[str]:
 
 def run_ours(items: list[dict], vectors: np.ndarray, dates: list[str], params: Any) -> dict:
     from nakyma.emerging import Stream, find_themes
+    from nakyma.finnish import word_vectors
 
+    terms = terms_for([i["text"] for i in items])
     stream = Stream(
         keys=[i["id"] for i in items],
         municipalities=[i["municipality"] for i in items],
         days=np.array([date.fromisoformat(i["observed_on"]).toordinal() for i in items]),
         vectors=vectors,
-        terms=terms_for([i["text"] for i in items]),
+        terms=terms,
+        lexicon=word_vectors(t for doc in terms for t in doc),
     )
     flags: dict[str, list[dict]] = {}
     started = time.perf_counter()

@@ -35,6 +35,7 @@ leadership's decisions (promote, attach, dismiss: `nakyma.review`)."""
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -50,6 +51,8 @@ from sqlite_utils import Database
 
 from nakyma.regions import Region
 
+logger = logging.getLogger(__name__)
+
 CATEGORIES = ("nouseva", "vahvistuva", "ennallaan", "hiipuva")
 OPEN = "avoin"
 
@@ -58,7 +61,10 @@ OPEN = "avoin"
 class EmergingParams:
     recent_days: int = 42
     baseline_days: int = 364
-    embed_weight: float = 0.5  # blend: this share of vector similarity, the rest lexical
+    # Similarity blend (chosen on the four used parts, 2026-12-02): this share of the
+    # sentence vectors', this of the word vectors', the rest the lexical channel's.
+    embed_weight: float = 0.4
+    word_weight: float = 0.3
     link: float = 0.10  # average-linkage cut on the blended similarity (chosen on the seen part)
     burst_bonus: float = 0.15  # added for each shared bursting term (at most two)
     place_bonus: float = 0.2  # added for two items of the same municipality (grouping only)
@@ -79,6 +85,7 @@ class EmergingParams:
     concentration_alpha: float = 0.001  # stricter: every municipality of every group is tested
     cohesion_alpha: float = 0.02  # a new group more alike than other new items (seen part)
     cohesion_draws: int = 2000
+    cohesion_fallback: bool = True  # too few other new items: compare with all recent ones
 
     @classmethod
     def from_settings(cls, settings: Any) -> EmergingParams:
@@ -97,6 +104,8 @@ class Stream:
     days: np.ndarray  # date ordinals
     vectors: np.ndarray  # (n, d), rows L2-normalised
     terms: list[list[str]]  # Voikko base forms and compound parts per item
+    # Unit word vectors of the terms (`finnish.word_vectors`); None: no word channel.
+    lexicon: Mapping[str, np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +167,26 @@ def _tfidf(terms: Sequence[Sequence[str]]) -> tuple[sparse.csr_matrix, dict[str,
     norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return sparse.diags(1.0 / norms).dot(m).tocsr(), vocab, df
+
+
+def _word_channel(
+    lexical: sparse.csr_matrix, vocab: Mapping[str, int], lexicon: Mapping[str, np.ndarray] | None
+) -> np.ndarray | None:
+    """Each item as the idf-weighted mean of its terms' word vectors, centred over the items
+    and L2-normalised (the smooth-inverse-frequency idea): two texts about one thing in
+    different words ("raketti", "sähikäinen", "paukku") come close. None without a lexicon."""
+    if not lexicon:
+        return None
+    dim = len(next(iter(lexicon.values())))
+    table = np.zeros((lexical.shape[1], dim), np.float32)
+    for term, col in vocab.items():
+        if term in lexicon:
+            table[col] = lexicon[term]
+    out = np.asarray(lexical.dot(table))
+    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+    out -= out.mean(axis=0)
+    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+    return out.astype(np.float32)
 
 
 def _poisson_tail(k: int, lam: float) -> float:
@@ -279,11 +308,17 @@ def find_themes(stream: Stream, as_of: date, params: EmergingParams | None = Non
     n_r = len(recent)
     r_idx, b_idx = np.arange(n_r), np.arange(n_r, len(used))
     burst = _bursts(presence, r_idx, b_idx, scale, params.burst_alpha)
-    w = params.embed_weight
+    words = _word_channel(lexical, vocab, stream.lexicon) if params.word_weight > 0 else None
+    w_e, w_w = params.embed_weight, params.word_weight
+    if words is None:  # no word vectors: the other two channels keep their proportion
+        w_e, w_w = w_e / max(1.0 - w_w, 1e-9), 0.0
+    w_l = 1.0 - w_e - w_w
 
     def blended(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        lex = lexical[a].dot(lexical[b].T).toarray()
-        return w * (vectors[a] @ vectors[b].T) + (1 - w) * lex
+        out = w_e * (vectors[a] @ vectors[b].T) + w_l * lexical[a].dot(lexical[b].T).toarray()
+        if words is not None:
+            out += w_w * (words[a] @ words[b].T)
+        return out
 
     s_rr = blended(r_idx, r_idx)
     if burst.any():
@@ -419,6 +454,9 @@ def _cohesion_p(
     if params.cohesion_alpha <= 0:
         return 1.0
     candidates = np.setdiff1d(candidates, group)  # the others: is the group more alike?
+    if len(candidates) < 2 * k and params.cohesion_fallback:
+        # Too few other new items to tell (a quiet window): all other recent items instead.
+        candidates = np.setdiff1d(np.arange(len(s_rr)), group)
     if len(candidates) < 2 * k:
         return 1.0
     inner = s_rr[np.ix_(group, group)]
@@ -488,13 +526,27 @@ def load_stream(db: Database, model: str, *, as_of: date, params: EmergingParams
         return Stream([], [], np.zeros(0, np.int64), np.zeros((0, 1), np.float32), [])
     vectors = np.stack([blob_to_vector(r[5], int(r[4])) for r in rows]).astype(np.float32)
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+    terms = item_terms(db, [(str(r[0]), r[3]) for r in rows])
     return Stream(
         keys=[str(r[0]) for r in rows],
         municipalities=[r[1] or "" for r in rows],
         days=np.array([date.fromisoformat(r[2]).toordinal() for r in rows], np.int64),
         vectors=vectors,
-        terms=item_terms(db, [(str(r[0]), r[3]) for r in rows]),
+        terms=terms,
+        lexicon=_lexicon(terms) if params.word_weight > 0 else None,
     )
+
+
+def _lexicon(terms: Sequence[Sequence[str]]) -> Mapping[str, np.ndarray] | None:
+    """The terms' word vectors; None (no word channel, the other two carry the blend) when
+    the Finnish model cannot be loaded."""
+    from nakyma.finnish import ModelUnavailable, word_vectors
+
+    try:
+        return word_vectors(t for doc in terms for t in doc)
+    except ModelUnavailable as exc:
+        logger.warning("emerging themes without word vectors: %s", exc)
+        return None
 
 
 def item_terms(db: Database, items: Sequence[tuple[str, str]]) -> list[list[str]]:

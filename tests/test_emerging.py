@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -19,14 +20,22 @@ from nakyma.emerging import (
     EmergingParams,
     Stream,
     _cohesion_p,
+    _tfidf,
+    _word_channel,
     find_themes,
     run_emerging,
     theme_reasons,
 )
+from nakyma.finnish import voikko_terms_many, word_vectors
 from tests.conftest import DEMO_TODAY, TEST_SECRET, copy_of_demo
 
 AS_OF = date(2026, 6, 28)
 DIM = 48
+WORD_DIM = 32
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return (v / np.linalg.norm(v)).astype(np.float32)
 
 
 class StreamBuilder:
@@ -36,9 +45,15 @@ class StreamBuilder:
         self.rng = np.random.default_rng(seed)
         self.rows: list[tuple[str, str, int, np.ndarray, list[str]]] = []
         self.topics: dict[str, tuple[np.ndarray, list[str]]] = {}
+        self.lexicon: dict[str, np.ndarray] = {"arki": _unit(self.rng.normal(size=WORD_DIM))}
 
     def topic(self, name: str, words: list[str]) -> None:
         self.topics[name] = (self.rng.normal(size=DIM), words)
+        # A topic's words are related (their word vectors near one direction), as in the
+        # Finnish model; every other word is a direction of its own.
+        around = self.rng.normal(size=WORD_DIM)
+        for word in words:
+            self.lexicon[word] = _unit(around + 0.8 * self.rng.normal(size=WORD_DIM))
 
     def add(self, name: str, municipality: str, day: date) -> str:
         direction, words = self.topics[name]
@@ -66,6 +81,7 @@ class StreamBuilder:
             days=np.array(days, np.int64),
             vectors=v / np.linalg.norm(v, axis=1, keepdims=True),
             terms=[list(t) for t in terms],
+            lexicon=dict(self.lexicon),
         )
 
 
@@ -135,7 +151,63 @@ def test_likeness_is_measured_against_the_other_new_items() -> None:
     everyone = np.arange(24)
     assert _cohesion_p(sim, everyone, np.arange(3), params) < 0.01
     assert _cohesion_p(sim, everyone, np.array([5, 11, 17]), params) > 0.2
-    assert _cohesion_p(sim, everyone[:6], np.arange(3), params) == 1.0  # too few others
+    # Too few other new items (three): compared with all the window's other items instead,
+    # or, with that fallback off or too small a window, nothing can be told (p = 1).
+    assert _cohesion_p(sim, everyone[:6], np.arange(3), params) < 0.01
+    assert (
+        _cohesion_p(sim, everyone[:6], np.arange(3), replace(params, cohesion_fallback=False))
+        == 1.0
+    )
+    assert _cohesion_p(sim[:5, :5], everyone[:5], np.arange(3), params) == 1.0
+
+
+def test_word_vectors_tie_texts_that_share_no_word() -> None:
+    """The Finnish model's word vectors bring together two texts about fireworks written
+    in different words, which the lexical channel cannot (no shared term)."""
+    texts = [
+        "Nuoret ampuivat raketteja bussikatosta kohti illalla.",
+        "Välitunnilla heiteltiin sähikäisiä pienempien jalkoihin.",
+        "Koulukuljetuksen taksi myöhästyi taas aamulla.",
+        "Ikäihmisen kotihoidon käynnit ovat lyhentyneet.",
+        "Vuokra ja sähkölasku vievät perheen rahat.",
+        "Kirjasto on auki lauantaisin entistä pidempään.",
+    ]
+    terms = voikko_terms_many(texts)
+    lexical, vocab, _ = _tfidf(terms)
+    assert lexical[0].dot(lexical[1].T).toarray()[0, 0] == 0  # no word in common
+    words = _word_channel(lexical, vocab, word_vectors(t for doc in terms for t in doc))
+    assert words is not None
+    sims = words @ words.T
+    assert sims[0, 1] > max(sims[0, 2:].max(), sims[1, 2:].max())
+    assert _word_channel(lexical, vocab, None) is None
+
+
+def test_a_theme_in_different_words_is_found_by_its_word_vectors(builder) -> None:
+    """Four items in a busy Jyväskylä, each in its own words and with sentence vectors no
+    closer than chance, whose words are near one another in the word model: alike with the
+    word channel, so flagged; without it, four of Jyväskylä's many new items."""
+    _busy_jyvaskyla(builder)
+    for n in range(8):  # other new items, each about something of its own
+        builder.topic(f"yksittainen{n}", [f"sana{n}a", f"sana{n}b", f"sana{n}c"])
+        builder.add(f"yksittainen{n}", MUNIS[n % 3], AS_OF - timedelta(days=3 + 4 * n))
+    rng = np.random.default_rng(11)
+    around = rng.normal(size=WORD_DIM)
+    planted = []
+    for n, days_before in enumerate((30, 21, 12, 5)):
+        builder.topics[f"oma{n}"] = (np.zeros(DIM), [f"oma{n}"])  # sentence vectors: noise
+        builder.lexicon[f"oma{n}"] = _unit(around + 0.5 * rng.normal(size=WORD_DIM))
+        planted.append(builder.add(f"oma{n}", "179", AS_OF - timedelta(days=days_before)))
+    stream = builder.stream()
+
+    def found(s: Stream) -> list[set[str]]:
+        return [
+            set(t.areas.get("179", [])) & set(planted)
+            for t in find_themes(s, AS_OF)
+            if "179" in t.flagged
+        ]
+
+    assert any(len(hit) >= 3 for hit in found(stream))
+    assert not any(len(hit) >= 2 for hit in found(replace(stream, lexicon=None)))
 
 
 def test_steady_topics_are_never_flagged_even_when_everything_doubles(builder) -> None:
