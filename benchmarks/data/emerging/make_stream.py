@@ -12,7 +12,7 @@ planted emerging themes are hand-written and live in planted_*.jsonl, not here.
 
 Seeded and deterministic: the same run writes the same file. The same run also writes
 plan.json (as-of dates, weekly evaluation dates, and the items of every labelled theme) from
-base.jsonl and the three planted files; PLANTED below names each planted theme, its part and
+base.jsonl and the planted files; PLANTED below names each planted theme, its part and
 its as-of date (names only: the texts of the unseen parts are not in this script).
 """
 
@@ -85,6 +85,20 @@ PLANTED = {
     "nuorten_dopingaineet": ("unseen3", "2026-10-25"),
     "susihavainnot_kylalla": ("unseen3", "2026-10-25"),
     "sahkolaskut_perheet": ("unseen3", "2026-10-25"),
+    # Fourth held-out part (unseen4), written 2026-12-02 by someone who had not seen the
+    # detector's results, before the change that followed unseen3: the next final check.
+    "katuvalot_sammutettu_oisin": ("unseen4", "2025-11-30"),
+    "kerrostalo_evakuoitu": ("unseen4", "2025-11-30"),
+    "tuulivoimatyomaa_kylalla": ("unseen4", "2025-11-30"),
+    "vastaanottokeskus_avattu": ("unseen4", "2025-11-30"),
+    "rahamuulit_nuorilla": ("unseen4", "2026-04-26"),
+    "terveysasema_lakkautettu": ("unseen4", "2026-04-26"),
+    "lastenkoti_avattu_kylalle": ("unseen4", "2026-04-26"),
+    "liikuntahalli_suljettu_lumikuorma": ("unseen4", "2026-04-26"),
+    "ruokajakelu_lopetettu": ("unseen4", "2026-10-25"),
+    "teraaseet_nuorilla": ("unseen4", "2026-10-25"),
+    "maidonkeruu_loppui": ("unseen4", "2026-10-25"),
+    "tuhkarokkoaltistus_koulussa": ("unseen4", "2026-10-25"),
 }
 
 # Residents in thousands (Statistics Finland, rounded); the weight is population ** 0.75.
@@ -975,7 +989,7 @@ def main() -> None:
     print(f"{len(rows)} rows -> {HERE / 'base.jsonl'}")
     planted = [
         row
-        for part in ("seen", "unseen", "unseen2", "unseen3")
+        for part in ("seen", "unseen", "unseen2", "unseen3", "unseen4")
         for row in _read(HERE / f"planted_{part}.jsonl")
     ]
     plan = build_plan(rows + planted)
