@@ -35,8 +35,15 @@ STREAM = EMERGING / "base.jsonl"
 HELDOUT = [EMERGING / "planted_seen.jsonl", EMERGING / "planted_unseen.jsonl"]
 UNSEEN2 = [EMERGING / "planted_unseen2.jsonl"]
 UNSEEN3 = [EMERGING / "planted_unseen3.jsonl"]
+UNSEEN4 = [EMERGING / "planted_unseen4.jsonl"]
 OUT = HERE / "data" / "titles"
-SUFFIX = {"base": "", "heldout": "_heldout", "unseen2": "_unseen2", "unseen3": "_unseen3"}
+SUFFIX = {
+    "base": "",
+    "heldout": "_heldout",
+    "unseen2": "_unseen2",
+    "unseen3": "_unseen3",
+    "unseen4": "_unseen4",
+}
 
 
 def _read(paths: Sequence[Path]) -> dict[str, list[str]]:
@@ -50,7 +57,13 @@ def _read(paths: Sequence[Path]) -> dict[str, list[str]]:
 
 
 def groups(which: str = "base") -> dict[str, list[str]]:
-    sets = {"base": [STREAM], "heldout": HELDOUT, "unseen2": UNSEEN2, "unseen3": UNSEEN3}
+    sets = {
+        "base": [STREAM],
+        "heldout": HELDOUT,
+        "unseen2": UNSEEN2,
+        "unseen3": UNSEEN3,
+        "unseen4": UNSEEN4,
+    }
     return _read(sets[which])
 
 
