@@ -86,7 +86,7 @@ def eval_dates(plan: dict) -> list[str]:
 
 
 def run_ours(items: list[dict], vectors: np.ndarray, dates: list[str], params: Any) -> dict:
-    from nakyma.emerging import Stream, find_themes
+    from nakyma.emerging import Stream, themes_with_hold
     from nakyma.finnish import word_vectors
 
     terms = terms_for([i["text"] for i in items])
@@ -101,7 +101,7 @@ def run_ours(items: list[dict], vectors: np.ndarray, dates: list[str], params: A
     flags: dict[str, list[dict]] = {}
     started = time.perf_counter()
     for d in dates:
-        themes = find_themes(stream, date.fromisoformat(d), params)
+        themes = themes_with_hold(stream, date.fromisoformat(d), params)
         flags[d] = [
             {"theme_id": f"{d}-{n}", "municipality": code, "items": sorted(t.areas[code])}
             for n, t in enumerate(themes)

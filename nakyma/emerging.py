@@ -86,6 +86,9 @@ class EmergingParams:
     cohesion_alpha: float = 0.02  # a new group more alike than other new items (seen part)
     cohesion_draws: int = 2000
     cohesion_fallback: bool = True  # too few other new items: compare with all recent ones
+    # A flagged theme stays on the list this many days after its last flag, while its first
+    # items leave the window (chosen on the five used parts: 0, 7, 14, 21 and 28 were tried).
+    hold_days: int = 14
 
     @classmethod
     def from_settings(cls, settings: Any) -> EmergingParams:
@@ -362,6 +365,34 @@ def find_themes(stream: Stream, as_of: date, params: EmergingParams | None = Non
         themes.append(theme)
     themes.sort(key=lambda t: (-t.score, t.members))
     return themes
+
+
+def themes_with_hold(
+    stream: Stream, as_of: date, params: EmergingParams | None = None
+) -> list[Theme]:
+    """The themes as of `as_of`, plus those flagged at the weekly checkpoints of the last
+    `hold_days` that share no member with a later one: a theme stays on the list for two
+    weeks after its last flag, so that it does not vanish the week its first items leave
+    the window. Computed afresh (for `export --as-of` and the benchmark); a full run keeps
+    the same rule with the themes it stored (`run_emerging`). Held themes carry
+    ``extra["held_from"]``, the date of their last flag."""
+    params = params or EmergingParams()
+    themes = find_themes(stream, as_of, params)
+    taken = {k for t in themes for k in _flagged_members(t)}
+    for back in range(7, params.hold_days + 1, 7):
+        day = as_of - timedelta(days=back)
+        for old in find_themes(stream, day, params):
+            # Held where no later theme flags any of its members there.
+            old.flagged = {c: e for c, e in old.flagged.items() if taken.isdisjoint(old.areas[c])}
+            if old.flagged:
+                old.extra["held_from"] = day
+                themes.append(old)
+                taken.update(_flagged_members(old))
+    return themes
+
+
+def _flagged_members(theme: Theme) -> set[str]:
+    return {k for code in theme.flagged for k in theme.areas[code]}
 
 
 def _theme(
@@ -783,13 +814,16 @@ def run_emerging(
         prepared.append((theme, reasons, [{"id": i, "title": t} for i, t in dict(closest).items()]))
     days = {k: d for t in themes for k, d in _member_days(db, t.members).items()}
     now = now_utc()
-    counts = {"themes": len(themes), "new": 0, "continued": 0, "removed": 0}
+    counts = {"themes": len(themes), "new": 0, "continued": 0, "held": 0, "removed": 0}
     with write_transaction(db):
         previous: dict[int, set[str]] = {}
         for tid, key in db.execute("select theme_id, item_key from emerging_members"):
             previous.setdefault(tid, set()).add(key)
         old = {
-            r["id"]: r for r in db.query("select id, size, decision, title from emerging_themes")
+            r["id"]: r
+            for r in db.query(
+                "select id, size, decision, title, active, last_seen from emerging_themes"
+            )
         }
         for tid in old:
             previous.setdefault(tid, set())
@@ -836,7 +870,13 @@ def run_emerging(
                 }
                 for a in _area_rows(theme, region, reasons)
             )
-        for tid in set(old) - set(matched.values()):
+        taken = {k for t, _, _ in prepared for k in _flagged_members(t)}
+        hold_from = (as_of - timedelta(days=params.hold_days)).isoformat()
+        for tid in sorted(set(old) - set(matched.values())):
+            if old[tid]["active"] and (old[tid]["last_seen"] or "") >= hold_from:
+                if _hold(db, region, tid, taken, old[tid]["last_seen"], params, now):
+                    counts["held"] += 1
+                    continue
             db.execute("delete from emerging_areas where theme_id = ?", [tid])
             if old[tid]["decision"] == OPEN:
                 db.execute("delete from emerging_members where theme_id = ?", [tid])
@@ -845,6 +885,89 @@ def run_emerging(
             else:
                 db.table("emerging_themes").update(tid, {"active": 0, "updated_at": now})
     return counts
+
+
+def held_sentence(last_flag: date, hold_days: int) -> str:
+    until = last_flag + timedelta(days=hold_days)
+    return (
+        f"Ei uusia merkkejä tällä kertaa; nostettiin viimeksi {last_flag.day}.{last_flag.month}."
+        f"{last_flag.year}, pysyy listalla {until.day}.{until.month}.{until.year} asti."
+    )
+
+
+def _hold(
+    db: Database,
+    region: Region,
+    tid: int,
+    taken: set[str],
+    last_seen: str,
+    params: EmergingParams,
+    now: str,
+) -> bool:
+    """Keep a theme of an earlier run on the list, as `hiipuva`, in the municipalities where
+    this run flags none of its members; False (nothing changed) when no such one is left."""
+    areas = {
+        r["area_code"]: r["items"]
+        for r in db.query(
+            "select area_code, items from emerging_areas where theme_id = ? "
+            "and area_kind = 'kunta'",
+            [tid],
+        )
+    }
+    members: dict[str, set[str]] = {}
+    for key, code in db.execute(
+        "select item_key, municipality_code from emerging_members where theme_id = ?", [tid]
+    ):
+        members.setdefault(code, set()).add(key)
+    kept = {c: n for c, n in areas.items() if taken.isdisjoint(members.get(c, set()))}
+    if not kept:
+        return False
+    sentence = held_sentence(date.fromisoformat(last_seen), params.hold_days)
+    before = {
+        (r["area_kind"], r["area_code"]): (r["score"], json.loads(r["reasons"] or "[]"))
+        for r in db.query(
+            "select area_kind, area_code, score, reasons from emerging_areas where theme_id = ?",
+            [tid],
+        )
+    }
+    db.execute("delete from emerging_areas where theme_id = ?", [tid])
+    rows = [("kunta", c, n) for c, n in kept.items()]
+    for group in region.grouping().groups:
+        n = sum(v for c, v in kept.items() if c in group.members)
+        if n:
+            rows.append(("kuntaryhma", group.key, n))
+    rows.append(("alue", region.code, sum(kept.values())))
+    db.table("emerging_areas").insert_all(
+        {
+            "theme_id": tid,
+            "area_kind": kind,
+            "area_code": code,
+            "items": n,
+            "score": before.get((kind, code), (0.0, []))[0],
+            "category": "hiipuva",
+            "reasons": json.dumps(
+                [sentence, *_not_held(before.get((kind, code), (0.0, []))[1])], ensure_ascii=False
+            ),
+            "as_of": last_seen,
+        }
+        for kind, code, n in rows
+    )
+    reasons = json.loads(
+        db.execute("select reasons from emerging_themes where id = ?", [tid]).fetchone()[0] or "[]"
+    )
+    db.table("emerging_themes").update(
+        tid,
+        {
+            "category": "hiipuva",
+            "reasons": json.dumps([sentence, *_not_held(reasons)], ensure_ascii=False),
+            "updated_at": now,
+        },
+    )
+    return True
+
+
+def _not_held(reasons: Sequence[str]) -> list[str]:
+    return [r for r in reasons if not r.startswith("Ei uusia merkkejä")]
 
 
 def _member_days(db: Database, keys: Sequence[str]) -> dict[str, tuple[str, str]]:
@@ -912,7 +1035,8 @@ def export_rows(
 ) -> list[dict[str, Any]]:
     """One row per theme x municipality where it is flagged. Without `as_of`: the stored
     themes of the latest run (active, not dismissed); with it: computed for that date from
-    the items dated on or before it, nothing stored (ids "D-n", category "nouseva")."""
+    the items dated on or before it, nothing stored (ids "D-n", category "nouseva", or
+    "hiipuva" for a theme held from a weekly checkpoint of the last `hold_days`)."""
     rows: list[dict[str, Any]] = []
     if as_of is None:
         for t in db.query(
@@ -943,20 +1067,22 @@ def export_rows(
     else:
         params = params or EmergingParams()
         stream = load_stream(db, model, as_of=as_of, params=params)
-        themes = find_themes(stream, as_of, params)
+        themes = themes_with_hold(stream, as_of, params)
         background = term_shares(stream.terms)
         for n, theme in enumerate(themes, start=1):
             title = theme_title(theme, theme_texts(db, theme), background)
+            held = theme.extra.get("held_from")
+            lead = [held_sentence(held, params.hold_days)] if held else []
             for code in sorted(theme.flagged):
                 rows.append(
                     {
                         "theme_id": f"{as_of.isoformat()}-{n}",
                         "title": title,
-                        "category": "nouseva",
+                        "category": "hiipuva" if held else "nouseva",
                         "municipality": code,
                         "members": sorted(theme.areas[code]),
                         "score": theme.score,
-                        "reasons": " ".join(area_reasons(theme, region, code)),
+                        "reasons": " ".join([*lead, *area_reasons(theme, region, code)]),
                     }
                 )
     public = _public_ids(db, [k for r in rows for k in r["members"]])

@@ -25,6 +25,7 @@ from nakyma.emerging import (
     find_themes,
     run_emerging,
     theme_reasons,
+    themes_with_hold,
 )
 from nakyma.finnish import voikko_terms_many, word_vectors
 from tests.conftest import DEMO_TODAY, TEST_SECRET, copy_of_demo
@@ -210,6 +211,26 @@ def test_a_theme_in_different_words_is_found_by_its_word_vectors(builder) -> Non
     assert not any(len(hit) >= 2 for hit in found(replace(stream, lexicon=None)))
 
 
+def test_a_theme_stays_listed_two_weeks_after_its_last_flag(builder) -> None:
+    """Its items 40-48 days old: no longer a theme in this window, but flagged a week ago,
+    so it is held (once, not once per checkpoint), and gone once the hold is over."""
+    planted = [builder.add("energiajuoma", "256", AS_OF - timedelta(days=d)) for d in (48, 45, 40)]
+    stream = builder.stream()
+
+    def with_planted(themes: list) -> list:
+        return [t for t in themes if set(planted) & set(t.members)]
+
+    assert not with_planted(find_themes(stream, AS_OF))
+    assert with_planted(find_themes(stream, AS_OF - timedelta(days=7)))
+    [held] = with_planted(themes_with_hold(stream, AS_OF))
+    assert held.extra["held_from"] == AS_OF - timedelta(days=7)
+    assert set(held.areas["256"]) == set(planted) and set(held.flagged) == {"256"}
+    [current] = with_planted(themes_with_hold(stream, AS_OF - timedelta(days=7)))
+    assert "held_from" not in current.extra  # flagged now: not also held from before
+    assert not with_planted(themes_with_hold(stream, AS_OF + timedelta(days=14)))
+    assert not with_planted(themes_with_hold(stream, AS_OF, EmergingParams(hold_days=0)))
+
+
 def test_steady_topics_are_never_flagged_even_when_everything_doubles(builder) -> None:
     for name in BACKGROUND:  # twice the volume in the recent window, every topic alike
         builder.steady(name, MUNIS, per_week=3, weeks=6)
@@ -305,6 +326,31 @@ def test_identity_and_decisions_survive_runs(demo, region) -> None:
     run_emerging(demo, region, model=_model(demo), as_of=DEMO_TODAY)
     again = next(demo.query("select * from emerging_themes where id = ?", [first]))
     assert (again["decision"], again["active"]) == ("hylätty", 1)
+
+
+def test_a_theme_not_found_again_is_held_then_dropped(demo, region, monkeypatch) -> None:
+    """A run that does not find a theme flagged within the last two weeks keeps it on the
+    list, in the same places, as "hiipuva" with a sentence saying so (once, however many
+    runs); the first run after the two weeks drops it."""
+    before = {r["id"] for r in demo.query("select id from emerging_themes where active = 1")}
+    places = set(demo.execute("select theme_id, area_kind, area_code from emerging_areas"))
+    assert before and places
+    monkeypatch.setattr("nakyma.emerging.find_themes", lambda *a, **k: [])
+    for days in (7, 14):
+        counts = run_emerging(demo, region, model=_model(demo), as_of=DEMO_TODAY + timedelta(days))
+        assert (counts["held"], counts["removed"]) == (len(before), 0)
+    held = list(demo.query("select * from emerging_themes where active = 1"))
+    assert {t["id"] for t in held} == before
+    assert {t["category"] for t in held} == {"hiipuva"}
+    for t in held:
+        reasons = json.loads(t["reasons"])
+        assert reasons[0].startswith("Ei uusia merkkejä tällä kertaa; nostettiin viimeksi")
+        assert sum(r.startswith("Ei uusia merkkejä") for r in reasons) == 1
+    assert set(demo.execute("select theme_id, area_kind, area_code from emerging_areas")) == places
+    assert {r[0] for r in demo.execute("select category from emerging_areas")} == {"hiipuva"}
+    counts = run_emerging(demo, region, model=_model(demo), as_of=DEMO_TODAY + timedelta(15))
+    assert (counts["held"], counts["removed"]) == (0, len(before))
+    assert demo.execute("select count(*) from emerging_areas").fetchone()[0] == 0
 
 
 def test_export_emerging_stored_and_as_of(demo, settings) -> None:
