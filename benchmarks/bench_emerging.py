@@ -1,9 +1,9 @@
 """Emerging themes against the per-phenomenon detector and a BERTrend re-implementation.
 
 On the labelled stream of `benchmarks/data/emerging/` (base, steady controls, slowly growing
-themes, planted emerging themes in five parts: `seen`, tuned on; `unseen`, the final check
-used once on 2026-12-02; `unseen2` and `unseen3`, each used once later that day; `unseen4`,
-held out for the next final check), at every evaluation date of `plan.json`:
+themes, planted emerging themes in six parts: `seen`, tuned on; `unseen`, the final check
+used once on 2026-12-02; `unseen2` and `unseen3`, each used once later that day; `unseen4`
+and `unseen5`, held out for the next final checks), at every evaluation date of `plan.json`:
 
 - **ours**: `nakyma.emerging.find_themes` on the stream's items dated on or before the date;
 - **per-phenomenon**: the product's phenomena (`run_clustering`) and weak signals

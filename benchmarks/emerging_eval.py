@@ -4,9 +4,10 @@ The stream is a background of everyday topics, steady controls and slowly growin
 (base.jsonl) with hand-written emerging themes planted in one or two municipalities each
 (planted_seen.jsonl for tuning, planted_unseen.jsonl for the first final check, used once
 on 2026-12-02, planted_unseen2.jsonl and planted_unseen3.jsonl for the second and third,
-each used once later that day, and planted_unseen4.jsonl for the next one: do not read
-their texts while tuning). plan.json names the three as-of dates, the weekly evaluation
-dates of the eight weeks before each, and the items of every labelled theme.
+each used once later that day, and planted_unseen4.jsonl and planted_unseen5.jsonl for the
+next ones: do not read their texts while tuning). plan.json names the three as-of dates,
+the weekly evaluation dates of the eight weeks before each, and the items of every labelled
+theme.
 
 A detector is run on the stream up to each evaluation date and says which themes it flags
 there, one flag per (theme, municipality): ``{"theme_id": str, "municipality": "256",
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 DATA = Path(__file__).resolve().parent / "data" / "emerging"
-PARTS = ("seen", "unseen", "unseen2", "unseen3", "unseen4", "all")
+PARTS = ("seen", "unseen", "unseen2", "unseen3", "unseen4", "unseen5", "all")
 
 Flag = dict[str, Any]
 
@@ -51,14 +52,15 @@ def load_stream(part: str, *, data: Path = DATA) -> list[dict]:
     `part` is "seen" (tune on this), "unseen" (the first final check, used once on
     2026-12-02), "unseen2" (the second, used once later that day), "unseen3" (the third,
     used once after it with the same detector), "unseen4" (the fourth, held out for the
-    next final check) or "all" (all five planted files). Items are sorted by `observed_on`,
+    next final check), "unseen5" (the fifth, also held out) or "all" (all six planted
+    files). Items are sorted by `observed_on`,
     then by `id`. `data` is the folder of the files (the committed benchmark unless a test
     passes its own).
     """
     if part not in PARTS:
         raise ValueError(f"part must be one of {PARTS}, not {part!r}")
     rows = _read_jsonl(data / "base.jsonl")
-    for name in ("seen", "unseen", "unseen2", "unseen3", "unseen4"):
+    for name in ("seen", "unseen", "unseen2", "unseen3", "unseen4", "unseen5"):
         if part in (name, "all"):
             rows += _read_jsonl(data / f"planted_{name}.jsonl")
     return sorted(rows, key=lambda row: (row["observed_on"], row["id"]))
@@ -164,7 +166,7 @@ def score(plan: dict, part: str, flags_by_date: dict[str, list[Flag]]) -> dict:
     """Recall, detection delay, false emerging themes and flagged controls of one detector.
 
     `plan` is `load_plan()` (or a test's own of the same shape); `part` is "seen", "unseen",
-    "unseen2", "unseen3", "unseen4" or "all" and chooses the planted themes scored;
+    "unseen2", "unseen3", "unseen4", "unseen5" or "all" and chooses the planted themes scored;
     `flags_by_date` maps ISO dates (the plan's evaluation dates) to the detector's flags
     there, each ``{"theme_id", "municipality", "items"}``. Dates without an entry count as
     no flags.

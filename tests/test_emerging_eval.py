@@ -208,13 +208,13 @@ def test_stream_rows_are_well_formed(stream: list[dict]) -> None:
         if kind in prefixes:
             assert row["id"].startswith(prefixes[kind])
         else:
-            assert kind == "emerging" and row["id"][:2] in ("s-", "u-", "v-", "w-", "x-")
+            assert kind == "emerging" and row["id"][:2] in ("s-", "u-", "v-", "w-", "x-", "y-")
         # No personal data: no e-mail addresses, phone numbers or identity codes.
         assert not re.search(r"@|\d{6}[-+A]\d{3}|\d{3}[ -]?\d{4}", row["text"]), row["id"]
 
 
 def test_parts_hold_their_own_planted_items(real_plan: dict) -> None:
-    parts = ("seen", "unseen", "unseen2", "unseen3", "unseen4")
+    parts = ("seen", "unseen", "unseen2", "unseen3", "unseen4", "unseen5")
     ids = {part: {row["id"] for row in load_stream(part)} for part in parts}
     base = {row["id"] for row in load_stream("all") if not row["label"].startswith("emerging:")}
     for part in parts:
@@ -238,6 +238,7 @@ def test_volumes_and_split(stream: list[dict], real_plan: dict) -> None:
         parts = Counter(t["part"] for t in themes if t.get("as_of") == as_of)
         assert parts["seen"] >= 3 and parts["unseen"] >= 3, as_of
         assert parts["unseen2"] >= 4 and parts["unseen3"] >= 4 and parts["unseen4"] >= 4, as_of
+        assert parts["unseen5"] >= 4, as_of
     assert sum(theme["kind"] == "emerging" for theme in themes) >= 30
     assert real_plan["municipalities"] == 22
     assert len(all_eval_dates(real_plan)) == 27
@@ -259,9 +260,11 @@ def test_planted_themes_fit_their_window(stream: list[dict], real_plan: dict) ->
         assert real_plan["eval_dates"][theme["as_of"]][-1] == theme["as_of"]
 
 
-@pytest.mark.parametrize(("part", "prefix"), [("unseen2", "v"), ("unseen3", "w"), ("unseen4", "x")])
+@pytest.mark.parametrize(
+    ("part", "prefix"), [("unseen2", "v"), ("unseen3", "w"), ("unseen4", "x"), ("unseen5", "y")]
+)
 def test_later_held_out_parts_are_their_own_files(real_plan: dict, part: str, prefix: str) -> None:
-    """planted_unseen2/3/4.jsonl: ids v-NNNN / w-NNNN / x-NNNN, 3-6 items a theme in 1-2
+    """planted_unseen2/3/4/5.jsonl: ids v-NNNN / w-NNNN / x-NNNN / y-NNNN, 3-6 items a theme in 1-2
     municipalities, 4 themes per as-of date, each theme with a pair (2+ items in a
     municipality), none in another file. (Window, shared words, personal data and unique ids
     are checked for every planted file by the tests above and below.)"""

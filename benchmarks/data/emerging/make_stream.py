@@ -99,6 +99,20 @@ PLANTED = {
     "teraaseet_nuorilla": ("unseen4", "2026-10-25"),
     "maidonkeruu_loppui": ("unseen4", "2026-10-25"),
     "tuhkarokkoaltistus_koulussa": ("unseen4", "2026-10-25"),
+    # Fifth held-out part (unseen5), written 2026-12-02 by someone who had not seen the
+    # detector's results: the next final check.
+    "uimahalli_suljettu_remontti": ("unseen5", "2025-11-30"),
+    "kirjasto_omatoimiaika_hairiot": ("unseen5", "2025-11-30"),
+    "kuntouttava_tyotoiminta_loppui": ("unseen5", "2025-11-30"),
+    "kylakoulun_lakkautuspaatos": ("unseen5", "2025-11-30"),
+    "tehdaspalo_tyopaikat": ("unseen5", "2026-04-26"),
+    "tukkirekat_kylaraitilla": ("unseen5", "2026-04-26"),
+    "pankkikonttori_suljettu": ("unseen5", "2026-04-26"),
+    "uusi_tehdas_tulijaperheet": ("unseen5", "2026-04-26"),
+    "ratatyot_junat_korvattu": ("unseen5", "2026-10-25"),
+    "pelitilihuijaukset_lapsilla": ("unseen5", "2026-10-25"),
+    "vammaisten_paivatoiminta_siirretty": ("unseen5", "2026-10-25"),
+    "iltapaivakerho_lakkautettu": ("unseen5", "2026-10-25"),
 }
 
 # Residents in thousands (Statistics Finland, rounded); the weight is population ** 0.75.
@@ -989,7 +1003,7 @@ def main() -> None:
     print(f"{len(rows)} rows -> {HERE / 'base.jsonl'}")
     planted = [
         row
-        for part in ("seen", "unseen", "unseen2", "unseen3", "unseen4")
+        for part in ("seen", "unseen", "unseen2", "unseen3", "unseen4", "unseen5")
         for row in _read(HERE / f"planted_{part}.jsonl")
     ]
     plan = build_plan(rows + planted)
