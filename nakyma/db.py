@@ -782,3 +782,51 @@ def _m0013_home_visits(db: Database) -> None:
         pk="user_id",
         not_null={"visited_at"},
     )
+
+
+@migrations(name="0014_forecasts")
+def _m0014_forecasts(db: Database) -> None:
+    # Forecasts of corrective-service demand (nakyma/forecasting.py): per catalogue indicator
+    # marked `forecast`, area (kunta / kuntaryhma / hyvinvointialue) and future year, the
+    # point forecast and its 80 % and 95 % prediction intervals in the indicator's unit, by
+    # the method that won the series' rolling-origin backtest (naive when nothing beat it).
+    db.table("indicators").add_column("forecast", int, not_null_default=0)
+    db.table("forecasts").create(
+        {
+            "indicator_id": int,
+            "area_kind": str,
+            "area_code": str,
+            "year": int,
+            "forecast": float,
+            "lo80": float,
+            "hi80": float,
+            "lo95": float,
+            "hi95": float,
+            "method": str,  # naive / drift / ets / theta
+            "run_id": int,
+            "computed_at": str,
+        },
+        pk=("indicator_id", "area_kind", "area_code", "year"),
+        not_null={"forecast", "lo80", "hi80", "lo95", "hi95", "method", "computed_at"},
+        foreign_keys=[("indicator_id", "indicators", "id")],
+    )
+    # Every method's backtest per series: MASE against the naive forecast (< 1 beats it) and
+    # the empirical coverage of the 80 % and 95 % intervals over the rolling origins.
+    db.table("forecast_backtests").create(
+        {
+            "indicator_id": int,
+            "area_kind": str,
+            "area_code": str,
+            "method": str,
+            "mase": float,
+            "coverage80": float,
+            "coverage95": float,
+            "origins": int,
+            "chosen": int,  # the method shown for this series
+            "beats_naive": int,  # the chosen method's MASE < 1
+            "computed_at": str,
+        },
+        pk=("indicator_id", "area_kind", "area_code", "method"),
+        not_null={"origins", "chosen", "beats_naive", "computed_at"},
+        foreign_keys=[("indicator_id", "indicators", "id")],
+    )

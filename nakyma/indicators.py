@@ -109,6 +109,7 @@ class CatalogueEntry:
     verified: str = ""
     note: str = ""
     context: bool = False  # background figure (population, age structure): no signals
+    forecast: bool = False  # demand for corrective services: forecast 1-3 years ahead
 
 
 _ENTRY_KEYS = {
@@ -123,6 +124,7 @@ _ENTRY_KEYS = {
     "verified",
     "note",
     "context",
+    "forecast",
 }
 
 
@@ -178,8 +180,9 @@ def _catalogue_from_data(data: Mapping[str, Any]) -> tuple[CatalogueEntry, ...]:
             if not isinstance(value, str):
                 raise ValueError(f"{where}: {key!r} must be a string")
             optional[key] = value.strip()
-        if not isinstance(t.get("context", False), bool):
-            raise ValueError(f"{where}: 'context' must be true or false")
+        for flag in ("context", "forecast"):
+            if not isinstance(t.get(flag, False), bool):
+                raise ValueError(f"{where}: {flag!r} must be true or false")
         verified = t.get("verified", "")
         if not isinstance(verified, str | bool):
             raise ValueError(f"{where}: 'verified' must be a string or true/false")
@@ -191,6 +194,7 @@ def _catalogue_from_data(data: Mapping[str, Any]) -> tuple[CatalogueEntry, ...]:
                 higher_is_worse=t["higher_is_worse"],
                 verified=str(verified).lower() if isinstance(verified, bool) else verified,
                 context=t.get("context", False),
+                forecast=t.get("forecast", False),
                 **optional,
             )
         )
