@@ -36,6 +36,7 @@ HELDOUT = [EMERGING / "planted_seen.jsonl", EMERGING / "planted_unseen.jsonl"]
 UNSEEN2 = [EMERGING / "planted_unseen2.jsonl"]
 UNSEEN3 = [EMERGING / "planted_unseen3.jsonl"]
 UNSEEN4 = [EMERGING / "planted_unseen4.jsonl"]
+UNSEEN5 = [EMERGING / "planted_unseen5.jsonl"]
 OUT = HERE / "data" / "titles"
 SUFFIX = {
     "base": "",
@@ -43,6 +44,7 @@ SUFFIX = {
     "unseen2": "_unseen2",
     "unseen3": "_unseen3",
     "unseen4": "_unseen4",
+    "unseen5": "_unseen5",
 }
 
 
@@ -63,6 +65,7 @@ def groups(which: str = "base") -> dict[str, list[str]]:
         "unseen2": UNSEEN2,
         "unseen3": UNSEEN3,
         "unseen4": UNSEEN4,
+        "unseen5": UNSEEN5,
     }
     return _read(sets[which])
 

@@ -63,6 +63,7 @@ MAX_TEXTS = 30  # the most central members a title is read from
 MAX_WORDS = 5
 LENGTH_BONUS = 0.2  # per extra word of a phrase
 SMALL_GROUP = 8  # up to this many texts, words sharing a last compound part are kin
+WORD_CENTRE_WEIGHT = 0.3  # small groups: the lexical score's weight beside word-vector closeness
 _CONTENT = ("nimisana", "laatusana", "nimisana_laatusana")
 _NOUNS = ("nimisana", "nimisana_laatusana")
 _LOCATIVES = ("sisaolento", "ulko-olento")
@@ -376,17 +377,24 @@ def phenomenon_title(
     :param keywords: the group's keywords, for the fallback title
     :param max_texts: how many texts at most are analysed
     """
-    ranked = rank_phrases(texts[:max_texts], background or {})
+    texts = list(texts[:max_texts])
+    small = len(texts) <= SMALL_GROUP
+    # A small group's texts share few words by chance: any member's phrase may name it, and
+    # the one closest in meaning to all of them (word vectors) is preferred.
+    ranked = rank_phrases(texts, background or {}, min_support=1 if small else 2)
     if not ranked:
         return keyword_title(keywords)
-    if embedder is not None and centre_vector is not None:
+    central = _word_central(ranked[:40], texts, background or {}) if small else None
+    if central:
+        ranked = central
+    elif embedder is not None and centre_vector is not None:
         ranked = _closest(ranked[:15], centre_vector, embedder)
     best = ranked[0][1]
     return best[:1].upper() + best[1:]
 
 
 def rank_phrases(
-    texts: Sequence[str], background: Mapping[str, float]
+    texts: Sequence[str], background: Mapping[str, float], min_support: int = 2
 ) -> list[tuple[float, str, tuple[str, ...]]]:
     """Candidate phrases of the texts, best first, as (score, surface, lemmas); only
     candidates whose every word Voikko recognises."""
@@ -421,7 +429,7 @@ def rank_phrases(
             coverage += 0.5 * kin / len(texts)
             support += kin
         score = coverage * _distinct(lemmas, member_sets, background)
-        if score > 0 and support >= min(2, len(texts)):
+        if score > 0 and support >= min(min_support, len(texts)):
             if _valid(surface):
                 scored.append((score, surface, lemmas))
     scored.sort(key=lambda c: (-c[0], c[1]))
@@ -449,6 +457,49 @@ def _families(texts: Sequence[str]) -> list[set[str]]:
         found.update(_part(t) for t in terms if len(t) >= 8)
         out.append(found)
     return out
+
+
+def _word_central(
+    scored: list[tuple[float, str, tuple[str, ...]]],
+    texts: Sequence[str],
+    background: Mapping[str, float],
+) -> list[tuple[float, str, tuple[str, ...]]] | None:
+    """Re-rank candidates by how close their words are, in the Finnish model's word space, to
+    every member text (each text the rarity-weighted mean of its terms' vectors), plus
+    `WORD_CENTRE_WEIGHT` of their lexical score relative to the best: "Hammaslääkäri" for
+    texts about a dental clinic without a dentist, though only one text says the word.
+    None when no text or candidate has word vectors."""
+    import numpy as np
+
+    from nakyma.finnish import voikko_terms_many, word_vectors
+
+    terms = voikko_terms_many(texts)
+    stop = _stop_words()
+    lexicon = word_vectors({t for doc in terms for t in doc} | {w for c in scored for w in c[2]})
+    centres = []
+    for doc in terms:
+        pairs = [
+            (lexicon[t], -math.log(max(background.get(t, 1e-3), 1e-3)))
+            for t in set(doc)
+            if t in lexicon and t not in stop and len(t) >= 3
+        ]
+        if pairs:
+            v = sum(w * x for x, w in pairs) / sum(w for _, w in pairs)
+            centres.append(v / max(float(np.linalg.norm(v)), 1e-9))
+    if not centres:
+        return None
+    matrix = np.array(centres)
+    top = scored[0][0]
+    out = []
+    for score, surface, lemmas in scored:
+        vectors = [lexicon[w] for w in lemmas if w in lexicon]
+        if not vectors:
+            continue
+        v = np.mean(vectors, axis=0)
+        v /= max(float(np.linalg.norm(v)), 1e-9)
+        closeness = float(np.mean(matrix @ v))
+        out.append((closeness + WORD_CENTRE_WEIGHT * score / top, surface, lemmas))
+    return sorted(out, key=lambda c: (-c[0], c[1])) or None
 
 
 def _closest(

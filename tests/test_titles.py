@@ -80,3 +80,19 @@ def test_a_small_group_written_in_varied_words_is_named_by_their_shared_compound
     title = titles.phenomenon_title(SCOOTERS, background=background)
     assert title.lower().endswith("lauta"), title
     assert "nuori" not in title.lower()
+
+
+def test_a_small_group_sharing_no_phrase_is_named_from_one_members_words(monkeypatch) -> None:
+    """Four notes about a dental clinic without a dentist, no phrase in two of them: the
+    phrase whose words are closest in meaning to all four names the group (word vectors),
+    where the shared-phrase rule alone finds nothing to name it by."""
+    texts = [
+        "Hammashoitolassa on ollut kuukauden vain suuhygienisti, lääkärin paikka on auki.",
+        "Lapsen maitohammas särki viikon, mutta kiireellistä aikaa ei saatu omasta kunnasta.",
+        "Vanhemmat kysyivät, miksi hammaslääkäri ei ota uusia potilaita tänä syksynä.",
+        "Iäkkäät ajavat naapurikuntaan hoitoon, kun oma vastaanotto ei pysty paikkaamaan hampaita.",
+    ]
+    background = {"lapsi": 0.2, "vanhempi": 0.15, "kunta": 0.1, "viikko": 0.1, "aika": 0.1}
+    assert "hammas" in titles.phenomenon_title(texts, background=background).lower()
+    monkeypatch.setattr(titles, "SMALL_GROUP", 0)  # as a large group: shared phrases only
+    assert "hammas" not in titles.phenomenon_title(texts, background=background).lower()
