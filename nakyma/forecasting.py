@@ -51,6 +51,7 @@ What it does, per indicator (one call of `forecast_indicator`):
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -151,7 +152,13 @@ def model_forecast(y: np.ndarray, method: str, h: int, *, counts: bool) -> _Base
     """One method's forecast of `y` (no gaps) h steps ahead, with the floors applied.
 
     Raises ValueError when the model gives no finite answer."""
-    out = _model(method).forecast(y=np.asarray(y, dtype=float), h=h, level=[80, 95])
+    # Only the 95 % interval is asked for: it gives the sd, and each level costs statsforecast
+    # a scipy distribution per call (a third of the run time with both).
+    # A degenerate fit (AutoETS on a few points) divides by zero inside the library; the
+    # non-finite result is caught below, so the warning only adds noise.
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out = _model(method).forecast(y=np.asarray(y, dtype=float), h=h, level=[95])
     mean = np.asarray(out["mean"], dtype=float)
     sd = (np.asarray(out["hi-95"], dtype=float) - np.asarray(out["lo-95"], dtype=float)) / (
         2 * _Z95
@@ -561,7 +568,8 @@ def _count_hierarchy(
             S[i, index[c]] = 1.0
     S[len(order) - len(bottom) :, :] = np.eye(len(bottom))
     y_hat = np.vstack([base_mean[k] for k in order])
-    reconciled = reconcile(S, y_hat, reconciler)
+    insample = S @ np.vstack([hist[c] for c in bottom])
+    reconciled = reconcile(S, y_hat, reconciler, y_insample=insample)
 
     rows: list[ForecastRow] = []
     backtests: list[BacktestRow] = []
@@ -577,15 +585,30 @@ def _count_hierarchy(
     return ForecastSet(rows, backtests)
 
 
-def reconcile(S: np.ndarray, y_hat: np.ndarray, method: str) -> np.ndarray:
+def reconcile(
+    S: np.ndarray, y_hat: np.ndarray, method: str, *, y_insample: np.ndarray | None = None
+) -> np.ndarray:
     """Coherent, non-negative counts for every row of S from base forecasts y_hat (rows x h).
 
-    method: "mint_wls_struct", "mint_ols" or "bottom_up" (hierarchicalforecast)."""
+    method: "bottom_up", "mint_wls_struct", "mint_ols" or "mint_wls_var" (hierarchicalforecast;
+    wls_var weighs each series by the variance of its in-sample one-step naive errors, from
+    `y_insample`, rows x years), or "none" (the base forecasts as they are, not coherent: for
+    the benchmark's comparison only)."""
     from hierarchicalforecast.methods import BottomUp, MinTrace
 
     n_bottom = S.shape[1]
+    if method == "none":
+        return np.maximum(y_hat, 0.0)
     if method == "bottom_up":
         out = BottomUp().fit_predict(S=S, y_hat=y_hat)
+    elif method == "mint_wls_var":
+        if y_insample is None:
+            raise ValueError("mint_wls_var needs y_insample")
+        lagged = np.full_like(y_insample, np.nan)
+        lagged[:, 1:] = y_insample[:, :-1]
+        out = MinTrace(method="wls_var").fit_predict(
+            S=S, y_hat=y_hat, y_insample=y_insample, y_hat_insample=lagged
+        )
     else:
         mint = MinTrace(method={"mint_wls_struct": "wls_struct", "mint_ols": "ols"}[method])
         out = mint.fit_predict(S=S, y_hat=y_hat)
