@@ -16,7 +16,7 @@ with the pipeline's own functions, Keski-Suomi's municipalities, the region's de
 grouping and the county; the last 3 years (2022-2024) are held out.
 
 Reported per method (naive, drift, ets, theta on each series alone; "chosen" = the method
-chosen by the rolling-origin backtest, base forecast; "chosen + MinTrace" = what
+chosen by the rolling-origin backtest, base forecast; "chosen + reconciled" = what
 `forecast_indicator` returns): MASE against held-out observed rates (scaled by the training
 part's mean absolute yearly change), in the simulation also against the true rate, and the
 share of held-out values inside the 80 % and 95 % intervals. Then by population band, and
@@ -265,9 +265,9 @@ def evaluate_county(
                 truth=truth_of(key),
             )
             record(levels[(reconciler, key[0])], **kw)  # type: ignore[arg-type]
-            if reconciler == "mint_wls_struct" and key[0] == "kunta":
+            if reconciler == fc.RECONCILER and key[0] == "kunta":
                 for band in ("all", band_of(pops[key[1]])):
-                    record(methods[("chosen + MinTrace", band)], **kw)  # type: ignore[arg-type]
+                    record(methods[("chosen + reconciled", band)], **kw)  # type: ignore[arg-type]
 
 
 # --- Simulation ------------------------------------------------------------------------------
@@ -399,7 +399,7 @@ def summary(score: Score) -> tuple[str, ...]:
 def print_tables(title: str, methods: dict, levels: dict, *, truth: bool) -> None:
     head = "| method | MASE mean | MASE median | MASE vs truth | cover 80 % | cover 95 % | series |"
     sep = "|---|---:|---:|---:|---:|---:|---:|"
-    names = (*METHODS, "chosen", "chosen + MinTrace")
+    names = (*METHODS, "chosen", "chosen + reconciled")
     print(f"\n### {title}: municipalities, all\n\n{head}\n{sep}")
     for m in names:
         print(f"| {m} | " + " | ".join(summary(methods[(m, "all")])) + " |")

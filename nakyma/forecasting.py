@@ -17,13 +17,19 @@ What it does, per indicator (one call of `forecast_indicator`):
 - **Hierarchy.** Municipality counts are the bottom level, the groups (a partition given as
   `groups`) and the county are sums. Each series (municipality, group, county) gets its own
   base forecast with its own chosen method; the chosen base forecasts are then reconciled with
-  hierarchicalforecast's `MinTrace(method="wls_struct")` so that municipalities add up to their
-  group and to the county (choice and comparison with `BottomUp`: benchmarks/RESULTS.md). The
-  county's base forecast comes from its own series when it has counts (it may include
-  municipalities whose counts are suppressed everywhere), otherwise from the sum. A negative
-  reconciled municipality count is set to 0 and the sums are recomputed, so coherence holds.
-  Intervals are the base model's widths (after the floors below) centred on the reconciled
-  point: reconciliation moves the level, it does not make anyone surer.
+  hierarchicalforecast (`RECONCILER`, default `BottomUp`) so that municipalities add up to
+  their group and to the county. BottomUp was chosen on the simulation in benchmarks/RESULTS.md:
+  it was as good as or better than MinTrace (ols, wls_struct, wls_var) at every level there.
+  MinTrace wls_struct and ols spread an aggregate's correction over municipalities in absolute
+  counts, which moves a 700-resident municipality's rate far (its MASE rose from 1.2 to 1.9);
+  wls_var (weights from in-sample naive errors) was harmless but no better. So the group and
+  county point forecasts are the sums of the municipalities'; the aggregates' own base models
+  give their interval widths, and their `method` and backtest rows describe that own model
+  (how well the aggregate alone is forecast), not the sum. A negative reconciled municipality
+  count is set to 0 and the sums recomputed, so coherence holds. Intervals are the base model's
+  widths (after the floors below) centred on the reconciled point: reconciliation moves the
+  level, it does not make anyone surer. The county's own series (which may include
+  municipalities suppressed everywhere) is used only by the MinTrace variants.
 - **Rates only.** Without counts each area's rate is forecast directly, with no
   reconciliation, and groups get no forecast (a group's rate needs its members' denominators).
 - **Honest intervals.** A model fitted to 10 points can be overconfident, so the standard
@@ -72,6 +78,7 @@ MIN_POINTS = 6  # observed points a series needs for a forecast of its own
 MIN_TRAIN = 5  # points a backtest origin trains on at least
 BACKTEST_ORIGINS = 4  # the last k = 4, 3, 2, 1 years are held out in turn
 DENOMINATOR_YEARS = 5  # the denominator's drift is the line through this many last years
+RECONCILER = "bottom_up"  # see the module docstring and benchmarks/RESULTS.md
 _Z80 = 1.2815515655446004
 _Z95 = 1.959963984540054
 # What statsforecast raises when a model cannot be fitted (AutoETS: "tiny datasets").
@@ -358,7 +365,7 @@ def _forecast_indicator(
     unit: str,
     horizon: int,
     last_year: int | None,
-    reconciler: str = "mint_wls_struct",
+    reconciler: str = RECONCILER,
 ) -> ForecastSet:
     if horizon < 1:
         raise ValueError("horizon must be at least 1")
