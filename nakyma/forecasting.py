@@ -546,12 +546,13 @@ def _count_hierarchy(
     county_prep = _prepare(county_pts, counts=True, scale=scale, last_year=last_year)
     if county_prep.observed >= MIN_POINTS and int(county_prep.years[-1]) == last_year:
         fits[county_key] = _fit_prepared(county_prep, last_year, target, horizon, counts=True)
-        den[county_key] = _denominator_forecast(county_prep.den, target)
     else:
         y = np.sum([hist[c] for c in bottom], axis=0)
         prep = _Prepared(hist_years, y, len(hist_years), {})
         fits[county_key] = _fit_prepared(prep, last_year, target, horizon, counts=True)
-        den[county_key] = _sum_known(den[("kunta", c)] for c in bottom)
+    # The county's count is the sum of the municipalities in the hierarchy, so its rate divides
+    # by their denominators too (a municipality suppressed in every year is in neither).
+    den[county_key] = _sum_known(den[("kunta", c)] for c in bottom)
     for key in [*(("kuntaryhma", g) for g in group_members), county_key]:
         fit = fits[key]
         if fit is None:  # too short even summed: build up from the members
