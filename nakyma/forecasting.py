@@ -3,9 +3,10 @@
 What it does, per indicator (one call of `forecast_indicator`):
 
 - **Models** are statsforecast's `Naive`, `RandomWalkWithDrift`, `AutoETS` and `AutoTheta`
-  (yearly, no season), each giving a point forecast and 80 % / 95 % intervals. They are fitted
-  through the models' own `forecast(y, h, level)` (fit and predict in one call, no data frame),
-  which costs a few milliseconds per series on 10-20 points.
+  (yearly, no season). They are fitted through the models' own `forecast(y, h, level)` (fit
+  and predict in one call, no data frame), a few milliseconds per series on 10-20 points. The
+  model's 95 % interval gives a standard deviation; after the floors below, the 80 % and 95 %
+  intervals are normal around the point forecast.
 - **Counts where Sotkanet gives them.** When the municipalities' points carry `abs_value` (the
   count behind a rate) and the unit has a known scale (`%` -> 100, `/1000` -> 1000, ...; the
   same table as `nakyma.indicators`), the models forecast **counts**. Each year's denominator
@@ -28,8 +29,9 @@ What it does, per indicator (one call of `forecast_indicator`):
   (how well the aggregate alone is forecast), not the sum. A negative reconciled municipality
   count is set to 0 and the sums recomputed, so coherence holds. Intervals are the base model's
   widths (after the floors below) centred on the reconciled point: reconciliation moves the
-  level, it does not make anyone surer. The county's own series (which may include
-  municipalities suppressed everywhere) is used only by the MinTrace variants.
+  level, it does not make anyone surer. The county's base model uses its own series when it has
+  counts; its rate, like a group's, divides the summed count by the summed municipal
+  denominators. A municipality with no count in any year is outside the hierarchy.
 - **Rates only.** Without counts each area's rate is forecast directly, with no
   reconciliation, and groups get no forecast (a group's rate needs its members' denominators).
 - **Honest intervals.** A model fitted to 10 points can be overconfident, so the standard
@@ -50,8 +52,10 @@ What it does, per indicator (one call of `forecast_indicator`):
   of that origin's training data (the in-sample naive forecast's error); coverage is the share
   of held-out values inside the interval (with the floors above). A method other than naive is
   chosen only if its MASE is below 1 *and* below naive's; the lowest such MASE wins.
-  Otherwise naive is shown with `beats_naive` False. Choice is per series on the base
-  forecasts; reconciliation comes after, and is not part of the backtest.
+  Otherwise naive is shown with `beats_naive` False. A series whose training part never
+  changes has no MASE scale (MASE None) and shows naive. Choice is per series on the base
+  forecasts; reconciliation comes after, and is not part of the backtest. All backtest
+  figures are on the modelled scale (counts, or rates without counts).
 """
 
 from __future__ import annotations
