@@ -1,0 +1,593 @@
+"""Yearly indicator forecasts 1-3 years ahead: honest intervals, and the backtest behind the method.
+
+What it does, per indicator (one call of `forecast_indicator`):
+
+- **Models** are statsforecast's `Naive`, `RandomWalkWithDrift`, `AutoETS` and `AutoTheta`
+  (yearly, no season), each giving a point forecast and 80 % / 95 % intervals. They are fitted
+  through the models' own `forecast(y, h, level)` (fit and predict in one call, no data frame),
+  which costs a few milliseconds per series on 10-20 points.
+- **Counts where Sotkanet gives them.** When the municipalities' points carry `abs_value` (the
+  count behind a rate) and the unit has a known scale (`%` -> 100, `/1000` -> 1000, ...; the
+  same table as `nakyma.indicators`), the models forecast **counts**. Each year's denominator
+  is derived as count x scale / value; the forecast denominator continues the straight line
+  through the last (up to) five known denominators (drift), never below half the last one.
+  The rate shown is forecast count / forecast denominator x scale. The denominator is treated
+  as known: populations move slowly next to small-count noise. For `lkm` units the value is
+  the count itself (denominator 1).
+- **Hierarchy.** Municipality counts are the bottom level, the groups (a partition given as
+  `groups`) and the county are sums. Each series (municipality, group, county) gets its own
+  base forecast with its own chosen method; the chosen base forecasts are then reconciled with
+  hierarchicalforecast's `MinTrace(method="wls_struct")` so that municipalities add up to their
+  group and to the county (choice and comparison with `BottomUp`: benchmarks/RESULTS.md). The
+  county's base forecast comes from its own series when it has counts (it may include
+  municipalities whose counts are suppressed everywhere), otherwise from the sum. A negative
+  reconciled municipality count is set to 0 and the sums are recomputed, so coherence holds.
+  Intervals are the base model's widths (after the floors below) centred on the reconciled
+  point: reconciliation moves the level, it does not make anyone surer.
+- **Rates only.** Without counts each area's rate is forecast directly, with no
+  reconciliation, and groups get no forecast (a group's rate needs its members' denominators).
+- **Honest intervals.** A model fitted to 10 points can be overconfident, so the standard
+  deviation behind the intervals gets two floors: for counts, the Poisson variance of the future
+  count plus the uncertainty of a level estimated from n points, f(1 + h/n); and for every
+  series, growth with horizon (var_h >= var_{h-1} + var_1/n), so intervals always widen. A small
+  count therefore has a relatively wide interval (sd / f >= 1/sqrt(f)). Intervals are normal on
+  the modelled scale, clipped at 0 and, for `%`, at 100.
+- **Gaps.** A suppressed point (`value` None) is missing; interior gaps are filled by linear
+  interpolation for the model, leading gaps are dropped, and a series that stops early is
+  forecast further so that its rows still cover last_year+1 ... last_year+horizon. A series
+  with fewer than `MIN_POINTS` observed points gets no forecast rows and no backtest rows; in
+  the count hierarchy it still takes part, with a flat forecast of its recent mean count, so
+  that the sums stay whole.
+- **Backtest and choice.** Rolling origin per series: training on the first n-k points for
+  k = `BACKTEST_ORIGINS` ... 1 (never fewer than `MIN_TRAIN` points), forecasting 1 ...
+  min(horizon, k) steps. MASE divides each absolute error by the mean absolute one-step change
+  of that origin's training data (the in-sample naive forecast's error); coverage is the share
+  of held-out values inside the interval (with the floors above). A method other than naive is
+  chosen only if its MASE is below 1 *and* below naive's; the lowest such MASE wins.
+  Otherwise naive is shown with `beats_naive` False. Choice is per series on the base
+  forecasts; reconciliation comes after, and is not part of the backtest.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from nakyma.indicators import _scale, _unit_key
+
+# statsforecast Naive, RandomWalkWithDrift, AutoETS, AutoTheta
+METHODS = ("naive", "drift", "ets", "theta")
+METHOD_NAMES_FI = {
+    "naive": "viimeisin arvo (naiivi ennuste)",
+    "drift": "trendin jatko (drift)",
+    "ets": "eksponentiaalinen tasoitus (ETS)",
+    "theta": "Theta-menetelmä",
+}
+
+MIN_POINTS = 6  # observed points a series needs for a forecast of its own
+MIN_TRAIN = 5  # points a backtest origin trains on at least
+BACKTEST_ORIGINS = 4  # the last k = 4, 3, 2, 1 years are held out in turn
+DENOMINATOR_YEARS = 5  # the denominator's drift is the line through this many last years
+_Z80 = 1.2815515655446004
+_Z95 = 1.959963984540054
+# What statsforecast raises when a model cannot be fitted (AutoETS: "tiny datasets").
+_MODEL_ERRORS = (ValueError, ArithmeticError, NotImplementedError, RuntimeError)
+
+
+@dataclass(frozen=True)
+class Point:
+    year: int
+    value: float | None
+    abs_value: float | None
+
+
+@dataclass(frozen=True)
+class ForecastRow:
+    area_kind: str
+    area_code: str
+    year: int
+    forecast: float
+    lo80: float
+    hi80: float
+    lo95: float
+    hi95: float
+    method: str
+
+
+@dataclass(frozen=True)
+class BacktestRow:
+    area_kind: str
+    area_code: str
+    method: str
+    mase: float | None
+    coverage80: float | None
+    coverage95: float | None
+    origins: int
+    chosen: bool
+    beats_naive: bool
+
+
+@dataclass(frozen=True)
+class ForecastSet:
+    rows: list[ForecastRow]
+    backtests: list[BacktestRow]
+
+
+# --- One series ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Base:
+    """A base forecast on the modelled scale: mean and the standard deviation behind intervals."""
+
+    mean: np.ndarray
+    sd: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Score:
+    mase: float | None
+    coverage80: float | None
+    coverage95: float | None
+    origins: int
+
+
+def _model(method: str):  # noqa: ANN202 - statsforecast models share no public base type
+    # Imported here: statsforecast pulls in numba and pandas, which the rest of the app needn't.
+    from statsforecast.models import AutoETS, AutoTheta, Naive, RandomWalkWithDrift
+
+    return {
+        "naive": Naive,
+        "drift": RandomWalkWithDrift,
+        "ets": AutoETS,
+        "theta": AutoTheta,
+    }[method]()
+
+
+def model_forecast(y: np.ndarray, method: str, h: int, *, counts: bool) -> _Base:
+    """One method's forecast of `y` (no gaps) h steps ahead, with the floors applied.
+
+    Raises ValueError when the model gives no finite answer."""
+    out = _model(method).forecast(y=np.asarray(y, dtype=float), h=h, level=[80, 95])
+    mean = np.asarray(out["mean"], dtype=float)
+    sd = (np.asarray(out["hi-95"], dtype=float) - np.asarray(out["lo-95"], dtype=float)) / (
+        2 * _Z95
+    )
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(sd))):
+        raise ValueError(f"{method}: no finite forecast")
+    if counts:
+        mean = np.maximum(mean, 0.0)
+    return _Base(mean, _honest_sd(mean, np.maximum(sd, 0.0), y, counts=counts))
+
+
+def _honest_sd(mean: np.ndarray, sd: np.ndarray, y: np.ndarray, *, counts: bool) -> np.ndarray:
+    n = len(y)
+    var = sd**2
+    steps = np.arange(1, len(mean) + 1)
+    if counts:
+        var = np.maximum(var, mean * (1 + steps / n))
+    else:
+        # A flat history is no proof of a flat future: at least half the typical yearly change.
+        typical = float(np.mean(np.abs(np.diff(y)))) if n > 1 else 0.0
+        var[0] = max(var[0], (0.5 * typical) ** 2, 1e-12)
+    for i in range(1, len(var)):
+        var[i] = max(var[i], var[i - 1] + var[0] / n)
+    return np.sqrt(var)
+
+
+def backtest(y: np.ndarray, method: str, horizon: int, *, counts: bool) -> _Score:
+    """Rolling-origin MASE and interval coverage of one method on one gap-free series."""
+    n = len(y)
+    errors: list[float] = []
+    hits80: list[bool] = []
+    hits95: list[bool] = []
+    origins = 0
+    for k in range(BACKTEST_ORIGINS, 0, -1):
+        train = n - k
+        if train < MIN_TRAIN:
+            continue
+        scale = float(np.mean(np.abs(np.diff(y[:train]))))
+        steps = min(horizon, k)
+        try:
+            base = model_forecast(y[:train], method, steps, counts=counts)
+        except _MODEL_ERRORS:
+            return _Score(None, None, None, 0)
+        origins += 1
+        actual = y[train : train + steps]
+        err = np.abs(actual - base.mean)
+        if scale > 0:
+            errors.extend((err / scale).tolist())
+        hits80.extend((err <= _Z80 * base.sd + 1e-9).tolist())
+        hits95.extend((err <= _Z95 * base.sd + 1e-9).tolist())
+    if origins == 0:
+        return _Score(None, None, None, 0)
+    return _Score(
+        float(np.mean(errors)) if errors else None,
+        float(np.mean(hits80)),
+        float(np.mean(hits95)),
+        origins,
+    )
+
+
+def choose_method(scores: Mapping[str, _Score]) -> tuple[str, bool]:
+    """The method to show and whether it beats naive (see the module docstring)."""
+    naive = scores.get("naive")
+    naive_mase = naive.mase if naive is not None and naive.mase is not None else math.inf
+    best, best_mase = "naive", math.inf
+    for method in METHODS:
+        score = scores.get(method)
+        if method == "naive" or score is None or score.mase is None:
+            continue
+        if score.mase < 1 and score.mase < naive_mase and score.mase < best_mase:
+            best, best_mase = method, score.mase
+    return best, best != "naive"
+
+
+@dataclass(frozen=True)
+class _Fit:
+    method: str
+    beats_naive: bool
+    scores: dict[str, _Score]
+    base: _Base
+
+
+def fit_series(y: np.ndarray, steps: int, horizon: int, *, counts: bool) -> _Fit:
+    """Backtest every method on y, choose one and forecast `steps` ahead with it."""
+    scores = {m: backtest(y, m, horizon, counts=counts) for m in METHODS}
+    method, beats = choose_method(scores)
+    try:
+        base = model_forecast(y, method, steps, counts=counts)
+    except _MODEL_ERRORS:
+        method, beats = "naive", False
+        base = model_forecast(y, "naive", steps, counts=counts)
+    return _Fit(method, beats, scores, base)
+
+
+# --- Preparing the points ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """An area's modelled quantity over consecutive years; gaps filled for the model."""
+
+    years: np.ndarray  # first ... last observed year
+    y: np.ndarray  # counts (count mode) or rates
+    observed: int  # how many of those years were observed
+    den: dict[int, float]  # year -> denominator, where derivable (count mode)
+
+
+def _prepare(points: Sequence[Point], *, counts: bool, scale: float, last_year: int) -> _Prepared:
+    obs: dict[int, float] = {}
+    den: dict[int, float] = {}
+    for p in points:
+        if p.year > last_year or p.value is None or not math.isfinite(p.value):
+            continue
+        if not counts:
+            obs[p.year] = float(p.value)
+            continue
+        if p.abs_value is None or not math.isfinite(p.abs_value) or p.abs_value < 0:
+            continue
+        obs[p.year] = float(p.abs_value)
+        if scale == 1.0:
+            den[p.year] = 1.0
+        elif p.value > 0 and p.abs_value > 0:
+            den[p.year] = p.abs_value * scale / p.value
+    if not obs:
+        return _Prepared(np.array([], dtype=int), np.array([]), 0, den)
+    known = sorted(obs)
+    years = np.arange(known[0], known[-1] + 1)
+    y = np.interp(years, known, [obs[k] for k in known])
+    return _Prepared(years, y, len(known), den)
+
+
+def _denominator_forecast(den: Mapping[int, float], years: Sequence[int]) -> np.ndarray | None:
+    if not den:
+        return None
+    known = sorted(den)[-DENOMINATOR_YEARS:]
+    last = den[known[-1]]
+    slope = 0.0
+    if len(known) > 1:
+        slope = (last - den[known[0]]) / (known[-1] - known[0])
+    return np.array([max(last + slope * (yr - known[-1]), 0.5 * last) for yr in years])
+
+
+def _sum_known(arrays: Iterable[np.ndarray | None]) -> np.ndarray | None:
+    """Sum of the known arrays (a member without a derivable denominator adds nothing)."""
+    known = [a for a in arrays if a is not None]
+    return np.sum(known, axis=0) if known else None
+
+
+def _history_on(prep: _Prepared, years: np.ndarray) -> np.ndarray:
+    """The series on a common year range, extended flat beyond its own (for sums only)."""
+    if prep.observed == 0:
+        return np.zeros(len(years))
+    return np.interp(years, prep.years, prep.y)
+
+
+# --- The indicator -------------------------------------------------------------------------
+
+
+def forecast_indicator(
+    series: Mapping[tuple[str, str], Sequence[Point]],
+    groups: Mapping[str, Sequence[str]],
+    *,
+    county_code: str,
+    unit: str,
+    horizon: int = 3,
+    last_year: int | None = None,
+) -> ForecastSet:
+    """Forecasts and backtests for one indicator's municipalities, groups and county.
+
+    Args:
+        series: yearly points (gender 'total') keyed by ("kunta", municipality code) and
+            ("hyvinvointialue", county_code); other keys are ignored.
+        groups: group key -> member municipality codes, a partition of the municipalities.
+            Members without a series are skipped.
+        county_code: the county's code, as in `series`' keys and in the rows.
+        unit: the indicator's unit ("%", "/1000", "lkm", ...): decides whether counts can be
+            modelled and where intervals are clipped.
+        horizon: years ahead (rows for last_year+1 ... last_year+horizon).
+        last_year: the last year of data to use; later points are ignored. Default: the
+            latest year with a value in any series.
+    """
+    return _forecast_indicator(
+        series,
+        groups,
+        county_code=county_code,
+        unit=unit,
+        horizon=horizon,
+        last_year=last_year,
+    )
+
+
+def _forecast_indicator(
+    series: Mapping[tuple[str, str], Sequence[Point]],
+    groups: Mapping[str, Sequence[str]],
+    *,
+    county_code: str,
+    unit: str,
+    horizon: int,
+    last_year: int | None,
+    reconciler: str = "mint_wls_struct",
+) -> ForecastSet:
+    if horizon < 1:
+        raise ValueError("horizon must be at least 1")
+    kunta = {code: pts for (kind, code), pts in series.items() if kind == "kunta"}
+    county_pts = series.get(("hyvinvointialue", county_code), ())
+    if last_year is None:
+        years_seen = [
+            p.year for pts in [*kunta.values(), county_pts] for p in pts if p.value is not None
+        ]
+        if not years_seen:
+            return ForecastSet([], [])
+        last_year = max(years_seen)
+    scale = _scale(unit)
+    counts = (
+        scale is not None and any(p.abs_value is not None for pts in kunta.values() for p in pts)
+    ) or (_unit_key(unit) == "lkm" and bool(kunta))
+    if _unit_key(unit) == "lkm":
+        scale = 1.0
+    target = list(range(last_year + 1, last_year + horizon + 1))
+    upper = 100.0 if _unit_key(unit) == "%" else math.inf
+    if counts:
+        assert scale is not None
+        return _count_hierarchy(
+            kunta,
+            county_pts,
+            groups,
+            county_code,
+            scale,
+            last_year,
+            target,
+            horizon,
+            upper,
+            reconciler,
+        )
+    return _rates_only(kunta, county_pts, county_code, last_year, target, horizon, upper)
+
+
+def _fit_prepared(
+    prep: _Prepared, last_year: int, target: list[int], horizon: int, *, counts: bool
+) -> _Fit | None:
+    if prep.observed < MIN_POINTS:
+        return None
+    steps = target[-1] - int(prep.years[-1])
+    fit = fit_series(prep.y, steps, horizon, counts=counts)
+    keep = slice(steps - len(target), None)
+    return _Fit(
+        fit.method, fit.beats_naive, fit.scores, _Base(fit.base.mean[keep], fit.base.sd[keep])
+    )
+
+
+def _backtest_rows(kind: str, code: str, fit: _Fit) -> list[BacktestRow]:
+    return [
+        BacktestRow(
+            area_kind=kind,
+            area_code=code,
+            method=m,
+            mase=fit.scores[m].mase,
+            coverage80=fit.scores[m].coverage80,
+            coverage95=fit.scores[m].coverage95,
+            origins=fit.scores[m].origins,
+            chosen=m == fit.method,
+            beats_naive=fit.beats_naive and m == fit.method,
+        )
+        for m in METHODS
+    ]
+
+
+def _rows(
+    kind: str,
+    code: str,
+    target: list[int],
+    mean: np.ndarray,
+    sd: np.ndarray,
+    method: str,
+    factor: np.ndarray | float,
+    upper: float,
+) -> list[ForecastRow]:
+    """Rows on the indicator's scale: the modelled quantity times `factor`, clipped."""
+    factor = np.broadcast_to(np.asarray(factor, dtype=float), mean.shape)
+    out = []
+    for i, year in enumerate(target):
+        f = float(factor[i])
+
+        def clip(v: float, f: float = f) -> float:
+            return float(min(max(v * f, 0.0), upper))
+
+        m, s = float(mean[i]), float(sd[i])
+        out.append(
+            ForecastRow(
+                area_kind=kind,
+                area_code=code,
+                year=year,
+                forecast=clip(m),
+                lo80=clip(m - _Z80 * s),
+                hi80=clip(m + _Z80 * s),
+                lo95=clip(m - _Z95 * s),
+                hi95=clip(m + _Z95 * s),
+                method=method,
+            )
+        )
+    return out
+
+
+def _rates_only(
+    kunta: Mapping[str, Sequence[Point]],
+    county_pts: Sequence[Point],
+    county_code: str,
+    last_year: int,
+    target: list[int],
+    horizon: int,
+    upper: float,
+) -> ForecastSet:
+    rows: list[ForecastRow] = []
+    backtests: list[BacktestRow] = []
+    areas = [("kunta", c, pts) for c, pts in sorted(kunta.items())]
+    areas.append(("hyvinvointialue", county_code, county_pts))
+    for kind, code, pts in areas:
+        prep = _prepare(pts, counts=False, scale=1.0, last_year=last_year)
+        fit = _fit_prepared(prep, last_year, target, horizon, counts=False)
+        if fit is None:
+            continue
+        rows += _rows(kind, code, target, fit.base.mean, fit.base.sd, fit.method, 1.0, upper)
+        backtests += _backtest_rows(kind, code, fit)
+    return ForecastSet(rows, backtests)
+
+
+def _count_hierarchy(
+    kunta: Mapping[str, Sequence[Point]],
+    county_pts: Sequence[Point],
+    groups: Mapping[str, Sequence[str]],
+    county_code: str,
+    scale: float,
+    last_year: int,
+    target: list[int],
+    horizon: int,
+    upper: float,
+    reconciler: str,
+) -> ForecastSet:
+    preps = {
+        c: _prepare(pts, counts=True, scale=scale, last_year=last_year)
+        for c, pts in sorted(kunta.items())
+    }
+    bottom = [c for c, p in preps.items() if p.observed > 0]
+    if not bottom:
+        return ForecastSet([], [])
+    start = min(int(preps[c].years[0]) for c in bottom)
+    hist_years = np.arange(start, last_year + 1)
+    hist = {c: _history_on(preps[c], hist_years) for c in bottom}
+    h = len(target)
+
+    # Base forecasts, bottom level first.
+    fits: dict[tuple[str, str], _Fit | None] = {}
+    base_mean: dict[tuple[str, str], np.ndarray] = {}
+    base_sd: dict[tuple[str, str], np.ndarray] = {}
+    den: dict[tuple[str, str], np.ndarray | None] = {}
+    for c in bottom:
+        key = ("kunta", c)
+        fit = _fit_prepared(preps[c], last_year, target, horizon, counts=True)
+        fits[key] = fit
+        if fit is not None:
+            base_mean[key], base_sd[key] = fit.base.mean, fit.base.sd
+        else:
+            recent = float(np.mean(preps[c].y[-3:]))
+            base_mean[key] = np.full(h, recent)
+            base_sd[key] = np.sqrt(np.maximum(recent, 1.0) * (1 + np.arange(1, h + 1) / 3))
+        den[key] = _denominator_forecast(preps[c].den, target)
+
+    group_members = {g: [c for c in members if c in hist] for g, members in sorted(groups.items())}
+    group_members = {g: m for g, m in group_members.items() if m}
+    for g, members in group_members.items():
+        key = ("kuntaryhma", g)
+        y = np.sum([hist[c] for c in members], axis=0)
+        prep = _Prepared(hist_years, y, len(hist_years), {})
+        fits[key] = _fit_prepared(prep, last_year, target, horizon, counts=True)
+        den[key] = _sum_known(den[("kunta", c)] for c in members)
+
+    county_key = ("hyvinvointialue", county_code)
+    county_prep = _prepare(county_pts, counts=True, scale=scale, last_year=last_year)
+    if county_prep.observed >= MIN_POINTS and int(county_prep.years[-1]) == last_year:
+        fits[county_key] = _fit_prepared(county_prep, last_year, target, horizon, counts=True)
+        den[county_key] = _denominator_forecast(county_prep.den, target)
+    else:
+        y = np.sum([hist[c] for c in bottom], axis=0)
+        prep = _Prepared(hist_years, y, len(hist_years), {})
+        fits[county_key] = _fit_prepared(prep, last_year, target, horizon, counts=True)
+        den[county_key] = _sum_known(den[("kunta", c)] for c in bottom)
+    for key in [*(("kuntaryhma", g) for g in group_members), county_key]:
+        fit = fits[key]
+        if fit is None:  # too short even summed: build up from the members
+            members = bottom if key == county_key else group_members[key[1]]
+            base_mean[key] = np.sum([base_mean[("kunta", c)] for c in members], axis=0)
+            base_sd[key] = np.sqrt(np.sum([base_sd[("kunta", c)] ** 2 for c in members], axis=0))
+        else:
+            base_mean[key], base_sd[key] = fit.base.mean, fit.base.sd
+
+    # Reconcile: S maps the bottom counts to [county, groups..., municipalities].
+    order = [
+        county_key,
+        *(("kuntaryhma", g) for g in group_members),
+        *(("kunta", c) for c in bottom),
+    ]
+    S = np.zeros((len(order), len(bottom)))
+    S[0, :] = 1.0
+    index = {c: j for j, c in enumerate(bottom)}
+    for i, g in enumerate(group_members, start=1):
+        for c in group_members[g]:
+            S[i, index[c]] = 1.0
+    S[len(order) - len(bottom) :, :] = np.eye(len(bottom))
+    y_hat = np.vstack([base_mean[k] for k in order])
+    reconciled = reconcile(S, y_hat, reconciler)
+
+    rows: list[ForecastRow] = []
+    backtests: list[BacktestRow] = []
+    for i, key in enumerate(order):
+        fit = fits.get(key)
+        d = den.get(key)
+        if fit is None or d is None or np.any(d <= 0):
+            continue
+        rows += _rows(
+            key[0], key[1], target, reconciled[i], base_sd[key], fit.method, scale / d, upper
+        )
+        backtests += _backtest_rows(key[0], key[1], fit)
+    return ForecastSet(rows, backtests)
+
+
+def reconcile(S: np.ndarray, y_hat: np.ndarray, method: str) -> np.ndarray:
+    """Coherent, non-negative counts for every row of S from base forecasts y_hat (rows x h).
+
+    method: "mint_wls_struct", "mint_ols" or "bottom_up" (hierarchicalforecast)."""
+    from hierarchicalforecast.methods import BottomUp, MinTrace
+
+    n_bottom = S.shape[1]
+    if method == "bottom_up":
+        out = BottomUp().fit_predict(S=S, y_hat=y_hat)
+    else:
+        mint = MinTrace(method={"mint_wls_struct": "wls_struct", "mint_ols": "ols"}[method])
+        out = mint.fit_predict(S=S, y_hat=y_hat)
+    bottom = np.asarray(out["mean"], dtype=float)[-n_bottom:]
+    return S @ np.maximum(bottom, 0.0)
