@@ -627,7 +627,8 @@ def demo() -> None:
                 )
         except JobLocked:
             continue
-        click.echo(f"Demo: {run.summary()}")
+        for shown in (run, *run.followed_by):
+            click.echo(f"Demo: {shown.summary()}")
     if not database.execute("select 1 from runs where pipeline = 'phenomena'").fetchone():
         click.echo("Demo: lasketaan ilmiöt (upotetaan tekstit, noin puoli minuuttia)…")
         try:

@@ -71,9 +71,7 @@ def load_series(db: Database, region: Region, indicator_id: int) -> Series:
             continue
         series.setdefault((kind, code), []).append(Point(year, value, abs_value))
     return {
-        key: points
-        for key, points in series.items()
-        if any(p.value is not None for p in points)
+        key: points for key, points in series.items() if any(p.value is not None for p in points)
     }
 
 

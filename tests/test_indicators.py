@@ -236,8 +236,7 @@ def test_run_fills_fresh_db_over_the_api(db: Database, settings: Settings, make_
         ident: [
             r[0]
             for r in db.execute(
-                "select distinct year from indicator_values where indicator_id = ? "
-                "order by year",
+                "select distinct year from indicator_values where indicator_id = ? order by year",
                 [ident],
             )
         ]
