@@ -17,13 +17,19 @@ What it does, per indicator (one call of `forecast_indicator`):
 - **Hierarchy.** Municipality counts are the bottom level, the groups (a partition given as
   `groups`) and the county are sums. Each series (municipality, group, county) gets its own
   base forecast with its own chosen method; the chosen base forecasts are then reconciled with
-  hierarchicalforecast's `MinTrace(method="wls_struct")` so that municipalities add up to their
-  group and to the county (choice and comparison with `BottomUp`: benchmarks/RESULTS.md). The
-  county's base forecast comes from its own series when it has counts (it may include
-  municipalities whose counts are suppressed everywhere), otherwise from the sum. A negative
-  reconciled municipality count is set to 0 and the sums are recomputed, so coherence holds.
-  Intervals are the base model's widths (after the floors below) centred on the reconciled
-  point: reconciliation moves the level, it does not make anyone surer.
+  hierarchicalforecast (`RECONCILER`, default `BottomUp`) so that municipalities add up to
+  their group and to the county. BottomUp was chosen on the simulation in benchmarks/RESULTS.md:
+  it was as good as or better than MinTrace (ols, wls_struct, wls_var) at every level there.
+  MinTrace wls_struct and ols spread an aggregate's correction over municipalities in absolute
+  counts, which moves a 700-resident municipality's rate far (its MASE rose from 1.2 to 1.9);
+  wls_var (weights from in-sample naive errors) was harmless but no better. So the group and
+  county point forecasts are the sums of the municipalities'; the aggregates' own base models
+  give their interval widths, and their `method` and backtest rows describe that own model
+  (how well the aggregate alone is forecast), not the sum. A negative reconciled municipality
+  count is set to 0 and the sums recomputed, so coherence holds. Intervals are the base model's
+  widths (after the floors below) centred on the reconciled point: reconciliation moves the
+  level, it does not make anyone surer. The county's own series (which may include
+  municipalities suppressed everywhere) is used only by the MinTrace variants.
 - **Rates only.** Without counts each area's rate is forecast directly, with no
   reconciliation, and groups get no forecast (a group's rate needs its members' denominators).
 - **Honest intervals.** A model fitted to 10 points can be overconfident, so the standard
@@ -51,6 +57,7 @@ What it does, per indicator (one call of `forecast_indicator`):
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -71,6 +78,7 @@ MIN_POINTS = 6  # observed points a series needs for a forecast of its own
 MIN_TRAIN = 5  # points a backtest origin trains on at least
 BACKTEST_ORIGINS = 4  # the last k = 4, 3, 2, 1 years are held out in turn
 DENOMINATOR_YEARS = 5  # the denominator's drift is the line through this many last years
+RECONCILER = "bottom_up"  # see the module docstring and benchmarks/RESULTS.md
 _Z80 = 1.2815515655446004
 _Z95 = 1.959963984540054
 # What statsforecast raises when a model cannot be fitted (AutoETS: "tiny datasets").
@@ -151,7 +159,13 @@ def model_forecast(y: np.ndarray, method: str, h: int, *, counts: bool) -> _Base
     """One method's forecast of `y` (no gaps) h steps ahead, with the floors applied.
 
     Raises ValueError when the model gives no finite answer."""
-    out = _model(method).forecast(y=np.asarray(y, dtype=float), h=h, level=[80, 95])
+    # Only the 95 % interval is asked for: it gives the sd, and each level costs statsforecast
+    # a scipy distribution per call (a third of the run time with both).
+    # A degenerate fit (AutoETS on a few points) divides by zero inside the library; the
+    # non-finite result is caught below, so the warning only adds noise.
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out = _model(method).forecast(y=np.asarray(y, dtype=float), h=h, level=[95])
     mean = np.asarray(out["mean"], dtype=float)
     sd = (np.asarray(out["hi-95"], dtype=float) - np.asarray(out["lo-95"], dtype=float)) / (
         2 * _Z95
@@ -351,7 +365,7 @@ def _forecast_indicator(
     unit: str,
     horizon: int,
     last_year: int | None,
-    reconciler: str = "mint_wls_struct",
+    reconciler: str = RECONCILER,
 ) -> ForecastSet:
     if horizon < 1:
         raise ValueError("horizon must be at least 1")
@@ -561,7 +575,8 @@ def _count_hierarchy(
             S[i, index[c]] = 1.0
     S[len(order) - len(bottom) :, :] = np.eye(len(bottom))
     y_hat = np.vstack([base_mean[k] for k in order])
-    reconciled = reconcile(S, y_hat, reconciler)
+    insample = S @ np.vstack([hist[c] for c in bottom])
+    reconciled = reconcile(S, y_hat, reconciler, y_insample=insample)
 
     rows: list[ForecastRow] = []
     backtests: list[BacktestRow] = []
@@ -577,15 +592,30 @@ def _count_hierarchy(
     return ForecastSet(rows, backtests)
 
 
-def reconcile(S: np.ndarray, y_hat: np.ndarray, method: str) -> np.ndarray:
+def reconcile(
+    S: np.ndarray, y_hat: np.ndarray, method: str, *, y_insample: np.ndarray | None = None
+) -> np.ndarray:
     """Coherent, non-negative counts for every row of S from base forecasts y_hat (rows x h).
 
-    method: "mint_wls_struct", "mint_ols" or "bottom_up" (hierarchicalforecast)."""
+    method: "bottom_up", "mint_wls_struct", "mint_ols" or "mint_wls_var" (hierarchicalforecast;
+    wls_var weighs each series by the variance of its in-sample one-step naive errors, from
+    `y_insample`, rows x years), or "none" (the base forecasts as they are, not coherent: for
+    the benchmark's comparison only)."""
     from hierarchicalforecast.methods import BottomUp, MinTrace
 
     n_bottom = S.shape[1]
+    if method == "none":
+        return np.maximum(y_hat, 0.0)
     if method == "bottom_up":
         out = BottomUp().fit_predict(S=S, y_hat=y_hat)
+    elif method == "mint_wls_var":
+        if y_insample is None:
+            raise ValueError("mint_wls_var needs y_insample")
+        lagged = np.full_like(y_insample, np.nan)
+        lagged[:, 1:] = y_insample[:, :-1]
+        out = MinTrace(method="wls_var").fit_predict(
+            S=S, y_hat=y_hat, y_insample=y_insample, y_hat_insample=lagged
+        )
     else:
         mint = MinTrace(method={"mint_wls_struct": "wls_struct", "mint_ols": "ols"}[method])
         out = mint.fit_predict(S=S, y_hat=y_hat)

@@ -267,3 +267,19 @@ def test_last_year_ignores_later_points():
     cut = [r for r in fs.rows if r.area_kind == "kunta"]
     assert [r.year for r in cut] == [2020, 2021, 2022]
     assert [r.forecast for r in cut] == pytest.approx([r.forecast for r in rows])
+
+
+def test_a_smooth_small_count_still_gets_poisson_wide_widening_intervals():
+    # Four cases a year, every year: a model sees no noise at all, but next year's count is
+    # still a Poisson draw. The 95 % interval must hold at least +-1.96 sqrt(4) cases.
+    points = [Point(y, 4 * 100 / 1000, 4.0) for y in YEARS]
+    rows, _ = single(points)
+    half_widths = [(r.hi95 - r.forecast) * 1000 / 100 for r in rows]
+    assert half_widths[0] >= 1.96 * 2 * 0.99
+    assert half_widths[0] < half_widths[1] < half_widths[2]
+
+
+def test_a_flat_rate_without_counts_still_gets_widening_intervals():
+    rows, _ = single([Point(y, 12.0, None) for y in YEARS[:-1]] + [Point(2024, 12.5, None)])
+    widths = [r.hi95 - r.lo95 for r in rows]
+    assert 0 < widths[0] < widths[1] < widths[2]
