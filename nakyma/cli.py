@@ -302,7 +302,9 @@ def users_list() -> None:
 
 
 @cli.command("run")
-@click.argument("pipeline", type=click.Choice(["news", "indicators", "phenomena", "embed"]))
+@click.argument(
+    "pipeline", type=click.Choice(["news", "indicators", "forecasts", "phenomena", "embed"])
+)
 @click.option(
     "--source",
     type=click.Path(exists=True, path_type=Path),
@@ -314,7 +316,7 @@ def users_list() -> None:
     "indicator_ids",
     type=int,
     multiple=True,
-    help="indicators: rajaa ajo näihin indikaattoreihin (toistettavissa).",
+    help="indicators, forecasts: rajaa ajo näihin indikaattoreihin (toistettavissa).",
 )
 @click.option(
     "--higher-is-worse/--higher-is-better",
@@ -336,8 +338,9 @@ def run_cmd(
     higher_is_worse: bool,
     as_of: datetime | None,
 ) -> None:
-    """Aja putki nyt: news (Yle-uutiset), indicators (THL Sotkanet), phenomena (ilmiöt ja
-    heikot signaalit) tai embed (uusien havaintojen liittäminen ilmiöihin)."""
+    """Aja putki nyt: news (Yle-uutiset), indicators (THL Sotkanet; ennusteet lasketaan
+    heti perään), forecasts (indikaattoriennusteet), phenomena (ilmiöt ja heikot signaalit)
+    tai embed (uusien havaintojen liittäminen ilmiöihin)."""
     from nakyma.runs import JobLocked
     from pipelines.registry import run_pipeline
 
@@ -345,8 +348,10 @@ def run_cmd(
     options: dict[str, object] = {}
     if pipeline == "indicators":
         options = {"indicator_ids": indicator_ids or None, "higher_is_worse": higher_is_worse}
+    elif pipeline == "forecasts":
+        options = {"indicator_ids": indicator_ids or None}
     elif indicator_ids:
-        raise click.UsageError("--indicator koskee vain indicators-putkea.")
+        raise click.UsageError("--indicator koskee vain indicators- ja forecasts-putkia.")
     if as_of is not None:
         if pipeline != "phenomena":
             raise click.UsageError("--as-of koskee vain phenomena-putkea.")
@@ -366,11 +371,12 @@ def run_cmd(
         raise click.ClickException(
             f"Ajo {pipeline} on jo käynnissä ({exc.holder}); yritä myöhemmin uudelleen."
         ) from None
-    click.echo(report.summary())
-    for warning in report.warnings:
-        click.echo(f"  huomio: {warning}")
-    for error in report.errors:
-        click.echo(f"  virhe: {error}", err=True)
+    for shown in (report, *report.followed_by):
+        click.echo(shown.summary())
+        for warning in shown.warnings:
+            click.echo(f"  huomio: {warning}")
+        for error in shown.errors:
+            click.echo(f"  virhe: {error}", err=True)
     if report.status == "failed":
         sys.exit(1)
 
@@ -515,6 +521,20 @@ def export_emerging(fmt: str, as_of: datetime | None) -> None:
     _write_csv(rows, EXPORT_COLUMNS)
 
 
+@export.command("forecasts")
+@csv_format
+def export_forecasts(fmt: str) -> None:
+    """Vie indikaattoriennusteet (indicator_id, area, year, forecast, lo80, hi80, lo95, hi95,
+    method, mase, coverage80); mase ja coverage80 = valitun menetelmän jälkitesti."""
+    from nakyma.forecast_export import EXPORT_COLUMNS, NO_FORECASTS, export_rows
+
+    settings = load_settings()
+    rows = export_rows(_db(settings), _region(settings))
+    if not rows:
+        click.echo(NO_FORECASTS, err=True)
+    _write_csv(rows, EXPORT_COLUMNS)
+
+
 @cli.group("indicators")
 def indicators_group() -> None:
     """Indikaattoriluettelo (THL Sotkanet)."""
@@ -607,7 +627,8 @@ def demo() -> None:
                 )
         except JobLocked:
             continue
-        click.echo(f"Demo: {run.summary()}")
+        for shown in (run, *run.followed_by):
+            click.echo(f"Demo: {shown.summary()}")
     if not database.execute("select 1 from runs where pipeline = 'phenomena'").fetchone():
         click.echo("Demo: lasketaan ilmiöt (upotetaan tekstit, noin puoli minuuttia)…")
         try:

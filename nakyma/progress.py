@@ -35,6 +35,7 @@ PHASE_LABELS: dict[str, str] = {
     "emerging": "etsitään nousevia teemoja",
     "indicators": "indikaattoreita haettu",
     "indicator_signals": "lasketaan indikaattorisignaaleja",
+    "forecasts": "indikaattoreita ennustettu",
     "backup": "kopioitu sivuja",
     "check": "tarkistetaan varmuuskopion eheyttä",
 }

@@ -31,6 +31,8 @@ class RunReport:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    # Reports of the jobs run after this one (pipelines.registry `then`); not stored with it.
+    followed_by: list[RunReport] = field(default_factory=list)
 
     def problem(self, message: str) -> None:
         """A part failed but the rest went through: the run is at best partial."""

@@ -37,6 +37,17 @@ from pipelines.http import FetchError, SafeClient
 
 GENDERS = ("total", "male", "female")
 
+# Years kept for an indicator marked `forecast`: a forecast and its rolling-origin backtest
+# need 15-20 yearly points, more than the signals' `indicator_years` window.
+FORECAST_HISTORY_YEARS = 20
+
+
+def years_kept(entry: CatalogueEntry | None, settings: Settings) -> int:
+    """How many recent years of `entry` to fetch and keep."""
+    if entry is not None and entry.forecast:
+        return max(settings.indicator_years, FORECAST_HISTORY_YEARS)
+    return settings.indicator_years
+
 
 class IndicatorMissing(FetchError):
     """Sotkanet does not know the indicator id (HTTP 404, or no such file in a recorded copy)."""
@@ -653,7 +664,7 @@ def _run_indicator(
         if status == "ok":
             status = "no_municipal_data"
 
-    years = years_to_fetch(meta, keep=settings.indicator_years, current_year=year)
+    years = years_to_fetch(meta, keep=years_kept(entry, settings), current_year=year)
     try:
         # All three genders always: some indicators answer nothing to genders=total alone.
         payload = src.data(ident, years, GENDERS)
@@ -748,7 +759,8 @@ def record_copy(
     out = Path(directory)
     (out / "indicators").mkdir(parents=True, exist_ok=True)
     (out / "data").mkdir(parents=True, exist_ok=True)
-    ids = list(indicator_ids or [e.id for e in load_catalogue(settings.indicator_catalogue)])
+    catalogue = {e.id: e for e in load_catalogue(settings.indicator_catalogue)}
+    ids = list(indicator_ids or catalogue)
     year = (today or settings.today()).year
     own = client is None
     api = client or SotkanetClient(settings)
@@ -764,7 +776,8 @@ def record_copy(
             try:
                 payload = api.indicator(ident)
                 meta = parse_indicator(payload, ident)
-                years = years_to_fetch(meta, keep=settings.indicator_years, current_year=year)
+                keep = years_kept(catalogue.get(ident), settings)
+                years = years_to_fetch(meta, keep=keep, current_year=year)
                 data = api.data(ident, years, GENDERS)
             except FetchError as exc:
                 notes.append(f"{ident}: {exc.reason}")

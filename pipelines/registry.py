@@ -3,7 +3,9 @@ the CLI, the scheduler and the tests. Every run is recorded and holds the job's 
 
 An entry says what runs (`run`, one shared signature: `PipelineRun`), how long its lock may
 outlive a crashed holder, and how often the scheduler runs it. Adding a source or a job is
-adding an entry here; `pipelines.schedule` and `nakyma run NAME` pick it up.
+adding an entry here; `pipelines.schedule` and `nakyma run NAME` pick it up. An entry's
+`then` names the jobs that run after each of its successful runs (the forecasts after the
+indicators), each recorded as a run of its own.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlite_utils import Database
 from nakyma.config import Settings
 from nakyma.progress import Progress, RunProgress, combined
 from nakyma.runs import (
+    JobLocked,
     RunReport,
     acquire_lock,
     finish_run,
@@ -28,7 +31,7 @@ from nakyma.runs import (
     release_lock,
     start_run,
 )
-from pipelines import indicators, news, phenomena
+from pipelines import forecasts, indicators, news, phenomena
 
 log = logging.getLogger("nakyma.pipelines")
 
@@ -59,6 +62,8 @@ class Pipeline:
     lock_ttl: timedelta  # a lock outlives a crashed holder by this much at most
     interval: Callable[[Settings], timedelta]  # how often the scheduler runs it
     jitter_seconds: int  # spread, so that deployments do not hit a source at the same second
+    then: tuple[str, ...] = ()  # jobs run after each successful (ok or partial) run
+    scheduled: bool = True  # False: runs only after another job or from the CLI
 
 
 PIPELINES: dict[str, Pipeline] = {
@@ -77,6 +82,16 @@ PIPELINES: dict[str, Pipeline] = {
             timedelta(hours=6),
             lambda s: timedelta(days=s.indicators_interval_days),
             1800,
+            then=("forecasts",),
+        ),
+        # Recomputed after every indicator run; not scheduled on its own.
+        Pipeline(
+            "forecasts",
+            forecasts.run,
+            timedelta(hours=1),
+            lambda s: timedelta(days=s.indicators_interval_days),
+            0,
+            scheduled=False,
         ),
         # New items join the nearest phenomenon between full runs.
         Pipeline(
@@ -111,8 +126,47 @@ def run_pipeline(
     already running elsewhere; an unexpected error is recorded as a failed run.
 
     `progress` (the CLI's bar, say) hears how far the run is; the run's own record hears
-    it too, so that the "Ajot" page shows a running job's phase."""
+    it too, so that the "Ajot" page shows a running job's phase.
+
+    After a run that did not fail, the jobs of the entry's `then` run, each recorded as its
+    own run (trigger "after:NAME"); their failure never changes this run's report. Their
+    reports are in the returned report's `followed_by` (not stored with this run)."""
     pipeline = PIPELINES[name]  # KeyError for an unknown name
+    report = _run_locked(
+        db, settings, pipeline, source=source, trigger=trigger, progress=progress, **options
+    )
+    if report.status != "failed":
+        for follower in pipeline.then:
+            follow = _run_follower(db, settings, follower, after=name, progress=progress)
+            if follow is not None:
+                report.followed_by.append(follow)
+    return report
+
+
+def _run_follower(
+    db: Database, settings: Settings, name: str, *, after: str, progress: Progress | None
+) -> RunReport | None:
+    """Run `name` after `after`; None when it could not start (already running elsewhere)."""
+    try:
+        return run_pipeline(db, settings, name, trigger=f"after:{after}", progress=progress)
+    except JobLocked as exc:
+        log.info("%s after %s skipped: already running in %s", name, after, exc.holder)
+    except Exception:  # e.g. the database lock: the earlier run stays as it was recorded
+        log.exception("%s after %s could not run", name, after)
+    return None
+
+
+def _run_locked(
+    db: Database,
+    settings: Settings,
+    pipeline: Pipeline,
+    *,
+    source: str | Path | None,
+    trigger: str,
+    progress: Progress | None,
+    **options: Any,
+) -> RunReport:
+    name = pipeline.name
     holder = lock_holder()
     acquire_lock(db, f"pipeline:{name}", holder=holder, ttl=pipeline.lock_ttl)
     report = RunReport(name)

@@ -67,7 +67,8 @@ def build_scheduler(settings: Settings, *, now: datetime | None = None) -> Backg
     scheduler = BackgroundScheduler(
         timezone=settings.timezone, executors={"default": ThreadPoolExecutor(max_workers=1)}
     )
-    for position, (name, pipeline) in enumerate(PIPELINES.items()):
+    scheduled = [(name, p) for name, p in PIPELINES.items() if p.scheduled]
+    for position, (name, pipeline) in enumerate(scheduled):
         interval, jitter = pipeline.interval(settings), pipeline.jitter_seconds
         last = _last_success(settings, name)
         soonest = now + FIRST_DELAY + position * STAGGER

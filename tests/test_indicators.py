@@ -157,7 +157,10 @@ def snapshot(db: Database, *, ignore: tuple[str, ...] = ()) -> dict[str, list[tu
 
 
 def last_run(db: Database) -> dict[str, Any]:
-    return next(db.query("select * from runs order by id desc limit 1"))
+    """The latest indicator run (the forecasts run after it is a run of its own)."""
+    return next(
+        db.query("select * from runs where pipeline = 'indicators' order by id desc limit 1")
+    )
 
 
 # --- Client --------------------------------------------------------------------------------
@@ -227,14 +230,19 @@ def test_run_fills_fresh_db_over_the_api(db: Database, settings: Settings, make_
     assert stored == (county_2024["value"], county_2024["absValue"])
     genders = {r[0] for r in db.execute("select distinct gender from indicator_values")}
     assert genders == {"total", "male", "female"}
-    # The last 12 years within each indicator's range (range ends 2024 for 1086).
-    years = [
-        r[0]
-        for r in db.execute(
-            "select distinct year from indicator_values where indicator_id = 1086 order by year"
-        )
-    ]
-    assert years == list(range(2013, 2025))
+    # The last 12 years within each indicator's range (range ends 2024 for 189); 20 for an
+    # indicator marked `forecast` (1086), whose forecast and backtest need a longer history.
+    years = {
+        ident: [
+            r[0]
+            for r in db.execute(
+                "select distinct year from indicator_values where indicator_id = ? order by year",
+                [ident],
+            )
+        ]
+        for ident in (189, 1086)
+    }
+    assert years == {189: list(range(2013, 2025)), 1086: list(range(2005, 2025))}
     assert db.table("sotkanet_regions").count == len(
         json.loads((DEMO / "regions.json").read_text("utf-8"))
     )
@@ -367,7 +375,8 @@ def test_invalid_json_fails_that_indicator_only(
         == 0
     )
     assert not db.execute("select 1 from indicators where id = 328").fetchone()
-    for ident in (1086, 189):
+    # 189 keeps the last 12 years; 1086, marked `forecast`, the last 20.
+    for ident, first in ((1086, 2005), (189, 2013)):
         assert db.execute(
             "select count(*) from indicator_values where indicator_id = ?", [ident]
         ).fetchone()[0] == len(
@@ -375,7 +384,7 @@ def test_invalid_json_fails_that_indicator_only(
                 r
                 for r in json.loads((DEMO / "data" / f"{ident}.json").read_text("utf-8"))
                 if r["region"] in {m.sotkanet_id for m in load_region().municipalities} | {965, 658}
-                and 2013 <= r["year"] <= 2024
+                and first <= r["year"] <= 2024
             ]
         )
     api.faults.clear()

@@ -17,6 +17,12 @@ changes for the demo and the tests:
 - Saarijärvi, 75+ living at home (1570, higher is better): a fall in 2024 ("worse");
 - Jyväskylä, mental-health hospital care of minors (4): a rise in 2024.
 
+The indicators the catalogue marks `forecast` get long series for the forecasts (issue 14):
+20 yearly points (HISTORY_YEARS), a trend that differs a little between municipalities, a
+level shift in a known year where a law changed what is counted (BREAKS below), denominators
+that follow each municipality's population (shrinking small municipalities, growing
+Jyväskylä, as in indicator 127) and counts drawn from them, so small municipalities are noisy.
+
 Every indicator of the packaged catalogue gets files; ids the spec table below does not know get
 a generic spec from their unit.
 """
@@ -137,15 +143,61 @@ class Spec:
     levels_title: str | None = None
     profile: str | None = None  # "young" / "old": share depends on the age profile
     en: str = ""
+    # Forecast indicators: (year, factor): from `year` on the level is `factor` times what it
+    # was before (a law or a counting rule changed); LATEST keeps `base`.
+    breaks: tuple[tuple[int, float], ...] = ()
+    trend_spread: float = 0.0  # sd of each municipality's own deviation from `trend`
+    history: bool = False  # denominators follow the population year by year
 
 
 KTK_YEARS = tuple(range(2011, 2024, 2))
+HISTORY_YEARS = tuple(range(LATEST - 19, LATEST + 1))  # forecast indicators: 20 points
 ADULT_YEARS = (2018, 2020, 2022, 2024)
 
 SPECS: dict[int, Spec] = {
-    1086: Spec(8.2, "0-17", trend=0.02, genders=True, en="Child-welfare notifications, 0-17"),
-    191: Spec(1.3, "0-17", en="Children placed outside the home, 0-17"),
-    1245: Spec(6.0, "0-17", trend=0.01, en="Community-based child-welfare support, 0-17"),
+    # The 2008 Child Welfare Act widened the duty to notify: notifications jumped.
+    1086: Spec(
+        8.2,
+        "0-17",
+        trend=0.02,
+        genders=True,
+        years=HISTORY_YEARS,
+        breaks=((2008, 1.3),),
+        trend_spread=0.01,
+        history=True,
+        en="Child-welfare notifications, 0-17",
+    ),
+    191: Spec(
+        1.3,
+        "0-17",
+        trend=0.015,
+        years=HISTORY_YEARS,
+        trend_spread=0.01,
+        history=True,
+        en="Children placed outside the home, 0-17",
+    ),
+    # The 2015 Social Welfare Act moved early family support out of child welfare.
+    1245: Spec(
+        6.0,
+        "0-17",
+        trend=0.01,
+        years=HISTORY_YEARS,
+        breaks=((2015, 0.8),),
+        trend_spread=0.01,
+        history=True,
+        en="Community-based child-welfare support, 0-17",
+    ),
+    # Basic social assistance moved to Kela in 2017: more families received it.
+    423: Spec(
+        9.0,
+        "families",
+        trend=-0.015,
+        years=HISTORY_YEARS,
+        breaks=((2017, 1.15),),
+        trend_spread=0.01,
+        history=True,
+        en="Families with children on social assistance, % of families with children",
+    ),
     189: Spec(
         15.0,
         "18-24lf",
@@ -155,12 +207,25 @@ SPECS: dict[int, Spec] = {
         genders=True,
         en="Youth unemployment, % of labour force aged 18-24",
     ),
-    3219: Spec(8.0, "17-24", org="TK", genders=True, en="17-24-year-olds outside education"),
+    3219: Spec(
+        8.0,
+        "17-24",
+        org="TK",
+        genders=True,
+        trend=-0.01,
+        years=HISTORY_YEARS,
+        trend_spread=0.01,
+        history=True,
+        en="17-24-year-olds outside education",
+    ),
     4: Spec(
         4.5,
         "0-17",
         trend=0.03,
         suppress=True,
+        years=HISTORY_YEARS,
+        trend_spread=0.01,
+        history=True,
         en="0-17-year-olds in hospital care for mental disorders, per 1 000",
     ),
     5: Spec(5.2, "25-64", en="Social assistance recipients aged 25-64"),
@@ -459,6 +524,22 @@ def profile_factor(population: int, profile: str | None) -> float:
     return 1.0
 
 
+def population_in(population: int, year: int) -> float:
+    """A municipality's population in `year` relative to LATEST: the big town grows, the rest
+    shrink (the same rates as indicator 127's populations)."""
+    growth = 0.008 if population > 100_000 else -0.009
+    return float((1 + growth) ** (year - LATEST))
+
+
+def level_shift(spec: Spec, year: int) -> float:
+    """The factor of `spec.breaks` in `year`, relative to LATEST's level."""
+    factor = 1.0
+    for since, step in spec.breaks:
+        if year < since:
+            factor /= step
+    return factor
+
+
 def draw_count(rng: random.Random, n: int, p: float) -> int:
     """A binomial-like count: Poisson for rare events, normal approximation otherwise."""
     p = min(max(p, 0.0), 1.0)
@@ -506,9 +587,18 @@ def simulate(
     factors = {a.id: math.exp(rng.gauss(0, spec.spread)) for a in areas}
     factors[658] = 1.0
     gender_gap = rng.uniform(-0.25, 0.25)
+    # Drawn only for specs that use them: the other indicators keep their random streams.
+    trends = (
+        {a.id: spec.trend + rng.gauss(0, spec.trend_spread) for a in areas}
+        if spec.trend_spread
+        else {}
+    )
+    trends[658] = spec.trend
 
     def true_value(area: Area, year: int) -> float:
-        base = spec.base * (1 + spec.trend) ** (year - LATEST) * factors[area.id]
+        trend = trends.get(area.id, spec.trend)
+        base = spec.base * (1 + trend) ** (year - LATEST) * factors[area.id]
+        base *= level_shift(spec, year)
         if spec.kind == "share":
             base *= profile_factor(area.population, spec.profile)
         return base * math.exp(rng.gauss(0, spec.noise)) if area.id != 658 else base
@@ -521,7 +611,8 @@ def simulate(
                 pop = round(a.population * (1 + growth) ** (year - LATEST) * rng.gauss(1, 0.002))
                 cells[(a.id, year)] = {"total": (None, 1, float(pop))}
                 continue
-            n = max(1, round(a.population * share * profile_factor(a.population, profile)))
+            pop = a.population * (population_in(a.population, year) if spec.history else 1.0)
+            n = max(1, round(pop * share * profile_factor(a.population, profile)))
             planted = PLANTED.get(entry.id, {}).get(a.code if a.category == "KUNTA" else "")
             target = planted.get(year) if planted and a.id in by_id else None
             value = true_value(a, year)
