@@ -343,3 +343,130 @@ def _month_bar(bar: Bar, x: float, y: float, width: float, height: float) -> str
         f'{rect}<text class="hidden-label" x="{x + width / 2:.1f}" y="{y - 3:.1f}" '
         f'text-anchor="middle">{COMPLEMENTARY_MARK}</text>'
     )
+
+
+# --- Forecast chart ------------------------------------------------------------------------
+# History solid with filled dots, the forecast dashed with open dots, the 95 % interval a
+# light hatched band and the 80 % interval a denser band inside it: told apart by pattern and
+# opacity as well as colour, and named in the text legend under the chart.
+
+
+def _band_path(
+    points: Sequence[tuple[float, float, float]],
+    y: Callable[[float], float],
+) -> str:
+    """A closed band through (x, low, high) points: along the highs, back along the lows."""
+    upper = [f"{px:.1f} {y(hi):.1f}" for px, _, hi in points]
+    lower = [f"{px:.1f} {y(lo):.1f}" for px, lo, _ in reversed(points)]
+    return "M" + " L".join(upper + lower) + " Z"
+
+
+def _polyline(points: Sequence[tuple[float, float]]) -> str:
+    return " ".join(
+        f"{'M' if i == 0 else 'L'}{px:.1f} {py:.1f}" for i, (px, py) in enumerate(points)
+    )
+
+
+def forecast_chart(
+    history: Sequence[tuple[int, float]],
+    forecast: Sequence[dict],
+    *,
+    key: str,
+    title: str,
+    unit: str,
+    higher_is_worse: bool | None,
+    decimals: int = 1,
+) -> Markup:
+    """An accessible SVG of one indicator's history and forecast with its 80 % and 95 %
+    intervals (role=img; the numbers are its text alternative). `key` makes the hatch
+    pattern's id unique on a page that shows several charts."""
+    if not forecast:
+        return Markup('<p class="no-data">Ei ennustetta.</p>')
+    years = [yr for yr, _ in history] + [int(r["year"]) for r in forecast]
+    points = [v for _, v in history] + [r[c] for r in forecast for c in ("lo95", "hi95")]
+    ticks, tick_decimals = nice_ticks(*_value_range(points))
+    low, high = ticks[0], ticks[-1]
+    labels = [_fmt(t, tick_decimals) for t in ticks]
+    left = 10 + CHAR_W * max(len(label) for label in labels)
+    plot_w, plot_h = WIDTH - left - RIGHT, HEIGHT - TOP - BOTTOM
+    step = plot_w / max(1, len(years) - 1)
+
+    def x(i: int) -> float:
+        return left + (i * step if len(years) > 1 else plot_w / 2)
+
+    def y(v: float) -> float:
+        return TOP + plot_h - (v - low) / (high - low) * plot_h
+
+    pattern = f"hatch-{key}"
+    parts = [
+        f'<defs><pattern id="{pattern}" width="6" height="6" patternUnits="userSpaceOnUse" '
+        f'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" '
+        f'class="hatch-line"/></pattern></defs>'
+    ]
+    parts += [_value_tick(left, y(t), label) for t, label in zip(ticks, labels, strict=True)]
+    parts += _year_ticks(years, x, plot_w)
+    if higher_is_worse is not None:
+        worse = "↑ suurempi on huonompi" if higher_is_worse else "↓ pienempi on huonompi"
+        parts.append(f'<text class="direction" x="{left}" y="{TOP - 14}">{escape(worse)}</text>')
+    parts += _forecast_layers(history, forecast, x, y, pattern)
+    alt = f"{title} ({unit}). " + forecast_summary(history, forecast, decimals=decimals)
+    return Markup(
+        f'<svg class="chart forecast-chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-label="{escape(alt)}" xmlns="http://www.w3.org/2000/svg">'
+        + "".join(parts)
+        + "</svg>"
+    )
+
+
+def _forecast_layers(
+    history: Sequence[tuple[int, float]],
+    forecast: Sequence[dict],
+    x: Callable[[int], float],
+    y: Callable[[float], float],
+    pattern: str,
+) -> list[str]:
+    """Bands first (under the lines), then the history and the forecast. The bands and the
+    forecast line start at the newest history point, so the forecast grows out of it."""
+    n = len(history)
+    start = [(x(n - 1), history[-1][1], history[-1][1])] if history else []
+    band95 = start + [(x(n + i), r["lo95"], r["hi95"]) for i, r in enumerate(forecast)]
+    band80 = start + [(x(n + i), r["lo80"], r["hi80"]) for i, r in enumerate(forecast)]
+    parts = [
+        f'<path class="band band95" d="{_band_path(band95, y)}" fill="url(#{pattern})"/>',
+        f'<path class="band band80" d="{_band_path(band80, y)}"/>',
+    ]
+    if history:
+        border = x(n - 1)
+        parts.append(
+            f'<line class="now" x1="{border:.1f}" x2="{border:.1f}" y1="{TOP}" '
+            f'y2="{HEIGHT - BOTTOM}"/>'
+        )
+        past = [(x(i), y(v)) for i, (_, v) in enumerate(history)]
+        parts.append('<g class="series s-history">')
+        if len(past) > 1:
+            parts.append(f'<path class="line" d="{_polyline(past)}"/>')
+        parts += [_marker("circle", px, py) for px, py in past]
+        parts.append("</g>")
+    ahead = [(x(n + i), y(r["forecast"])) for i, r in enumerate(forecast)]
+    line = ([(x(n - 1), y(history[-1][1]))] if history else []) + ahead
+    parts.append('<g class="series s-forecast">')
+    if len(line) > 1:
+        parts.append(f'<path class="line" d="{_polyline(line)}" stroke-dasharray="6 4"/>')
+    parts += [f'<circle class="open" cx="{px:.1f}" cy="{py:.1f}" r="3.5"/>' for px, py in ahead]
+    parts.append("</g>")
+    return parts
+
+
+def forecast_summary(
+    history: Sequence[tuple[int, float]], forecast: Sequence[dict], *, decimals: int = 1
+) -> str:
+    """The chart's numbers in words: the newest history values and each forecast year with
+    its 80 % and 95 % intervals."""
+    past = ", ".join(f"{yr} {_fmt(v, decimals)}" for yr, v in history[-5:])
+    ahead = "; ".join(
+        f"{r['year']} {_fmt(r['forecast'], decimals)} (80 %: {_fmt(r['lo80'], decimals)}–"
+        f"{_fmt(r['hi80'], decimals)}, 95 %: {_fmt(r['lo95'], decimals)}–"
+        f"{_fmt(r['hi95'], decimals)})"
+        for r in forecast
+    )
+    return (f"Toteutunut: {past}. " if past else "") + f"Ennuste: {ahead}."

@@ -103,6 +103,40 @@ class EmergingThemeBrief:
 
 
 @dataclass(frozen=True)
+class ForecastRow:
+    """One forecast year as printed: the point forecast and both intervals, in the
+    indicator's unit (named in the heading)."""
+
+    year: int
+    forecast: str
+    interval80: str
+    interval95: str
+
+
+@dataclass(frozen=True)
+class ForecastBrief:
+    """A forecast of an indicator linked to the brief's phenomena, for the brief's area (its
+    page "Ennakointi"): what the statistics expect and how far to trust it, in words, the
+    numbers for a chart and a table, and the brief's phenomena that lead it. Statistics, not
+    observation counts: no disclosure control is needed, and none of its numbers mixes the
+    two."""
+
+    id: int
+    title: str
+    unit: str
+    decimals: int
+    higher_is_worse: bool | None
+    expectation: str
+    verdict: str
+    method_name: str
+    figures: tuple[str, ...]
+    history: tuple[tuple[int, float], ...]
+    points: tuple[dict[str, float], ...]  # year, forecast, lo80, hi80, lo95, hi95
+    rows: tuple[ForecastRow, ...]
+    phenomena: tuple[str, ...]  # titles of the brief's phenomena linked to the indicator
+
+
+@dataclass(frozen=True)
 class MeetingBrief:
     """The whole brief: what it covers, its disclosure settings and its phenomena."""
 
@@ -119,6 +153,7 @@ class MeetingBrief:
     left_out: int  # matching phenomena beyond MAX_PHENOMENA
     query: tuple[tuple[str, str], ...] = field(default=())
     emerging: tuple[EmergingThemeBrief, ...] = field(default=())  # "Nousevat teemat"
+    forecasts: tuple[ForecastBrief, ...] = field(default=())  # "Ennakointi"
 
     @property
     def window(self) -> str:
@@ -148,6 +183,7 @@ class MeetingBrief:
             "legend": self.legend,
             "left_out": self.left_out,
             "emerging": [asdict(e) for e in self.emerging],
+            "forecasts": [asdict(f) for f in self.forecasts],
             "phenomena": [
                 {
                     "id": p.id,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -33,6 +33,8 @@ from nakyma.exports.brief import (
     MAX_PHENOMENA,
     SOURCES,
     EmergingThemeBrief,
+    ForecastBrief,
+    ForecastRow,
     IndicatorValue,
     LinkedIndicator,
     MeetingBrief,
@@ -41,7 +43,14 @@ from nakyma.exports.brief import (
     format_int,
 )
 from nakyma.exports.request import BriefRequest, ExportError, Scope, month_index
-from nakyma.indicators import ATTRIBUTION, COUNTRY_CODE, format_value, sotkanet_page
+from nakyma.forecast_views import area_forecasts, number_interval
+from nakyma.indicators import (
+    ATTRIBUTION,
+    COUNTRY_CODE,
+    format_number,
+    format_value,
+    sotkanet_page,
+)
 from nakyma.observations import parse_date
 from nakyma.phenomena import active_phenomena
 from nakyma.regions import Region
@@ -414,7 +423,64 @@ def build_brief(
         left_out=max(0, len(briefs) - MAX_PHENOMENA),
         query=tuple(request.query()),
         emerging=emerging_themes(db, region, request.scope, k=k, min_population=min_population),
+        forecasts=forecasts_for(db, region, request.scope, briefs[:MAX_PHENOMENA]),
     )
+
+
+# The forecast area of a brief's scope: the county, a group of the default grouping, or a
+# municipality (the area kinds of the forecasts table).
+_FORECAST_KINDS = {"alue": "hyvinvointialue", "kuntaryhma": "kuntaryhma", "kunta": "kunta"}
+
+
+def forecasts_for(
+    db: Database, region: Region, scope: Scope, phenomena: Sequence[PhenomenonBrief]
+) -> tuple[ForecastBrief, ...]:
+    """The stored forecasts, for the scope's area, of the indicators linked to the brief's
+    phenomena (in the forecasts' catalogue order), each with the titles of the phenomena
+    that lead it. Empty when none of the indicators has a forecast there."""
+    leading: dict[int, list[str]] = {}
+    for p in phenomena:
+        for indicator in p.indicators:
+            leading.setdefault(indicator.id, []).append(p.title)
+    if not leading:
+        return ()
+    records = area_forecasts(
+        db, region, area_kind=_FORECAST_KINDS[scope.kind], area_code=scope.code
+    )
+    out = []
+    for r in records:
+        if r["id"] not in leading:
+            continue
+        unit, decimals = r["unit"], r["decimals"]
+        out.append(
+            ForecastBrief(
+                id=r["id"],
+                title=r["short_title"],
+                unit=unit,
+                decimals=decimals,
+                higher_is_worse=r["higher_is_worse"],
+                expectation=r["expectation"],
+                verdict=r["verdict"],
+                method_name=r["method_name"],
+                figures=tuple(r["figures"]),
+                history=tuple(r["history"]),
+                points=tuple(
+                    {k: f[k] for k in ("year", "forecast", "lo80", "hi80", "lo95", "hi95")}
+                    for f in r["forecast"]
+                ),
+                rows=tuple(
+                    ForecastRow(
+                        f["year"],
+                        format_number(f["forecast"], decimals),
+                        number_interval(f["lo80"], f["hi80"], decimals),
+                        number_interval(f["lo95"], f["hi95"], decimals),
+                    )
+                    for f in r["forecast"]
+                ),
+                phenomena=tuple(leading[r["id"]]),
+            )
+        )
+    return tuple(out)
 
 
 MAX_THEMES = 10

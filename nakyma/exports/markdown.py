@@ -64,7 +64,30 @@ def _md_cover(brief: MeetingBrief) -> list[str]:
         lines += ["## Ilmiöt", "", *_md_table(summary, numeric_from=3), ""]
     if brief.left_out:
         lines += [f"Lisäksi {brief.left_out} ilmiötä jäi pois (enintään {MAX_PHENOMENA}).", ""]
-    return lines + _md_emerging(brief)
+    return lines + _md_emerging(brief) + _md_forecasts(brief)
+
+
+def _md_forecasts(brief: MeetingBrief) -> list[str]:
+    """ "Ennakointi": the forecasts of the indicators linked to the brief's phenomena."""
+    if not brief.forecasts:
+        return []
+    lines = ["## Ennakointi: tilastojen ennusteet", ""]
+    for f in brief.forecasts:
+        rows = [["Vuosi", "Ennuste", "80 %:n väli", "95 %:n väli"]]
+        rows += [[str(r.year), r.forecast, r.interval80, r.interval95] for r in f.rows]
+        lines += [
+            f"### {_md(f.title)}",
+            "",
+            _md(f.expectation),
+            "",
+            _md(f.verdict),
+            "",
+            *_md_table(rows),
+            "",
+            "Ilmiöt, jotka voivat ennakoida muutosta: " + _md(", ".join(f.phenomena)) + ".",
+            "",
+        ]
+    return lines
 
 
 def _md_emerging(brief: MeetingBrief) -> list[str]:

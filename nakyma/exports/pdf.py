@@ -161,6 +161,9 @@ def render_pdf(brief: MeetingBrief) -> bytes:
     _pdf_fonts()
     blocks = _Blocks(_pdf_styles(), A4[0] - 36 * mm)
     story = _pdf_cover(blocks, brief)
+    if brief.forecasts:
+        story.append(PageBreak())
+        story += _pdf_forecasts(blocks, brief)
     for n, p in enumerate(brief.phenomena, 1):
         story.append(PageBreak())
         story += _pdf_phenomenon(blocks, brief, n, p)
@@ -299,6 +302,46 @@ def _pdf_emerging(b: _Blocks, brief: MeetingBrief) -> list[Any]:
     table.setStyle(TableStyle([("BACKGROUND", (0, -1), (-1, -1), colors.white)]))
     reasons = [f"{e.title}: {' '.join(e.reasons)}" for e in brief.emerging if e.reasons]
     return [b.para("Nousevat teemat", "h2"), table, *b.bullets(reasons)]
+
+
+def _pdf_forecasts(b: _Blocks, brief: MeetingBrief) -> list[Any]:
+    """ "Ennakointi": per forecast indicator the expectation and verdict in words, a compact
+    table of the forecast years with both intervals, and the phenomena that lead it."""
+    from reportlab.lib import colors
+    from reportlab.platypus import KeepTogether, TableStyle
+
+    story: list[Any] = [
+        b.para("Ennakointi: tilastojen ennusteet", "h1"),
+        b.para(
+            f"Muistion ilmiöihin liitettyjen indikaattorien ennusteet rajauksella "
+            f"{brief.scope.label}. Ennuste jatkaa tilastoa; ilmiöt kertovat, mitä kentällä on "
+            "kirjattu. Niitä ei ole laskettu yhteen.",
+            "meta",
+        ),
+    ]
+    widths = [b.width * share for share in (0.16, 0.24, 0.30, 0.30)]
+    for f in brief.forecasts:
+        rows = [["Vuosi", "Ennuste", "80 %:n väli", "95 %:n väli"]]
+        rows += [[str(r.year), r.forecast, r.interval80, r.interval95] for r in f.rows]
+        table = b.table(rows, widths)
+        table.setStyle(TableStyle([("BACKGROUND", (0, -1), (-1, -1), colors.white)]))
+        title = f"{f.title} ({f.unit})" if f.unit else f.title
+        story.append(
+            KeepTogether(
+                [
+                    b.para(title, "h2"),
+                    b.para(f.expectation, "body"),
+                    b.para(f.verdict, "body"),
+                    table,
+                    b.para(
+                        "Ilmiöt, jotka voivat ennakoida muutosta: " + ", ".join(f.phenomena) + ".",
+                        "body",
+                    ),
+                    b.para("Miten laskettu: " + " ".join(f.figures), "meta"),
+                ]
+            )
+        )
+    return story
 
 
 def _pdf_summary(b: _Blocks, brief: MeetingBrief) -> Any:

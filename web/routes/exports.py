@@ -19,7 +19,7 @@ from nakyma.exports.formats import RENDERERS, export_filename
 from nakyma.exports.request import ExportError, default_start, parse_brief_request
 from nakyma.exports.research import RESEARCH_COLUMNS, render_research_csv, research_rows
 from nakyma.regions import Region
-from web.charts import month_chart_svg
+from web.charts import forecast_chart, month_chart_svg
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
 
 router = APIRouter()
@@ -131,6 +131,18 @@ def brief_page(
         {
             "b": brief,
             "charts": {p.id: month_chart_svg(p.months) for p in brief.phenomena},
+            "forecast_charts": {
+                f.id: forecast_chart(
+                    f.history,
+                    f.points,
+                    key=f"muistio-{f.id}",
+                    title=f.title,
+                    unit=f.unit,
+                    higher_is_worse=f.higher_is_worse,
+                    decimals=f.decimals,
+                )
+                for f in brief.forecasts
+            },
             "qs": urlencode(brief.query),
             "formats": FORMATS[1:],
         },

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from nakyma import homes, review
 from web.county_grid import municipality_grid
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
+from web.forecast_section import forecast_section
 
 router = APIRouter()
 
@@ -66,6 +67,18 @@ def county_overview(
     grid = municipality_grid(
         data.tiles, title=f"{data.region}: heikot signaalit ja nousevat teemat kunnittain"
     )
+    forecasts = forecast_section(
+        db,
+        region,
+        user,
+        area_kind="hyvinvointialue",
+        area_code=region.code,
+        where="hyvinvointialueella",
+        k=settings.disclosure_k,
+        as_of=settings.today(),
+    )
     return request.app.state.templates.TemplateResponse(
-        request, "home_county.html", {"user": user, "data": data, "grid": grid}
+        request,
+        "home_county.html",
+        {"user": user, "data": data, "grid": grid, "forecasts": forecasts},
     )

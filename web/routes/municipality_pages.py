@@ -10,6 +10,7 @@ from nakyma.indicators import sotkanet_page
 from nakyma.views import municipality_overview, runs_overview
 from web.charts import chart_key, line_chart, series_lines, sparkline
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
+from web.forecast_section import forecast_section
 
 router = APIRouter()
 
@@ -39,10 +40,27 @@ def municipality_page(
         s["phenomenon_id"]: sparkline(s["trend"], label="Havainnot ja uutiset 4 viikon jaksoissa")
         for s in data["weak_signals"]
     }
+    forecasts = forecast_section(
+        db,
+        region,
+        user,
+        area_kind="kunta",
+        area_code=municipality.code,
+        where=municipality.in_form,
+        k=settings.disclosure_k,
+        as_of=settings.today(),
+    )
     return request.app.state.templates.TemplateResponse(
         request,
         "municipality.html",
-        {"user": user, "data": data, "groups": groups, "region": region, "trends": trends},
+        {
+            "user": user,
+            "data": data,
+            "groups": groups,
+            "region": region,
+            "trends": trends,
+            "forecasts": forecasts,
+        },
     )
 
 
