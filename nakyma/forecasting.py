@@ -17,7 +17,7 @@ What it does, per indicator (one call of `forecast_indicator`):
   the count itself (denominator 1).
 - **Hierarchy.** Municipality counts are the bottom level, the groups (a partition given as
   `groups`) and the county are sums. Each series (municipality, group, county) gets its own
-  base forecast with its own chosen method; the chosen base forecasts are then reconciled with
+  base forecast with the indicator's chosen method; the base forecasts are then reconciled with
   hierarchicalforecast (`RECONCILER`, default `BottomUp`) so that municipalities add up to
   their group and to the county. BottomUp was chosen on the simulation in benchmarks/RESULTS.md:
   it was as good as or better than MinTrace (ols, wls_struct, wls_var) at every level there.
@@ -26,20 +26,28 @@ What it does, per indicator (one call of `forecast_indicator`):
   wls_var (weights from in-sample naive errors) was harmless but no better. So the group and
   county point forecasts are the sums of the municipalities'; the aggregates' own base models
   give their interval widths, and their `method` and backtest rows describe that own model
-  (how well the aggregate alone is forecast), not the sum. A negative reconciled municipality
-  count is set to 0 and the sums recomputed, so coherence holds. Intervals are the base model's
-  widths (after the floors below) centred on the reconciled point: reconciliation moves the
-  level, it does not make anyone surer. The county's base model uses its own series when it has
-  counts; its rate, like a group's, divides the summed count by the summed municipal
-  denominators. A municipality with no count in any year is outside the hierarchy.
+  (how well the aggregate alone is forecast, with the indicator's method), not the sum. A
+  negative reconciled municipality count is set to 0 and the sums recomputed, so coherence
+  holds. Intervals are the base model's widths (after the floors and calibration below) centred
+  on the reconciled point: reconciliation moves the level, it does not make anyone surer. The
+  county's base model uses its own series when it has counts; its rate, like a group's,
+  divides the summed count by the summed municipal denominators. A municipality with no count
+  in any year is outside the hierarchy.
 - **Rates only.** Without counts each area's rate is forecast directly, with no
   reconciliation, and groups get no forecast (a group's rate needs its members' denominators).
 - **Honest intervals.** A model fitted to 10 points can be overconfident, so the standard
   deviation behind the intervals gets two floors: for counts, the Poisson variance of the future
   count plus the uncertainty of a level estimated from n points, f(1 + h/n); and for every
   series, growth with horizon (var_h >= var_{h-1} + var_1/n), so intervals always widen. A small
-  count therefore has a relatively wide interval (sd / f >= 1/sqrt(f)). Intervals are normal on
-  the modelled scale, clipped at 0 and, for `%`, at 100.
+  count therefore has a relatively wide interval (sd / f >= 1/sqrt(f)). Then the intervals are
+  **calibrated on the backtest**: over all the indicator's municipality backtests of the chosen
+  method, each held-out error is divided by the sd the model gave it (floors included); the
+  80 % (95 %) factor is the split-conformal quantile of these ratios divided by z (the
+  ceil((n+1) 0.8)-th smallest of n ratios over 1.28), never below 1 and at most `MAX_WIDENING`,
+  so the pooled backtest coverage reaches nominal. The factors multiply the sd of every row of
+  the indicator (municipalities, groups, county), so widening with horizon and with small
+  denominators is kept. Intervals are normal on the modelled scale, clipped at 0 and, for `%`,
+  at 100.
 - **Gaps.** A suppressed point (`value` None) is missing; interior gaps are filled by linear
   interpolation for the model, leading gaps are dropped, and a series that stops early is
   forecast further so that its rows still cover last_year+1 ... last_year+horizon. A series
@@ -51,11 +59,22 @@ What it does, per indicator (one call of `forecast_indicator`):
   min(horizon, k) steps. MASE divides each absolute error by the mean absolute one-step change
   of that origin's training data (the in-sample naive forecast's error); coverage is the share
   of held-out values inside the interval (with the floors above). A method other than naive is
-  chosen only if its MASE is below 1 *and* below naive's; the lowest such MASE wins.
-  Otherwise naive is shown with `beats_naive` False. A series whose training part never
-  changes has no MASE scale (MASE None) and shows naive. Choice is per series on the base
-  forecasts; reconciliation comes after, and is not part of the backtest. All backtest
-  figures are on the modelled scale (counts, or rates without counts).
+  **The choice is per indicator** (issue 14: "the method that wins its backtest"): each
+  method's MASE is pooled as the median (`POOLED_MASE`) of its per-series MASEs over the
+  indicator's municipality series that have a naive MASE (without municipalities: over the
+  group/county series); on a series where a method cannot be backtested it counts as naive,
+  the product's fallback. The median, because a few near-flat series with a tiny MASE scale
+  dominate a mean. A method other than naive is chosen only if its pooled MASE is below
+  1 *and* below naive's; the lowest such MASE wins. Otherwise naive is shown everywhere, with
+  `beats_naive` False. The chosen method is used for every series of the indicator, groups and
+  county included (a series where it cannot be fitted falls back to naive, `beats_naive`
+  False). Per-series choice was noisier: 4 origins on 10-20 points picked the wrong method
+  often (benchmarks/RESULTS.md). The backtest rows stay per series with every method's own
+  figures; `chosen` marks the method the series is shown with and `beats_naive` is the
+  indicator's verdict on that row. Their coverage figures are the model's intervals *before*
+  calibration (the calibration is fitted on them). Reconciliation comes after, and is not part
+  of the backtest. All backtest figures are on the modelled scale (counts, or rates without
+  counts).
 """
 
 from __future__ import annotations
@@ -83,6 +102,9 @@ MIN_TRAIN = 5  # points a backtest origin trains on at least
 BACKTEST_ORIGINS = 4  # the last k = 4, 3, 2, 1 years are held out in turn
 DENOMINATOR_YEARS = 5  # the denominator's drift is the line through this many last years
 RECONCILER = "bottom_up"  # see the module docstring and benchmarks/RESULTS.md
+POOLED_MASE = "median"  # how an indicator's per-series MASEs are pooled (or "mean")
+MIN_CALIBRATION_POINTS = 20  # pooled backtest points an interval calibration needs
+MAX_WIDENING = 3.0  # the calibration widens an interval at most this many times
 _Z80 = 1.2815515655446004
 _Z95 = 1.959963984540054
 # What statsforecast raises when a model cannot be fitted (AutoETS: "tiny datasets").
@@ -145,6 +167,9 @@ class _Score:
     coverage80: float | None
     coverage95: float | None
     origins: int
+    # |error| / sd of every held-out point (the sd behind the model's interval, floors
+    # included): what the indicator's interval calibration is computed from.
+    ratios: tuple[float, ...] = ()
 
 
 def _model(method: str):  # noqa: ANN202 - statsforecast models share no public base type
@@ -200,8 +225,7 @@ def backtest(y: np.ndarray, method: str, horizon: int, *, counts: bool) -> _Scor
     """Rolling-origin MASE and interval coverage of one method on one gap-free series."""
     n = len(y)
     errors: list[float] = []
-    hits80: list[bool] = []
-    hits95: list[bool] = []
+    ratios: list[float] = []
     origins = 0
     for k in range(BACKTEST_ORIGINS, 0, -1):
         train = n - k
@@ -218,16 +242,70 @@ def backtest(y: np.ndarray, method: str, horizon: int, *, counts: bool) -> _Scor
         err = np.abs(actual - base.mean)
         if scale > 0:
             errors.extend((err / scale).tolist())
-        hits80.extend((err <= _Z80 * base.sd + 1e-9).tolist())
-        hits95.extend((err <= _Z95 * base.sd + 1e-9).tolist())
+        for e, sd in zip(err.tolist(), base.sd.tolist(), strict=True):
+            ratios.append(0.0 if e <= 1e-9 else (e / sd if sd > 0 else math.inf))
     if origins == 0:
         return _Score(None, None, None, 0)
+    r = np.asarray(ratios)
     return _Score(
         float(np.mean(errors)) if errors else None,
-        float(np.mean(hits80)),
-        float(np.mean(hits95)),
+        float(np.mean(r <= _Z80)),
+        float(np.mean(r <= _Z95)),
         origins,
+        tuple(ratios),
     )
+
+
+def score_series(y: np.ndarray, horizon: int, *, counts: bool) -> dict[str, _Score]:
+    """Every method's backtest on one gap-free series."""
+    return {m: backtest(y, m, horizon, counts=counts) for m in METHODS}
+
+
+def pooled_scores(per_series: Iterable[Mapping[str, _Score]]) -> dict[str, _Score]:
+    """Each method's backtest pooled over an indicator's series.
+
+    The series are those where naive has a MASE. On a series where a method could not be
+    backtested (AutoETS on 5 points), it counts with naive's figures: naive is what the product
+    falls back to when a model cannot be fitted. The pooled MASE is the `POOLED_MASE` ("median"
+    or "mean") of the series' MASEs; coverage and the error ratios are pooled over all held-out
+    points; origins are summed."""
+    usable = [s for s in per_series if s["naive"].mase is not None]
+    out: dict[str, _Score] = {}
+    for m in METHODS:
+        own = [s[m] if s[m].mase is not None else s["naive"] for s in usable]
+        if not own:
+            out[m] = _Score(None, None, None, 0)
+            continue
+        ratios = tuple(r for sc in own for r in sc.ratios)
+        r = np.asarray(ratios)
+        mases = [float(sc.mase) for sc in own if sc.mase is not None]
+        stat = np.median if POOLED_MASE == "median" else np.mean
+        out[m] = _Score(
+            float(stat(mases)),
+            float(np.mean(r <= _Z80)) if len(r) else None,
+            float(np.mean(r <= _Z95)) if len(r) else None,
+            sum(sc.origins for sc in own),
+            ratios,
+        )
+    return out
+
+
+def calibration(score: _Score | None) -> tuple[float, float]:
+    """Widening factors of the sd behind the 80 % and 95 % intervals (never below 1).
+
+    Split-conformal on the backtest: the factor makes the pooled backtest coverage of the
+    method at least nominal, i.e. z x factor is the ceil((n+1) x level)-th smallest of the n
+    held-out |error| / sd ratios. Fewer than `MIN_CALIBRATION_POINTS` points: no widening.
+    Capped at `MAX_WIDENING` (a few series whose sd is 0 would otherwise make it infinite)."""
+    if score is None or len(score.ratios) < MIN_CALIBRATION_POINTS:
+        return 1.0, 1.0
+    r = np.sort(np.asarray(score.ratios))
+    n = len(r)
+    out = []
+    for z, level in ((_Z80, 0.80), (_Z95, 0.95)):
+        q = float(r[min(math.ceil((n + 1) * level), n) - 1])
+        out.append(float(min(max(q / z, 1.0), MAX_WIDENING)))
+    return out[0], out[1]
 
 
 def choose_method(scores: Mapping[str, _Score]) -> tuple[str, bool]:
@@ -252,10 +330,28 @@ class _Fit:
     base: _Base
 
 
-def fit_series(y: np.ndarray, steps: int, horizon: int, *, counts: bool) -> _Fit:
-    """Backtest every method on y, choose one and forecast `steps` ahead with it."""
-    scores = {m: backtest(y, m, horizon, counts=counts) for m in METHODS}
-    method, beats = choose_method(scores)
+def fit_series(
+    y: np.ndarray, steps: int, horizon: int, *, counts: bool, method: str | None = None
+) -> _Fit:
+    """Backtest every method on y and forecast `steps` ahead with `method` (default: the
+    method this series' own backtest chooses)."""
+    scores = score_series(y, horizon, counts=counts)
+    if method is None:
+        method, beats = choose_method(scores)
+    else:
+        beats = method != "naive"
+    return _forecast_with(y, steps, method, beats, scores, counts=counts)
+
+
+def _forecast_with(
+    y: np.ndarray,
+    steps: int,
+    method: str,
+    beats: bool,
+    scores: dict[str, _Score],
+    *,
+    counts: bool,
+) -> _Fit:
     try:
         base = model_forecast(y, method, steps, counts=counts)
     except _MODEL_ERRORS:
@@ -407,13 +503,40 @@ def _forecast_indicator(
     return _rates_only(kunta, county_pts, county_code, last_year, target, horizon, upper)
 
 
-def _fit_prepared(
-    prep: _Prepared, last_year: int, target: list[int], horizon: int, *, counts: bool
-) -> _Fit | None:
+def _scores_prepared(prep: _Prepared, horizon: int, *, counts: bool) -> dict[str, _Score] | None:
     if prep.observed < MIN_POINTS:
         return None
+    return score_series(prep.y, horizon, counts=counts)
+
+
+@dataclass(frozen=True)
+class _Choice:
+    """The indicator's method, whether it beats naive, and its interval widening (80, 95)."""
+
+    method: str
+    beats_naive: bool
+    widen: tuple[float, float]
+
+
+def _indicator_choice(
+    bottom: Sequence[Mapping[str, _Score]], others: Sequence[Mapping[str, _Score]]
+) -> _Choice:
+    """Choose on the municipalities' backtests pooled (the aggregates' when there are none)."""
+    pool = pooled_scores(bottom if bottom else others)
+    method, beats = choose_method(pool)
+    return _Choice(method, beats, calibration(pool[method]))
+
+
+def _fit_prepared(
+    prep: _Prepared,
+    target: list[int],
+    choice: _Choice,
+    scores: dict[str, _Score],
+    *,
+    counts: bool,
+) -> _Fit:
     steps = target[-1] - int(prep.years[-1])
-    fit = fit_series(prep.y, steps, horizon, counts=counts)
+    fit = _forecast_with(prep.y, steps, choice.method, choice.beats_naive, scores, counts=counts)
     keep = slice(steps - len(target), None)
     return _Fit(
         fit.method, fit.beats_naive, fit.scores, _Base(fit.base.mean[keep], fit.base.sd[keep])
@@ -446,9 +569,13 @@ def _rows(
     method: str,
     factor: np.ndarray | float,
     upper: float,
+    widen: tuple[float, float] = (1.0, 1.0),
 ) -> list[ForecastRow]:
-    """Rows on the indicator's scale: the modelled quantity times `factor`, clipped."""
+    """Rows on the indicator's scale: the modelled quantity times `factor`, clipped; the 80 %
+    and 95 % half-widths are z x sd times the indicator's widening factors."""
     factor = np.broadcast_to(np.asarray(factor, dtype=float), mean.shape)
+    z80 = _Z80 * widen[0]
+    z95 = max(_Z95 * widen[1], z80)
     out = []
     for i, year in enumerate(target):
         f = float(factor[i])
@@ -463,10 +590,10 @@ def _rows(
                 area_code=code,
                 year=year,
                 forecast=clip(m),
-                lo80=clip(m - _Z80 * s),
-                hi80=clip(m + _Z80 * s),
-                lo95=clip(m - _Z95 * s),
-                hi95=clip(m + _Z95 * s),
+                lo80=clip(m - z80 * s),
+                hi80=clip(m + z80 * s),
+                lo95=clip(m - z95 * s),
+                hi95=clip(m + z95 * s),
                 method=method,
             )
         )
@@ -482,16 +609,23 @@ def _rates_only(
     horizon: int,
     upper: float,
 ) -> ForecastSet:
-    rows: list[ForecastRow] = []
-    backtests: list[BacktestRow] = []
     areas = [("kunta", c, pts) for c, pts in sorted(kunta.items())]
     areas.append(("hyvinvointialue", county_code, county_pts))
+    scored = []
     for kind, code, pts in areas:
         prep = _prepare(pts, counts=False, scale=1.0, last_year=last_year)
-        fit = _fit_prepared(prep, last_year, target, horizon, counts=False)
-        if fit is None:
-            continue
-        rows += _rows(kind, code, target, fit.base.mean, fit.base.sd, fit.method, 1.0, upper)
+        scores = _scores_prepared(prep, horizon, counts=False)
+        if scores is not None:
+            scored.append((kind, code, prep, scores))
+    choice = _indicator_choice(
+        [sc for kind, _, _, sc in scored if kind == "kunta"], [sc for *_, sc in scored]
+    )
+    rows: list[ForecastRow] = []
+    backtests: list[BacktestRow] = []
+    for kind, code, prep, scores in scored:
+        fit = _fit_prepared(prep, target, choice, scores, counts=False)
+        b = fit.base
+        rows += _rows(kind, code, target, b.mean, b.sd, fit.method, 1.0, upper, choice.widen)
         backtests += _backtest_rows(kind, code, fit)
     return ForecastSet(rows, backtests)
 
@@ -520,6 +654,31 @@ def _count_hierarchy(
     hist = {c: _history_on(preps[c], hist_years) for c in bottom}
     h = len(target)
 
+    # Backtests of every series first: the indicator's method is chosen on the municipalities'.
+    county_key = ("hyvinvointialue", county_code)
+    group_members = {g: [c for c in members if c in hist] for g, members in sorted(groups.items())}
+    group_members = {g: m for g, m in group_members.items() if m}
+    modelled: dict[tuple[str, str], _Prepared] = {("kunta", c): preps[c] for c in bottom}
+    for g, members in group_members.items():
+        y = np.sum([hist[c] for c in members], axis=0)
+        modelled[("kuntaryhma", g)] = _Prepared(hist_years, y, len(hist_years), {})
+    county_prep = _prepare(county_pts, counts=True, scale=scale, last_year=last_year)
+    if not (county_prep.observed >= MIN_POINTS and int(county_prep.years[-1]) == last_year):
+        y = np.sum([hist[c] for c in bottom], axis=0)
+        county_prep = _Prepared(hist_years, y, len(hist_years), {})
+    modelled[county_key] = county_prep
+    scores = {k: _scores_prepared(p, horizon, counts=True) for k, p in modelled.items()}
+    choice = _indicator_choice(
+        [sc for k, sc in scores.items() if k[0] == "kunta" and sc is not None],
+        [sc for sc in scores.values() if sc is not None],
+    )
+
+    def fit_of(key: tuple[str, str]) -> _Fit | None:
+        sc = scores[key]
+        if sc is None:
+            return None
+        return _fit_prepared(modelled[key], target, choice, sc, counts=True)
+
     # Base forecasts, bottom level first.
     fits: dict[tuple[str, str], _Fit | None] = {}
     base_mean: dict[tuple[str, str], np.ndarray] = {}
@@ -527,7 +686,7 @@ def _count_hierarchy(
     den: dict[tuple[str, str], np.ndarray | None] = {}
     for c in bottom:
         key = ("kunta", c)
-        fit = _fit_prepared(preps[c], last_year, target, horizon, counts=True)
+        fit = fit_of(key)
         fits[key] = fit
         if fit is not None:
             base_mean[key], base_sd[key] = fit.base.mean, fit.base.sd
@@ -537,23 +696,11 @@ def _count_hierarchy(
             base_sd[key] = np.sqrt(np.maximum(recent, 1.0) * (1 + np.arange(1, h + 1) / 3))
         den[key] = _denominator_forecast(preps[c].den, target)
 
-    group_members = {g: [c for c in members if c in hist] for g, members in sorted(groups.items())}
-    group_members = {g: m for g, m in group_members.items() if m}
     for g, members in group_members.items():
         key = ("kuntaryhma", g)
-        y = np.sum([hist[c] for c in members], axis=0)
-        prep = _Prepared(hist_years, y, len(hist_years), {})
-        fits[key] = _fit_prepared(prep, last_year, target, horizon, counts=True)
+        fits[key] = fit_of(key)
         den[key] = _sum_known(den[("kunta", c)] for c in members)
-
-    county_key = ("hyvinvointialue", county_code)
-    county_prep = _prepare(county_pts, counts=True, scale=scale, last_year=last_year)
-    if county_prep.observed >= MIN_POINTS and int(county_prep.years[-1]) == last_year:
-        fits[county_key] = _fit_prepared(county_prep, last_year, target, horizon, counts=True)
-    else:
-        y = np.sum([hist[c] for c in bottom], axis=0)
-        prep = _Prepared(hist_years, y, len(hist_years), {})
-        fits[county_key] = _fit_prepared(prep, last_year, target, horizon, counts=True)
+    fits[county_key] = fit_of(county_key)
     # The county's count is the sum of the municipalities in the hierarchy, so its rate divides
     # by their denominators too (a municipality suppressed in every year is in neither).
     den[county_key] = _sum_known(den[("kunta", c)] for c in bottom)
@@ -591,7 +738,15 @@ def _count_hierarchy(
         if fit is None or d is None or np.any(d <= 0):
             continue
         rows += _rows(
-            key[0], key[1], target, reconciled[i], base_sd[key], fit.method, scale / d, upper
+            key[0],
+            key[1],
+            target,
+            reconciled[i],
+            base_sd[key],
+            fit.method,
+            scale / d,
+            upper,
+            choice.widen,
         )
         backtests += _backtest_rows(key[0], key[1], fit)
     return ForecastSet(rows, backtests)

@@ -140,6 +140,7 @@ def test_backtest_rows_per_series(hierarchy):
     for b in fs.backtests:
         per_area.setdefault((b.area_kind, b.area_code), []).append(b)
     assert set(per_area) == set(areas)
+    chosen_rows = []
     for area, rows in per_area.items():
         assert sorted(b.method for b in rows) == sorted(METHODS)
         chosen = [b for b in rows if b.chosen]
@@ -147,11 +148,89 @@ def test_backtest_rows_per_series(hierarchy):
         assert chosen[0].method == areas[area][0].method
         assert all(b.origins == 4 for b in rows)
         assert not any(b.beats_naive for b in rows if not b.chosen)
-        naive = next(b for b in rows if b.method == "naive")
-        if chosen[0].beats_naive:
-            assert chosen[0].mase < 1 and chosen[0].mase < naive.mase
+        chosen_rows.append(chosen[0])
+    # One method and one verdict for the whole indicator, decided on the municipalities'
+    # backtests pooled (mean of their MASEs).
+    assert len({b.method for b in chosen_rows}) == 1
+    assert len({b.beats_naive for b in chosen_rows}) == 1
+    method, beats = chosen_rows[0].method, chosen_rows[0].beats_naive
+    pooled = {
+        m: np.mean([b.mase for b in fs.backtests if b.area_kind == "kunta" and b.method == m])
+        for m in METHODS
+    }
+    if beats:
+        assert pooled[method] < 1 and pooled[method] < pooled["naive"]
+    else:
+        assert method == "naive"
+
+
+def test_pooled_choice_gives_one_method_per_indicator():
+    # Trending, flat and shifted municipalities: each alone might pick another method.
+    rng = np.random.default_rng(11)
+    series = {}
+    for i in range(8):
+        shape = i % 3
+        if shape == 0:
+            rates = [5.0 + 0.4 * t for t in range(len(YEARS))]
+        elif shape == 1:
+            rates = [7.0] * len(YEARS)
         else:
-            assert chosen[0].method == "naive"
+            rates = [6.0] * 8 + [8.0] * (len(YEARS) - 8)
+        pop = int(rng.integers(2000, 80_000))
+        series[("kunta", f"{i:03d}")] = count_points(rates, pop, seed=20 + i)
+    fs = forecast_indicator(
+        series, {"g": [f"{i:03d}" for i in range(8)]}, county_code=COUNTY, unit="%"
+    )
+    check_sane(fs)
+    assert len({r.method for r in fs.rows}) == 1
+    chosen = [b for b in fs.backtests if b.chosen]
+    assert len({b.method for b in chosen}) == 1
+    assert len({(b.area_kind, b.area_code) for b in chosen}) == len(chosen) == 10
+
+
+def test_nothing_beats_naive_shows_naive_everywhere():
+    # Flat for ten years, then a step up every year: every method's backtest errors are large
+    # against the flat history's small yearly change (MASE far above 1).
+    series = {}
+    for i, step in enumerate((3.0, 5.0, 4.0)):
+        values = [10.0 + 0.1 * (t % 2) for t in range(10)] + [10.0 + step * k for k in range(1, 6)]
+        series[("kunta", f"00{i + 1}")] = [
+            Point(y, v, None) for y, v in zip(YEARS, values, strict=True)
+        ]
+    fs = forecast_indicator(series, {}, county_code=COUNTY, unit="/1000")
+    check_sane(fs)
+    assert fs.rows and all(r.method == "naive" for r in fs.rows)
+    assert not any(b.beats_naive for b in fs.backtests)
+    assert all(b.method == "naive" for b in fs.backtests if b.chosen)
+
+
+def test_calibration_widens_an_under_covering_interval_and_never_narrows():
+    from nakyma.forecasting import MAX_WIDENING, _Score, calibration
+
+    # Every held-out error was 3 sd: the model's 80 and 95 % intervals covered nothing.
+    wide80, wide95 = calibration(_Score(2.0, 0.0, 0.0, 40, (3.0,) * 40))
+    assert wide80 == pytest.approx(3.0 / 1.2815515655446004)
+    assert wide95 == pytest.approx(3.0 / 1.959963984540054)
+    # Over-covering: no narrowing. Too few points: nothing. Infinite ratios: capped.
+    assert calibration(_Score(0.5, 1.0, 1.0, 40, (0.2,) * 40)) == (1.0, 1.0)
+    assert calibration(_Score(2.0, 0.0, 0.0, 3, (3.0,) * 5)) == (1.0, 1.0)
+    assert calibration(_Score(2.0, 0.0, 0.0, 40, (math.inf,) * 40)) == (MAX_WIDENING,) * 2
+
+
+def test_calibration_is_applied_to_the_forecast_intervals(monkeypatch):
+    import nakyma.forecasting as fc
+
+    points = count_points([6.0] * len(YEARS), 20_000, seed=12)
+    monkeypatch.setattr(fc, "calibration", lambda score: (1.0, 1.0))
+    plain, _ = single(points)
+    monkeypatch.setattr(fc, "calibration", lambda score: (2.0, 1.5))
+    wider, _ = single(points)
+    for p, w in zip(plain, wider, strict=True):
+        assert w.forecast == pytest.approx(p.forecast)
+        assert w.hi80 - w.lo80 == pytest.approx(2.0 * (p.hi80 - p.lo80))
+        assert w.hi95 - w.lo95 == pytest.approx(1.5 * (p.hi95 - p.lo95))
+    widths = [r.hi95 - r.lo95 for r in wider]
+    assert widths[0] < widths[1] < widths[2]
 
 
 def single(points, unit="%", **options):
