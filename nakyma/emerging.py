@@ -887,10 +887,13 @@ def run_emerging(
     return counts
 
 
+HELD_LEAD = "Ei uusia merkkejä"  # how a held theme's first reason begins (one per theme)
+
+
 def held_sentence(last_flag: date, hold_days: int) -> str:
     until = last_flag + timedelta(days=hold_days)
     return (
-        f"Ei uusia merkkejä tällä kertaa; nostettiin viimeksi {last_flag.day}.{last_flag.month}."
+        f"{HELD_LEAD} tällä kertaa; nostettiin viimeksi {last_flag.day}.{last_flag.month}."
         f"{last_flag.year}, pysyy listalla {until.day}.{until.month}.{until.year} asti."
     )
 
@@ -967,7 +970,7 @@ def _hold(
 
 
 def _not_held(reasons: Sequence[str]) -> list[str]:
-    return [r for r in reasons if not r.startswith("Ei uusia merkkejä")]
+    return [r for r in reasons if not r.startswith(HELD_LEAD)]
 
 
 def _member_days(db: Database, keys: Sequence[str]) -> dict[str, tuple[str, str]]:

@@ -86,6 +86,25 @@ def line_chart(
     points = [v for line in lines for v in line.values if v is not None]
     if not years or not points:
         return Markup('<p class="no-data">Ei arvoja.</p>')
+    x, y, parts = _axes(years, points, higher_is_worse)
+    parts += [_series(line, x, y) for line in lines]
+    summary = "; ".join(
+        f"{line.label}: "
+        + ", ".join(
+            f"{yr} {_fmt(v, decimals)}"
+            for yr, v in zip(years, line.values, strict=False)
+            if v is not None
+        )
+        for line in lines
+    )
+    return _svg("chart", f"{title} ({unit}). {summary}", parts)
+
+
+def _axes(
+    years: Sequence[int], points: Sequence[float], higher_is_worse: bool | None
+) -> tuple[Callable[[int], float], Callable[[float], float], list[str]]:
+    """The frame both line charts share: the x (year index) and y (value) scales, value and
+    year ticks, and the "which way is worse" label."""
     ticks, tick_decimals = nice_ticks(*_value_range(points))
     low, high = ticks[0], ticks[-1]
     labels = [_fmt(t, tick_decimals) for t in ticks]
@@ -104,19 +123,12 @@ def line_chart(
     if higher_is_worse is not None:
         worse = "↑ suurempi on huonompi" if higher_is_worse else "↓ pienempi on huonompi"
         parts.append(f'<text class="direction" x="{left}" y="{TOP - 14}">{escape(worse)}</text>')
-    parts += [_series(line, x, y) for line in lines]
-    summary = "; ".join(
-        f"{line.label}: "
-        + ", ".join(
-            f"{yr} {_fmt(v, decimals)}"
-            for yr, v in zip(years, line.values, strict=False)
-            if v is not None
-        )
-        for line in lines
-    )
-    alt = f"{title} ({unit}). {summary}"
+    return x, y, parts
+
+
+def _svg(classes: str, alt: str, parts: Sequence[str]) -> Markup:
     return Markup(
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'<svg class="{classes}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-label="{escape(alt)}" xmlns="http://www.w3.org/2000/svg">'
         + "".join(parts)
         + "</svg>"
@@ -384,38 +396,17 @@ def forecast_chart(
         return Markup('<p class="no-data">Ei ennustetta.</p>')
     years = [yr for yr, _ in history] + [int(r["year"]) for r in forecast]
     points = [v for _, v in history] + [r[c] for r in forecast for c in ("lo95", "hi95")]
-    ticks, tick_decimals = nice_ticks(*_value_range(points))
-    low, high = ticks[0], ticks[-1]
-    labels = [_fmt(t, tick_decimals) for t in ticks]
-    left = 10 + CHAR_W * max(len(label) for label in labels)
-    plot_w, plot_h = WIDTH - left - RIGHT, HEIGHT - TOP - BOTTOM
-    step = plot_w / max(1, len(years) - 1)
-
-    def x(i: int) -> float:
-        return left + (i * step if len(years) > 1 else plot_w / 2)
-
-    def y(v: float) -> float:
-        return TOP + plot_h - (v - low) / (high - low) * plot_h
-
+    x, y, axes = _axes(years, points, higher_is_worse)
     pattern = f"hatch-{key}"
     parts = [
         f'<defs><pattern id="{pattern}" width="6" height="6" patternUnits="userSpaceOnUse" '
         f'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" '
-        f'class="hatch-line"/></pattern></defs>'
+        f'class="hatch-line"/></pattern></defs>',
+        *axes,
+        *_forecast_layers(history, forecast, x, y, pattern),
     ]
-    parts += [_value_tick(left, y(t), label) for t, label in zip(ticks, labels, strict=True)]
-    parts += _year_ticks(years, x, plot_w)
-    if higher_is_worse is not None:
-        worse = "↑ suurempi on huonompi" if higher_is_worse else "↓ pienempi on huonompi"
-        parts.append(f'<text class="direction" x="{left}" y="{TOP - 14}">{escape(worse)}</text>')
-    parts += _forecast_layers(history, forecast, x, y, pattern)
     alt = f"{title} ({unit}). " + forecast_summary(history, forecast, decimals=decimals)
-    return Markup(
-        f'<svg class="chart forecast-chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-label="{escape(alt)}" xmlns="http://www.w3.org/2000/svg">'
-        + "".join(parts)
-        + "</svg>"
-    )
+    return _svg("chart forecast-chart", alt, parts)
 
 
 def _forecast_layers(
