@@ -525,7 +525,8 @@ def export_emerging(fmt: str, as_of: datetime | None) -> None:
 @csv_format
 def export_forecasts(fmt: str) -> None:
     """Vie indikaattoriennusteet (indicator_id, area, year, forecast, lo80, hi80, lo95, hi95,
-    method, mase, coverage80); mase ja coverage80 = valitun menetelmän jälkitesti."""
+    method, mase, coverage80); mase ja coverage80 = valitun menetelmän jälkitesti (coverage80:
+    vietyjen, levennettyjen välien osuvuus)."""
     from nakyma.forecast_export import EXPORT_COLUMNS, NO_FORECASTS, export_rows
 
     settings = load_settings()

@@ -830,3 +830,15 @@ def _m0014_forecasts(db: Database) -> None:
         not_null={"origins", "chosen", "beats_naive", "computed_at"},
         foreign_keys=[("indicator_id", "indicators", "id")],
     )
+
+
+@migrations(name="0015_forecast_calibrated_coverage")
+def _m0015_forecast_calibrated_coverage(db: Database) -> None:
+    # On the chosen method's backtest row: the held-out coverage of the intervals as drawn
+    # (calibrated, with the calibration fitted without that series) and how many held-out
+    # values it is over. `coverage80` / `coverage95` stay the model's own, uncalibrated ones.
+    table = db.table("forecast_backtests")
+    table.add_column("calibrated80", float)
+    table.add_column("calibrated95", float)
+    table.add_column("points", int, not_null_default=0)
+

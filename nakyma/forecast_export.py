@@ -59,10 +59,14 @@ def _round(value: float | None) -> float | None:
 def export_rows(db: Database, region: Region) -> list[dict[str, Any]]:
     """Every stored forecast with its chosen method's MASE and 80 % coverage, ordered by
     indicator, county-groups-municipalities, area name and year. Empty when nothing has been
-    computed yet."""
+    computed yet.
+
+    `coverage80` is the backtest coverage of the intervals as exported (calibrated, with the
+    calibration fitted without that series), not the model's own narrower intervals; it is
+    empty for forecasts computed before that figure was stored (the next run fills it)."""
     rows = db.query(
         "select f.indicator_id, f.area_kind, f.area_code, f.year, f.forecast, f.lo80, "
-        "f.hi80, f.lo95, f.hi95, f.method, b.mase, b.coverage80 from forecasts f "
+        "f.hi80, f.lo95, f.hi95, f.method, b.mase, b.calibrated80 from forecasts f "
         "left join forecast_backtests b on b.indicator_id = f.indicator_id "
         "and b.area_kind = f.area_kind and b.area_code = f.area_code and b.method = f.method"
     )
@@ -74,7 +78,7 @@ def export_rows(db: Database, region: Region) -> list[dict[str, Any]]:
             **{k: _round(r[k]) for k in ("forecast", "lo80", "hi80", "lo95", "hi95")},
             "method": r["method"],
             "mase": _round(r["mase"]),
-            "coverage80": _round(r["coverage80"]),
+            "coverage80": _round(r["calibrated80"]),
             "_kind": r["area_kind"],
         }
         for r in rows

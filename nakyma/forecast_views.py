@@ -22,7 +22,7 @@ from nakyma.accounts import User
 from nakyma.disclosure import published_count
 from nakyma.indicators import format_number, format_value
 from nakyma.regions import Region
-from nakyma.wording import join_fi
+from nakyma.wording import join_fi, number_elative
 
 METHOD_NAMES = {
     "naive": "viimeisin arvo (naiivi ennuste)",
@@ -110,6 +110,9 @@ def _indicator_forecast(
         "mase": backtest["mase"] if backtest else None,
         "coverage80": backtest["coverage80"] if backtest else None,
         "coverage95": backtest["coverage95"] if backtest else None,
+        "calibrated80": backtest["calibrated80"] if backtest else None,
+        "calibrated95": backtest["calibrated95"] if backtest else None,
+        "points": backtest["points"] if backtest else 0,
         "origins": backtest["origins"] if backtest else 0,
         "beats_naive": bool(backtest and backtest["beats_naive"]),
         "computed_at": rows[0]["computed_at"],
@@ -117,10 +120,11 @@ def _indicator_forecast(
     record["verdict"] = verdict_sentence(
         method,
         beats_naive=record["beats_naive"],
-        coverage80=record["coverage80"],
+        calibrated80=record["calibrated80"],
+        points=record["points"],
         origins=record["origins"],
     )
-    record["direction"] = expected_direction(history, rows[-1])
+    record["direction"] = expected_direction(history, rows[-1], decimals)
     record["expectation"] = expectation_sentence(record)
     record["figures"] = backtest_figures(record)
     return record
@@ -144,33 +148,53 @@ def _chosen_backtest(
     db: Database, ident: int, area_kind: str, area_code: str
 ) -> dict[str, Any] | None:
     row = db.execute(
-        "select method, mase, coverage80, coverage95, origins, beats_naive from "
-        "forecast_backtests where indicator_id = ? and area_kind = ? and area_code = ? "
-        "and chosen = 1",
+        "select method, mase, coverage80, coverage95, calibrated80, calibrated95, points, "
+        "origins, beats_naive from forecast_backtests where indicator_id = ? and area_kind = ? "
+        "and area_code = ? and chosen = 1",
         [ident, area_kind, area_code],
     ).fetchone()
     if row is None:
         return None
-    keys = ("method", "mase", "coverage80", "coverage95", "origins", "beats_naive")
+    keys = (
+        "method",
+        "mase",
+        "coverage80",
+        "coverage95",
+        "calibrated80",
+        "calibrated95",
+        "points",
+        "origins",
+        "beats_naive",
+    )
     return dict(zip(keys, row, strict=True))
 
 
-def _times_in_ten(share: float) -> str:
-    return f"{round(share * 10)} kertaa 10:stä"
+def _hits(share: float, points: int) -> str:
+    """ "7 kertaa 9:stä": the held-out values inside the interval, as counted."""
+    return f"{round(share * points)} kertaa {number_elative(points)}"
 
 
 def verdict_sentence(
-    method: str, *, beats_naive: bool, coverage80: float | None, origins: int
+    method: str,
+    *,
+    beats_naive: bool,
+    calibrated80: float | None,
+    points: int,
+    origins: int,
 ) -> str:
     """The backtest's verdict in one plain Finnish sentence, without method names or
-    statistics jargon (the figures go into the page's "Miten tämä on laskettu")."""
+    statistics jargon (the figures go into the page's "Miten tämä on laskettu"). The interval
+    clause quotes the intervals *as drawn* (calibrated), never the model's own narrower ones."""
     if not origins:
         return (
             "Ennusteen osuvuutta ei voitu vielä koetella aiemmilla vuosilla, koska sarja on "
             "lyhyt; ennusteeseen kannattaa suhtautua varauksella."
         )
     interval = (
-        f", ja 80\u00a0%:n väli osui {_times_in_ten(coverage80)}" if coverage80 is not None else ""
+        f", ja samoin laskettu 80\u00a0%:n väli osui {_hits(calibrated80, points)} koetellusta "
+        "arvosta"
+        if calibrated80 is not None and points
+        else ""
     )
     if beats_naive:
         start = METHOD_PLAIN.get(method, "Ennuste")
@@ -181,24 +205,27 @@ def verdict_sentence(
     if method == "naive":
         return (
             "Mikään menetelmä ei ennustanut aiempia vuosia paremmin kuin viimeisin arvo, joten "
-            "ennusteena näytetään viimeisin arvo."
+            f"ennusteena näytetään viimeisin arvo{interval}."
         )
     return (
         "Mikään menetelmä ei ennustanut aiempia vuosia paremmin kuin viimeisin arvo, joten "
-        "ennusteeseen kannattaa suhtautua varauksella."
+        f"ennusteeseen kannattaa suhtautua varauksella{interval}."
     )
 
 
-def expected_direction(history: Sequence[tuple[int, float]], last: dict[str, Any]) -> str:
+def expected_direction(
+    history: Sequence[tuple[int, float]], last: dict[str, Any], decimals: int
+) -> str:
     """ "nousu", "lasku" or "ennallaan": up or down only when the last forecast year's whole
-    80 % interval lies above or below the newest value (the interval's honesty decides, not
-    the point forecast's small wobble); "ennallaan" also when there is no history."""
+    80 % interval lies above or below the newest value *as shown* (both rounded to the
+    indicator's decimals: "nousua" under an interval printed as 0,6–1,5 after a newest value of
+    0,6 would contradict the page); "ennallaan" also when there is no history."""
     if not history:
         return "ennallaan"
-    newest = history[-1][1]
-    if last["lo80"] > newest:
+    newest = round(history[-1][1], decimals)
+    if round(last["lo80"], decimals) > newest:
         return "nousu"
-    if last["hi80"] < newest:
+    if round(last["hi80"], decimals) < newest:
         return "lasku"
     return "ennallaan"
 
@@ -255,12 +282,28 @@ def backtest_figures(record: dict[str, Any]) -> list[str]:
             f"MASE {format_number(record['mase'], 2)} (alle 1 tarkoittaa, että menetelmä osui "
             "keskimäärin lähemmäs kuin viimeisin arvo)."
         )
-    for share, level in ((record["coverage80"], 80), (record["coverage95"], 95)):
-        if share is not None:
-            lines.append(
-                f"{level} %:n väli osui toteutuneeseen arvoon {format_number(share * 100, 0)} "
-                f"%:ssa koeteltuja vuosia (tavoite {level} %)."
+    points = record.get("points") or 0
+    for level in (80, 95):
+        drawn, own = record.get(f"calibrated{level}"), record[f"coverage{level}"]
+        if drawn is not None and points:
+            text = (
+                f"Kuvan {level} %:n väli osui toteutuneeseen arvoon {_hits(drawn, points)} "
+                f"koetellusta arvosta (tavoite {level} %)"
             )
+            if own is not None:
+                text += f"; mallin omat, kapeammat välit osuivat {_hits(own, points)}"
+            lines.append(text + ".")
+        elif own is not None:
+            lines.append(
+                f"Mallin oma {level} %:n väli osui toteutuneeseen arvoon "
+                f"{format_number(own * 100, 0)} %:ssa koeteltuja arvoja (tavoite {level} %)."
+            )
+    if points:
+        lines.append(
+            "Kuvan välejä on levennetty sen mukaan, kuinka paljon saman tason alueiden "
+            "ennusteet aiemmin erehtyivät; osumat on laskettu levennyksellä, joka on sovitettu "
+            "ilman tätä aluetta."
+        )
     return lines
 
 

@@ -40,14 +40,15 @@ What it does, per indicator (one call of `forecast_indicator`):
   count plus the uncertainty of a level estimated from n points, f(1 + h/n); and for every
   series, growth with horizon (var_h >= var_{h-1} + var_1/n), so intervals always widen. A small
   count therefore has a relatively wide interval (sd / f >= 1/sqrt(f)). Then the intervals are
-  **calibrated on the backtest**: over all the indicator's municipality backtests of the chosen
-  method, each held-out error is divided by the sd the model gave it (floors included); the
-  80 % (95 %) factor is the split-conformal quantile of these ratios divided by z (the
-  ceil((n+1) 0.8)-th smallest of n ratios over 1.28), never below 1 and at most `MAX_WIDENING`,
-  so the pooled backtest coverage reaches nominal. The factors multiply the sd of every row of
-  the indicator (municipalities, groups, county), so widening with horizon and with small
-  denominators is kept. Intervals are normal on the modelled scale, clipped at 0 and, for `%`,
-  at 100.
+  **calibrated on the backtest, per level** (`calibrate_levels`): over the indicator's
+  backtests of the chosen method at one level (municipalities; or groups and county together),
+  each held-out error is divided by the sd the model gave it (floors included); the 80 % (95 %)
+  factor is the split-conformal quantile of these ratios divided by z (the ceil((n+1) 0.8)-th
+  smallest of n ratios over 1.28), never below 1 and at most `MAX_WIDENING`, so the level's
+  pooled backtest coverage reaches nominal. Aggregates with too few points take the
+  municipalities' factors. The factors multiply the sd of every row of the level, so widening
+  with horizon and with small denominators is kept. Intervals are normal on the modelled
+  scale, clipped at 0 and, for `%`, at 100.
 - **Gaps.** A suppressed point (`value` None) is missing; interior gaps are filled by linear
   interpolation for the model, leading gaps are dropped, and a series that stops early is
   forecast further so that its rows still cover last_year+1 ... last_year+horizon. A series
@@ -71,10 +72,12 @@ What it does, per indicator (one call of `forecast_indicator`):
   False). Per-series choice was noisier: 4 origins on 10-20 points picked the wrong method
   often (benchmarks/RESULTS.md). The backtest rows stay per series with every method's own
   figures; `chosen` marks the method the series is shown with and `beats_naive` is the
-  indicator's verdict on that row. Their coverage figures are the model's intervals *before*
-  calibration (the calibration is fitted on them). Reconciliation comes after, and is not part
-  of the backtest. All backtest figures are on the modelled scale (counts, or rates without
-  counts).
+  indicator's verdict on that row. Their `coverage80` / `coverage95` are the model's intervals
+  *before* calibration (the calibration is fitted on them); the chosen row's `calibrated80` /
+  `calibrated95` are the coverage of the intervals as drawn, with factors fitted without that
+  series (leave one series out), over its `points` held-out values. Reconciliation comes
+  after, and is not part of the backtest. All backtest figures are on the modelled scale
+  (counts, or rates without counts).
 """
 
 from __future__ import annotations
@@ -142,6 +145,11 @@ class BacktestRow:
     origins: int
     chosen: bool
     beats_naive: bool
+    # On the chosen row only: the held-out coverage of the intervals as drawn (calibrated),
+    # with the calibration fitted without this series, and how many held-out values that is.
+    calibrated80: float | None = None
+    calibrated95: float | None = None
+    points: int = 0
 
 
 @dataclass(frozen=True)
@@ -291,21 +299,33 @@ def pooled_scores(per_series: Iterable[Mapping[str, _Score]]) -> dict[str, _Scor
 
 
 def calibration(score: _Score | None) -> tuple[float, float]:
+    """Widening factors of the sd behind the 80 % and 95 % intervals (never below 1), from a
+    backtest's held-out |error| / sd ratios (`calibration_of`)."""
+    return calibration_of(score.ratios if score is not None else ())
+
+
+def calibration_of(ratios: Sequence[float]) -> tuple[float, float]:
     """Widening factors of the sd behind the 80 % and 95 % intervals (never below 1).
 
     Split-conformal on the backtest: the factor makes the pooled backtest coverage of the
     method at least nominal, i.e. z x factor is the ceil((n+1) x level)-th smallest of the n
     held-out |error| / sd ratios. Fewer than `MIN_CALIBRATION_POINTS` points: no widening.
     Capped at `MAX_WIDENING` (a few series whose sd is 0 would otherwise make it infinite)."""
-    if score is None or len(score.ratios) < MIN_CALIBRATION_POINTS:
+    if len(ratios) < MIN_CALIBRATION_POINTS:
         return 1.0, 1.0
-    r = np.sort(np.asarray(score.ratios))
+    r = np.sort(np.asarray(ratios, dtype=float))
     n = len(r)
     out = []
     for z, level in ((_Z80, 0.80), (_Z95, 0.95)):
         q = float(r[min(math.ceil((n + 1) * level), n) - 1])
         out.append(float(min(max(q / z, 1.0), MAX_WIDENING)))
     return out[0], out[1]
+
+
+def _z(widen: tuple[float, float]) -> tuple[float, float]:
+    """The 80 % and 95 % half-widths in sds after widening (the 95 % never inside the 80 %)."""
+    z80 = _Z80 * widen[0]
+    return z80, max(_Z95 * widen[1], z80)
 
 
 def choose_method(scores: Mapping[str, _Score]) -> tuple[str, bool]:
@@ -511,20 +531,82 @@ def _scores_prepared(prep: _Prepared, horizon: int, *, counts: bool) -> dict[str
 
 @dataclass(frozen=True)
 class _Choice:
-    """The indicator's method, whether it beats naive, and its interval widening (80, 95)."""
+    """The indicator's method and whether it beats naive."""
 
     method: str
     beats_naive: bool
-    widen: tuple[float, float]
 
 
 def _indicator_choice(
     bottom: Sequence[Mapping[str, _Score]], others: Sequence[Mapping[str, _Score]]
 ) -> _Choice:
     """Choose on the municipalities' backtests pooled (the aggregates' when there are none)."""
-    pool = pooled_scores(bottom if bottom else others)
-    method, beats = choose_method(pool)
-    return _Choice(method, beats, calibration(pool[method]))
+    method, beats = choose_method(pooled_scores(bottom if bottom else others))
+    return _Choice(method, beats)
+
+
+@dataclass(frozen=True)
+class _Calibrated:
+    """One series' interval widening (80, 95), and the held-out coverage of intervals widened
+    by factors fitted without that series (what a reader may expect of the drawn intervals)."""
+
+    widen: tuple[float, float]
+    coverage: tuple[float | None, float | None]
+    points: int
+
+
+def _level(key: tuple[str, str]) -> str:
+    return "kunta" if key[0] == "kunta" else "aggregate"
+
+
+def _chosen_ratios(scores: Mapping[str, _Score], method: str) -> tuple[float, ...]:
+    """The held-out ratios of `method` on one series; naive's where it could not be
+    backtested (the product falls back to naive there, as `pooled_scores` counts it)."""
+    own = scores.get(method)
+    if own is not None and own.mase is not None:
+        return own.ratios
+    return scores["naive"].ratios if scores["naive"].mase is not None else ()
+
+
+def calibrate_levels(
+    scores: Mapping[tuple[str, str], Mapping[str, _Score]], method: str
+) -> dict[tuple[str, str], _Calibrated]:
+    """Interval calibration per level of the hierarchy, and its honest coverage per series.
+
+    Two levels: municipalities, and the aggregates (groups and county) together. A level's
+    factors are `calibration_of` its series' pooled held-out ratios with `method`; the
+    aggregates, when they have fewer than `MIN_CALIBRATION_POINTS` ratios (rates only: the
+    county alone), take the municipalities' factors. Per level, because the Poisson floor
+    makes a small municipality's interval wide while a county's count varies for reasons beyond
+    chance (the simulation's county was covered 80 / 87 % with the municipalities' factors).
+
+    Each series' `coverage` is the share of its own held-out values inside intervals widened
+    by the factors fitted *without* it (leave one series out), so that it is not flattered by
+    its own errors; that is the coverage quoted to the reader and exported."""
+    ratios = {k: _chosen_ratios(sc, method) for k, sc in scores.items()}
+    by_level: dict[str, list[tuple[str, str]]] = {"kunta": [], "aggregate": []}
+    for key in ratios:
+        by_level[_level(key)].append(key)
+
+    def pooled(level: str, without: tuple[str, str] | None = None) -> list[float]:
+        return [r for k in by_level[level] if k != without for r in ratios[k]]
+
+    kunta = calibration_of(pooled("kunta"))
+
+    def factors(level: str, without: tuple[str, str] | None = None) -> tuple[float, float]:
+        own = pooled(level, without)
+        if level == "aggregate" and len(own) < MIN_CALIBRATION_POINTS:
+            return kunta
+        return calibration_of(own)
+
+    out = {}
+    for key, own in ratios.items():
+        level = _level(key)
+        z80, z95 = _z(factors(level, without=key))
+        r = np.asarray(own, dtype=float)
+        coverage = (float(np.mean(r <= z80)), float(np.mean(r <= z95))) if len(r) else (None, None)
+        out[key] = _Calibrated(factors(level), coverage, len(r))
+    return out
 
 
 def _fit_prepared(
@@ -543,7 +625,7 @@ def _fit_prepared(
     )
 
 
-def _backtest_rows(kind: str, code: str, fit: _Fit) -> list[BacktestRow]:
+def _backtest_rows(kind: str, code: str, fit: _Fit, cal: _Calibrated) -> list[BacktestRow]:
     return [
         BacktestRow(
             area_kind=kind,
@@ -555,6 +637,9 @@ def _backtest_rows(kind: str, code: str, fit: _Fit) -> list[BacktestRow]:
             origins=fit.scores[m].origins,
             chosen=m == fit.method,
             beats_naive=fit.beats_naive and m == fit.method,
+            calibrated80=cal.coverage[0] if m == fit.method else None,
+            calibrated95=cal.coverage[1] if m == fit.method else None,
+            points=cal.points if m == fit.method else 0,
         )
         for m in METHODS
     ]
@@ -574,8 +659,7 @@ def _rows(
     """Rows on the indicator's scale: the modelled quantity times `factor`, clipped; the 80 %
     and 95 % half-widths are z x sd times the indicator's widening factors."""
     factor = np.broadcast_to(np.asarray(factor, dtype=float), mean.shape)
-    z80 = _Z80 * widen[0]
-    z95 = max(_Z95 * widen[1], z80)
+    z80, z95 = _z(widen)
     out = []
     for i, year in enumerate(target):
         f = float(factor[i])
@@ -620,13 +704,15 @@ def _rates_only(
     choice = _indicator_choice(
         [sc for kind, _, _, sc in scored if kind == "kunta"], [sc for *_, sc in scored]
     )
+    cal = calibrate_levels({(kind, code): sc for kind, code, _, sc in scored}, choice.method)
     rows: list[ForecastRow] = []
     backtests: list[BacktestRow] = []
     for kind, code, prep, scores in scored:
         fit = _fit_prepared(prep, target, choice, scores, counts=False)
         b = fit.base
-        rows += _rows(kind, code, target, b.mean, b.sd, fit.method, 1.0, upper, choice.widen)
-        backtests += _backtest_rows(kind, code, fit)
+        c = cal[(kind, code)]
+        rows += _rows(kind, code, target, b.mean, b.sd, fit.method, 1.0, upper, c.widen)
+        backtests += _backtest_rows(kind, code, fit, c)
     return ForecastSet(rows, backtests)
 
 
@@ -672,6 +758,7 @@ def _count_hierarchy(
         [sc for k, sc in scores.items() if k[0] == "kunta" and sc is not None],
         [sc for sc in scores.values() if sc is not None],
     )
+    cal = calibrate_levels({k: sc for k, sc in scores.items() if sc is not None}, choice.method)
 
     def fit_of(key: tuple[str, str]) -> _Fit | None:
         sc = scores[key]
@@ -746,9 +833,9 @@ def _count_hierarchy(
             fit.method,
             scale / d,
             upper,
-            choice.widen,
+            cal[key].widen,
         )
-        backtests += _backtest_rows(key[0], key[1], fit)
+        backtests += _backtest_rows(key[0], key[1], fit, cal[key])
     return ForecastSet(rows, backtests)
 
 

@@ -46,3 +46,26 @@ def sentence_label(short_title: str) -> str:
     if len(short_title) > 1 and short_title[0].isupper() and short_title[1].islower():
         return short_title[0].lower() + short_title[1:]
     return short_title
+
+
+# The elative ending of a numeral as read aloud: "yhdestä", "kahdesta", ..., "kymmenestä".
+_ELATIVE_DIGIT = {0: "sta", 1: "stä", 2: "sta", 3: "sta", 4: "stä", 5: "stä"}
+_ELATIVE_DIGIT |= {6: "sta", 7: "stä", 8: "sta", 9: "stä"}
+
+
+def number_elative(n: int) -> str:
+    """A whole number in the elative, as written: "9:stä", "12:sta", "20:stä", "100:sta".
+
+    The ending follows the last word read aloud: 11-19 end in "-toista" but decline their
+    first part (kahdestatoista), round tens in "kymmenestä", hundreds and thousands in "sadasta"
+    and "tuhannesta", zero in "nollasta"."""
+    n = abs(int(n))
+    if n % 100 == 0 and n:
+        ending = "sta"
+    elif 10 <= n % 100 <= 19:
+        ending = "stä" if n % 100 == 10 else _ELATIVE_DIGIT[n % 10]
+    elif n % 10 == 0 and n:
+        ending = "stä"
+    else:
+        ending = _ELATIVE_DIGIT[n % 10]
+    return f"{n}:{ending}"

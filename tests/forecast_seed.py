@@ -53,12 +53,15 @@ def seed_forecast(
     mase: float = 0.8,
     coverage80: float = 0.9,
     coverage95: float = 1.0,
+    calibrated80: float | None = None,
+    calibrated95: float | None = None,
+    points: int = 10,
     origins: int = 6,
     last_year: int = 2024,
 ) -> None:
     """History ending in `last_year` (kunta / hyvinvointialue only), one forecast row per
     value of `ahead` with intervals widening by horizon, and the backtest rows (the chosen
-    method and naive)."""
+    method and naive). The chosen row's calibrated coverage defaults to the raw one."""
     first = last_year - len(history) + 1
     if area_kind in ("kunta", "hyvinvointialue"):
         db.table("indicator_values").upsert_all(
@@ -108,6 +111,13 @@ def seed_forecast(
                 "mase": score,
                 "coverage80": coverage80,
                 "coverage95": coverage95,
+                "calibrated80": (coverage80 if calibrated80 is None else calibrated80)
+                if chosen
+                else None,
+                "calibrated95": (coverage95 if calibrated95 is None else calibrated95)
+                if chosen
+                else None,
+                "points": points if chosen else 0,
                 "origins": origins,
                 "chosen": int(chosen),
                 "beats_naive": int(beats_naive and chosen),

@@ -278,7 +278,7 @@ def test_export_forecasts_csv(run_cli, db: Database):
     county = [r for r in rows if r["indicator_id"] == "1086" and r["area"].endswith("alue")]
     (first, *_) = stored(db, "forecasts", 1086)
     want = db.execute(
-        "select f.year, f.forecast, f.lo80, f.hi95, f.method, b.mase, b.coverage80 "
+        "select f.year, f.forecast, f.lo80, f.hi95, f.method, b.mase, b.calibrated80 "
         "from forecasts f join forecast_backtests b using (indicator_id, area_kind, area_code, "
         "method) where f.indicator_id = 1086 and f.area_kind = 'hyvinvointialue' "
         "order by f.year"

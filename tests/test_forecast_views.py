@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from nakyma.forecast_views import (
     area_forecasts,
     area_headline,
@@ -25,26 +27,68 @@ def plain(text: str) -> str:
 
 NAIVE_VERDICT = (
     "Mikään menetelmä ei ennustanut aiempia vuosia paremmin kuin viimeisin arvo, joten "
-    "ennusteena näytetään viimeisin arvo."
+    "ennusteena näytetään viimeisin arvo"
 )
 
 
 def test_verdict_when_the_method_beat_naive_says_so_in_plain_words() -> None:
-    text = plain(verdict_sentence("drift", beats_naive=True, coverage80=0.9, origins=8))
+    text = plain(
+        verdict_sentence("drift", beats_naive=True, calibrated80=7 / 9, points=9, origins=4)
+    )
     assert text == (
         "Ennuste jatkaa trendiä; menetelmä osui aiempina vuosina keskimäärin lähemmäs kuin "
-        "viimeisin arvo, ja 80 %:n väli osui 9 kertaa 10:stä."
+        "viimeisin arvo, ja samoin laskettu 80 %:n väli osui 7 kertaa 9:stä koetellusta "
+        "arvosta."
     )
     for jargon in ("MASE", "p ", "drift", "naiivi", "ETS"):
         assert jargon not in text
 
 
 def test_verdict_when_nothing_beat_naive() -> None:
-    assert verdict_sentence("naive", beats_naive=False, coverage80=0.7, origins=6) == (
-        NAIVE_VERDICT
+    args = {"beats_naive": False, "origins": 6}
+    assert verdict_sentence("naive", calibrated80=None, points=0, **args) == NAIVE_VERDICT + "."
+    assert plain(verdict_sentence("naive", calibrated80=0.5, points=12, **args)) == (
+        NAIVE_VERDICT + ", ja samoin laskettu 80 %:n väli osui 6 kertaa 12:sta koetellusta arvosta."
     )
-    short = verdict_sentence("naive", beats_naive=False, coverage80=None, origins=0)
+    short = verdict_sentence("naive", beats_naive=False, calibrated80=None, points=0, origins=0)
     assert "liian" in short or "lyhyt" in short
+
+
+def test_the_verdict_quotes_the_drawn_intervals_not_the_models_own(db, region) -> None:
+    # The model's own intervals covered 3 of 10, the calibrated (drawn) ones 8 of 10: the
+    # sentence must speak of what the chart shows; the figures say both.
+    seed_indicator(db, 10, "Sijoitetut lapset")
+    seed_forecast(
+        db,
+        10,
+        "kunta",
+        "992",
+        history=[1.0, 1.1, 1.2],
+        ahead=[1.2, 1.3, 1.4],
+        coverage80=0.3,
+        calibrated80=0.8,
+        coverage95=0.5,
+        calibrated95=1.0,
+        points=10,
+    )
+    (row,) = area_forecasts(db, region, area_kind="kunta", area_code="992")
+    assert "osui 8 kertaa 10:stä" in plain(row["verdict"])
+    figures = plain(" ".join(row["figures"]))
+    assert "Kuvan 80 %:n väli osui toteutuneeseen arvoon 8 kertaa 10:stä" in figures
+    assert "mallin omat, kapeammat välit osuivat 3 kertaa 10:stä" in figures
+    assert "Kuvan 95 %:n väli osui toteutuneeseen arvoon 10 kertaa 10:stä" in figures
+
+
+def test_direction_is_read_at_the_precision_shown(db, region) -> None:
+    # Newest 0.6; the last year's 80 % interval starts at 0.64, shown as 0,6: not "nousu".
+    seed_indicator(db, 10, "Sijoitetut lapset")  # one decimal
+    seed_forecast(db, 10, "kunta", "992", history=[0.5, 0.6], ahead=[0.9, 0.95, 1.0], width=0.12)
+    (row,) = area_forecasts(db, region, area_kind="kunta", area_code="992")
+    assert row["forecast"][-1]["lo80"] == pytest.approx(0.64)
+    assert row["direction"] == "ennallaan"
+    db.execute("update forecasts set lo80 = 0.66 where year = 2027")
+    (row,) = area_forecasts(db, region, area_kind="kunta", area_code="992")
+    assert row["direction"] == "nousu"
 
 
 def test_area_forecasts_in_catalogue_order_with_verdicts_and_figures(db, region) -> None:
@@ -62,6 +106,8 @@ def test_area_forecasts_in_catalogue_order_with_verdicts_and_figures(db, region)
         beats_naive=False,
         mase=1.0,
         coverage80=0.7,
+        calibrated80=None,
+        points=0,
     )
     seed_forecast(
         db,
@@ -75,6 +121,7 @@ def test_area_forecasts_in_catalogue_order_with_verdicts_and_figures(db, region)
         coverage80=0.9,
         coverage95=1.0,
         origins=8,
+        points=10,
     )
     rows = area_forecasts(db, region, area_kind="kunta", area_code="992")
     assert [r["id"] for r in rows] == [20, 10]
@@ -88,7 +135,7 @@ def test_area_forecasts_in_catalogue_order_with_verdicts_and_figures(db, region)
     assert drift["direction"] == "nousu"
     assert "MASE 0,62" in " ".join(drift["figures"])
     assert "8 aiemmalla vuodella" in " ".join(drift["figures"])
-    assert naive["verdict"] == NAIVE_VERDICT
+    assert naive["verdict"] == NAIVE_VERDICT + "."
     assert naive["method_name"] == "viimeisin arvo (naiivi ennuste)"
     assert naive["direction"] == "ennallaan"
     assert plain(naive["expectation"]) == (

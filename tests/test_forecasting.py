@@ -221,9 +221,9 @@ def test_calibration_is_applied_to_the_forecast_intervals(monkeypatch):
     import nakyma.forecasting as fc
 
     points = count_points([6.0] * len(YEARS), 20_000, seed=12)
-    monkeypatch.setattr(fc, "calibration", lambda score: (1.0, 1.0))
+    monkeypatch.setattr(fc, "calibration_of", lambda ratios: (1.0, 1.0))
     plain, _ = single(points)
-    monkeypatch.setattr(fc, "calibration", lambda score: (2.0, 1.5))
+    monkeypatch.setattr(fc, "calibration_of", lambda ratios: (2.0, 1.5))
     wider, _ = single(points)
     for p, w in zip(plain, wider, strict=True):
         assert w.forecast == pytest.approx(p.forecast)
@@ -231,6 +231,65 @@ def test_calibration_is_applied_to_the_forecast_intervals(monkeypatch):
         assert w.hi95 - w.lo95 == pytest.approx(1.5 * (p.hi95 - p.lo95))
     widths = [r.hi95 - r.lo95 for r in wider]
     assert widths[0] < widths[1] < widths[2]
+
+
+def _scores(ratios):
+    """A series' backtests where every method had these held-out |error| / sd ratios."""
+    from nakyma.forecasting import _Score
+
+    return {m: _Score(0.9, None, None, 4, tuple(ratios)) for m in METHODS}
+
+
+def test_calibration_is_per_level_and_aggregates_get_their_own_factor():
+    from nakyma.forecasting import _Z80, calibrate_levels
+
+    # Municipalities' errors are small next to their (Poisson-floored) sd; the aggregates'
+    # are large: one pooled factor would leave the county under-covered.
+    scores = {("kunta", f"00{i}"): _scores([0.5] * 9) for i in range(1, 5)}
+    for g in ("a", "b"):
+        scores[("kuntaryhma", g)] = _scores([2.0] * 9)
+    scores[("hyvinvointialue", COUNTY)] = _scores([2.0] * 9)
+    cal = calibrate_levels(scores, "ets")
+    assert cal[("kunta", "001")].widen == (1.0, 1.0)
+    county = cal[("hyvinvointialue", COUNTY)]
+    assert county.widen[0] == pytest.approx(2.0 / _Z80)
+    assert cal[("kuntaryhma", "a")].widen == county.widen
+    assert county.points == 9
+
+
+def test_aggregates_with_too_few_points_take_the_municipalities_factor():
+    from nakyma.forecasting import _Z80, calibrate_levels
+
+    scores = {("kunta", f"00{i}"): _scores([1.5] * 9) for i in range(1, 5)}
+    scores[("hyvinvointialue", COUNTY)] = _scores([0.1] * 9)  # alone: 9 < 20 points
+    cal = calibrate_levels(scores, "ets")
+    assert cal[("hyvinvointialue", COUNTY)].widen == cal[("kunta", "001")].widen
+    assert cal[("kunta", "001")].widen[0] == pytest.approx(1.5 / _Z80)
+
+
+def test_reported_coverage_leaves_the_series_out_of_its_own_calibration():
+    from nakyma.forecasting import calibrate_levels
+
+    # Three calm municipalities (errors 0.5 sd) and one wild one (errors 3 sd). Calibrated on
+    # all four, the wild one would look covered by its own errors; left out, the others'
+    # factor is 1 and its intervals miss every time: that is what the reader must be told.
+    scores = {("kunta", f"00{i}"): _scores([0.5] * 9) for i in range(1, 4)}
+    scores[("kunta", "004")] = _scores([3.0] * 9)
+    cal = calibrate_levels(scores, "ets")
+    assert cal[("kunta", "004")].widen[0] > 1.0  # drawn wider: its errors are in the pool
+    assert cal[("kunta", "004")].coverage == (0.0, 0.0)
+    assert cal[("kunta", "001")].coverage == (1.0, 1.0)
+
+
+def test_chosen_backtest_rows_carry_the_calibrated_coverage(hierarchy):
+    fs, _ = hierarchy
+    for b in fs.backtests:
+        if b.chosen:
+            assert b.points == 9  # 4 origins: 3 + 3 + 2 + 1 held-out values
+            assert b.calibrated80 is not None and 0.0 <= b.calibrated80 <= 1.0
+            assert b.calibrated95 is not None and b.calibrated95 >= b.calibrated80
+        else:
+            assert b.calibrated80 is None and b.points == 0
 
 
 def single(points, unit="%", **options):
