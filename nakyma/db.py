@@ -842,3 +842,15 @@ def _m0015_forecast_calibrated_coverage(db: Database) -> None:
     table.add_column("calibrated95", float)
     table.add_column("points", int, not_null_default=0)
 
+
+@migrations(name="0016_auto_titles")
+def _m0016_auto_titles(db: Database) -> None:
+    # The automatic titles the last run used, per kind ("phenomenon", "theme"), by a digest of
+    # their inputs (the most central members' texts, keywords, title version): a run in a fresh
+    # process reuses them instead of running the language models again for every unchanged
+    # phenomenon or theme.
+    db.table("auto_titles").create(
+        {"digest": str, "kind": str, "title": str, "run_id": int},
+        pk="digest",
+        not_null={"kind", "title"},
+    )

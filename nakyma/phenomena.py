@@ -57,7 +57,13 @@ from sqlite_utils import Database
 from nakyma.config import Settings, default
 from nakyma.db import now_utc, write_transaction
 from nakyma.embedding import load_vectors, vector_to_blob
-from nakyma.titles import FINNISH_STOP_WORDS, MAX_TEXTS, document_shares, phenomenon_title
+from nakyma.titles import (
+    FINNISH_STOP_WORDS,
+    MAX_TEXTS,
+    TITLES_VERSION,
+    document_shares,
+    phenomenon_title,
+)
 
 Key = tuple[str, str]  # (item_kind, item_key)
 ITEM_KINDS = ("observation", "headline")  # what is clustered; indicator titles are not
@@ -663,39 +669,70 @@ def _match_run(
 
 @dataclass
 class _Labelled:
-    """What the run writes: a row per phenomenon that has members, and the member rows."""
+    """What the run writes: a row per phenomenon that has members, the member rows, and the
+    titles computed or reused (digest -> title) for the next run to reuse."""
 
     phenomena: list[dict[str, Any]] = field(default_factory=list)  # by id
     members: list[tuple[str, str, int, float, str]] = field(default_factory=list)
+    titles: dict[str, str] = field(default_factory=dict)
 
 
 _TITLES: dict[str, str] = {}  # digest of (texts, keywords) -> title, within this process
 
 
-def _title(
+def _title_digest(texts: list[str], keywords: list[str], centred: bool) -> str:
+    import hashlib
+
+    key = [TITLES_VERSION, texts, keywords, centred]
+    return hashlib.sha256(json.dumps(key, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def remembered_title(
     texts: list[str],
     background: Mapping[str, float],
     keywords: list[str],
     centre: tuple[np.ndarray, Any] | None = None,
+    *,
+    stored: Mapping[str, str] | None = None,
+    used: dict[str, str] | None = None,
 ) -> str:
-    """`phenomenon_title`, remembered by its members' texts and keywords: a phenomenon whose
-    most central members did not change keeps its title without the language model running
-    again (a nightly run in the server process, and the many runs of a test session, pay
-    once). The background shares may have moved a little since: the title is kept anyway,
-    which also keeps it stable."""
-    import hashlib
-
-    digest = hashlib.sha256(
-        json.dumps([texts, keywords, centre is not None], ensure_ascii=False).encode("utf-8")
-    ).hexdigest()
-    title = _TITLES.get(digest)
+    """`phenomenon_title`, remembered by a digest of its inputs: a group (phenomenon or
+    emerging theme) whose most central members and keywords did not change keeps its title
+    without the language models running again. Remembered in this process (`_TITLES`: the
+    many runs of a test session) and in the database (`stored`: the table `auto_titles` as
+    the previous run left it, `stored_titles`), so that a run in a fresh process (the CLI, the
+    first run after a restart) does not recompute every title: over 10^4 items that was most
+    of a full run. The digest and title go into `used`, for the run to store
+    (`remember_titles`). The background shares may have moved a little since: the title is
+    kept anyway, which also keeps it stable."""
+    digest = _title_digest(texts, keywords, centre is not None)
+    title = _TITLES.get(digest) or (stored or {}).get(digest)
     if title is None:
         vector, embedder = centre if centre is not None else (None, None)
         title = phenomenon_title(texts, vector, embedder, background=background, keywords=keywords)
-        if len(_TITLES) > 50_000:
-            _TITLES.clear()
-        _TITLES[digest] = title
+    if len(_TITLES) > 50_000:
+        _TITLES.clear()
+    _TITLES[digest] = title
+    if used is not None:
+        used[digest] = title
     return title
+
+
+def stored_titles(db: Database, kind: str) -> dict[str, str]:
+    """The titles the last run of `kind` ("phenomenon" or "theme") used, by digest."""
+    return dict(
+        db.execute("select digest, title from auto_titles where kind = ?", [kind]).fetchall()
+    )
+
+
+def remember_titles(db: Database, kind: str, titles: Mapping[str, str], run_id: int | None) -> None:
+    """Replace the stored titles of `kind` with this run's (call inside its write
+    transaction): the table stays the size of the groups shown."""
+    db.execute("delete from auto_titles where kind = ?", [kind])
+    db.table("auto_titles").upsert_all(
+        ({"digest": d, "kind": kind, "title": t, "run_id": run_id} for d, t in titles.items()),
+        pk="digest",
+    )
 
 
 def _label_run(
@@ -718,6 +755,7 @@ def _label_run(
     keywords = class_keywords([[texts.get(key, "") for key in members_of[p]] for p in pids])
     background = document_shares(texts.values())
     dates = _item_dates(db, matched.assignment)
+    stored = stored_titles(db, "phenomenon")
     labelled = _Labelled()
     for pid, words in zip(pids, keywords, strict=True):
         keys = members_of[pid]
@@ -730,15 +768,18 @@ def _label_run(
                 (key[0], key[1], pid, round(float(sims[i]), 3), matched.assignment[key][1])
             )
         seen = sorted(d for key in keys if (d := dates.get(key)))
+        title = remembered_title(
+            [texts.get(keys[i], "") for i in order[:MAX_TEXTS]],
+            background,
+            words,
+            (centroid, embedder) if embedder is not None else None,
+            stored=stored,
+            used=labelled.titles,
+        )
         labelled.phenomena.append(
             {
                 "id": pid,
-                "title_auto": _title(
-                    [texts.get(keys[i], "") for i in order[:MAX_TEXTS]],
-                    background,
-                    words,
-                    (centroid, embedder) if embedder is not None else None,
-                ),
+                "title_auto": title,
                 "keywords": json.dumps(words, ensure_ascii=False),
                 "representatives": json.dumps(
                     [list(keys[i]) for i in order[:3]], ensure_ascii=False
@@ -795,6 +836,7 @@ def _write_run(
                 )
         _write_members(db, labelled.members, now)
         _write_state(db, model, loaded.state, loaded.keys, communities_found)
+        remember_titles(db, "phenomenon", labelled.titles, run_id)
         # Phenomena that lost every member keep their row (history, review status), size 0.
         pids = [record["id"] for record in labelled.phenomena]
         if pids:

@@ -60,6 +60,9 @@ FINNISH_STOP_WORDS = frozenset(
 )
 
 MAX_TEXTS = 30  # the most central members a title is read from
+# Change when the title algorithm changes: titles remembered by an older version are then
+# computed again (nakyma.phenomena keeps the last run's titles by a digest of their inputs).
+TITLES_VERSION = "2026-12-02"
 MAX_WORDS = 5
 LENGTH_BONUS = 0.2  # per extra word of a phrase
 SMALL_GROUP = 8  # up to this many texts, words sharing a last compound part are kin
@@ -480,7 +483,7 @@ def _word_central(
     for doc in terms:
         pairs = [
             (lexicon[t], -math.log(max(background.get(t, 1e-3), 1e-3)))
-            for t in set(doc)
+            for t in dict.fromkeys(doc)
             if t in lexicon and t not in stop and len(t) >= 3
         ]
         if pairs:

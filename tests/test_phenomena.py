@@ -193,6 +193,35 @@ def test_run_twice_gives_same_phenomena_and_ids(db, region, today) -> None:
     assert first.unassigned == 0
 
 
+def test_a_fresh_process_reuses_the_stored_titles(db, region, today, monkeypatch) -> None:
+    # A run in a new process (the CLI, the first run after a restart) has no titles in memory:
+    # it must take unchanged phenomena's titles from the database, not run the models again.
+    keys, _ = seed_items(db, region, today)
+    ph.run_clustering(db, "test")
+    titles = {r["id"]: r["title_auto"] for r in db.query("select * from phenomena")}
+    assert sorted(ph.stored_titles(db, "phenomenon").values()) == sorted(titles.values())
+    computed: list[list[str]] = []
+    real = ph.phenomenon_title
+
+    def counting(texts, *args, **kwargs):
+        computed.append(list(texts))
+        return real(texts, *args, **kwargs)
+
+    monkeypatch.setattr(ph, "phenomenon_title", counting)
+    monkeypatch.setattr(ph, "_TITLES", {})
+    ph.run_clustering(db, "test")
+    assert computed == []
+    assert {r["id"]: r["title_auto"] for r in db.query("select * from phenomena")} == titles
+    # New members change the central texts of some phenomena: those are computed again, and
+    # the table keeps only the titles of this run.
+    seed_items(db, region, today, n_per_topic=3, start=100, seed=9)
+    monkeypatch.setattr(ph, "_TITLES", {})
+    ph.run_clustering(db, "test")
+    assert computed
+    in_use = db.execute("select count(*) from phenomena where size > 0").fetchone()[0]
+    assert len(ph.stored_titles(db, "phenomenon")) == in_use
+
+
 def test_added_data_keeps_ids_of_persisting_phenomena(db, region, today) -> None:
     keys, labels = seed_items(db, region, today)
     ph.run_clustering(db, "test")
