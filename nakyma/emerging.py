@@ -155,7 +155,9 @@ def _tfidf(terms: Sequence[Sequence[str]]) -> tuple[sparse.csr_matrix, dict[str,
     vocab: dict[str, int] = {}
     rows, cols = [], []
     for i, doc in enumerate(terms):
-        for t in set(doc):
+        # In first-seen order, not a set's: a set's order changes with each process's hash
+        # seed, and the vocabulary's order breaks ties between equally weighted terms.
+        for t in dict.fromkeys(doc):
             if len(t) < 3 or t in stop:
                 continue
             rows.append(i)
@@ -232,7 +234,7 @@ def _local_bursts(
     for t in np.flatnonzero(counts >= params.min_items):
         docs = recent_terms[:, t].nonzero()[0]
         before = base_terms[:, t].nonzero()[0]
-        for m in set(places[docs]):
+        for m in sorted(set(places[docs])):
             here = docs[places[docs] == m]
             if len(here) < params.min_items or len(here) > params.max_items:
                 continue
@@ -358,8 +360,10 @@ def find_themes(stream: Stream, as_of: date, params: EmergingParams | None = Non
             continue
         claimed.update(group.tolist())
         counts = np.asarray(presence[group].sum(axis=0)).ravel()
-        order = np.argsort(-(counts * rarity))
-        theme.terms = [inverse_vocab[int(t)] for t in order[:6] if counts[t] >= 2]
+        weight = counts * rarity
+        frequent = [int(t) for t in np.flatnonzero(counts >= 2)]
+        order = sorted(frequent, key=lambda t: (-weight[t], inverse_vocab[t]))
+        theme.terms = [inverse_vocab[t] for t in order[:6]]
         theme.bursts = [inverse_vocab[int(t)] for t in np.flatnonzero(burst & (counts >= 2))]
         theme.score = _score(theme)
         themes.append(theme)
@@ -631,17 +635,27 @@ def theme_title(
     background: Mapping[str, float] | None = None,
     centre: np.ndarray | None = None,
     embedder: Any | None = None,
+    *,
+    stored: Mapping[str, str] | None = None,
+    used: dict[str, str] | None = None,
 ) -> str:
     """A working title as for phenomena (`nakyma.titles.phenomenon_title`: a noun phrase from
     the members' texts, e.g. "Energiajuomat alakoulussa"); without texts, or when no phrase
-    qualifies, the two most distinctive shared words ("Energiajuoma ja välitunti")."""
-    from nakyma.titles import keyword_title, phenomenon_title
+    qualifies, the two most distinctive shared words ("Energiajuoma ja välitunti").
+    Remembered as phenomena's are (`nakyma.phenomena.remembered_title`, `stored` / `used`)."""
+    from nakyma.phenomena import remembered_title
+    from nakyma.titles import keyword_title
 
     words = [t for t in theme.terms if "-" not in t][:2] or theme.terms[:2]
     if not texts:
         return keyword_title(words) if words else "Nouseva teema"
-    return phenomenon_title(
-        texts, centre, embedder, background=background, keywords=words or ["Nouseva teema"]
+    return remembered_title(
+        list(texts),
+        background or {},
+        words or ["Nouseva teema"],
+        (centre, embedder) if centre is not None and embedder is not None else None,
+        stored=stored,
+        used=used,
     )
 
 
@@ -802,8 +816,12 @@ def run_emerging(
         normalise(stream.vectors[[position[k] for k in t.members]].mean(axis=0, keepdims=True))[0]
         for t in themes
     ]
+    from nakyma.phenomena import remember_titles, stored_titles
+
+    stored = stored_titles(db, "theme")
+    used: dict[str, str] = {}
     titles = [
-        theme_title(t, theme_texts(db, t), background, c, embedder)
+        theme_title(t, theme_texts(db, t), background, c, embedder, stored=stored, used=used)
         for t, c in zip(themes, centres, strict=True)
     ]
     parents = _member_phenomena(db, [k for t in themes for k in [*t.members, *t.nearest]])
@@ -816,6 +834,7 @@ def run_emerging(
     now = now_utc()
     counts = {"themes": len(themes), "new": 0, "continued": 0, "held": 0, "removed": 0}
     with write_transaction(db):
+        remember_titles(db, "theme", used, None)
         previous: dict[int, set[str]] = {}
         for tid, key in db.execute("select theme_id, item_key from emerging_members"):
             previous.setdefault(tid, set()).add(key)

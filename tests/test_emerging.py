@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
@@ -160,6 +162,28 @@ def test_likeness_is_measured_against_the_other_new_items() -> None:
         == 1.0
     )
     assert _cohesion_p(sim[:5, :5], everyone[:5], np.arange(3), params) == 1.0
+
+
+def test_word_vectors_are_the_models_own_without_loading_spacy() -> None:
+    """The floret table read directly gives what spaCy's `vocab.get_vector` gives (the
+    same rows, the same hashing), and a fresh process gets them without importing spaCy."""
+    from nakyma.finnish import load
+
+    words = ["raketti", "sähikäinen", "äiti", "Öljy", "koulukiusaaminen", "x", "energiajuoma-"]
+    ours = word_vectors(words)
+    nlp = load()
+    for w in words:
+        theirs = np.asarray(nlp.vocab.get_vector(w), np.float32)
+        assert np.allclose(ours[w], theirs / np.linalg.norm(theirs), atol=1e-5), w
+    code = (
+        "import sys; from nakyma.finnish import word_vectors; "
+        "v = word_vectors(['raketti']); "
+        "print(len(v), 'spacy' in sys.modules, 'torch' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["1", "False", "False"]
 
 
 def test_word_vectors_tie_texts_that_share_no_word() -> None:
