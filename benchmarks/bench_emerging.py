@@ -230,12 +230,28 @@ def run_bertrend(items: list[dict], vectors: np.ndarray, dates: list[str], pytho
 # --- cost -----------------------------------------------------------------------------------
 
 
-def cost(n: int = 10_000) -> dict:
+# The code of "today's" full run in issue 12: the commit before the emerging themes engine.
+BEFORE_REV = "8e751ea^"
+
+
+def _tree_at(rev: str, into: Path) -> Path:
+    """The repository's files at `rev`, extracted (git archive) into `into`."""
+    into.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def cost(n: int = 10_000, before_rev: str | None = BEFORE_REV) -> dict:
     """A full phenomena run over n observations (the stream's texts and vectors repeated,
-    dates spread over the last 18 months), with and without the emerging themes step, each
-    in a fresh process. Each database is run twice: the first ("cold") run also computes
-    and stores every observation's terms once (as vectors are stored once); the second
-    ("warm") is the steady state of a nightly run. Two databases per mode; the best of each."""
+    dates spread over the last 18 months), each in a fresh process, in three modes: "with" and
+    "without" the emerging themes step (this code), and "before" (the code at `before_rev`,
+    today's full run when issue 12 was filed, on a copy of the same database). Each database
+    is run twice: the first ("cold") run also computes and stores every observation's terms
+    and every title once; the second ("warm") is the steady state of a nightly run. Three
+    databases per mode, alternating; the best of each."""
     import emerging_eval
 
     items = emerging_eval.load_stream("all")
@@ -252,54 +268,76 @@ def cost(n: int = 10_000) -> dict:
         many.append(item)
     noisy = vectors[chosen] + rng.normal(0, 0.012, (n, vectors.shape[1])).astype(np.float32)
     noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
-    timings: dict[str, list[float]] = {"without": [], "with": [], "with_cold": []}
+    modes = ["without", "with"] + (["before"] if before_rev else [])
+    timings: dict[str, list[float]] = {m: [] for m in modes} | {"with_cold": []}
     step: dict[str, list[float]] = {"cold": [], "warm": []}
     with tempfile.TemporaryDirectory() as tmp:
         template = Path(tmp) / "template"
         _database(many, noisy, template).close()
+        roots = {"with": ROOT, "without": ROOT}
+        if before_rev:
+            roots["before"] = _tree_at(before_rev, Path(tmp) / "before-code")
         for attempt in range(3):
-            for mode in ("without", "with"):
+            for mode in modes:
                 work = Path(tmp) / f"{mode}{attempt}"
                 work.mkdir()
                 (work / "nakyma.db").write_bytes((template / "nakyma.db").read_bytes())
-                code = (
-                    f"import sys, time; sys.path.insert(0, {str(ROOT)!r})\n"
-                    "from datetime import date\n"
-                    "from pathlib import Path\n"
-                    "import pipelines.phenomena as p\n"
-                    "from nakyma.config import Settings\n"
-                    "from nakyma.db import open_db\n"
+                patch = (
                     "orig = p.run_emerging\n"
-                    "spent = [0.0]\n"
                     "def timed(*a, **k):\n"
                     "    t0 = time.perf_counter()\n"
                     f"    r = orig(*a, **k) if {mode!r} == 'with' else {{}}\n"
                     "    spent[0] = time.perf_counter() - t0\n"
                     "    return r\n"
                     "p.run_emerging = timed\n"
+                    if mode != "before"
+                    else ""
+                )
+                code = (
+                    f"import sys, time; sys.path.insert(0, {str(roots[mode])!r})\n"
+                    "from datetime import date\n"
+                    "from pathlib import Path\n"
+                    "import pipelines.phenomena as p\n"
+                    "from nakyma.config import Settings\n"
+                    "from nakyma.db import open_db\n"
+                    "spent = [0.0]\n"
+                    f"{patch}"
                     "s = Settings(_env_file=None, secret_key='x' * 40, scheduler_enabled=False,"
                     f" data_dir=Path({str(work)!r}))\n"
                     "db = open_db(s.database_path)\n"
                     "t = time.perf_counter()\n"
                     "r = p.run(db, s, as_of=date(2026, 10, 25))\n"
-                    "print(time.perf_counter() - t, spent[0], r.details.get('emerging_themes'))\n"
+                    "print(time.perf_counter() - t, spent[0])\n"
                 )
                 for run in ("cold", "warm"):
                     out = subprocess.run(
-                        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+                        [sys.executable, "-c", code],
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                        cwd=roots[mode],
                     ).stdout.split()
-                    key = mode if run == "warm" or mode == "without" else "with_cold"
-                    timings[key].append(float(out[0]))
+                    # Warm runs compare; the cold one is reported for "with" only (the
+                    # first run after the step was added: every text's terms computed once).
+                    if run == "warm":
+                        timings[mode].append(float(out[0]))
+                    elif mode == "with":
+                        timings["with_cold"].append(float(out[0]))
                     if mode == "with":
                         step[run].append(float(out[1]))
     best = {m: min(v) for m, v in timings.items()}
-    return {
+    out_: dict[str, Any] = {
         "items": n,
         "seconds": timings,
         "emerging_step_seconds": step,
-        "ratio_warm": round(best["with"] / best["without"], 3),
-        "ratio_cold": round(best["with_cold"] / best["without"], 3),
+        "ratio_warm_to_without": round(best["with"] / best["without"], 3),
+        "ratio_cold_to_without": round(best["with_cold"] / best["without"], 3),
     }
+    if before_rev:
+        out_["before_rev"] = before_rev
+        out_["ratio_warm_to_before"] = round(best["with"] / best["before"], 3)
+        out_["ratio_cold_to_before"] = round(best["with_cold"] / best["before"], 3)
+    return out_
 
 
 def main() -> None:
@@ -312,10 +350,13 @@ def main() -> None:
     parser.add_argument("--skip-current", action="store_true")
     parser.add_argument("--bench-python", default=None, help="the BERTopic venv's python")
     parser.add_argument("--cost", action="store_true")
+    parser.add_argument(
+        "--before-rev", default=BEFORE_REV, help="the code of today's run for --cost ('' = none)"
+    )
     parser.add_argument("--params", default="{}", help="EmergingParams overrides as JSON")
     args = parser.parse_args()
     if args.cost:
-        print(json.dumps(cost(), indent=2))
+        print(json.dumps(cost(before_rev=args.before_rev or None), indent=2))
         return
     plan = emerging_eval.load_plan()
     items = emerging_eval.load_stream(args.part)
