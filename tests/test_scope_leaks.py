@@ -101,6 +101,8 @@ def _paths(key: str, ids: list[int], codes: list[str], themes: list[int]) -> lis
         return [f"{template}?q={q}" for q in QUERIES]
     if template == "/api/signals":
         return [template] + [f"{template}?municipality={c}" for c in codes]
+    if "{key}" in template:  # a municipality group's page
+        return [template.replace("{key}", g.key) for g in load_region().grouping().groups]
     return [template]
 
 

@@ -60,6 +60,8 @@ POLICY: dict[str, str | frozenset[str]] = {
     # region and municipalities (counts, indicators, public news)
     "GET /alue": "signed_in",
     "GET /kunnat/{code}": "signed_in",
+    # a municipality group's forecasts (public statistics, as on the municipality page)
+    "GET /kuntaryhmat/{key}": "signed_in",
     "GET /haku": "signed_in",
     # phenomena
     "GET /ilmiot/{phenomenon_id}": "phenomenon:view",
