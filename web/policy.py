@@ -105,6 +105,7 @@ POLICY: dict[str, str | frozenset[str]] = {
     "GET /api/signals": "signed_in",
     "GET /api/emerging": "signed_in",
     "GET /api/emerging/{theme_id}": "theme:view",
+    "GET /api/forecasts": "signed_in",
     "GET /api/search": "signed_in",
     # OpenAPI description
     "GET /api/openapi.json": "public",
