@@ -281,11 +281,13 @@ def test_markdown_and_csv_carry_the_brief(db, region) -> None:
     for p in brief.phenomena:
         assert f"(ilmiö {p.id})" in markdown
         assert p.title in markdown
-    n = len(brief.phenomena)
+    n, m = len(brief.phenomena), len(brief.emerging)
     assert [row[3] for row in table[1 : n + 1]] == [p.title for p in brief.phenomena]
-    # Then the emerging themes flagged in the area, each marked as one.
-    assert [row[3] for row in table[n + 1 :]] == [e.title for e in brief.emerging]
-    assert all(row[4].startswith("Nouseva teema") for row in table[n + 1 :])
+    # Then the emerging themes flagged in the area, each marked as one, and the forecast
+    # page's years (tests/test_forecast_brief.py).
+    assert [row[3] for row in table[n + 1 : n + m + 1]] == [e.title for e in brief.emerging]
+    assert all(row[4].startswith("Nouseva teema") for row in table[n + 1 : n + m + 1])
+    assert all(row[4] == "Ennuste" for row in table[n + m + 1 :])
     assert "Lähde: THL, Sotkanet; tuottaja" in markdown
     assert "| Kuukausi | Havainnot | Uutiset |" in markdown
 
@@ -395,6 +397,7 @@ def test_backbone_downloads_every_format(client, make_user, db, region) -> None:
         "Kuukausittain",
         "Kunnat",
         "Nousevat teemat",
+        "Ennusteet",  # the demo's forecasts of indicators linked to the group's phenomena
         "Tietoja",
     ]
     assert title in [c.value for c in workbook["Ilmiöt"]["D"]]

@@ -101,6 +101,15 @@ def _paths(key: str, ids: list[int], codes: list[str], themes: list[int]) -> lis
         return [f"{template}?q={q}" for q in QUERIES]
     if template == "/api/signals":
         return [template] + [f"{template}?municipality={c}" for c in codes]
+    if template == "/api/forecasts":
+        groups = [g.key for g in load_region().grouping().groups]
+        return (
+            [template]
+            + [f"{template}?municipality={c}" for c in codes]
+            + [f"{template}?group={g}" for g in groups]
+        )
+    if "{key}" in template:  # a municipality group's page
+        return [template.replace("{key}", g.key) for g in load_region().grouping().groups]
     return [template]
 
 
@@ -201,7 +210,24 @@ def _leaks(response: Any, path: str, forbidden: dict[int, str], outside: set[str
         if path.split("?")[0] in ("/api/signals", "/api/emerging"):
             area = path.split("municipality=")[1] if "municipality=" in path else "alue"
         found += _json_count_leaks(response.json(), outside, path, area)
+        if path.startswith("/api/forecasts?municipality="):
+            found += _evidence_leaks(response.json(), outside, path)
     return found
+
+
+def _evidence_leaks(data: Any, outside: set[str], path: str) -> list[str]:
+    """A forecast's leading evidence in a municipality outside the scope with an exact
+    count 1..4 (it must be null there, shown as "<5")."""
+    if data.get("area_code") not in outside:
+        return []
+    return [
+        f"{path}: {item['title']} {name}={item[name]}"
+        for forecast in data.get("forecasts", [])
+        for items in forecast["evidence"].values()
+        for item in items
+        for name in ("recent", "before")
+        if isinstance(item[name], int) and 0 < item[name] < K
+    ]
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -281,6 +307,17 @@ def test_the_walk_finds_a_leak(db) -> None:
             return {"signals": [{"reasons": ["3 havaintoa 4 viikossa"], "trend": [0, 2]}]}
 
     assert len(_leaks(FakeJson(), "/api/signals?municipality=992", {}, {"992"})) == 2
+
+    class FakeForecasts:
+        headers = {"content-type": "application/json"}
+
+        @staticmethod
+        def json() -> Any:
+            item = {"title": "Ilmiö", "recent": 3, "before": None}
+            evidence = {"phenomena": [item], "themes": []}
+            return {"area_code": "992", "forecasts": [{"evidence": evidence}]}
+
+    assert len(_leaks(FakeForecasts(), "/api/forecasts?municipality=992", {}, {"992"})) == 1
     # A total of 7 with Äänekoski 4 shown exactly and Konnevesi "<5": Konnevesi is 3.
     page = {
         "counts": {"observation": 7},

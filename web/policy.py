@@ -60,6 +60,8 @@ POLICY: dict[str, str | frozenset[str]] = {
     # region and municipalities (counts, indicators, public news)
     "GET /alue": "signed_in",
     "GET /kunnat/{code}": "signed_in",
+    # a municipality group's forecasts (public statistics, as on the municipality page)
+    "GET /kuntaryhmat/{key}": "signed_in",
     "GET /haku": "signed_in",
     # phenomena
     "GET /ilmiot/{phenomenon_id}": "phenomenon:view",
@@ -103,6 +105,7 @@ POLICY: dict[str, str | frozenset[str]] = {
     "GET /api/signals": "signed_in",
     "GET /api/emerging": "signed_in",
     "GET /api/emerging/{theme_id}": "theme:view",
+    "GET /api/forecasts": "signed_in",
     "GET /api/search": "signed_in",
     # OpenAPI description
     "GET /api/openapi.json": "public",

@@ -43,7 +43,8 @@ from nakyma.exports.brief import (
     format_int,
 )
 from nakyma.exports.request import BriefRequest, ExportError, Scope, month_index
-from nakyma.forecast_views import area_forecasts, number_interval
+from nakyma.forecast_areas import area_records
+from nakyma.forecast_views import number_interval
 from nakyma.indicators import (
     ATTRIBUTION,
     COUNTRY_CODE,
@@ -444,9 +445,8 @@ def forecasts_for(
             leading.setdefault(indicator.id, []).append(p.title)
     if not leading:
         return ()
-    records = area_forecasts(
-        db, region, area_kind=_FORECAST_KINDS[scope.kind], area_code=scope.code
-    )
+    # A group's records say their direction over the forecast years (it has no history).
+    records = area_records(db, region, area_kind=_FORECAST_KINDS[scope.kind], area_code=scope.code)
     out = []
     for r in records:
         if r["id"] not in leading:

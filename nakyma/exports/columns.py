@@ -1,5 +1,6 @@
 """The columns of the brief's spreadsheet formats: one row per phenomenon, shared by the CSV
-and the XLSX's first sheet.
+and the XLSX's first sheet; and the forecast page's rows, one per forecast year, which the CSV
+adds after the phenomena and emerging themes and the XLSX puts on a sheet of their own.
 """
 
 from __future__ import annotations
@@ -103,6 +104,83 @@ def emerging_row(brief: MeetingBrief, e: EmergingThemeBrief) -> dict[str, Any]:
             "perustelut": " ".join(e.reasons),
             "havainnot": e.items,
             "kunnat": "; ".join(e.places),
+        }
+    )
+    return row
+
+
+# The CSV's columns after BRIEF_COLUMNS, filled only on the forecast rows (state "Ennuste"),
+# which put the indicator's title in "otsikko", the backtest's verdict in "perustelut" and
+# what the statistics expect in "yhteenveto".
+FORECAST_COLUMNS = (
+    "indikaattori_id",
+    "yksikko",
+    "vuosi",
+    "ennuste",
+    "ala80",
+    "yla80",
+    "ala95",
+    "yla95",
+    "menetelma",
+)
+CSV_COLUMNS = BRIEF_COLUMNS + FORECAST_COLUMNS
+FORECAST_STATE = "Ennuste"
+
+
+def forecast_lines(brief: MeetingBrief) -> list[dict[str, Any]]:
+    """Each forecast year of each forecast on the brief's "Ennakointi" page: the indicator
+    (`title`, `id`, `unit`), the brief's area, the year, the point forecast and both
+    intervals as numbers rounded to the indicator's decimals, the method's Finnish name, the
+    verdict, the expectation and the brief's phenomena that lead it. Statistics, not counts:
+    nothing here is under disclosure control, and the page holds only indicators linked to
+    the brief's own phenomena."""
+    return [
+        {
+            "title": f.title,
+            "id": f.id,
+            "unit": f.unit,
+            "decimals": f.decimals,
+            "area": brief.scope.label,
+            "year": int(point["year"]),
+            **{
+                key: _rounded(point[key], f.decimals)
+                for key in ("forecast", "lo80", "hi80", "lo95", "hi95")
+            },
+            "method": f.method_name,
+            "verdict": f.verdict,
+            "expectation": f.expectation,
+            "phenomena": "; ".join(f.phenomena),
+        }
+        for f in brief.forecasts
+        for point in f.points
+    ]
+
+
+def _rounded(value: float, decimals: int) -> float | int:
+    """Rounded as the brief prints it: a whole number as an int (no "12,0")."""
+    return round(float(value), decimals) if decimals > 0 else int(round(float(value)))
+
+
+def forecast_row(brief: MeetingBrief, line: dict[str, Any]) -> dict[str, Any]:
+    """A forecast year as a row of the CSV's columns (numbers stay floats)."""
+    row = dict.fromkeys(CSV_COLUMNS, "")
+    row.update(
+        {
+            "alue": line["area"],
+            "aikavali": brief.window,
+            "otsikko": line["title"],
+            "tila": FORECAST_STATE,
+            "perustelut": line["verdict"],
+            "yhteenveto": line["expectation"],
+            "indikaattori_id": line["id"],
+            "yksikko": line["unit"],
+            "vuosi": line["year"],
+            "ennuste": line["forecast"],
+            "ala80": line["lo80"],
+            "yla80": line["hi80"],
+            "ala95": line["lo95"],
+            "yla95": line["hi95"],
+            "menetelma": line["method"],
         }
     )
     return row

@@ -1,5 +1,5 @@
-"""The meeting brief as an Excel workbook (XLSX): phenomena, monthly counts, municipalities
-and notes, each on its own sheet.
+"""The meeting brief as an Excel workbook (XLSX): phenomena, monthly counts, municipalities,
+emerging themes, forecasts and notes, each on its own sheet.
 """
 
 from __future__ import annotations
@@ -10,20 +10,21 @@ from typing import Any
 
 from nakyma.disclosure import Cell
 from nakyma.exports.brief import MeetingBrief
-from nakyma.exports.columns import BRIEF_COLUMNS, BRIEF_HEADERS, phenomenon_row
+from nakyma.exports.columns import BRIEF_COLUMNS, BRIEF_HEADERS, forecast_lines, phenomenon_row
 from nakyma.indicators import ATTRIBUTION
 from nakyma.wording import fi_date
 
 
 def render_xlsx(brief: MeetingBrief) -> bytes:
-    """Sheets: phenomena (one row each), monthly counts, municipalities, emerging themes (when
-    there are any) and the notes."""
+    """Sheets: phenomena (one row each), monthly counts, municipalities, emerging themes and
+    forecasts (each when there are any) and the notes."""
     from openpyxl import Workbook
 
     wb = Workbook()
     _phenomena_sheet(wb, brief)
     _counts_sheets(wb, brief)
     _emerging_sheet(wb, brief)
+    _forecast_sheet(wb, brief)
     _notes_sheet(wb, brief)
     out = io.BytesIO()
     wb.save(out)
@@ -117,6 +118,45 @@ def _emerging_sheet(wb: Any, brief: MeetingBrief) -> None:
         )
 
 
+# The forecast sheet's columns: (header, key in `columns.forecast_lines`, width).
+FORECAST_SHEET = (
+    ("Indikaattori", "title", 36),
+    ("Indikaattorin tunnus", "id", 10),
+    ("Alue", "area", 22),
+    ("Yksikkö", "unit", 10),
+    ("Vuosi", "year", 8),
+    ("Ennuste", "forecast", 10),
+    ("Ennusteväli 80 %, alaraja", "lo80", 12),
+    ("Ennusteväli 80 %, yläraja", "hi80", 12),
+    ("Ennusteväli 95 %, alaraja", "lo95", 12),
+    ("Ennusteväli 95 %, yläraja", "hi95", 12),
+    ("Menetelmä", "method", 28),
+    ("Osuvuus aiempina vuosina", "verdict", 60),
+    ("Liittyvät ilmiöt", "phenomena", 40),
+)
+FORECAST_NOTE = (
+    "Ennusteet-välilehdellä ovat kokousmuistion Ennakointi-sivun ennusteet: muistion ilmiöihin "
+    "liitettyjen indikaattorien tilastolliset ennusteet muistion alueelle, vuosi kerrallaan, "
+    "80 %:n ja 95 %:n ennustevälein. Ne ovat tilastoja eivätkä havaintomääriä, eikä niitä ole "
+    "yhdistetty havaintoihin."
+)
+
+
+def _forecast_sheet(wb: Any, brief: MeetingBrief) -> None:
+    """ "Ennusteet": one row per forecast year of the forecast page, the numbers as numbers
+    shown with the indicator's decimals (no sheet when the brief has no forecast page)."""
+    lines = forecast_lines(brief)
+    if not lines:
+        return
+    ws = wb.create_sheet("Ennusteet")
+    _header(ws, [c[0] for c in FORECAST_SHEET], [c[2] for c in FORECAST_SHEET])
+    for line in lines:
+        _put(ws, [line[c[1]] for c in FORECAST_SHEET])
+        shown = "0." + "0" * line["decimals"] if line["decimals"] > 0 else "0"
+        for cell in ws[ws.max_row][5:10]:
+            cell.number_format = shown
+
+
 def _notes_sheet(wb: Any, brief: MeetingBrief) -> None:
     """ "Tietoja": what the brief covers, the disclosure legend and the indicators' source."""
     from openpyxl.styles import Font
@@ -132,6 +172,7 @@ def _notes_sheet(wb: Any, brief: MeetingBrief) -> None:
         ("Tietosuoja", brief.legend),
         ("Suojatut sarakkeet", PROTECTED_NOTE),
         ("Indikaattorit", f"{ATTRIBUTION}; tuottaja kunkin indikaattorin kohdalla."),
+        *((("Ennusteet", FORECAST_NOTE),) if brief.forecasts else ()),
     ):
         _put(notes, [key, value])
         notes.cell(notes.max_row, 1).font = Font(bold=True)

@@ -1,7 +1,8 @@
 """The "Ennakointi" section in a real browser, on a phone (375 px) and a desktop (1280 px):
-the municipality page (as its leader) and the county overview (as the backbone team) with
-forecasts of two demo indicators, their disclosures opened: no sideways scrolling, no serious
-or critical axe-core violation, and screenshots of the section under /tmp for a human eye."""
+the municipality page (as its leader), the county overview with its municipality groups'
+tables and a group's page (as the backbone team) with forecasts of two demo indicators, their
+disclosures opened: no sideways scrolling, no serious or critical axe-core violation, and
+screenshots of the section under /tmp for a human eye."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 from sqlite_utils import Database
 
+from nakyma.regions import Region
 from tests.browser.test_emerging_flow import overflow, too_wide
 from tests.browser.test_review_flow import axe_problems, sign_in
 from tests.conftest import copy_of_demo
@@ -91,11 +93,46 @@ def seed_demo_forecasts(db: Database, region_code: str) -> list[int]:
     return idents
 
 
+def seed_group_forecasts(db: Database, region: Region, ident: int) -> None:
+    """Forecasts without history for every group of the default grouping: the county's rows
+    scaled from 0.55 to 1.45 times (so that some groups lie above the county, some below),
+    with the county's backtest."""
+    county = db.execute(
+        "select year, forecast, lo80, hi80, lo95, hi95, method from forecasts where "
+        "indicator_id = ? and area_kind = 'hyvinvointialue' order by year",
+        [ident],
+    ).fetchall()
+    rows, backtests = [], []
+    for n, group in enumerate(region.grouping().groups):
+        scale = 1 + 0.15 * (n - 3)
+        for year, *values, method in county:
+            numbers = dict(zip(("forecast", "lo80", "hi80", "lo95", "hi95"), values, strict=True))
+            rows.append(
+                {
+                    "indicator_id": ident, "area_kind": "kuntaryhma", "area_code": group.key,
+                    "year": year, **{k: v * scale for k, v in numbers.items()},
+                    "method": method, "run_id": 1, "computed_at": NOW,
+                }
+            )  # fmt: skip
+        backtests.append(
+            {
+                "indicator_id": ident, "area_kind": "kuntaryhma", "area_code": group.key,
+                "method": county[0][-1], "mase": 0.7, "coverage80": 0.8, "coverage95": 0.9,
+                "origins": 8, "chosen": 1, "beats_naive": 1, "computed_at": NOW,
+            }
+        )  # fmt: skip
+    db.table("forecasts").upsert_all(rows, pk=("indicator_id", "area_kind", "area_code", "year"))
+    db.table("forecast_backtests").upsert_all(
+        backtests, pk=("indicator_id", "area_kind", "area_code", "method")
+    )
+
+
 @pytest.mark.parametrize("width", [pytest.param(375, id="phone"), pytest.param(1280, id="desktop")])
 def test_forecast_section_fits_and_passes_axe(live_server, browser_page, db, region, width) -> None:
     from pathlib import Path
 
-    seed_demo_forecasts(db, region.code)
+    idents = seed_demo_forecasts(db, region.code)
+    seed_group_forecasts(db, region, idents[0])
     Path(SHOTS).mkdir(exist_ok=True)
     page = browser_page
     page.set_viewport_size({"width": width, "height": 900})
@@ -103,6 +140,7 @@ def test_forecast_section_fits_and_passes_axe(live_server, browser_page, db, reg
     for user, path, name, kind, code in (
         ("johto", "/kunnat/992", "kunta", "kunta", "992"),
         ("tukitiimi", "/yleiskuva", "yleiskuva", "hyvinvointialue", region.code),
+        ("tukitiimi", "/kuntaryhmat/jamsa-keuruu", "kuntaryhma", "kuntaryhma", "jamsa-keuruu"),
     ):
         page.context.clear_cookies()
         sign_in(page, live_server, user, f"demo-{user}")
@@ -118,8 +156,17 @@ def test_forecast_section_fits_and_passes_axe(live_server, browser_page, db, reg
         assert cards >= 2 and section.locator("article.forecast-card").count() == cards
         for summary in section.locator("details > summary").all()[:2]:
             summary.click()
+        if path == "/yleiskuva":  # the groups' tables, one per indicator forecast for groups
+            groups = db.execute(
+                "select count(distinct indicator_id) from forecasts where area_kind = 'kuntaryhma'"
+            ).fetchone()[0]
+            assert groups >= 1 and section.locator("table.group-table").count() == groups
         if (extra := overflow(page)) > 0:
             problems.append(f"{path}: {extra} px too wide {too_wide(page)}")
+        scroll = page.evaluate("() => document.documentElement.scrollWidth")
+        if scroll > width:
+            problems.append(f"{path}: scrollWidth {scroll} > {width}")
         problems += [f"{path}: {p}" for p in axe_problems(page)]
         section.screenshot(path=f"{SHOTS}/{name}-{width}.png")
+        page.screenshot(path=f"{SHOTS}/{name}-page-{width}.png", full_page=True)
     assert not problems, "\n".join(problems)

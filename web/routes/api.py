@@ -11,6 +11,14 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from nakyma.embedding import get_embedder
 from nakyma.emerging_views import emerging_for, emerging_for_user, theme_detail
+from nakyma.forecast_areas import (
+    COUNTY,
+    GROUP,
+    MUNICIPALITY,
+    area_label,
+    area_section,
+    section_as_dict,
+)
 from nakyma.observations import FIELDS, IntakeError, submit_observation
 from nakyma.phenomena import active_phenomena
 from nakyma.review import (
@@ -303,6 +311,126 @@ def get_emerging_theme(
         raise HTTPException(404, "Teemaa ei löydy.") from None
     except Forbidden:
         raise HTTPException(403, "Sinulla ei ole oikeutta tähän.") from None
+
+
+FORECAST_EXAMPLE = {
+    "area_kind": "kunta",
+    "area_code": "992",
+    "area_name": "Äänekoski",
+    "headline": "Tilastojen perusteella Äänekoskella odotetaan vuoteen 2027 mennessä nousua "
+    "näissä: lastensuojeluilmoitukset.",
+    "computed_at": "2026-11-30T06:00:00+00:00",
+    "history_published": True,
+    "forecasts": [
+        {
+            "indicator_id": 1086,
+            "title": "Lastensuojeluilmoitukset, % 0–17-vuotiaista",
+            "short_title": "Lastensuojeluilmoitukset",
+            "unit": "%",
+            "decimals": 1,
+            "higher_is_worse": True,
+            "history": [{"year": 2023, "value": 7.9}, {"year": 2024, "value": 8.4}],
+            "forecast": [
+                {"year": 2025, "forecast": 8.9, "lo80": 8.3, "hi80": 9.5, "lo95": 8.0, "hi95": 9.8}
+            ],
+            "method": "drift",
+            "method_name": "trendin jatko (drift)",
+            "backtest": {
+                "mase": 0.61,
+                "coverage80": 0.9,
+                "coverage95": 1.0,
+                "origins": 6,
+                "beats_naive": True,
+            },
+            "figures": ["Menetelmä: trendin jatko (drift)."],
+            "verdict": "Ennuste jatkaa trendiä; menetelmä osui aiempina vuosina keskimäärin "
+            "lähemmäs kuin viimeisin arvo, ja 80 %:n väli osui 9 kertaa 10:stä.",
+            "expectation": "Tilastojen perusteella arvon odotetaan nousevan vuoteen 2025: …",
+            "direction": "nousu",
+            "sotkanet_url": "https://sotkanet.fi/sotkanet/fi/metadata/indicators/1086",
+            "evidence": {
+                "phenomena": [
+                    {
+                        "id": 7,
+                        "title": "Perheiden uupumus",
+                        "accepted": True,
+                        "recent": 8,
+                        "before": None,
+                        "recent_shown": "8",
+                        "before_shown": "<5",
+                        "trend": "havaintoja 8 viimeisen puolen vuoden aikana, edellisellä "
+                        "puolivuotiskaudella <5",
+                    }
+                ],
+                "themes": [],
+            },
+        }
+    ],
+}
+
+
+@router.get(
+    "/forecasts",
+    responses={200: {"content": {"application/json": {"example": FORECAST_EXAMPLE}}}},
+)
+def forecasts(
+    user: ApiUser,
+    db: DbDep,
+    region: RegionDep,
+    settings: SettingsDep,
+    municipality: str | None = None,
+    group: str | None = None,
+) -> dict[str, Any]:
+    """Forecasts of the corrective-service indicators (JSON twin of the "Ennakointi" section)
+    for a municipality (any written form or code), a municipality group (`group`, a key of
+    the default grouping) or, with neither, the county (`area_kind` "alue").
+
+    Per indicator: titles, unit and decimals; `history` (the published yearly values, empty
+    for a group: Sotkanet publishes no group values, and `history_published` is then false);
+    `forecast` rows (year, point forecast, 80 % and 95 % intervals); the method (`method`,
+    `method_name`) and its `backtest` (MASE, interval coverages, origins, whether it beat the
+    latest value); `figures` and `verdict` in words; `expectation` and `direction` ("nousu",
+    "lasku", "ennallaan": the last year's whole 80 % interval against the newest value, for
+    a group against its first forecast year); and the leading `evidence`, the linked
+    phenomena and emerging themes the caller may open with their observations in the area
+    (exact only in the caller's own municipalities, else 1..k-1 as "<k", the number null).
+
+    The statistics are open to every signed-in caller, as on the municipality page. 404 for
+    an unknown municipality or group; 422 when both are given."""
+    if municipality and group:
+        raise HTTPException(
+            422,
+            [
+                {
+                    "field": "group",
+                    "message": "Anna joko kunta (municipality) tai kuntaryhmä (group), "
+                    "ei molempia.",
+                    "code": "invalid",
+                }
+            ],
+        )
+    kind, code, api_kind = COUNTY, region.code, "alue"
+    if municipality:
+        found = region.resolve(municipality)
+        if found is None:
+            raise HTTPException(404, "Tuntematon kunta.")
+        kind, code, api_kind = MUNICIPALITY, found.code, "kunta"
+    elif group:
+        if group not in {g.key for g in region.grouping().groups}:
+            raise HTTPException(404, "Tuntematon kuntaryhmä.")
+        kind, code, api_kind = GROUP, group, "kuntaryhma"
+    name, where = area_label(region, kind, code)
+    section = area_section(
+        db,
+        region,
+        user,
+        area_kind=kind,
+        area_code=code,
+        where=where,
+        k=settings.disclosure_k,
+        as_of=settings.today(),
+    )
+    return {"area_kind": api_kind, "area_code": code, "area_name": name, **section_as_dict(section)}
 
 
 @router.get("/search")

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from nakyma import homes, review
 from web.county_grid import municipality_grid
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
-from web.forecast_section import forecast_section
+from web.forecast_section import forecast_section, group_tables
 
 router = APIRouter()
 
@@ -77,8 +77,17 @@ def county_overview(
         k=settings.disclosure_k,
         as_of=settings.today(),
     )
+    groups = group_tables(db, region)
     return request.app.state.templates.TemplateResponse(
         request,
         "home_county.html",
-        {"user": user, "data": data, "grid": grid, "forecasts": forecasts},
+        {
+            "user": user,
+            "data": data,
+            "grid": grid,
+            "forecasts": forecasts,
+            "group_forecasts": groups,
+            "grouping": region.grouping(),
+            "grouped_ids": {t["id"] for t in groups},
+        },
     )
