@@ -67,20 +67,21 @@ def area_records(
         return records
     out = []
     for record in records:
-        grouped = {**record, "direction": forecast_period_direction(record["forecast"])}
+        direction = forecast_period_direction(record["forecast"], record["decimals"])
+        grouped = {**record, "direction": direction}
         grouped["expectation"] = group_expectation(grouped)
         out.append(grouped)
     return out
 
 
-def forecast_period_direction(rows: Sequence[dict[str, Any]]) -> str:
+def forecast_period_direction(rows: Sequence[dict[str, Any]], decimals: int) -> str:
     """ "nousu", "lasku" or "ennallaan" from the first forecast year to the last: up or down
     only when the last year's whole 80 % interval lies above or below the first year's point
-    forecast; "ennallaan" with a single forecast year."""
+    forecast, as shown with `decimals`; "ennallaan" with a single forecast year."""
     if len(rows) < 2:
         return "ennallaan"
     first = rows[0]
-    return expected_direction([(int(first["year"]), float(first["forecast"]))], rows[-1])
+    return expected_direction([(int(first["year"]), float(first["forecast"]))], rows[-1], decimals)
 
 
 def group_expectation(record: dict[str, Any]) -> str:
@@ -175,8 +176,13 @@ def _item_as_dict(item: dict[str, Any]) -> dict[str, Any]:
         "method_name": item["method_name"],
         "backtest": {
             "mase": item["mase"],
-            "coverage80": item["coverage80"],
-            "coverage95": item["coverage95"],
+            # The intervals as given (calibrated; fitted without this area), as in the CSV
+            # export; the model's own, narrower intervals' coverage beside them.
+            "coverage80": item["calibrated80"],
+            "coverage95": item["calibrated95"],
+            "points": item["points"],
+            "model_coverage80": item["coverage80"],
+            "model_coverage95": item["coverage95"],
             "origins": item["origins"],
             "beats_naive": item["beats_naive"],
         },
@@ -235,7 +241,7 @@ def _comparison_table(record: dict[str, Any], county: dict[str, Any] | None) -> 
     if county is not None:
         county_row = {
             **{f: county["forecast"][-1][f] for f in ROW_FIELDS},
-            "direction": forecast_period_direction(county["forecast"]),
+            "direction": forecast_period_direction(county["forecast"], county["decimals"]),
         }
     return {
         "id": record["id"],

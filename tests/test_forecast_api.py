@@ -60,6 +60,9 @@ def seeded(db, region, settings) -> date:
             ahead=[55.0, 59.0, 63.0],
             width=1.5,
             mase=0.61,
+            calibrated80=7 / 9,
+            calibrated95=8 / 9,
+            points=9,
         )
     seed_forecast(
         db, 1060, "kuntaryhma", "jamsa-keuruu", history=[], ahead=[60.0, 66.0, 72.0], width=1.0
@@ -102,8 +105,11 @@ def test_municipality_forecasts_carry_what_the_section_shows(client, db, make_us
     assert growing["method_name"] == "trendin jatko (drift)"
     assert growing["backtest"] == {
         "mase": 0.61,
-        "coverage80": 0.9,
-        "coverage95": 1.0,
+        "coverage80": pytest.approx(7 / 9),  # the intervals as given (calibrated)
+        "coverage95": pytest.approx(8 / 9),
+        "points": 9,
+        "model_coverage80": 0.9,
+        "model_coverage95": 1.0,
         "origins": 6,
         "beats_naive": True,
     }

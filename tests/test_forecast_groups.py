@@ -68,11 +68,13 @@ def test_group_direction_runs_from_the_first_forecast_year() -> None:
         {"year": 2025, "forecast": 60.0, "lo80": 59.0, "hi80": 61.0},
         {"year": 2027, "forecast": 72.0, "lo80": 69.0, "hi80": 75.0},
     ]
-    assert forecast_period_direction(rising) == "nousu"
-    assert forecast_period_direction([{**rising[0], "forecast": 80.0}, rising[1]]) == "lasku"
-    assert forecast_period_direction(rising[:1]) == "ennallaan"
+    assert forecast_period_direction(rising, 1) == "nousu"
+    assert forecast_period_direction([{**rising[0], "forecast": 80.0}, rising[1]], 1) == "lasku"
+    assert forecast_period_direction(rising[:1], 1) == "ennallaan"
     wide = [rising[0], {**rising[1], "lo80": 59.5}]
-    assert forecast_period_direction(wide) == "ennallaan"
+    assert forecast_period_direction(wide, 1) == "ennallaan"
+    # Read at the precision shown: 60.04 is printed as 60,0, the first year's value.
+    assert forecast_period_direction([rising[0], {**rising[1], "lo80": 60.04}], 1) == "ennallaan"
 
 
 def test_group_records_say_their_direction_and_its_base(db, region, grouped) -> None:

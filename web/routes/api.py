@@ -337,14 +337,18 @@ FORECAST_EXAMPLE = {
             "method_name": "trendin jatko (drift)",
             "backtest": {
                 "mase": 0.61,
-                "coverage80": 0.9,
+                "coverage80": 0.889,
                 "coverage95": 1.0,
-                "origins": 6,
+                "points": 9,
+                "model_coverage80": 0.667,
+                "model_coverage95": 0.889,
+                "origins": 4,
                 "beats_naive": True,
             },
             "figures": ["Menetelmä: trendin jatko (drift)."],
             "verdict": "Ennuste jatkaa trendiä; menetelmä osui aiempina vuosina keskimäärin "
-            "lähemmäs kuin viimeisin arvo, ja 80 %:n väli osui 9 kertaa 10:stä.",
+            "lähemmäs kuin viimeisin arvo, ja samoin laskettu 80 %:n väli osui 8 kertaa 9:stä "
+            "koetellusta arvosta.",
             "expectation": "Tilastojen perusteella arvon odotetaan nousevan vuoteen 2025: …",
             "direction": "nousu",
             "sotkanet_url": "https://sotkanet.fi/sotkanet/fi/metadata/indicators/1086",
@@ -388,8 +392,10 @@ def forecasts(
     Per indicator: titles, unit and decimals; `history` (the published yearly values, empty
     for a group: Sotkanet publishes no group values, and `history_published` is then false);
     `forecast` rows (year, point forecast, 80 % and 95 % intervals); the method (`method`,
-    `method_name`) and its `backtest` (MASE, interval coverages, origins, whether it beat the
-    latest value); `figures` and `verdict` in words; `expectation` and `direction` ("nousu",
+    `method_name`) and its `backtest` (MASE; `coverage80` / `coverage95`: the share of the
+    `points` held-out values inside the intervals as given, calibrated without this area;
+    `model_coverage80` / `model_coverage95`: the model's own narrower intervals; origins;
+    whether it beat the latest value); `figures` and `verdict` in words; `expectation` and `direction` ("nousu",
     "lasku", "ennallaan": the last year's whole 80 % interval against the newest value, for
     a group against its first forecast year); and the leading `evidence`, the linked
     phenomena and emerging themes the caller may open with their observations in the area
