@@ -191,8 +191,7 @@ def verdict_sentence(
             "lyhyt; ennusteeseen kannattaa suhtautua varauksella."
         )
     interval = (
-        f", ja samoin laskettu 80\u00a0%:n väli osui {_hits(calibrated80, points)} koetellusta "
-        "arvosta"
+        f", ja vastaava 80\u00a0%:n väli osui {_hits(calibrated80, points)} koetellusta arvosta"
         if calibrated80 is not None and points
         else ""
     )

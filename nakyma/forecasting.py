@@ -806,13 +806,7 @@ def _count_hierarchy(
         *(("kuntaryhma", g) for g in group_members),
         *(("kunta", c) for c in bottom),
     ]
-    S = np.zeros((len(order), len(bottom)))
-    S[0, :] = 1.0
-    index = {c: j for j, c in enumerate(bottom)}
-    for i, g in enumerate(group_members, start=1):
-        for c in group_members[g]:
-            S[i, index[c]] = 1.0
-    S[len(order) - len(bottom) :, :] = np.eye(len(bottom))
+    S = _summing_matrix(bottom, group_members)
     y_hat = np.vstack([base_mean[k] for k in order])
     insample = S @ np.vstack([hist[c] for c in bottom])
     reconciled = reconcile(S, y_hat, reconciler, y_insample=insample)
@@ -837,6 +831,20 @@ def _count_hierarchy(
         )
         backtests += _backtest_rows(key[0], key[1], fit, cal[key])
     return ForecastSet(rows, backtests)
+
+
+def _summing_matrix(
+    bottom: Sequence[str], group_members: Mapping[str, Sequence[str]]
+) -> np.ndarray:
+    """S of the hierarchy: rows [county, groups..., municipalities], columns the municipalities."""
+    S = np.zeros((1 + len(group_members) + len(bottom), len(bottom)))
+    S[0, :] = 1.0
+    index = {c: j for j, c in enumerate(bottom)}
+    for i, g in enumerate(group_members, start=1):
+        for c in group_members[g]:
+            S[i, index[c]] = 1.0
+    S[1 + len(group_members) :, :] = np.eye(len(bottom))
+    return S
 
 
 def reconcile(

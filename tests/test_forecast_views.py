@@ -37,7 +37,7 @@ def test_verdict_when_the_method_beat_naive_says_so_in_plain_words() -> None:
     )
     assert text == (
         "Ennuste jatkaa trendiä; menetelmä osui aiempina vuosina keskimäärin lähemmäs kuin "
-        "viimeisin arvo, ja samoin laskettu 80 %:n väli osui 7 kertaa 9:stä koetellusta "
+        "viimeisin arvo, ja vastaava 80 %:n väli osui 7 kertaa 9:stä koetellusta "
         "arvosta."
     )
     for jargon in ("MASE", "p ", "drift", "naiivi", "ETS"):
@@ -48,7 +48,7 @@ def test_verdict_when_nothing_beat_naive() -> None:
     args = {"beats_naive": False, "origins": 6}
     assert verdict_sentence("naive", calibrated80=None, points=0, **args) == NAIVE_VERDICT + "."
     assert plain(verdict_sentence("naive", calibrated80=0.5, points=12, **args)) == (
-        NAIVE_VERDICT + ", ja samoin laskettu 80 %:n väli osui 6 kertaa 12:sta koetellusta arvosta."
+        NAIVE_VERDICT + ", ja vastaava 80 %:n väli osui 6 kertaa 12:sta koetellusta arvosta."
     )
     short = verdict_sentence("naive", beats_naive=False, calibrated80=None, points=0, origins=0)
     assert "liian" in short or "lyhyt" in short
