@@ -52,6 +52,7 @@ from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 
 from nakyma.config import Settings
+from nakyma.regions import load_region
 
 METADATA_TTL_SECONDS = 3600
 JWKS_TTL_SECONDS = 24 * 3600
@@ -386,19 +387,20 @@ def form_action_origins(settings: Settings) -> list[str]:
 
 
 def oidc_config_problems(
-    settings: Settings,
-    *,
-    region_rules: int | None = None,
-    transport: httpx.BaseTransport | None = None,
+    settings: Settings, *, transport: httpx.BaseTransport | None = None
 ) -> list[str]:
     """What is wrong with the single sign-on configuration, in plain Finnish; empty when it
-    is off or works. Reads the provider's discovery document and keys (the network), so
-    `nakyma check-config` shows an unreachable or misconfigured provider before users do.
-
-    `region_rules`: how many [sso] rules the region file has (None: not checked)."""
+    is off or works. Reads the region file's [sso] rules and the provider's discovery
+    document and keys (the network), so a configuration check shows an unreachable or
+    misconfigured provider before users do. `transport` replaces the network in tests."""
     if not settings.sso_enabled:
         return []
     problems: list[str] = []
+    try:
+        region_rules = len(load_region(settings.region_file).sso_rules)
+    except (OSError, ValueError) as exc:
+        problems.append(f"Aluetiedostoa ei voitu lukea: {exc}")
+        region_rules = None
     if not is_secure_url(settings.oidc_issuer.strip()):
         problems.append(
             "NAKYMA_OIDC_ISSUER: osoitteen on oltava https:// (http vain tämän koneen "

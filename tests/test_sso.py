@@ -40,12 +40,18 @@ REGION = load_region()
 # --- Claims to roles -------------------------------------------------------------------------
 
 
+def _grant(*values: str):
+    grant = grant_for(values, REGION)
+    assert grant is not None, values
+    return grant
+
+
 def test_each_group_maps_to_its_role_and_municipalities():
-    assert grant_for(["nakyma-johto-jamsa"], REGION).role == "johto"  # type: ignore[union-attr]
-    assert grant_for(["nakyma-johto-jamsa"], REGION).municipalities == ("182",)  # type: ignore[union-attr]
-    assert grant_for(["nakyma-johto-182"], REGION).municipalities == ("182",)  # type: ignore[union-attr]
-    assert grant_for(["nakyma-tukitiimi"], REGION).role == "tukitiimi"  # type: ignore[union-attr]
-    assert grant_for(["nakyma-admin"], REGION).role == "admin"  # type: ignore[union-attr]
+    assert _grant("nakyma-johto-jamsa").role == "johto"
+    assert _grant("nakyma-johto-jamsa").municipalities == ("182",)
+    assert _grant("nakyma-johto-182").municipalities == ("182",)
+    assert _grant("nakyma-tukitiimi").role == "tukitiimi"
+    assert _grant("nakyma-admin").role == "admin"
 
 
 def test_unmapped_claims_get_nothing_never_a_default_role():
@@ -63,7 +69,7 @@ def test_highest_role_wins_with_only_its_own_municipalities():
     assert grant is not None
     assert grant.role == "johto"
     assert grant.municipalities == ("182", "249")  # Jämsä, Keuruu; never Muurame
-    assert grant_for(["nakyma-johto-jamsa", "nakyma-admin"], REGION).role == "admin"  # type: ignore[union-attr]
+    assert _grant(*["nakyma-johto-jamsa", "nakyma-admin"]).role == "admin"
 
 
 def test_claim_values_reads_lists_strings_and_nested_claims():
@@ -319,7 +325,6 @@ def test_config_problems(fake):
         _env_file=None, secret_key=TEST_SECRET, oidc_issuer=ISSUER, oidc_client_id=CLIENT_ID
     )
     assert oidc_config_problems(good, transport=httpx.MockTransport(fake.handler)) == []
-    assert oidc_config_problems(good, region_rules=0, transport=httpx.MockTransport(fake.handler))
     down = oidc_config_problems(good, transport=httpx.MockTransport(lambda r: httpx.Response(503)))
     assert down and "Tunnistuspalveluun" in down[0]
     plain = Settings(
@@ -558,4 +563,30 @@ def test_without_sso_there_is_no_button_and_no_route(client):
 
 
 def test_config_problems_with_the_real_provider(sso_settings):
-    assert oidc_config_problems(sso_settings, region_rules=len(REGION.sso_rules)) == []
+    assert oidc_config_problems(sso_settings) == []
+
+
+def test_config_problems_name_a_region_file_without_rules(tmp_path, fake):
+    text = Path("nakyma/data/regions/keski-suomi.toml").read_text(encoding="utf-8")
+    path = tmp_path / "ilman-sso.toml"
+    path.write_text(text[: text.index("[sso]")], encoding="utf-8")
+    settings = Settings(
+        _env_file=None,
+        secret_key=TEST_SECRET,
+        oidc_issuer=ISSUER,
+        oidc_client_id=CLIENT_ID,
+        region_file=path,
+    )
+    (problem,) = oidc_config_problems(settings, transport=httpx.MockTransport(fake.handler))
+    assert "[sso]" in problem
+
+
+def test_sso_can_be_switched_off_with_an_issuer_set():
+    settings = Settings(
+        _env_file=None,
+        secret_key=TEST_SECRET,
+        oidc_issuer=ISSUER,
+        oidc_client_id=CLIENT_ID,
+        oidc_enabled=False,
+    )
+    assert not settings.sso_enabled
