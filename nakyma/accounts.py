@@ -169,6 +169,9 @@ def set_password(db: Database, username: str, password: str) -> None:
     user = get_user(db, username)
     if user is None:
         raise AccountError(f"Käyttäjää {username!r} ei ole.")
+    if user.username.startswith(SSO_USERNAME_PREFIX):
+        # A password would let the account in past the identity provider and its groups.
+        raise AccountError("Kertakirjautumisen käyttäjälle ei voi asettaa salasanaa.")
     with write_transaction(db):
         db.table("users").update(user.id, {"password_hash": _hasher.hash(password)})
         db.execute("delete from sessions where user_id = ?", [user.id])

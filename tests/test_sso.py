@@ -17,7 +17,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 from sqlite_utils import Database
 
-from nakyma.accounts import authenticate, create_user
+from nakyma.accounts import AccountError, authenticate, create_user, set_password
 from nakyma.config import Settings
 from nakyma.db import open_db
 from nakyma.oidc import (
@@ -531,8 +531,12 @@ def test_sso_identity_never_merges_with_a_local_account(sso_client, sso_db, prov
     rows = _user_rows(sso_db)
     assert [r["role"] for r in rows] == ["havainnoija", "johto"]
     assert rows[0]["username"] == "jaana"
-    # The SSO account has no password to sign in with.
+    # The SSO account has no password to sign in with, and cannot be given one.
     assert authenticate(sso_db, rows[1]["username"], "!sso", client="t") is None
+    with pytest.raises(AccountError):
+        set_password(sso_db, rows[1]["username"], PASSWORD)
+    with pytest.raises(AccountError, match="varattu"):
+        create_user(sso_db, "sso-omatunnus", role="admin", password=PASSWORD, region=REGION)
 
 
 def test_local_login_can_be_switched_off(tmp_path, provider):
