@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint pytest install dev chromium voikko clean
+.PHONY: run test lint pytest install dev chromium voikko oidc-provider clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,8 @@ run: voikko $(VENV)/.installed
 	NAKYMA_DEMO=true $(BIN)/nakyma demo
 	NAKYMA_DEMO=true NAKYMA_SCHEDULER_ENABLED=false $(BIN)/nakyma serve
 
-## Set up the dev tools, Debian's chromium and Voikko, then run lint, types and the whole test suite
-test: dev chromium voikko lint pytest
+## Set up the dev tools, Debian's chromium, Voikko and the test OpenID provider, then run lint, types and the whole test suite
+test: dev chromium voikko oidc-provider lint pytest
 
 lint: dev
 	$(BIN)/ruff check .
@@ -40,6 +40,17 @@ lint: dev
 # pytest exits 5 when it collects no tests; make treats that as a failure.
 pytest: dev voikko
 	$(BIN)/pytest
+
+# The single sign-on tests run a real OpenID provider (panva's oidc-provider, pinned in
+# tests/oidc/package-lock.json) with Node.js; they skip only where Node.js is missing.
+oidc-provider: tests/oidc/node_modules/.package-lock.json
+
+tests/oidc/node_modules/.package-lock.json: tests/oidc/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/oidc --no-audit --no-fund && touch $@; \
+	else \
+		echo "npm not found: the single sign-on tests will be skipped"; \
+	fi
 
 # Browser tests drive Debian's chromium (Playwright cannot download browsers here).
 chromium:
@@ -59,4 +70,4 @@ voikko:
 	fi
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/oidc/node_modules

@@ -29,6 +29,12 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 # long as the process. The web app passes the deployment's secret key.
 _PROCESS_KEY = secrets.token_bytes(32)
 
+# The password_hash of an account that signs in only through single sign-on (nakyma/sso.py):
+# not a hash of anything, so no password ever matches it.
+NO_PASSWORD = "!sso"
+# User names of single sign-on accounts begin with this; local accounts may not.
+SSO_USERNAME_PREFIX = "sso-"
+
 ATTEMPT_RETENTION_DAYS = 30  # login_attempts older than this are purged
 TOKEN_TOUCH_SECONDS = 60  # at most one last_used_at write per token per minute
 # The per-account ceiling, as a multiple of max_failures, over all clients together.
@@ -117,6 +123,10 @@ def create_user(
     username = username.strip().lower()
     if not USERNAME_PATTERN.fullmatch(username):
         raise AccountError("Käyttäjätunnus: 2–64 merkkiä, pienet kirjaimet a–z, numerot ja . _ -")
+    if username.startswith(SSO_USERNAME_PREFIX):
+        raise AccountError(
+            f"Etuliite {SSO_USERNAME_PREFIX!r} on varattu kertakirjautumisen käyttäjille."
+        )
     if role not in USER_ROLES:
         raise AccountError(f"Tuntematon rooli {role!r}. Sallitut: {', '.join(USER_ROLES)}")
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -159,6 +169,9 @@ def set_password(db: Database, username: str, password: str) -> None:
     user = get_user(db, username)
     if user is None:
         raise AccountError(f"Käyttäjää {username!r} ei ole.")
+    if user.username.startswith(SSO_USERNAME_PREFIX):
+        # A password would let the account in past the identity provider and its groups.
+        raise AccountError("Kertakirjautumisen käyttäjälle ei voi asettaa salasanaa.")
     with write_transaction(db):
         db.table("users").update(user.id, {"password_hash": _hasher.hash(password)})
         db.execute("delete from sessions where user_id = ?", [user.id])
@@ -230,6 +243,8 @@ def authenticate(
     _check_throttle(db, name_key, client, max_failures=max_failures, window_minutes=window_minutes)
 
     rows = list(db.query("select * from users where username = ? and active = 1", [username]))
+    if rows and rows[0]["password_hash"] == NO_PASSWORD:
+        rows = []  # a single sign-on account has no password to sign in with
     stored = rows[0]["password_hash"] if rows else _DUMMY_HASH
     ok = _hasher.verify(password, stored) and bool(rows)
     purge_before = (datetime.now(UTC) - timedelta(days=ATTEMPT_RETENTION_DAYS)).isoformat(
@@ -297,8 +312,9 @@ def user_for_token(db: Database, token: str) -> User | None:
     return _load_user(db, rows[0])
 
 
-def create_session(db: Database, user: User, *, hours: int) -> str:
-    """Start a browser session; returns the cookie value (only its hash is stored)."""
+def create_session(db: Database, user: User, *, hours: int, id_token: str | None = None) -> str:
+    """Start a browser session; returns the cookie value (only its hash is stored).
+    `id_token`: the ID token a single sign-on began with, kept for logout at the provider."""
     token = secrets.token_urlsafe(32)
     expires = datetime.now(UTC) + timedelta(hours=hours)
     with write_transaction(db):
@@ -309,6 +325,7 @@ def create_session(db: Database, user: User, *, hours: int) -> str:
                 "user_id": user.id,
                 "created_at": now_utc(),
                 "expires_at": expires.isoformat(timespec="seconds"),
+                "id_token": id_token,
             }
         )
     return token
@@ -325,6 +342,11 @@ def user_for_session(db: Database, token: str) -> User | None:
     return _load_user(db, rows[0]) if rows else None
 
 
-def end_session(db: Database, token: str) -> None:
+def end_session(db: Database, token: str) -> str | None:
+    """End a browser session; returns the ID token it began with (single sign-on), if any."""
     with write_transaction(db):
+        row = db.execute(
+            "select id_token from sessions where token_hash = ?", [_sha256(token)]
+        ).fetchone()
         db.execute("delete from sessions where token_hash = ?", [_sha256(token)])
+    return row[0] if row else None

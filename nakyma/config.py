@@ -236,7 +236,63 @@ class Settings(BaseSettings):
         ),
     )
 
-    @field_validator("region_file", "indicator_catalogue", "cookie_secure", mode="before")
+    local_login: bool = Field(
+        True,
+        description=(
+            "Allow signing in with a local user name and password (small installations and a "
+            "break-glass administrator). When false the password form is not shown and its "
+            "POST is refused."
+        ),
+    )
+    oidc_enabled: bool | None = Field(
+        None,
+        description=(
+            "Single sign-on with OpenID Connect. Default: on when NAKYMA_OIDC_ISSUER is set."
+        ),
+    )
+    oidc_issuer: str = Field(
+        "",
+        description=(
+            "The OpenID provider's issuer URL (e.g. https://login.microsoftonline.com/<tenant>"
+            "/v2.0); its /.well-known/openid-configuration is read for the endpoints and keys."
+        ),
+    )
+    oidc_client_id: str = Field("", description="This service's client id at the provider.")
+    oidc_client_secret: str = Field(
+        "",
+        description=(
+            "This service's client secret at the provider (client_secret_basic); leave empty "
+            "for a public client, which then relies on PKCE alone."
+        ),
+    )
+    oidc_scopes: str = Field(
+        "openid profile email",
+        description=(
+            "Scopes asked for, space-separated; add the one that releases the roles claim "
+            "if the provider needs it (e.g. 'groups')."
+        ),
+    )
+    oidc_roles_claim: str = Field(
+        "groups",
+        description=(
+            "ID-token claim whose values are matched against the region file's [sso] rules; "
+            "a dotted path reaches a nested claim (Keycloak: realm_access.roles)."
+        ),
+    )
+    oidc_name_claim: str = Field(
+        "name", description="ID-token claim shown as the user's name (fallback: the subject)."
+    )
+    oidc_redirect_uri: str = Field(
+        "",
+        description=(
+            "The callback URL registered at the provider (https://<host>/kirjaudu/sso/paluu). "
+            "Default: worked out from the request, which is right unless a proxy rewrites it."
+        ),
+    )
+
+    @field_validator(
+        "region_file", "indicator_catalogue", "cookie_secure", "oidc_enabled", mode="before"
+    )
     @classmethod
     def _empty_means_default(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -265,6 +321,33 @@ class Settings(BaseSettings):
                 "32 characters outside demo mode"
             )
         return self
+
+    @model_validator(mode="after")
+    def _sso_complete(self) -> Settings:
+        if self.sso_enabled and not self.oidc_client_id.strip():
+            raise ValueError(
+                "NAKYMA_OIDC_CLIENT_ID on asetettava, kun kertakirjautuminen on päällä / "
+                "NAKYMA_OIDC_CLIENT_ID must be set when single sign-on is enabled"
+            )
+        if self.oidc_enabled and not self.oidc_issuer.strip():
+            raise ValueError(
+                "NAKYMA_OIDC_ISSUER on asetettava, kun NAKYMA_OIDC_ENABLED on päällä / "
+                "NAKYMA_OIDC_ISSUER must be set when NAKYMA_OIDC_ENABLED is true"
+            )
+        if not self.sso_enabled and not self.local_login:
+            raise ValueError(
+                "Kirjautuminen ei olisi mahdollista: NAKYMA_LOCAL_LOGIN on pois ja "
+                "kertakirjautumista ei ole määritetty / no way to sign in: NAKYMA_LOCAL_LOGIN "
+                "is false and single sign-on is not configured"
+            )
+        return self
+
+    @property
+    def sso_enabled(self) -> bool:
+        """Whether single sign-on is on (see `oidc_enabled`)."""
+        if self.oidc_enabled is None:
+            return bool(self.oidc_issuer.strip())
+        return self.oidc_enabled
 
     @property
     def secure_cookies(self) -> bool:

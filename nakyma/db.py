@@ -854,3 +854,26 @@ def _m0016_auto_titles(db: Database) -> None:
         pk="digest",
         not_null={"kind", "title"},
     )
+
+
+@migrations(name="0017_oidc_identities")
+def _m0017_oidc_identities(db: Database) -> None:
+    # Single sign-on: an identity provider's account is its (issuer, subject) pair, linked to
+    # one users row of its own. Never matched by user name or e-mail, so a local account and
+    # an SSO identity of the same person stay two accounts.
+    db.table("user_identities").create(
+        {
+            "issuer": str,
+            "subject": str,
+            "user_id": int,
+            "created_at": str,
+            "last_login_at": str,
+        },
+        pk=("issuer", "subject"),
+        not_null={"user_id", "created_at", "last_login_at"},
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db.table("user_identities").create_index(["user_id"], unique=True)
+    # The ID token a single sign-on session began with: the id_token_hint of RP-initiated
+    # logout at the provider.
+    db.table("sessions").add_column("id_token", str)

@@ -7,6 +7,7 @@ A region is data: one TOML file per county (see data/regions/keski-suomi.toml fo
 `load_region` reads and validates such a file; every problem is a ValueError naming the file.
 """
 
+import dataclasses
 import functools
 import re
 import statistics
@@ -99,6 +100,22 @@ class Maakunta:
     sotkanet_id: int | None = None
 
 
+# In an [sso] rule's claim_value: stands for any written form or code of a municipality
+# ("nakyma-johto-{municipality}" matches "nakyma-johto-jamsa" and "nakyma-johto-182").
+SSO_MUNICIPALITY_PLACEHOLDER = "{municipality}"
+SSO_ROLES = ("havainnoija", "johto", "tukitiimi", "admin")  # as nakyma.vocabulary.USER_ROLES
+
+
+@dataclass(frozen=True)
+class SsoRule:
+    """One claim value (a group or role the identity provider sends) and what it grants:
+    a role and municipalities (Statistics Finland codes). See nakyma/sso.py."""
+
+    claim_value: str
+    role: str
+    municipalities: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class _Pattern:
     """A form or demonym stem as folded words; the last word may match as a prefix."""
@@ -119,6 +136,8 @@ class Region:
     groupings: tuple[Grouping, ...]
     default_grouping: str
     maakunta: Maakunta | None = None
+    # Single sign-on: claim values mapped to roles and municipalities ([sso] in the file).
+    sso_rules: tuple[SsoRule, ...] = ()
 
     _by_code: dict[str, Municipality] = field(init=False, repr=False, compare=False)
     _by_form: dict[str, Municipality] = field(init=False, repr=False, compare=False)
@@ -399,7 +418,7 @@ _GROUP_KEYS = {"key", "name", "members", "sotkanet_id"}
 
 
 def _region_from_data(data: Mapping[str, Any]) -> Region:
-    _check_keys(data, {"region", "municipalities", "groupings"}, "the file")
+    _check_keys(data, {"region", "municipalities", "groupings", "sso"}, "the file")
     region = _table(data, "region", "the file")
     _check_keys(region, _REGION_KEYS, "[region]")
     maakunta = None
@@ -417,7 +436,7 @@ def _region_from_data(data: Mapping[str, Any]) -> Region:
     groupings = tuple(
         _grouping(t, n) for n, t in enumerate(_tables(data, "groupings", "the file"), 1)
     )
-    return Region(
+    loaded = Region(
         key=_str(region, "key", "[region]"),
         name=_str(region, "name", "[region]"),
         code=_str(region, "code", "[region]"),
@@ -427,6 +446,44 @@ def _region_from_data(data: Mapping[str, Any]) -> Region:
         default_grouping=_str(region, "default_grouping", "[region]"),
         maakunta=maakunta,
     )
+    if "sso" not in data:
+        return loaded
+    return dataclasses.replace(
+        loaded, sso_rules=_sso_rules(_table(data, "sso", "the file"), loaded)
+    )
+
+
+_SSO_KEYS = {"rules"}
+_SSO_RULE_KEYS = {"claim_value", "role", "municipalities"}
+
+
+def _sso_rules(sso: Mapping[str, Any], region: Region) -> tuple[SsoRule, ...]:
+    """[sso] rules = [{claim_value, role, municipalities}], municipalities resolved to codes.
+    Leadership is always scoped: a `johto` rule names municipalities or uses the placeholder."""
+    _check_keys(sso, _SSO_KEYS, "[sso]")
+    rules = []
+    for n, t in enumerate(_tables(sso, "rules", "[sso]"), 1):
+        where = f"[sso] rule #{n}"
+        _check_keys(t, _SSO_RULE_KEYS, where)
+        value = _str(t, "claim_value", where)
+        role = _str(t, "role", where)
+        if role not in SSO_ROLES:
+            raise ValueError(f"{where}: unknown role {role!r} (one of {', '.join(SSO_ROLES)})")
+        codes = []
+        for written in _str_list(t, "municipalities", where, required=False):
+            m = region.resolve(written)
+            if m is None:
+                raise ValueError(f"{where}: unknown municipality {written!r}")
+            codes.append(m.code)
+        if value.count(SSO_MUNICIPALITY_PLACEHOLDER) > 1:
+            raise ValueError(f"{where}: {SSO_MUNICIPALITY_PLACEHOLDER} may appear only once")
+        if role == "johto" and not codes and SSO_MUNICIPALITY_PLACEHOLDER not in value:
+            raise ValueError(
+                f"{where}: a 'johto' rule needs municipalities or "
+                f"{SSO_MUNICIPALITY_PLACEHOLDER} in its claim_value"
+            )
+        rules.append(SsoRule(claim_value=value, role=role, municipalities=tuple(codes)))
+    return tuple(rules)
 
 
 def _municipality(t: Mapping[str, Any], n: int) -> Municipality:

@@ -18,6 +18,7 @@ from nakyma.accounts import User, create_api_token, create_user
 from nakyma.config import Settings
 from nakyma.db import open_db
 from nakyma.regions import Region, load_region
+from tests.oidc_provider import OidcProvider, start_provider
 from web.app import create_app
 
 TEST_SECRET = "testisalaisuus-" + "x" * 40
@@ -278,3 +279,9 @@ def plant_theme(
     )
     db.conn.commit()
     return theme_id
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory) -> Iterator[OidcProvider]:
+    """A real OpenID provider (tests/oidc) for the session; skipped only without Node.js."""
+    yield from start_provider(tmp_path_factory.mktemp("oidc-provider"))

@@ -21,6 +21,7 @@ from nakyma import privacy
 from nakyma.accounts import User
 from nakyma.config import Settings
 from nakyma.db import open_db
+from nakyma.oidc import OidcClient, form_action_origins
 from nakyma.regions import load_region
 from nakyma.runs import mark_abandoned_runs
 from nakyma.vocabulary import OBSERVER_ROLES, TARGET_GROUPS, THEMES, USER_ROLES
@@ -46,6 +47,13 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
+
+
+def content_security_policy(settings: Settings) -> str:
+    """The CSP, with the identity provider's origin allowed as a form target when single
+    sign-on is on: the logout form's redirect to the provider counts as a form action."""
+    extra = form_action_origins(settings)
+    return " ".join([CONTENT_SECURITY_POLICY, *extra])
 
 
 def build_templates() -> Jinja2Templates:
@@ -122,6 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.region = region
     app.state.templates = build_templates()
+    # Single sign-on: one relying party per app, with its discovery and key caches.
+    app.state.oidc = OidcClient(settings) if settings.sso_enabled else None
     install_guard(app)  # before the security headers, which then wrap its answers too
     _add_security_headers(app, settings)
     _include_routes(app)
@@ -169,6 +179,7 @@ def _cross_site(request: Request) -> bool:
 
 def _add_security_headers(app: FastAPI, settings: Settings) -> None:
     csrf_cookie = cookie_name(settings, CSRF_COOKIE)
+    csp = content_security_policy(settings)
 
     @app.middleware("http")
     async def security_headers(
@@ -196,12 +207,12 @@ def _add_security_headers(app: FastAPI, settings: Settings) -> None:
                 samesite="strict",
                 secure=settings.secure_cookies,
             )
-        _set_headers(response, static=request.url.path.startswith("/static/"))
+        _set_headers(response, csp, static=request.url.path.startswith("/static/"))
         return response
 
 
-def _set_headers(response: Response, *, static: bool) -> None:
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+def _set_headers(response: Response, csp: str, *, static: bool) -> None:
+    response.headers.setdefault("Content-Security-Policy", csp)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")

@@ -45,6 +45,9 @@ POLICY: dict[str, str | frozenset[str]] = {
     "GET /kirjaudu": "public",
     "POST /kirjaudu": "public",
     "POST /kirjaudu-ulos": "public",
+    # single sign-on: to the identity provider and back (404 when it is off)
+    "GET /kirjaudu/sso": "public",
+    "GET /kirjaudu/sso/paluu": "public",
     "GET /healthz": "public",
     # frontline
     "GET /": "signed_in",

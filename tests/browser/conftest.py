@@ -44,7 +44,11 @@ def live_server(settings: Settings, db) -> Iterator[str]:
     # The app warms the name model up at start-up in the background; wait for it here so
     # that the live privacy check answers within the browser's expectations.
     finnish.load()
-    port = _free_port()
+    yield from serve(settings, _free_port())
+
+
+def serve(settings: Settings, port: int) -> Iterator[str]:
+    """Run the app for `settings` under uvicorn on `port` in a thread; yields its base URL."""
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     )
