@@ -347,7 +347,7 @@ FORECAST_EXAMPLE = {
             },
             "figures": ["Menetelmä: trendin jatko (drift)."],
             "verdict": "Ennuste jatkaa trendiä; menetelmä osui aiempina vuosina keskimäärin "
-            "lähemmäs kuin viimeisin arvo, ja samoin laskettu 80 %:n väli osui 8 kertaa 9:stä "
+            "lähemmäs kuin viimeisin arvo, ja vastaava 80 %:n väli osui 8 kertaa 9:stä "
             "koetellusta arvosta.",
             "expectation": "Tilastojen perusteella arvon odotetaan nousevan vuoteen 2025: …",
             "direction": "nousu",
