@@ -389,17 +389,17 @@ def forecasts(
     for a municipality (any written form or code), a municipality group (`group`, a key of
     the default grouping) or, with neither, the county (`area_kind` "alue").
 
-    Per indicator: titles, unit and decimals; `history` (the published yearly values, empty
-    for a group: Sotkanet publishes no group values, and `history_published` is then false);
-    `forecast` rows (year, point forecast, 80 % and 95 % intervals); the method (`method`,
-    `method_name`) and its `backtest` (MASE; `coverage80` / `coverage95`: the share of the
-    `points` held-out values inside the intervals as given, calibrated without this area;
-    `model_coverage80` / `model_coverage95`: the model's own narrower intervals; origins;
-    whether it beat the latest value); `figures` and `verdict` in words; `expectation` and `direction` ("nousu",
-    "lasku", "ennallaan": the last year's whole 80 % interval against the newest value, for
-    a group against its first forecast year); and the leading `evidence`, the linked
-    phenomena and emerging themes the caller may open with their observations in the area
-    (exact only in the caller's own municipalities, else 1..k-1 as "<k", the number null).
+    Per indicator: titles, unit and decimals; `history` (the published yearly values, empty for a
+    group: Sotkanet publishes no group values, and `history_published` is then false); `forecast`
+    rows (year, point forecast, 80 % and 95 % intervals); the method (`method`, `method_name`) and
+    its `backtest` (MASE; `coverage80` / `coverage95`: the share of the `points` held-out values
+    inside the intervals as given, calibrated without this area; `model_coverage80` /
+    `model_coverage95`: the model's own narrower intervals; origins; whether it beat the latest
+    value); `figures` and `verdict` in words; `expectation` and `direction` ("nousu", "lasku",
+    "ennallaan": the last year's whole 80 % interval against the newest value, for a group against
+    its first forecast year); and the leading `evidence`, the linked phenomena and emerging themes
+    the caller may open with their observations in the area (exact only in the caller's own
+    municipalities, else 1..k-1 as "<k", the number null).
 
     The statistics are open to every signed-in caller, as on the municipality page. 404 for
     an unknown municipality or group; 422 when both are given."""
