@@ -158,6 +158,30 @@ def _require_guard_model() -> None:
         ) from None
 
 
+@cli.command("check-config")
+def check_config() -> None:
+    """Tarkista tuotantoasetukset ja kerro, mikä on vialla (poistumiskoodi 1, jos jokin on).
+
+    Tarkistaa salaisen avaimen, demotilan, evästeet, tieto- ja varmuuskopiohakemistot
+    oikeuksineen, välityspalvelimet, aluetiedoston ja kielimallien latautumisen."""
+    from nakyma.config_check import config_problems, unchecked_settings
+
+    try:
+        settings = unchecked_settings()
+    except ValidationError as exc:
+        for e in exc.errors():
+            click.echo("VIRHE " + str(e.get("msg", "")).removeprefix("Value error, "))
+        click.echo("Korjaa nämä asetukset; muut tarkistukset tehdään sen jälkeen.")
+        sys.exit(1)
+    problems = config_problems(settings)
+    for problem in problems:
+        click.echo(f"VIRHE {problem}")
+    if problems:
+        click.echo(f"{len(problems)} ongelmaa: asetukset eivät ole valmiit tuotantoon.")
+        sys.exit(1)
+    click.echo("Asetukset kunnossa tuotantoon.")
+
+
 @cli.group()
 def db() -> None:
     """Tietokannan ylläpito."""
