@@ -221,10 +221,13 @@ def db_backup(path: Path | None, force: bool, keep: int | None) -> None:
     kun uusi kopio on tarkistettu."""
     settings = load_settings()
     directory = path if path is None or keep is not None or path.is_dir() else None
+    # The database as it is, not migrated first: the backup before an upgrade, made with the
+    # new version already installed, must still hold the old schema (docs/deployment.md).
+    database = open_db(settings.database_path, migrate=not settings.database_path.exists())
     try:
         with _progress() as progress:
             if path is not None and directory is None:
-                target = backup(_db(settings), path, overwrite=force, progress=progress)
+                target = backup(database, path, overwrite=force, progress=progress)
                 removed: list[Path] = []
             else:
                 directory = directory or settings.backup_dir
@@ -233,7 +236,7 @@ def db_backup(path: Path | None, force: bool, keep: int | None) -> None:
                         "Anna hakemisto tai tiedosto, tai aseta NAKYMA_BACKUP_DIR."
                     )
                 result = backup_to_directory(
-                    _db(settings), directory, keep=keep or 14, progress=progress
+                    database, directory, keep=keep or 14, progress=progress
                 )
                 target, removed = result.path, result.removed
     except BackupError as exc:

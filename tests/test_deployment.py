@@ -191,6 +191,21 @@ def test_cli_backup_into_an_existing_directory_given_as_path(db, run_cli, tmp_pa
     assert len(backup_files(directory)) == 1
 
 
+def test_cli_backup_copies_the_database_as_it_is_without_migrating(settings, run_cli, tmp_path):
+    # The backup before an upgrade is made with the new version installed: it must hold
+    # the old schema, so that restoring it really goes back.
+    settings.data_dir.mkdir(parents=True)
+    old = Database(settings.database_path)
+    migrations.apply(old, stop_before="0016_auto_titles")
+    old.close()
+    result = run_cli("db", "backup", str(tmp_path / "ennen.db"))
+    assert result.exit_code == 0, result.output
+    for path in (tmp_path / "ennen.db", settings.database_path):
+        copy = Database(path)
+        assert "0016_auto_titles" not in applied_migrations(copy)
+        copy.close()
+
+
 def test_cli_backup_without_path_or_backup_dir_says_what_to_do(db, run_cli) -> None:
     result = run_cli("db", "backup")
     assert result.exit_code == 2
