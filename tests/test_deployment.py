@@ -364,3 +364,53 @@ def test_cli_runs_check_exit_codes(db, run_cli) -> None:
         f"VIRHE phenomena: viimeisin ajo ({failed_at}) epäonnistui: Odottamaton virhe"
     ]
     assert run_cli("runs", "--check", "--pipeline", "news").exit_code == 0
+
+
+# --- The shipped deployment files --------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPLOY = ROOT / "deploy"
+
+
+def unit_values(path: Path, key: str) -> list[str]:
+    return [
+        line.split("=", 1)[1].strip()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.startswith(f"{key}=")
+    ]
+
+
+@pytest.mark.parametrize("unit", sorted(p.name for p in DEPLOY.glob("*.service")))
+def test_each_unit_runs_a_real_command_with_the_settings_file(unit) -> None:
+    path = DEPLOY / unit
+    (command,) = unit_values(path, "ExecStart")
+    program, *args = command.split()
+    assert program == "/opt/nakyma/venv/bin/nakyma"
+    words = [a for a in args if not a.startswith("-") and not a.isdigit()]
+    result = CliRunner().invoke(cli, [*words, "--help"])
+    assert result.exit_code == 0, result.output
+    assert unit_values(path, "EnvironmentFile") == ["/etc/nakyma/nakyma.env"]
+    assert unit_values(path, "User") == ["nakyma"]
+    assert unit_values(path, "NoNewPrivileges") == ["true"]
+
+
+def test_units_may_write_where_the_settings_file_points() -> None:
+    env = dict(
+        line.split("=", 1)
+        for line in (DEPLOY / "nakyma.env").read_text(encoding="utf-8").splitlines()
+        if line.startswith("NAKYMA_")
+    )
+    service = unit_values(DEPLOY / "nakyma.service", "ReadWritePaths")
+    backup_unit = unit_values(DEPLOY / "nakyma-backup.service", "ReadWritePaths")
+    assert service == [env["NAKYMA_DATA_DIR"]]
+    assert backup_unit == [f"{env['NAKYMA_DATA_DIR']} {env['NAKYMA_BACKUP_DIR']}"]
+    assert env["NAKYMA_TRUSTED_PROXIES"] == "127.0.0.1"
+    assert unit_values(DEPLOY / "nakyma.service", "ProtectSystem") == ["strict"]
+    assert unit_values(DEPLOY / "nakyma.service", "StateDirectoryMode") == ["0700"]
+
+
+def test_deployment_guide_names_every_shipped_file() -> None:
+    guide = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
+    for path in DEPLOY.iterdir():
+        assert path.name in guide, f"docs/deployment.md does not mention deploy/{path.name}"
+    assert "docs/deployment.md" in (ROOT / "README.md").read_text(encoding="utf-8")
