@@ -262,12 +262,11 @@ def db_restore(file: Path, yes: bool) -> None:
         check_backup_file(file)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
-    if not yes:
-        click.confirm(
-            f"Korvataanko {settings.database_path} varmuuskopiolla {file}? "
-            "Palvelun on oltava pysäytettynä.",
-            abort=True,
-        )
+    if not yes and not click.confirm(
+        f"Korvataanko {settings.database_path} varmuuskopiolla {file}? "
+        "Palvelun on oltava pysäytettynä."
+    ):
+        raise click.ClickException("Palautus peruttu; mitään ei muutettu.")
     try:
         result = restore(file, settings.database_path)
     except BackupError as exc:

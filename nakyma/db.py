@@ -312,7 +312,9 @@ def check_backup_file(path: Path | str) -> list[str]:
         raise BackupError(f"Tiedosto ei ole Näkymän varmuuskopio: {exc}") from exc
     finally:
         conn.close()
-    known = {m.name for m in migrations.pending(Database(memory=True))}
+    empty = Database(memory=True)
+    known = {m.name for m in migrations.pending(empty)}
+    empty.close()
     unknown = [n for n in names if n not in known]
     if not names or unknown:
         raise BackupError(
@@ -336,20 +338,16 @@ def restore(
     :param now: the time the saved copy of the replaced database is named after
 
     The backup is checked first (`check_backup_file`); then the current database, if any,
-    is itself backed up beside it as nakyma-before-restore-TIMESTAMP.db, so a restore can be
-    undone; then SQLite's backup API copies the file into the live database (WAL included),
-    which is checked with `PRAGMA integrity_check` and migrated to this version."""
+    is saved beside it as nakyma-before-restore-TIMESTAMP.db, so a restore can be undone
+    (`_save_current`); then SQLite's backup API copies the file into the live database (WAL
+    included), which is checked with `PRAGMA integrity_check` and migrated to this version."""
     source = Path(source)
     database_path = Path(database_path)
     check_backup_file(source)
-    saved: Path | None = None
     stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    if database_path.exists():
-        current = open_db(database_path, migrate=False)
-        try:
-            saved = backup(current, database_path.with_name(f"nakyma-before-restore-{stamp}.db"))
-        finally:
-            current.close()
+    saved = _save_current(
+        database_path, database_path.with_name(f"nakyma-before-restore-{stamp}.db")
+    )
     live = open_db(database_path, migrate=False)
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     try:
@@ -365,6 +363,29 @@ def restore(
         src.close()
         live.close()
     return RestoreResult(source, saved, migrated)
+
+
+def _save_current(database_path: Path, saved: Path) -> Path | None:
+    """Keep the database about to be replaced at `saved`: a verified backup when it reads as
+    a database, else (a damaged file, the usual reason to restore) its files moved there as
+    they are, so that the restore starts from a fresh file. None when there is none."""
+    if not database_path.exists():
+        return None
+    if saved.exists():
+        raise BackupError(f"Kohde on jo olemassa: {saved}")
+    try:
+        current = open_db(database_path, migrate=False)
+        try:
+            return backup(current, saved)
+        finally:
+            current.close()
+    except (BackupError, sqlite3.DatabaseError):
+        saved.with_name(saved.name + ".partial").unlink(missing_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            part = database_path.with_name(database_path.name + suffix)
+            if part.exists():
+                part.replace(saved.with_name(saved.name + suffix))
+        return saved
 
 
 @migrations(name="0001_initial")

@@ -251,6 +251,21 @@ def test_restore_brings_an_older_backup_up_to_date(settings, db, tmp_path) -> No
     assert result.migrated == ["0016_auto_titles"]
 
 
+def test_restore_replaces_a_damaged_database_and_keeps_its_bytes(settings, db, tmp_path):
+    add_attempt(db, "ennen")
+    copy = backup(db, tmp_path / "kopio.db")
+    db.close()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{settings.database_path}{suffix}").unlink(missing_ok=True)
+    settings.database_path.write_bytes(b"levy hajosi" * 100)
+
+    result = restore(copy, settings.database_path, now=T0)
+
+    assert usernames(settings.database_path) == ["ennen"]
+    assert result.saved_previous is not None
+    assert result.saved_previous.read_bytes() == b"levy hajosi" * 100
+
+
 def test_restore_refuses_a_damaged_file_and_leaves_the_database(settings, db, tmp_path) -> None:
     add_attempt(db, "elossa")
     damaged = tmp_path / "rikki.db"
@@ -277,6 +292,7 @@ def test_cli_restore_drill(settings, db, run_cli, tmp_path) -> None:
 
     refused = run_cli("db", "restore", str(latest), input="n\n")
     assert refused.exit_code == 1
+    assert "Palautus peruttu; mitään ei muutettu." in refused.output
     assert usernames(settings.database_path) == ["varmuuskopiossa", "myöhemmin"]
 
     result = run_cli("db", "restore", str(latest), "--yes")
