@@ -4,11 +4,17 @@ proxies, backups with retention, the restore drill, and the pipeline-run check f
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import stat
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
@@ -34,6 +40,7 @@ from tests.conftest import TEST_SECRET, csrf_from
 from web.app import create_app
 
 T0 = datetime(2026, 12, 1, 2, 30, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -100,6 +107,55 @@ def test_forwarded_for_from_a_trusted_proxy_names_the_client(settings, db) -> No
     settings = settings.model_copy(update={"trusted_proxies": ["10.0.0.0/24"]})
     # nginx appends the peer it saw; an address the browser forged sits further left.
     assert failed_login_client(settings, "10.0.0.5", "6.6.6.6, 203.0.113.7") == "203.0.113.7"
+
+
+@pytest.mark.parametrize(
+    ("trusted", "seen"),
+    [("", "127.0.0.1"), ("10.9.9.9", "127.0.0.1"), ("127.0.0.1", "203.0.113.7")],
+)
+def test_nakyma_serve_believes_forwarded_for_only_from_trusted_proxies(tmp_path, trusted, seen):
+    """The real server: uvicorn alone would trust X-Forwarded-For from 127.0.0.1 by default;
+    `nakyma serve` must not, unless NAKYMA_TRUSTED_PROXIES says so. Its access log names
+    the client it settled on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("NAKYMA_")},
+        "NAKYMA_DEMO": "true",
+        "NAKYMA_DATA_DIR": str(tmp_path / "data"),
+        "NAKYMA_SCHEDULER_ENABLED": "false",
+        "NAKYMA_TRUSTED_PROXIES": trusted,
+        "PYTHONPATH": str(ROOT),
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from nakyma.cli import cli; cli()", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                answer = httpx.get(
+                    f"http://127.0.0.1:{port}/healthz",
+                    headers={"X-Forwarded-For": "203.0.113.7"},
+                    timeout=2,
+                )
+                if answer.status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, "server did not start"
+            time.sleep(0.3)
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    (line,) = [ln for ln in output.splitlines() if '"GET /healthz' in ln and " 200" in ln]
+    assert line.split()[1].startswith(f"{seen}:"), line
 
 
 def test_trusted_proxies_are_read_comma_separated(monkeypatch) -> None:
@@ -384,7 +440,6 @@ def test_cli_runs_check_exit_codes(db, run_cli) -> None:
 
 # --- The shipped deployment files --------------------------------------------------------------
 
-ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 
 
