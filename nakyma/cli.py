@@ -504,6 +504,8 @@ def runs_cmd(pipeline: str | None, limit: int, check: bool) -> None:
     settings = load_settings()
     if check:
         expected = [e for e in run_expectations(settings) if pipeline in (None, e.pipeline)]
+        if not expected:
+            raise click.UsageError(f"{pipeline} ei ole ajastettu putki.")
         problems = run_problems(_db(settings), expected)
         for problem in problems:
             click.echo(f"VIRHE {problem}")

@@ -436,6 +436,8 @@ def test_cli_runs_check_exit_codes(db, run_cli) -> None:
         f"VIRHE phenomena: viimeisin ajo ({failed_at}) epäonnistui: Odottamaton virhe"
     ]
     assert run_cli("runs", "--check", "--pipeline", "news").exit_code == 0
+    unknown = run_cli("runs", "--check", "--pipeline", "forecasts")  # runs after indicators
+    assert unknown.exit_code == 2 and "forecasts ei ole ajastettu putki." in unknown.output
 
 
 # --- The shipped deployment files --------------------------------------------------------------
