@@ -16,7 +16,16 @@ from sqlite_utils import Database
 
 from nakyma import accounts, privacy
 from nakyma.config import Settings
-from nakyma.db import BackupError, applied_migrations, backup, open_db, upgrade
+from nakyma.db import (
+    BackupError,
+    applied_migrations,
+    backup,
+    backup_to_directory,
+    check_backup_file,
+    open_db,
+    restore,
+    upgrade,
+)
 from nakyma.progress import PlainProgress, Progress, describe, phase_label
 from nakyma.regions import Region, load_region
 from nakyma.vocabulary import USER_ROLES
@@ -123,7 +132,15 @@ def serve(host: str | None, port: int | None) -> None:
     settings = load_settings()
     _require_guard_model()
     app = create_app(settings)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+    # Proxy headers are believed only from NAKYMA_TRUSTED_PROXIES, by the app itself
+    # (web.app._trust_proxies); uvicorn's own handling would trust 127.0.0.1 by default.
+    uvicorn.run(
+        app,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        proxy_headers=False,
+    )
 
 
 def _require_guard_model() -> None:
@@ -139,6 +156,30 @@ def _require_guard_model() -> None:
             "Not starting: the privacy guard's Finnish language model cannot be loaded "
             "(install libvoikko1 and voikko-fi, then pip install -e .)."
         ) from None
+
+
+@cli.command("check-config")
+def check_config() -> None:
+    """Tarkista tuotantoasetukset ja kerro, mikä on vialla (poistumiskoodi 1, jos jokin on).
+
+    Tarkistaa salaisen avaimen, demotilan, evästeet, tieto- ja varmuuskopiohakemistot
+    oikeuksineen, välityspalvelimet, aluetiedoston ja kielimallien latautumisen."""
+    from nakyma.config_check import config_problems, unchecked_settings
+
+    try:
+        settings = unchecked_settings()
+    except ValidationError as exc:
+        for e in exc.errors():
+            click.echo("VIRHE " + str(e.get("msg", "")).removeprefix("Value error, "))
+        click.echo("Korjaa nämä asetukset; muut tarkistukset tehdään sen jälkeen.")
+        sys.exit(1)
+    problems = config_problems(settings)
+    for problem in problems:
+        click.echo(f"VIRHE {problem}")
+    if problems:
+        click.echo(f"{len(problems)} ongelmaa: asetukset eivät ole valmiit tuotantoon.")
+        sys.exit(1)
+    click.echo("Asetukset kunnossa tuotantoon.")
 
 
 @cli.group()
@@ -162,17 +203,82 @@ def db_upgrade() -> None:
 
 
 @db.command("backup")
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=click.Path(path_type=Path), required=False)
 @click.option("--force", is_flag=True, help="Korvaa olemassa oleva tiedosto.")
-def db_backup(path: Path, force: bool) -> None:
-    """Tee tietokannasta yhtenäinen varmuuskopio PATH-tiedostoon ja tarkista sen eheys."""
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Hakemistotila: kirjoita aikaleimattu kopio hakemistoon (PATH tai NAKYMA_BACKUP_DIR) "
+    "ja säilytä näin monta uusinta.",
+)
+def db_backup(path: Path | None, force: bool, keep: int | None) -> None:
+    """Tee tietokannasta yhtenäinen varmuuskopio PATH-tiedostoon ja tarkista sen eheys.
+
+    Jos PATH on hakemisto, se puuttuu (jolloin käytetään NAKYMA_BACKUP_DIR-hakemistoa) tai
+    --keep on annettu, kopio kirjoitetaan hakemistoon nimellä nakyma-AIKALEIMA.db ja
+    vanhimmat poistetaan niin, että --keep uusinta jää (oletus 14). Vanhoja poistetaan vasta,
+    kun uusi kopio on tarkistettu."""
     settings = load_settings()
+    directory = path if path is None or keep is not None or path.is_dir() else None
+    # The database as it is, not migrated first: the backup before an upgrade, made with the
+    # new version already installed, must still hold the old schema (docs/deployment.md).
+    database = open_db(settings.database_path, migrate=not settings.database_path.exists())
     try:
         with _progress() as progress:
-            target = backup(_db(settings), path, overwrite=force, progress=progress)
+            if path is not None and directory is None:
+                target = backup(database, path, overwrite=force, progress=progress)
+                removed: list[Path] = []
+            else:
+                directory = directory or settings.backup_dir
+                if directory is None:
+                    raise click.UsageError(
+                        "Anna hakemisto tai tiedosto, tai aseta NAKYMA_BACKUP_DIR."
+                    )
+                result = backup_to_directory(
+                    database, directory, keep=keep or 14, progress=progress
+                )
+                target, removed = result.path, result.removed
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Varmuuskopio tehty ja tarkistettu (integrity_check: ok): {target}")
+    for old in removed:
+        click.echo(f"Poistettu vanha: {old}")
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--yes", is_flag=True, help="Älä kysy vahvistusta (nykyinen tietokanta tallennetaan silti)."
+)
+def db_restore(file: Path, yes: bool) -> None:
+    """Palauta tietokanta varmuuskopiosta FILE (pysäytä palvelu ensin).
+
+    Kopion eheys tarkistetaan ensin; nykyinen tietokanta tallennetaan sen viereen nimellä
+    nakyma-before-restore-AIKALEIMA.db; palautettu tietokanta tarkistetaan ja päivitetään
+    tämän version rakenteeseen."""
+    settings = load_settings()
+    try:
+        check_backup_file(file)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not yes and not click.confirm(
+        f"Korvataanko {settings.database_path} varmuuskopiolla {file}? "
+        "Palvelun on oltava pysäytettynä."
+    ):
+        raise click.ClickException("Palautus peruttu; mitään ei muutettu.")
+    try:
+        result = restore(file, settings.database_path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    if result.saved_previous is not None:
+        click.echo(f"Edellinen tietokanta tallennettu: {result.saved_previous}")
+    if result.migrated:
+        click.echo("Rakenne päivitetty: " + ", ".join(result.migrated))
+    click.echo(
+        f"Palautettu ja tarkistettu (integrity_check: ok): {settings.database_path} "
+        f"← {result.source}"
+    )
 
 
 @cli.group("import")
@@ -384,11 +490,29 @@ def run_cmd(
 @cli.command("runs")
 @click.option("--pipeline", default=None, help="Näytä vain tämän putken ajot.")
 @click.option("--limit", default=20, show_default=True, help="Montako ajoa näytetään.")
-def runs_cmd(pipeline: str | None, limit: int) -> None:
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Valvontaa varten: kerro epäonnistuneet, vanhentuneet ja jumiutuneet ajot; "
+    "poistumiskoodi 1, jos niitä on.",
+)
+def runs_cmd(pipeline: str | None, limit: int, check: bool) -> None:
     """Näytä viimeisimmät putkiajot: aika, tila, määrät ja virheet."""
-    from nakyma.runs import list_runs
+    from nakyma.runs import list_runs, run_problems
+    from pipelines.registry import run_expectations
 
     settings = load_settings()
+    if check:
+        expected = [e for e in run_expectations(settings) if pipeline in (None, e.pipeline)]
+        if not expected:
+            raise click.UsageError(f"{pipeline} ei ole ajastettu putki.")
+        problems = run_problems(_db(settings), expected)
+        for problem in problems:
+            click.echo(f"VIRHE {problem}")
+        if problems:
+            sys.exit(1)
+        click.echo("Ajot kunnossa: " + ", ".join(e.pipeline for e in expected))
+        return
     for run in list_runs(_db(settings), pipeline=pipeline, limit=limit):
         click.echo(
             f"{run['id']:>5}  {run['started_at']}  {run['pipeline']:<11} {run['status']:<8} "

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SECRET_KEY_PLACEHOLDER = "vaihda-tama-salainen-avain"
 MIN_SECRET_KEY_LENGTH = 32
@@ -45,6 +46,21 @@ class Settings(BaseSettings):
         description=(
             "TOML file describing the region (county, municipalities, groupings). "
             "Default: the packaged Keski-Suomi file."
+        ),
+    )
+    backup_dir: Path | None = Field(
+        None,
+        description=(
+            "Directory of the nightly backups: `nakyma db backup --keep N` without a path "
+            "writes a timestamped copy there and keeps the newest N."
+        ),
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        [],
+        description=(
+            "Addresses of the reverse proxies (IPs or CIDR networks, comma-separated) whose "
+            "X-Forwarded-For and X-Forwarded-Proto headers are believed. Default: none, so "
+            "the client address is the connection's peer."
         ),
     )
     host: str = Field("127.0.0.1", description="Address `nakyma serve` listens on.")
@@ -291,7 +307,12 @@ class Settings(BaseSettings):
     )
 
     @field_validator(
-        "region_file", "indicator_catalogue", "cookie_secure", "oidc_enabled", mode="before"
+        "region_file",
+        "indicator_catalogue",
+        "cookie_secure",
+        "oidc_enabled",
+        "backup_dir",
+        mode="before",
     )
     @classmethod
     def _empty_means_default(cls, value: object) -> object:
@@ -309,12 +330,33 @@ class Settings(BaseSettings):
             ) from None
         return value
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_networks(cls, value: object) -> object:
+        # Comma-separated in the environment; each an address or a network, checked here so
+        # that a typo stops the start instead of silently trusting nobody (or everybody).
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if not isinstance(value, list):
+            return value
+        parsed = []
+        for entry in map(str, value):
+            try:
+                # Written the way uvicorn's ProxyHeadersMiddleware reads it (host bits cleared).
+                if "/" in entry:
+                    parsed.append(str(ipaddress.ip_network(entry, strict=False)))
+                else:
+                    parsed.append(str(ipaddress.ip_address(entry)))
+            except ValueError:
+                raise ValueError(
+                    f"NAKYMA_TRUSTED_PROXIES: {entry[:60]!r} ei ole IP-osoite eikä "
+                    "verkko (esim. 127.0.0.1 tai 10.0.0.0/24)"
+                ) from None
+        return parsed
+
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
-        if not self.demo and (
-            self.secret_key == SECRET_KEY_PLACEHOLDER
-            or len(self.secret_key) < MIN_SECRET_KEY_LENGTH
-        ):
+        if not self.demo and secret_key_problem(self.secret_key):
             raise ValueError(
                 "NAKYMA_SECRET_KEY on asetettava (vähintään 32 merkkiä) kun demotila ei ole "
                 "päällä / NAKYMA_SECRET_KEY must be set to a real secret of at least "
@@ -361,6 +403,19 @@ class Settings(BaseSettings):
     def today(self) -> date:
         """Today's date in the deployment's local time zone."""
         return datetime.now(ZoneInfo(self.timezone)).date()
+
+
+def secret_key_problem(secret_key: str) -> str | None:
+    """What is wrong with a secret key, in Finnish, or None: the one rule that both the
+    start-up refusal and `nakyma check-config` apply."""
+    if secret_key == SECRET_KEY_PLACEHOLDER:
+        return "NAKYMA_SECRET_KEY on yhä esimerkin paikkamerkki; luo oma satunnainen avain."
+    if len(secret_key) < MIN_SECRET_KEY_LENGTH:
+        return (
+            f"NAKYMA_SECRET_KEY on liian lyhyt ({len(secret_key)} merkkiä, vähintään "
+            f"{MIN_SECRET_KEY_LENGTH})."
+        )
+    return None
 
 
 def default(name: str) -> Any:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import random
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -196,6 +199,8 @@ def backup(
         result = dest.execute("PRAGMA integrity_check").fetchone()[0]
         # The copy is a standalone file: leave WAL mode so it is one self-contained file.
         dest.execute("PRAGMA journal_mode = DELETE")
+        # It holds everything the database holds: readable by its owner only.
+        os.chmod(partial, 0o600)
     except sqlite3.Error as exc:
         dest.close()
         partial.unlink(missing_ok=True)
@@ -211,6 +216,176 @@ def backup(
         raise BackupError(f"Varmuuskopion eheystarkistus epäonnistui: {result}")
     partial.replace(target)
     return target
+
+
+BACKUP_PREFIX = "nakyma-"
+# nakyma-20261202T213000Z.db: UTC, so that names sort in time order in every time zone.
+_BACKUP_NAME = re.compile(r"^nakyma-(\d{8}T\d{6}Z)\.db$")
+_BACKUP_PARTIAL = re.compile(r"^nakyma-\d{8}T\d{6}Z\.db\.partial$")
+
+
+@dataclass
+class BackupResult:
+    """A directory backup: the new file, and the older ones removed beyond the retention."""
+
+    path: Path
+    removed: list[Path] = field(default_factory=list)
+
+
+def backup_files(directory: Path | str) -> list[Path]:
+    """The timestamped backups in `directory` (nakyma-YYYYMMDDTHHMMSSZ.db), oldest first.
+    Other files are never counted, nor removed."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.iterdir() if _BACKUP_NAME.match(p.name) and p.is_file())
+
+
+def backup_to_directory(
+    db: Database,
+    directory: Path | str,
+    *,
+    keep: int,
+    now: datetime | None = None,
+    progress: Callable[[str, int, int | None], None] | None = None,
+) -> BackupResult:
+    """Write a verified, timestamped backup into `directory`, then keep only the newest `keep`.
+
+    :param db: the live database
+    :param directory: where the backups live; created (mode 0700) if missing
+    :param keep: how many backups to keep, the new one included (at least 1)
+    :param now: the time the file is named after (UTC; default: now)
+    :param progress: as for `backup`
+
+    Pruning happens only after the new copy passed `PRAGMA integrity_check` and was renamed
+    into place, so a failed backup raises `BackupError` and leaves every older file; the new
+    file is never removed, even when the clock has gone back and older names sort after it.
+    Leftover `.partial` files of interrupted backups are removed with the pruned ones."""
+    if keep < 1:
+        raise BackupError("Säilytettävien varmuuskopioiden määrän on oltava vähintään 1.")
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise BackupError(f"Varmuuskopiohakemisto ei ole hakemisto: {directory}")
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = backup(db, directory / f"{BACKUP_PREFIX}{stamp}.db", progress=progress)
+    older = [p for p in backup_files(directory) if p != target]
+    removed = older[: max(0, len(older) - (keep - 1))]
+    removed += [p for p in directory.iterdir() if _BACKUP_PARTIAL.match(p.name)]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return BackupResult(target, removed)
+
+
+@dataclass
+class RestoreResult:
+    """A restore: the file restored from, where the replaced database was saved first (None
+    when there was none), and the migrations applied to bring the copy up to date."""
+
+    source: Path
+    saved_previous: Path | None
+    migrated: list[str]
+
+
+def check_backup_file(path: Path | str) -> list[str]:
+    """Read a backup file without changing it and return its applied migrations, or raise
+    `BackupError` when it is not an intact Näkymä database of this or an older version."""
+    path = Path(path)
+    if not path.is_file():
+        raise BackupError(f"Varmuuskopiota ei löydy: {path}")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise BackupError(f"Varmuuskopiota ei voi avata: {exc}") from exc
+    try:
+        result = conn.execute("PRAGMA integrity_check").fetchone()[0]
+        if result != "ok":
+            raise BackupError(f"Varmuuskopion eheystarkistus epäonnistui: {result}")
+        names = [
+            r[0]
+            for r in conn.execute(
+                "select name from _sqlite_migrations where migration_set = ? order by rowid",
+                [migrations.name],
+            )
+        ]
+    except sqlite3.Error as exc:
+        raise BackupError(f"Tiedosto ei ole Näkymän varmuuskopio: {exc}") from exc
+    finally:
+        conn.close()
+    empty = Database(memory=True)
+    known = {m.name for m in migrations.pending(empty)}
+    empty.close()
+    unknown = [n for n in names if n not in known]
+    if not names or unknown:
+        raise BackupError(
+            "Varmuuskopio on tätä ohjelmaversiota uudemmasta versiosta tai ei ole Näkymän "
+            f"tietokanta (tuntemattomat rakennemuutokset: {', '.join(unknown) or '–'})."
+        )
+    return names
+
+
+def restore(
+    source: Path | str,
+    database_path: Path | str,
+    *,
+    now: datetime | None = None,
+) -> RestoreResult:
+    """Replace the database at `database_path` with the backup `source`. Run it with the
+    service stopped (`systemctl stop nakyma`).
+
+    :param source: a backup made by `backup` or `backup_to_directory`
+    :param database_path: the live database (`Settings.database_path`)
+    :param now: the time the saved copy of the replaced database is named after
+
+    The backup is checked first (`check_backup_file`); then the current database, if any,
+    is saved beside it as nakyma-before-restore-TIMESTAMP.db, so a restore can be undone
+    (`_save_current`); then SQLite's backup API copies the file into the live database (WAL
+    included), which is checked with `PRAGMA integrity_check` and migrated to this version."""
+    source = Path(source)
+    database_path = Path(database_path)
+    check_backup_file(source)
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    saved = _save_current(
+        database_path, database_path.with_name(f"nakyma-before-restore-{stamp}.db")
+    )
+    live = open_db(database_path, migrate=False)
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        src.backup(live.conn)
+        live.execute("PRAGMA journal_mode = WAL")
+        result = live.execute("PRAGMA integrity_check").fetchone()[0]
+        if result != "ok":
+            raise BackupError(f"Palautetun tietokannan eheystarkistus epäonnistui: {result}")
+        migrated = upgrade(live)
+    except sqlite3.Error as exc:
+        raise BackupError(f"Palautus epäonnistui: {exc}") from exc
+    finally:
+        src.close()
+        live.close()
+    return RestoreResult(source, saved, migrated)
+
+
+def _save_current(database_path: Path, saved: Path) -> Path | None:
+    """Keep the database about to be replaced at `saved`: a verified backup when it reads as
+    a database, else (a damaged file, the usual reason to restore) its files moved there as
+    they are, so that the restore starts from a fresh file. None when there is none."""
+    if not database_path.exists():
+        return None
+    if saved.exists():
+        raise BackupError(f"Kohde on jo olemassa: {saved}")
+    try:
+        current = open_db(database_path, migrate=False)
+        try:
+            return backup(current, saved)
+        finally:
+            current.close()
+    except (BackupError, sqlite3.DatabaseError):
+        saved.with_name(saved.name + ".partial").unlink(missing_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            part = database_path.with_name(database_path.name + suffix)
+            if part.exists():
+                part.replace(saved.with_name(saved.name + suffix))
+        return saved
 
 
 @migrations(name="0001_initial")

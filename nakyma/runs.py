@@ -15,6 +15,7 @@ from typing import Any, Literal
 from sqlite_utils import Database
 
 from nakyma.db import is_busy, now_utc, write_transaction
+from nakyma.progress import duration
 
 Status = Literal["ok", "partial", "failed"]
 
@@ -224,3 +225,59 @@ def mark_abandoned_runs(db: Database, *, pipeline: str | None = None) -> int:
     except sqlite3.OperationalError:
         return 0
     return cursor.rowcount
+
+
+@dataclass(frozen=True)
+class RunExpectation:
+    """How fresh a scheduled pipeline's runs should be, for monitoring (`nakyma runs --check`):
+    its latest successful run no older than `max_age`, and no run `running` for longer than
+    `max_duration` (its lock's lifetime)."""
+
+    pipeline: str
+    max_age: timedelta
+    max_duration: timedelta
+
+
+def _age(started_at: str, now: datetime) -> timedelta:
+    return now - datetime.fromisoformat(started_at)
+
+
+def run_problems(
+    db: Database, expectations: list[RunExpectation], *, now: datetime | None = None
+) -> list[str]:
+    """What a monitor should hear about the pipeline runs, in Finnish; empty when all is well.
+
+    Per expected pipeline: its latest run failed; it has no successful (ok or partial) run
+    within `max_age`, or none at all; or a run has been `running` longer than its lock lasts
+    (a process that hangs; a dead one is closed by `mark_abandoned_runs`)."""
+    now = now or datetime.now(UTC)
+    problems = []
+    for expected in expectations:
+        name = expected.pipeline
+        latest = db.execute(
+            "select started_at, status, errors from runs where pipeline = ? and status != "
+            "'running' order by id desc limit 1",
+            [name],
+        ).fetchone()
+        if latest is not None and latest[1] == "failed":
+            first = (json.loads(latest[2] or "[]") or ["ei virheilmoitusta"])[0]
+            problems.append(f"{name}: viimeisin ajo ({latest[0]}) epäonnistui: {first}")
+        good = db.execute(
+            "select max(started_at) from runs where pipeline = ? and status in ('ok', 'partial')",
+            [name],
+        ).fetchone()[0]
+        if good is None:
+            problems.append(f"{name}: ei yhtään onnistunutta ajoa")
+        elif _age(good, now) > expected.max_age:
+            ago = duration(_age(good, now).total_seconds())
+            limit = duration(expected.max_age.total_seconds())
+            problems.append(f"{name}: viimeisin onnistunut ajo {good}, {ago} sitten (raja {limit})")
+        for run_id, started in db.execute(
+            "select id, started_at from runs where pipeline = ? and status = 'running'", [name]
+        ).fetchall():
+            if _age(started, now) > expected.max_duration:
+                problems.append(
+                    f"{name}: ajo {run_id} on ollut käynnissä {started} alkaen, yli "
+                    f"{duration(expected.max_duration.total_seconds())}"
+                )
+    return problems

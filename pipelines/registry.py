@@ -23,6 +23,7 @@ from nakyma.config import Settings
 from nakyma.progress import Progress, RunProgress, combined
 from nakyma.runs import (
     JobLocked,
+    RunExpectation,
     RunReport,
     acquire_lock,
     finish_run,
@@ -110,6 +111,21 @@ PIPELINES: dict[str, Pipeline] = {
         ),
     )
 }
+
+
+def run_expectations(settings: Settings) -> list[RunExpectation]:
+    """What monitoring expects of each scheduled job: a successful run within two of its
+    intervals (one missed or failed run is tolerated) plus its jitter and its lock's life,
+    and no run longer than its lock lasts."""
+    return [
+        RunExpectation(
+            p.name,
+            max_age=2 * p.interval(settings) + timedelta(seconds=p.jitter_seconds) + p.lock_ttl,
+            max_duration=p.lock_ttl,
+        )
+        for p in PIPELINES.values()
+        if p.scheduled
+    ]
 
 
 def run_pipeline(

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from nakyma import privacy
 from nakyma.accounts import User
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.oidc = OidcClient(settings) if settings.sso_enabled else None
     install_guard(app)  # before the security headers, which then wrap its answers too
     _add_security_headers(app, settings)
+    _trust_proxies(app, settings)  # last added = outermost: every layer sees the real client
     _include_routes(app)
     _add_error_pages(app)
     return app
@@ -160,6 +162,18 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
             app.state.scheduler = None
 
     return lifespan
+
+
+def _trust_proxies(app: FastAPI, settings: Settings) -> None:
+    """Believe X-Forwarded-For / X-Forwarded-Proto only from the configured proxies.
+
+    uvicorn's own middleware does the work (the right-most untrusted address in the chain is
+    the client); it is installed here rather than by `uvicorn.run`, so that the app behaves
+    the same under any server and in tests, and `nakyma serve` turns uvicorn's copy off
+    (which would otherwise trust 127.0.0.1 by default). The rate limiter and the login
+    throttle read `request.client`, which this sets."""
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
