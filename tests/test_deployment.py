@@ -304,7 +304,10 @@ def test_restore_brings_an_older_backup_up_to_date(settings, db, tmp_path) -> No
     copy.close()
     db.close()
     result = restore(old, settings.database_path, now=T0)
-    assert result.migrated == ["0016_auto_titles"]
+    full = Database(memory=True)
+    migrations.apply(full)
+    names = applied_migrations(full)
+    assert result.migrated == names[names.index("0016_auto_titles") :]  # every later one
 
 
 def test_restore_replaces_a_damaged_database_and_keeps_its_bytes(settings, db, tmp_path):
