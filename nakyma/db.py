@@ -854,3 +854,10 @@ def _m0016_auto_titles(db: Database) -> None:
         pk="digest",
         not_null={"kind", "title"},
     )
+
+
+@migrations(name="0018_user_language")
+def _m0018_user_language(db: Database) -> None:
+    # The user interface language the user chose ("fi", "sv", "en"); NULL until they choose,
+    # and then the browser's Accept-Language and the region's default decide.
+    db.table("users").add_column("language", str)

@@ -17,11 +17,12 @@ from web.deps import (
     cookie_name,
     session_cookie,
 )
+from web.i18n import gettext_for
 
 router = APIRouter()
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only same-site paths: an open redirect would make phishing links look like ours."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
@@ -31,11 +32,11 @@ def _safe_next(target: str | None) -> str:
 @router.get("/kirjaudu")
 def login_page(request: Request, user: OptionalUser, seuraava: str | None = None) -> Response:
     if user is not None:
-        return RedirectResponse(_safe_next(seuraava), status_code=303)
+        return RedirectResponse(safe_next(seuraava), status_code=303)
     return request.app.state.templates.TemplateResponse(
         request,
         "login.html",
-        {"user": None, "next": _safe_next(seuraava), "error": None, "username": ""},
+        {"user": None, "next": safe_next(seuraava), "error": None, "username": ""},
     )
 
 
@@ -48,6 +49,7 @@ def login(
     password: Annotated[str, Form()] = "",
     seuraava: Annotated[str, Form()] = "/",
 ) -> Response:
+    _ = gettext_for(request)
     client = request.client.host if request.client else "unknown"
     status = 400
     try:
@@ -60,23 +62,23 @@ def login(
             window_minutes=settings.login_window_minutes,
             secret_key=settings.secret_key,
         )
-        error = "Käyttäjätunnus tai salasana on väärin."
+        error = _("Käyttäjätunnus tai salasana on väärin.")
     except LoginThrottled as exc:
         user = None
         status = 429
-        error = (
+        error = _(
             "Liian monta epäonnistunutta kirjautumisyritystä. Yritä uudelleen "
-            f"{exc.retry_after_seconds // 60} minuutin kuluttua."
-        )
+            "%(minutes)s minuutin kuluttua."
+        ) % {"minutes": exc.retry_after_seconds // 60}
     if user is None:
         return request.app.state.templates.TemplateResponse(
             request,
             "login.html",
-            {"user": None, "next": _safe_next(seuraava), "error": error, "username": username},
+            {"user": None, "next": safe_next(seuraava), "error": error, "username": username},
             status_code=status,
         )
     token = create_session(db, user, hours=settings.session_hours)
-    response = RedirectResponse(_safe_next(seuraava), status_code=303)
+    response = RedirectResponse(safe_next(seuraava), status_code=303)
     response.set_cookie(
         cookie_name(settings, SESSION_COOKIE),
         token,
