@@ -397,8 +397,9 @@ def forecasts(
     `model_coverage80` / `model_coverage95`: the model's own narrower intervals; origins;
     whether it beat the latest value); `figures` and `verdict` in words; `expectation` and
     `direction` ("nousu", "lasku", "ennallaan": the last year's whole 80 % interval against
-    the newest value, for a group against its first forecast year); and the leading `evidence`, the linked
-    phenomena and emerging themes the caller may open with their observations in the area
+    the newest value, for a group against its first forecast year); and the leading
+    `evidence`, the linked phenomena and emerging themes the caller may open with their
+    observations in the area
     (exact only in the caller's own municipalities, else 1..k-1 as "<k", the number null).
 
     The statistics are open to every signed-in caller, as on the municipality page. 404 for
