@@ -28,14 +28,13 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date as babel_format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 SOURCE_LANGUAGE = "fi"
 # The languages a user can choose, each named in its own language (the switcher shows these).
 LANGUAGES: dict[str, str] = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
-# Babel locales for dates and numbers: Finland's Swedish, British English (day before month).
-_BABEL_LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
+# Babel locale for English dates: British English (day before month).
+_ENGLISH = "en_GB"
 
 
 def N_(message: str) -> str:
@@ -106,7 +105,7 @@ def format_date(value: date | str | None, language: str) -> str:
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
     if language == "en":
-        return babel_format_date(value, format="d MMM y", locale=_BABEL_LOCALES["en"])
+        return babel_format_date(value, format="d MMM y", locale=_ENGLISH)
     return f"{value.day}.{value.month}.{value.year}"
 
 
@@ -128,14 +127,15 @@ def format_datetime(value: str | None, language: str, zone: str = "Europe/Helsin
 
 def format_number(value: float | None, language: str, decimals: int = 1) -> str:
     """A number with a fixed count of decimals in the language's convention: "1 234,5" in
-    Finnish and Swedish, "1,234.5" in English; "–" for none."""
+    Finnish and Swedish (Finland's usage: decimal comma, no-break space between thousands),
+    "1,234.5" in English; "–" for none. Python's own rounding, so Finnish pages show exactly
+    the numbers they showed before translation."""
     if value is None:
         return "–"
-    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
-    text = format_decimal(value, format=pattern, locale=_BABEL_LOCALES.get(language, "fi_FI"))
-    # Babel writes a narrow no-break space between thousands in fi_FI/sv_FI; the service has
-    # always written a no-break space.
-    return text.replace("\u202f", "\u00a0")
+    text = f"{value:,.{max(0, decimals)}f}"
+    if language == "en":
+        return text
+    return text.replace(",", "\u00a0").replace(".", ",")
 
 
 # Swedish and English put a preposition before the name where Finnish inflects it.
