@@ -294,3 +294,36 @@ def test_privacy_guard_structured_checks_work_on_swedish_text(text, kind) -> Non
         )
     ]
     assert [f.kind for f in findings] == [kind], text
+
+
+@pytest.fixture
+def pohjanmaa_places():
+    """The privacy guard treating Pohjanmaa's municipality names (Swedish ones too) as places;
+    the default region again afterwards."""
+    privacy.use_region(load_region(POHJANMAA))
+    yield
+    privacy.use_region(load_region())
+
+
+def test_swedish_municipality_names_are_places_not_person_names(pohjanmaa_places) -> None:
+    assert privacy.find_person_names("Unga i Korsholm saknar fritidsaktiviteter.") == []
+    text = "Eleven Anna Andersson har ofta varit frånvarande i Nykarleby."
+    found = [text[f.start : f.end] for f in privacy.find_person_names(text)]
+    assert found == ["Anna Andersson"]
+
+
+def test_markdown_brief_and_spreadsheet_headers_in_swedish(make_user, client) -> None:
+    user = make_user("svtuki", "tukitiimi")
+    login(client, user.username)
+    text = client.get("/viennit/muistio.md", headers=SV).content.decode("utf-8")
+    assert text.startswith("# Mötespromemoria: ")
+    assert "· tidsperiod " in text and "Kokousmuistio" not in text
+    finnish = client.get("/viennit/muistio.md").content.decode("utf-8")
+    assert finnish.startswith("# Kokousmuistio: ")
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    xlsx = client.get("/viennit/muistio.xlsx", headers=SV).content
+    headers = [c.value for c in load_workbook(BytesIO(xlsx)).worksheets[0][1]]
+    assert headers[:4] == ["Område", "Tidsperiod", "Fenomenets id", "Rubrik"]
