@@ -59,6 +59,9 @@ class User:
     display_name: str
     role: str
     municipalities: tuple[str, ...]
+    # The user interface language the user chose, or None (then the browser and the region
+    # decide: web.i18n.request_language).
+    language: str | None = None
 
     @property
     def role_label(self) -> str:
@@ -88,6 +91,7 @@ def _load_user(db: Database, row: dict) -> User:
         display_name=row["display_name"] or row["username"],
         role=row["role"],
         municipalities=codes,
+        language=row.get("language"),
     )
 
 
@@ -175,6 +179,12 @@ def set_password(db: Database, username: str, password: str) -> None:
     with write_transaction(db):
         db.table("users").update(user.id, {"password_hash": _hasher.hash(password)})
         db.execute("delete from sessions where user_id = ?", [user.id])
+
+
+def set_language(db: Database, user_id: int, language: str | None) -> None:
+    """Remember the user interface language a user chose (None: let the browser decide)."""
+    with write_transaction(db):
+        db.table("users").update(user_id, {"language": language})
 
 
 def _since(minutes: int) -> str:

@@ -1052,3 +1052,10 @@ def _m0017_oidc_identities(db: Database) -> None:
     # The ID token a single sign-on session began with: the id_token_hint of RP-initiated
     # logout at the provider.
     db.table("sessions").add_column("id_token", str)
+
+
+@migrations(name="0018_user_language")
+def _m0018_user_language(db: Database) -> None:
+    # The user interface language the user chose ("fi", "sv", "en"); NULL until they choose,
+    # and then the browser's Accept-Language and the region's default decide.
+    db.table("users").add_column("language", str)

@@ -32,21 +32,22 @@ from nakyma.disclosure import (
     mask_small_counts,
     published_count,
 )
+from nakyma.i18n import N_
 from nakyma.phenomena import active_phenomena
 from nakyma.regions import Region
 from nakyma.review import exact_count_scope
 
 CATEGORIES = {
-    "nouseva": "Nouseva",
-    "vahvistuva": "Vahvistuva",
-    "ennallaan": "Ennallaan",
-    "hiipuva": "Hiipuva",
+    "nouseva": N_("Nouseva"),
+    "vahvistuva": N_("Vahvistuva"),
+    "ennallaan": N_("Ennallaan"),
+    "hiipuva": N_("Hiipuva"),
 }
 DECISIONS = {
-    "avoin": "Avoin",
-    "ylennetty": "Nostettu ilmiöksi",
-    "liitetty": "Liitetty ilmiöön",
-    "hylätty": "Hylätty",
+    "avoin": N_("Avoin"),
+    "ylennetty": N_("Nostettu ilmiöksi"),
+    "liitetty": N_("Liitetty ilmiöön"),
+    "hylätty": N_("Hylätty"),
 }
 # Lists rank themes by their category in the area, then by score.
 CATEGORY_ORDER = {"nouseva": 0, "vahvistuva": 1, "ennallaan": 2, "hiipuva": 3}

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from nakyma.i18n import N_
 from nakyma.indicators import STALE_AFTER_YEARS
 from nakyma.regions import Municipality
 from nakyma.vocabulary import THEMES
@@ -24,9 +25,9 @@ GROUP_LABELS: dict[str, str] = {
     "arjen_turvallisuus": THEMES["arjen_turvallisuus"],
     "mielen_hyvinvointi": THEMES["mielen_hyvinvointi"],
     "liikunnallinen_elamantapa": THEMES["liikunnallinen_elamantapa"],
-    LIVELIHOOD: "Toimeentulo, työ ja asuminen",
-    POPULATION: "Väestö",
-    OTHER: "Muut",
+    LIVELIHOOD: N_("Toimeentulo, työ ja asuminen"),
+    POPULATION: N_("Väestö"),
+    OTHER: N_("Muut"),
 }
 # Catalogue "muu" indicators about livelihood, work, education and housing (Sotkanet ids).
 LIVELIHOOD_IDS = frozenset({5, 181, 189, 190, 493, 3099, 3219})

@@ -79,6 +79,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from nakyma.i18n import N_
 from nakyma.regions import Region, load_region
 from nakyma.unmask import unmask
 from nakyma.vocabulary import MONTHS_FI
@@ -101,10 +102,10 @@ __all__ = [
 ]
 
 KINDS: dict[str, str] = {
-    "hetu": "henkilötunnus",
-    "puhelin": "puhelinnumero",
-    "sahkoposti": "sähköpostiosoite",
-    "nimi": "henkilön nimi",
+    "hetu": N_("henkilötunnus"),
+    "puhelin": N_("puhelinnumero"),
+    "sahkoposti": N_("sähköpostiosoite"),
+    "nimi": N_("henkilön nimi"),
 }
 
 REDACTION_TOKENS: dict[str, str] = {

@@ -63,10 +63,14 @@ class Municipality:
     # Forms that are also ordinary Finnish words ("multia", plural partitive of multa, soil).
     # find_in_text counts them only when written with an initial capital letter.
     common_word_forms: tuple[str, ...] = ()
+    # The Swedish name where it differs from the Finnish one (Pietarsaari: Jakobstad); None
+    # for names both languages write alike (Pedersöre, Korsnäs) and in monolingual regions.
+    name_sv: str | None = None
 
     @property
     def forms(self) -> tuple[str, ...]:
-        """Every written form: nominative, genitive, locatives, partitive, then other_forms."""
+        """Every written form: nominative, genitive, locatives, partitive, other_forms, then
+        the Swedish name (so that "Jakobstad" resolves and is found in text too)."""
         return (
             self.name,
             self.genitive,
@@ -75,7 +79,12 @@ class Municipality:
             self.to_form,
             self.partitive,
             *self.other_forms,
+            *((self.name_sv,) if self.name_sv else ()),
         )
+
+    def name_in(self, language: str) -> str:
+        """The municipality's name in a user interface language (Swedish where it has one)."""
+        return self.name_sv if language == "sv" and self.name_sv else self.name
 
 
 @dataclass(frozen=True)
@@ -138,6 +147,14 @@ class Region:
     maakunta: Maakunta | None = None
     # Single sign-on: claim values mapped to roles and municipalities ([sso] in the file).
     sso_rules: tuple[SsoRule, ...] = ()
+    # The user interface's language when neither the user's setting nor the browser's
+    # Accept-Language chooses one: "fi", "sv" or "en".
+    default_language: str = "fi"
+    name_sv: str | None = None
+
+    def name_in(self, language: str) -> str:
+        """The county's name in a user interface language."""
+        return self.name_sv if language == "sv" and self.name_sv else self.name
 
     _by_code: dict[str, Municipality] = field(init=False, repr=False, compare=False)
     _by_form: dict[str, Municipality] = field(init=False, repr=False, compare=False)
@@ -401,7 +418,18 @@ def _load_region_cached(path: str) -> Region:
         raise ValueError(f"{path}: {exc}") from exc
 
 
-_REGION_KEYS = {"key", "name", "code", "sotkanet_id", "default_grouping", "maakunta"}
+_REGION_KEYS = {
+    "key",
+    "name",
+    "name_sv",
+    "code",
+    "sotkanet_id",
+    "default_grouping",
+    "default_language",
+    "maakunta",
+}
+# The user interface languages a region may default to (nakyma.i18n.LANGUAGES).
+_UI_LANGUAGES = ("fi", "sv", "en")
 _MAAKUNTA_KEYS = {"code", "name", "sotkanet_id"}
 _MUNICIPALITY_KEYS = {
     *_FORM_FIELDS,
@@ -412,6 +440,7 @@ _MUNICIPALITY_KEYS = {
     "seutukunta",
     "other_forms",
     "common_word_forms",
+    "name_sv",
 }
 _GROUPING_KEYS = {"key", "title", "groups"}
 _GROUP_KEYS = {"key", "name", "members", "sotkanet_id"}
@@ -436,6 +465,12 @@ def _region_from_data(data: Mapping[str, Any]) -> Region:
     groupings = tuple(
         _grouping(t, n) for n, t in enumerate(_tables(data, "groupings", "the file"), 1)
     )
+    default_language = region.get("default_language", "fi")
+    if default_language not in _UI_LANGUAGES:
+        raise ValueError(
+            f"[region]: default_language must be one of {', '.join(_UI_LANGUAGES)}, "
+            f"not {default_language!r}"
+        )
     loaded = Region(
         key=_str(region, "key", "[region]"),
         name=_str(region, "name", "[region]"),
@@ -445,6 +480,8 @@ def _region_from_data(data: Mapping[str, Any]) -> Region:
         groupings=groupings,
         default_grouping=_str(region, "default_grouping", "[region]"),
         maakunta=maakunta,
+        default_language=default_language,
+        name_sv=_opt_str(region, "name_sv", "[region]"),
     )
     if "sso" not in data:
         return loaded
@@ -506,6 +543,7 @@ def _municipality(t: Mapping[str, Any], n: int) -> Municipality:
         seutukunta=_str(t, "seutukunta", where),
         other_forms=_str_list(t, "other_forms", where, required=False),
         common_word_forms=_str_list(t, "common_word_forms", where, required=False),
+        name_sv=_opt_str(t, "name_sv", where),
     )
 
 
@@ -554,6 +592,12 @@ def _str(t: Mapping[str, Any], key: str, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{where}: {key!r} must be a non-empty string")
     return value
+
+
+def _opt_str(t: Mapping[str, Any], key: str, where: str) -> str | None:
+    if t.get(key) is None:
+        return None
+    return _str(t, key, where)
 
 
 def _opt_int(t: Mapping[str, Any], key: str, where: str) -> int | None:

@@ -50,16 +50,17 @@ from nakyma import phenomena as ph
 from nakyma import privacy
 from nakyma.accounts import User
 from nakyma.db import now_utc, write_transaction
+from nakyma.i18n import N_
 from nakyma.phenomena import Key
 from nakyma.regions import Region
 
 STATUSES: dict[str, str] = {
-    "uusi": "Uusi",
-    "käsittelyssä": "Käsittelyssä",
-    "seurannassa": "Seurannassa",
-    "toimenpiteitä sovittu": "Toimenpiteitä sovittu",
-    "suljettu": "Suljettu",
-    "ei toimenpiteitä": "Ei toimenpiteitä",
+    "uusi": N_("Uusi"),
+    "käsittelyssä": N_("Käsittelyssä"),
+    "seurannassa": N_("Seurannassa"),
+    "toimenpiteitä sovittu": N_("Toimenpiteitä sovittu"),
+    "suljettu": N_("Suljettu"),
+    "ei toimenpiteitä": N_("Ei toimenpiteitä"),
 }
 # Allowed moves; "ei toimenpiteitä" always needs a reason. Closed items can be reopened.
 TRANSITIONS: dict[str, tuple[str, ...]] = {

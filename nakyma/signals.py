@@ -69,6 +69,7 @@ from sqlite_utils import Database
 
 from nakyma.config import Settings, default
 from nakyma.db import now_utc, write_transaction
+from nakyma.i18n import N_
 from nakyma.indicators import binomial_tail, format_number, format_value
 from nakyma.phenomena import active_where
 from nakyma.regions import Region
@@ -77,10 +78,10 @@ from nakyma.wording import capitalise, join_fi, sentence_label
 
 CATEGORIES = ("heikko_signaali", "vahvistuva", "vakiintunut", "hiipuva")
 CATEGORY_LABELS = {
-    "heikko_signaali": "Heikko signaali",
-    "vahvistuva": "Vahvistuva",
-    "vakiintunut": "Vakiintunut",
-    "hiipuva": "Hiipuva",
+    "heikko_signaali": N_("Heikko signaali"),
+    "vahvistuva": N_("Vahvistuva"),
+    "vakiintunut": N_("Vakiintunut"),
+    "hiipuva": N_("Hiipuva"),
 }
 AREA_KINDS = ("kunta", "kuntaryhma", "alue")
 # Columns of `nakyma export signals --format csv`, in order; list_weak_signals gives them all.

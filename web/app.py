@@ -37,6 +37,8 @@ from web.deps import (
     new_csrf_seed,
 )
 from web.guard import guard_health, install_guard
+from web.i18n import gettext_for
+from web.i18n import install as install_i18n
 from web.policy import NOT_ALLOWED, enforce_policy, request_user
 from web.routes import ROUTERS
 from web.routes.homes import home_path
@@ -68,6 +70,7 @@ def build_templates() -> Jinja2Templates:
         OBSERVER_ROLES=OBSERVER_ROLES,
         USER_ROLES=USER_ROLES,
     )
+    install_i18n(env)
     env.filters["fi_date"] = fi_date
     env.filters["fi_datetime"] = fi_datetime
     env.filters["fi_number"] = _fi_number
@@ -279,13 +282,16 @@ def _add_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(CsrfFailed)
     async def _csrf_failed(request: Request, exc: CsrfFailed) -> Response:
+        _ = gettext_for(request)
         return app.state.templates.TemplateResponse(
             request,
             "error.html",
             {
-                "title": "Lomake vanhentui",
-                "message": "Lomakkeen turvatarkiste puuttui tai oli vanhentunut. "
-                "Lataa sivu uudelleen ja lähetä lomake uudestaan.",
+                "title": _("Lomake vanhentui"),
+                "message": _(
+                    "Lomakkeen turvatarkiste puuttui tai oli vanhentunut. "
+                    "Lataa sivu uudelleen ja lähetä lomake uudestaan."
+                ),
                 "user": None,
             },
             status_code=403,
@@ -311,10 +317,11 @@ def _add_error_pages(app: FastAPI) -> None:
             return JSONResponse(
                 {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
             )
+        _ = gettext_for(request)
         titles = {
-            404: "Sivua ei löytynyt.",
-            403: "Sinulla ei ole oikeutta tähän sivuun.",
-            405: "Toiminto ei ole sallittu",
+            404: _("Sivua ei löytynyt."),
+            403: _("Sinulla ei ole oikeutta tähän sivuun."),
+            405: _("Toiminto ei ole sallittu"),
         }
         # Only a Finnish reason of our own is shown; Starlette's English ("Not Found") is not.
         generic = {"Not Found", "Forbidden", "Method Not Allowed", NOT_ALLOWED}
@@ -323,8 +330,10 @@ def _add_error_pages(app: FastAPI) -> None:
             request,
             "error.html",
             {
-                "title": titles.get(exc.status_code, "Virhe"),
-                "message": reason,
+                "title": titles.get(exc.status_code, _("Virhe")),
+                # Our own reasons are Finnish message ids; those marked for translation
+                # (e.g. web.policy's) show translated, others as written.
+                "message": _(reason) if reason else None,
                 "user": _page_user(request),
                 "status": exc.status_code,
             },

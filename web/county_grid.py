@@ -9,7 +9,7 @@ so that nothing depends on colour alone.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from markupsafe import Markup, escape
 
@@ -53,8 +53,17 @@ def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def municipality_grid(tiles: Sequence[MunicipalityTile], *, title: str) -> Markup:
-    """The grid as inline SVG markup, safe to place in a template."""
+def municipality_grid(
+    tiles: Sequence[MunicipalityTile],
+    *,
+    title: str,
+    gettext: Callable[[str], str] | None = None,
+    names: Mapping[str, str] | None = None,
+) -> Markup:
+    """The grid as inline SVG markup, safe to place in a template; `gettext` translates its
+    words (Finnish without), `names` gives municipality names by code in the page's language."""
+    _ = gettext or (lambda message: message)
+    names = names or {}
     where = _positions(tiles)
     cols = max(c for c, _ in where.values()) + 1
     rows = max(r for _, r in where.values()) + 1
@@ -72,9 +81,10 @@ def municipality_grid(tiles: Sequence[MunicipalityTile], *, title: str) -> Marku
         col, row = where[t.code]
         x, y = col * (TILE_W + GAP), row * (TILE_H + GAP)
         active = bool(t.signals or t.themes)
-        signals = _plural(t.signals, "signaali", "signaalia")
-        themes = _plural(t.themes, "teema", "teemaa")
-        label = f"{t.name}: {signals}, {themes}"
+        name = names.get(t.code, t.name)
+        signal_word = _("signaali") if t.signals == 1 else _("signaalia")
+        theme_word = _("teema") if t.themes == 1 else _("teemaa")
+        label = f"{name}: {t.signals} {signal_word}, {t.themes} {theme_word}"
         parts.append(
             f'<a href="/kunnat/{escape(t.code)}">'
             f'<g class="tile{" tile-active" if active else ""}">'
@@ -88,13 +98,13 @@ def municipality_grid(tiles: Sequence[MunicipalityTile], *, title: str) -> Marku
                 f'<path d="M{x + TILE_W - 24} {y + 26} l9 -16 l9 16 z" class="tile-marker"/>'
             )
         parts.append(
-            f'<text x="{x + 10}" y="{y + 26}" class="tile-name">{escape(t.name)}</text>'
+            f'<text x="{x + 10}" y="{y + 26}" class="tile-name">{escape(name)}</text>'
             f'<text x="{x + 10}" y="{y + 52}" class="tile-count">'
             f'<tspan class="tile-num">{t.signals}</tspan> '
-            f"{'signaali' if t.signals == 1 else 'signaalia'}</text>"
+            f"{escape(signal_word)}</text>"
             f'<text x="{x + 10}" y="{y + 74}" class="tile-count">'
             f'<tspan class="tile-num">{t.themes}</tspan> '
-            f"{'teema' if t.themes == 1 else 'teemaa'}</text>"
+            f"{escape(theme_word)}</text>"
             "</g></a>"
         )
     parts.append("</svg>")

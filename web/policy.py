@@ -26,6 +26,7 @@ from fastapi.routing import APIRoute
 from sqlite_utils import Database
 
 from nakyma.accounts import User, user_for_session, user_for_token
+from nakyma.i18n import N_
 from nakyma.review import (
     can_decide_theme,
     can_manage,
@@ -48,6 +49,8 @@ POLICY: dict[str, str | frozenset[str]] = {
     # single sign-on: to the identity provider and back (404 when it is off)
     "GET /kirjaudu/sso": "public",
     "GET /kirjaudu/sso/paluu": "public",
+    # the language switcher: signed out it only sets a cookie
+    "POST /kieli": "public",
     "GET /healthz": "public",
     # frontline
     "GET /": "signed_in",
@@ -168,7 +171,7 @@ def enforce_policy(request: Request, db: DbDep) -> None:
         return
     if isinstance(rule, frozenset):
         if user.role not in rule:
-            _deny(request, 403, "Sivu ei kuulu käyttäjäroolisi tehtäviin.")
+            _deny(request, 403, N_("Sivu ei kuulu käyttäjäroolisi tehtäviin."))
         return
     if rule.startswith("theme:"):
         _check_theme(request, db, user, rule)

@@ -154,6 +154,9 @@ class MeetingBrief:
     query: tuple[tuple[str, str], ...] = field(default=())
     emerging: tuple[EmergingThemeBrief, ...] = field(default=())  # "Nousevat teemat"
     forecasts: tuple[ForecastBrief, ...] = field(default=())  # "Ennakointi"
+    # The user interface language the brief's fixed texts are in (nakyma.i18n.LANGUAGES);
+    # its generated sentences (reasons, questions, legend) are Finnish for now.
+    language: str = "fi"
 
     @property
     def window(self) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from nakyma.exports.brief import EmergingThemeBrief, MeetingBrief, PhenomenonBrief
+from nakyma.i18n import N_
 
 BRIEF_COLUMNS = (
     "alue",
@@ -29,25 +30,26 @@ BRIEF_COLUMNS = (
     "kysymykset",
 )
 
-# The spreadsheet's headers in Finnish (the CSV keeps the short machine names above).
+# The spreadsheet's headers, Finnish message ids translated where they are written (the CSV
+# keeps the short machine names above).
 BRIEF_HEADERS: dict[str, str] = {
-    "alue": "Alue",
-    "aikavali": "Aikaväli",
-    "ilmio_id": "Ilmiön tunnus",
-    "otsikko": "Otsikko",
-    "tila": "Tila",
-    "signaali": "Signaali",
-    "perustelut": "Perustelut",
-    "teema": "Teema",
-    "yhteenveto": "Yhteenveto",
-    "havainnot": "Havainnot",
-    "uutiset": "Uutiset",
-    "havainnot_kuukausittain": "Havainnot kuukausittain",
-    "uutiset_kuukausittain": "Uutiset kuukausittain",
-    "kunnat": "Kunnat",
-    "indikaattorit": "Indikaattorit",
-    "havaintoja": "Havaintoja",
-    "kysymykset": "Kysymykset",
+    "alue": N_("Alue"),
+    "aikavali": N_("Aikaväli"),
+    "ilmio_id": N_("Ilmiön tunnus"),
+    "otsikko": N_("Otsikko"),
+    "tila": N_("Tila"),
+    "signaali": N_("Signaali"),
+    "perustelut": N_("Perustelut"),
+    "teema": N_("Teema"),
+    "yhteenveto": N_("Yhteenveto"),
+    "havainnot": N_("Havainnot"),
+    "uutiset": N_("Uutiset"),
+    "havainnot_kuukausittain": N_("Havainnot kuukausittain"),
+    "uutiset_kuukausittain": N_("Uutiset kuukausittain"),
+    "kunnat": N_("Kunnat"),
+    "indikaattorit": N_("Indikaattorit"),
+    "havaintoja": N_("Havaintoja"),
+    "kysymykset": N_("Kysymykset"),
 }
 
 

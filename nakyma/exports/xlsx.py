@@ -11,6 +11,7 @@ from typing import Any
 from nakyma.disclosure import Cell
 from nakyma.exports.brief import MeetingBrief
 from nakyma.exports.columns import BRIEF_COLUMNS, BRIEF_HEADERS, forecast_lines, phenomenon_row
+from nakyma.i18n import translator
 from nakyma.indicators import ATTRIBUTION
 from nakyma.wording import fi_date
 
@@ -60,7 +61,7 @@ def _phenomena_sheet(wb: Any, brief: MeetingBrief) -> None:
     ws.title = "Ilmiöt"
     _header(
         ws,
-        [BRIEF_HEADERS[c] for c in BRIEF_COLUMNS],
+        [translator(brief.language)(BRIEF_HEADERS[c]) for c in BRIEF_COLUMNS],
         [22, 22, 8, 36, 14, 16, 50, 20, 40, 10, 10, 40, 40, 40, 50, 60, 50],
     )
     wrap = Alignment(wrap_text=True, vertical="top")

@@ -6,6 +6,7 @@ from web.routes import (
     emerging_pages,
     exports,
     homes,
+    language,
     municipality_pages,
     observations,
     phenomena_pages,
@@ -15,6 +16,7 @@ from web.routes import (
 
 ROUTERS = (
     auth.router,
+    language.router,
     homes.router,
     observations.router,
     region_pages.router,

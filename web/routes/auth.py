@@ -12,6 +12,7 @@ from sqlite_utils import Database
 
 from nakyma.accounts import LoginThrottled, User, authenticate, create_session, end_session
 from nakyma.config import Settings
+from nakyma.i18n import N_
 from nakyma.oidc import (
     PENDING_LOGIN_SECONDS,
     OidcClient,
@@ -33,6 +34,7 @@ from web.deps import (
     cookie_name,
     session_cookie,
 )
+from web.i18n import gettext_for
 
 router = APIRouter()
 log = logging.getLogger("nakyma.web.sso")
@@ -41,7 +43,7 @@ log = logging.getLogger("nakyma.web.sso")
 PENDING_COOKIE = "nakyma_oidc"
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only same-site paths: an open redirect would make phishing links look like ours."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
@@ -51,8 +53,8 @@ def _safe_next(target: str | None) -> str:
 @router.get("/kirjaudu")
 def login_page(request: Request, user: OptionalUser, seuraava: str | None = None) -> Response:
     if user is not None:
-        return RedirectResponse(_safe_next(seuraava), status_code=303)
-    return _login_page(request, next_path=_safe_next(seuraava))
+        return RedirectResponse(safe_next(seuraava), status_code=303)
+    return _login_page(request, next_path=safe_next(seuraava))
 
 
 def _login_page(
@@ -80,10 +82,13 @@ def _login_page(
 
 
 def _error_page(request: Request, status: int, title: str, message: str) -> Response:
+    """An error page whose title and message (marked with N_) are shown in the user's
+    language."""
+    _ = gettext_for(request)
     return request.app.state.templates.TemplateResponse(
         request,
         "error.html",
-        {"title": title, "message": message, "user": None, "status": status},
+        {"title": _(title), "message": _(message), "user": None, "status": status},
         status_code=status,
     )
 
@@ -115,9 +120,10 @@ def login(
         return _error_page(
             request,
             403,
-            "Kirjautuminen salasanalla ei ole käytössä",
-            "Kirjaudu sisään organisaatiosi tunnuksilla kirjautumissivun painikkeella.",
+            N_("Kirjautuminen salasanalla ei ole käytössä"),
+            N_("Kirjaudu sisään organisaatiosi tunnuksilla kirjautumissivun painikkeella."),
         )
+    _ = gettext_for(request)
     client = request.client.host if request.client else "unknown"
     status = 400
     try:
@@ -130,23 +136,23 @@ def login(
             window_minutes=settings.login_window_minutes,
             secret_key=settings.secret_key,
         )
-        error = "Käyttäjätunnus tai salasana on väärin."
+        error = _("Käyttäjätunnus tai salasana on väärin.")
     except LoginThrottled as exc:
         user = None
         status = 429
-        error = (
+        error = _(
             "Liian monta epäonnistunutta kirjautumisyritystä. Yritä uudelleen "
-            f"{exc.retry_after_seconds // 60} minuutin kuluttua."
-        )
+            "%(minutes)s minuutin kuluttua."
+        ) % {"minutes": exc.retry_after_seconds // 60}
     if user is None:
         return _login_page(
             request,
-            next_path=_safe_next(seuraava),
+            next_path=safe_next(seuraava),
             error=error,
             username=username,
             status_code=status,
         )
-    response = RedirectResponse(_safe_next(seuraava), status_code=303)
+    response = RedirectResponse(safe_next(seuraava), status_code=303)
     _start_session(response, db, settings, user)
     return response
 
@@ -165,15 +171,17 @@ def sso_start(request: Request, settings: SettingsDep, seuraava: str | None = No
     oidc = _oidc(request)
     redirect_uri = redirect_uri_for(settings, str(request.base_url))
     try:
-        url, pending = oidc.start_login(redirect_uri, _safe_next(seuraava))
+        url, pending = oidc.start_login(redirect_uri, safe_next(seuraava))
     except OidcError as exc:
         log.error("single sign-on could not start: %s", exc)
         return _error_page(
             request,
             502,
-            "Tunnistuspalveluun ei saatu yhteyttä",
-            "Kirjautuminen organisaation tunnuksilla ei juuri nyt onnistu. Yritä hetken "
-            "kuluttua uudelleen tai ota yhteyttä palvelun ylläpitoon.",
+            N_("Tunnistuspalveluun ei saatu yhteyttä"),
+            N_(
+                "Kirjautuminen organisaation tunnuksilla ei juuri nyt onnistu. Yritä hetken "
+                "kuluttua uudelleen tai ota yhteyttä palvelun ylläpitoon."
+            ),
         )
     response = RedirectResponse(url, status_code=303)
     response.set_cookie(
@@ -200,9 +208,11 @@ def sso_callback(request: Request, db: DbDep, settings: SettingsDep, region: Reg
         response = _error_page(
             request,
             400,
-            "Kirjautuminen vanhentui",
-            "Kirjautuminen kesti liian kauan tai se aloitettiin toisessa selaimessa. "
-            "Aloita kirjautuminen uudelleen.",
+            N_("Kirjautuminen vanhentui"),
+            N_(
+                "Kirjautuminen kesti liian kauan tai se aloitettiin toisessa selaimessa. "
+                "Aloita kirjautuminen uudelleen."
+            ),
         )
     else:
         response = _finish_sso(request, db, settings, region, oidc, pending)
@@ -227,10 +237,12 @@ def _finish_sso(
         return _error_page(
             request,
             400,
-            "Kirjautuminen epäonnistui",
-            "Tunnistuspalvelun vastausta ei voitu hyväksyä, joten kirjautuminen keskeytettiin. "
-            "Aloita kirjautuminen uudelleen. Jos virhe toistuu, ota yhteyttä palvelun "
-            "ylläpitoon.",
+            N_("Kirjautuminen epäonnistui"),
+            N_(
+                "Tunnistuspalvelun vastausta ei voitu hyväksyä, joten kirjautuminen keskeytettiin. "
+                "Aloita kirjautuminen uudelleen. Jos virhe toistuu, ota yhteyttä palvelun "
+                "ylläpitoon."
+            ),
         )
     try:
         user = sign_in_sso_user(
@@ -246,10 +258,12 @@ def _finish_sso(
         return _error_page(
             request,
             403,
-            "Sinulla ei ole käyttöoikeutta Näkymään",
-            "Tunnistautuminen onnistui, mutta käyttäjäryhmäsi eivät anna oikeutta "
-            "mihinkään Näkymän rooliin. Pyydä organisaatiosi pääkäyttäjää lisäämään sinut "
-            "oikeaan käyttäjäryhmään ja kirjaudu sitten uudelleen.",
+            N_("Sinulla ei ole käyttöoikeutta Näkymään"),
+            N_(
+                "Tunnistautuminen onnistui, mutta käyttäjäryhmäsi eivät anna oikeutta "
+                "mihinkään Näkymän rooliin. Pyydä organisaatiosi pääkäyttäjää lisäämään sinut "
+                "oikeaan käyttäjäryhmään ja kirjaudu sitten uudelleen."
+            ),
         )
     response = RedirectResponse(pending.next_path, status_code=303)
     _start_session(response, db, settings, user, id_token=result.id_token)

@@ -5,6 +5,7 @@ and the research export. Access: the backbone team and admins (web.policy)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -21,6 +22,7 @@ from nakyma.exports.research import RESEARCH_COLUMNS, render_research_csv, resea
 from nakyma.regions import Region
 from web.charts import forecast_chart, month_chart_svg
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
+from web.i18n import request_language
 
 router = APIRouter()
 
@@ -82,7 +84,7 @@ def _brief(
     settings: Settings,
 ) -> MeetingBrief:
     chosen = parse_brief_request(_params(request), region, today=settings.today())
-    return build_brief(
+    brief = build_brief(
         db,
         region,
         chosen,
@@ -91,6 +93,8 @@ def _brief(
         generated_on=settings.today(),
         timezone=settings.timezone,
     )
+    # The fixed texts of the downloads in the user's language (see docs/i18n.md).
+    return replace(brief, language=request_language(request))
 
 
 def _download(content: bytes, media_type: str, filename: str) -> Response:

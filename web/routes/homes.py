@@ -11,6 +11,7 @@ from nakyma import homes, review
 from web.county_grid import municipality_grid
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
 from web.forecast_section import forecast_section, group_tables
+from web.i18n import gettext_for, request_language
 
 router = APIRouter()
 
@@ -64,8 +65,14 @@ def county_overview(
     request: Request, user: PageUser, db: DbDep, region: RegionDep, settings: SettingsDep
 ) -> Response:
     data = homes.county_overview(db, region, user, k=settings.disclosure_k)
+    _ = gettext_for(request)
+    language = request_language(request)
     grid = municipality_grid(
-        data.tiles, title=f"{data.region}: heikot signaalit ja nousevat teemat kunnittain"
+        data.tiles,
+        title=_("%(region)s: heikot signaalit ja nousevat teemat kunnittain")
+        % {"region": region.name_in(language)},
+        gettext=_,
+        names={m.code: m.name_in(language) for m in region.municipalities},
     )
     forecasts = forecast_section(
         db,
