@@ -71,6 +71,12 @@ def translator(language: str) -> Callable[[str], str]:
     return translations(language).gettext
 
 
+def ntranslator(language: str) -> Callable[[str, str, int], str]:
+    """ngettext bound to one language: `ngettext = ntranslator(language)` then
+    `ngettext("1 havainto", "%(n)s havaintoa", n) % {"n": n}` (extracted as `ngettext`)."""
+    return translations(language).ngettext
+
+
 def negotiate(accept_language: str | None, default: str) -> str:
     """The first language of an Accept-Language header we have (by quality), else `default`.
 
