@@ -440,6 +440,69 @@ def test_reimporting_the_same_file_adds_nothing(db, region, today, tmp_path) -> 
     assert stored(db) == before
 
 
+def test_reimport_answers_stored_rows_without_running_the_guard_again(
+    db, region, today, tmp_path, monkeypatch
+) -> None:
+    """A re-imported row that is stored exactly as written (same id, text, municipality,
+    date) passed the guard when it came in; running the guard again made re-importing a
+    year's file as slow as importing it. A changed row still takes the full path."""
+    path = write_csv(tmp_path / "h.csv", [row("1", TEXT_A), row("2", TEXT_B)])
+    run_import(db, path, region, today)
+    from pipelines import observations as pipeline
+
+    checked: list[str] = []
+    real = pipeline.validate_observation
+
+    def counting(raw, **kw):
+        checked.append(raw["text"])
+        return real(raw, **kw)
+
+    monkeypatch.setattr(pipeline, "validate_observation", counting)
+    again = run_import(db, path, region, today)
+    assert [r.status for r in again.rows] == ["already_stored", "already_stored"]
+    assert checked == []
+    # The same id with another text, date or municipality is guarded and refused as before.
+    changed = write_csv(
+        tmp_path / "c.csv",
+        [
+            row("1", TEXT_C),
+            row("2", TEXT_B, observed_on="6.3.2026"),
+            row("1", TEXT_A, municipality="Laukaa"),
+        ],
+    )
+    report = run_import(db, changed, region, today)
+    assert rejections(report) == {2: ["conflict"], 3: ["conflict"], 4: ["conflict"]}
+    assert TEXT_C in checked
+
+
+def test_reimported_row_deleted_meanwhile_is_stored_again(db, region, today, tmp_path) -> None:
+    """The check ahead of the guard is made again under the write lock: a row deleted
+    between the two is validated and stored, not answered `already_stored`."""
+    from pipelines import observations as pipeline
+
+    path = write_csv(tmp_path / "h.csv", [row("1", TEXT_A)])
+    run_import(db, path, region, today)
+    fields = ["external_id", "text", "municipality", "observed_on", "target_group", "theme", "role"]
+    raw = dict(zip(fields, row("1", TEXT_A), strict=True))
+    stale = pipeline._Checked(2, "1", stored_before=True, raw=raw)
+    db.execute("delete from observations")
+    db.conn.commit()
+    report = ImportReport(path=str(path), dry_run=False)
+    pipeline._store_batch(
+        db,
+        [stale],
+        report,
+        pipeline._DryRunSeen(),
+        region=region,
+        source="tuonti",
+        today=today,
+        redact=False,
+        created_by=None,
+    )
+    assert [r.status for r in report.rows] == ["stored"]
+    assert [r["text"] for r in stored(db)] == [TEXT_A]
+
+
 def test_dry_run_of_an_imported_file_says_already_stored(db, region, today, tmp_path) -> None:
     path = write_csv(tmp_path / "h.csv", [row("1", TEXT_A), row("2", TEXT_B)])
     run_import(db, path, region, today)
