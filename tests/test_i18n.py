@@ -145,7 +145,13 @@ def test_pohjanmaa_region_file_loads_with_swedish_names() -> None:
     assert region.key == "pohjanmaa"
     assert region.default_language == "sv"
     assert region.name_in("sv") == "Österbottens välfärdsområde"
-    assert len(region.municipalities) == 15
+    # The county's 14 municipalities (Isokyrö moved to Etelä-Pohjanmaa in 2021), each in
+    # exactly one sub-region.
+    assert len(region.municipalities) == 14
+    assert "152" not in {m.code for m in region.municipalities}
+    grouping = {g.key: g for g in region.groupings}["seutukunta"]
+    members = [code for group in grouping.groups for code in group.members]
+    assert sorted(members) == sorted(m.code for m in region.municipalities)
     jakobstad = region.municipality("598")
     assert (jakobstad.name, jakobstad.name_in("sv"), jakobstad.name_in("fi")) == (
         "Pietarsaari",
