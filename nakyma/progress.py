@@ -17,32 +17,35 @@ from typing import Protocol
 
 from sqlite_utils import Database
 
+from nakyma import i18n
 from nakyma.db import best_effort_write, now_utc
+from nakyma.i18n import N_
 
 
 class Progress(Protocol):
     def __call__(self, phase: str, done: int, total: int | None) -> None: ...
 
 
-# What a phase has done, in Finnish, as a reader sees "upotettu 500/3000".
+# What a phase has done, as a reader sees "upotettu 500/3000" (Finnish; translated where shown).
 PHASE_LABELS: dict[str, str] = {
-    "import": "käsitelty rivejä",
-    "embed": "upotettu",
-    "indicator_vectors": "indikaattoreita upotettu",
-    "cluster": "ryhmitellään ilmiöitä",
-    "links": "ehdotetaan indikaattorilinkkejä",
-    "signals": "lasketaan heikkoja signaaleja",
-    "emerging": "etsitään nousevia teemoja",
-    "indicators": "indikaattoreita haettu",
-    "indicator_signals": "lasketaan indikaattorisignaaleja",
-    "forecasts": "indikaattoreita ennustettu",
-    "backup": "kopioitu sivuja",
-    "check": "tarkistetaan varmuuskopion eheyttä",
+    "import": N_("käsitelty rivejä"),
+    "embed": N_("upotettu"),
+    "indicator_vectors": N_("indikaattoreita upotettu"),
+    "cluster": N_("ryhmitellään ilmiöitä"),
+    "links": N_("ehdotetaan indikaattorilinkkejä"),
+    "signals": N_("lasketaan heikkoja signaaleja"),
+    "emerging": N_("etsitään nousevia teemoja"),
+    "indicators": N_("indikaattoreita haettu"),
+    "indicator_signals": N_("lasketaan indikaattorisignaaleja"),
+    "forecasts": N_("indikaattoreita ennustettu"),
+    "backup": N_("kopioitu sivuja"),
+    "check": N_("tarkistetaan varmuuskopion eheyttä"),
 }
 
 
-def phase_label(phase: str) -> str:
-    return PHASE_LABELS.get(phase, phase)
+def phase_label(phase: str, language: str = i18n.SOURCE_LANGUAGE) -> str:
+    label = PHASE_LABELS.get(phase)
+    return i18n.gettext(language, label) if label else phase
 
 
 def tell(progress: Progress | None, phase: str, done: int, total: int | None = None) -> None:
@@ -64,9 +67,18 @@ def combined(*hooks: Progress | None) -> Progress | None:
     return call
 
 
-def describe(phase: str, done: int, total: int | None, *, elapsed: float | None = None) -> str:
-    """One plain Finnish line: "upotettu 500/3000 (17 %), noin 1 min 20 s jäljellä"."""
-    label = phase_label(phase)
+def describe(
+    phase: str,
+    done: int,
+    total: int | None,
+    *,
+    elapsed: float | None = None,
+    language: str = i18n.SOURCE_LANGUAGE,
+) -> str:
+    """One plain line: "upotettu 500/3000 (17 %), noin 1 min 20 s jäljellä" in Finnish,
+    "inbäddade 500/3000 (17 %), cirka 1 min 20 s kvar" in Swedish."""
+    _ = i18n.translator(language)
+    label = phase_label(phase, language)
     if total is None:
         return f"{label} …"
     line = f"{label} {done}/{total}"
@@ -75,7 +87,7 @@ def describe(phase: str, done: int, total: int | None, *, elapsed: float | None 
     if elapsed is not None and 0 < done < total:
         left = elapsed / done * (total - done)
         if left >= 1:  # "noin 0 s jäljellä" would only be noise
-            line += f", noin {duration(left)} jäljellä"
+            line += _(", noin %(left)s jäljellä") % {"left": duration(left)}
     return line
 
 

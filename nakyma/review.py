@@ -46,8 +46,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from nakyma import i18n, privacy
 from nakyma import phenomena as ph
-from nakyma import privacy
 from nakyma.accounts import User
 from nakyma.db import now_utc, write_transaction
 from nakyma.i18n import N_
@@ -232,51 +232,56 @@ def audit_entries(
     return [{**r, "details": json.loads(r["details"] or "{}")} for r in rows]
 
 
-# Each audit action as the verb the log page shows ("Kuka teki mitä").
+# Each audit action as the verb the log page shows ("Kuka teki mitä"); translated where shown.
 AUDIT_ACTIONS: dict[str, str] = {
-    "status": "muutti tilaa",
-    "comment": "kommentoi",
-    "rename": "nimesi uudelleen",
-    "summary": "kirjoitti yhteenvedon",
-    "merge": "yhdisti",
-    "split": "jakoi",
-    "move": "siirsi",
-    "related_observation": "liitti havainnon",
-    "dismiss": "hylkäsi ilmiön",
-    "restore": "palautti",
-    "indicator_link": "päätti indikaattorilinkistä",
-    "municipal_response": "kirjasi kunnan vastauksen",
-    "theme_promote": "nosti teeman ilmiöksi",
-    "theme_attach": "liitti teeman ilmiöön",
-    "theme_dismiss": "hylkäsi teeman",
-    "theme_restore": "palautti teeman",
+    "status": N_("muutti tilaa"),
+    "comment": N_("kommentoi"),
+    "rename": N_("nimesi uudelleen"),
+    "summary": N_("kirjoitti yhteenvedon"),
+    "merge": N_("yhdisti"),
+    "split": N_("jakoi"),
+    "move": N_("siirsi"),
+    "related_observation": N_("liitti havainnon"),
+    "dismiss": N_("hylkäsi ilmiön"),
+    "restore": N_("palautti"),
+    "indicator_link": N_("päätti indikaattorilinkistä"),
+    "municipal_response": N_("kirjasi kunnan vastauksen"),
+    "theme_promote": N_("nosti teeman ilmiöksi"),
+    "theme_attach": N_("liitti teeman ilmiöön"),
+    "theme_dismiss": N_("hylkäsi teeman"),
+    "theme_restore": N_("palautti teeman"),
 }
-_LINK_DECISIONS = {"accepted": "hyväksytty", "rejected": "hylätty"}
+_LINK_DECISIONS = {"accepted": N_("hyväksytty"), "rejected": N_("hylätty")}
+_ITEM_KINDS = {"observation": N_("havainto"), "headline": N_("uutinen")}
 _NONE = "—"
 
 
-def _status_label(value: Any) -> str:
-    return STATUSES.get(value, str(value)) if value else _NONE
-
-
-def _item_label(item: Any) -> str:
-    """An item key ["observation", "12"] as "havainto 12"."""
-    kinds = {"observation": "havainto", "headline": "uutinen"}
-    if isinstance(item, list | tuple) and len(item) == 2:
-        return f"{kinds.get(str(item[0]), str(item[0]))} {item[1]}"
-    return str(item) if item else _NONE
-
-
-def describe_audit(action: str, details: dict[str, Any], region: Region | None = None) -> str:
-    """An audit row's details as a Finnish sentence for the log page, e.g.
-    "tila: Uusi → Käsittelyssä; perustelu: —". Unknown keys are listed as they are, so
-    nothing recorded is hidden."""
+def describe_audit(
+    action: str,
+    details: dict[str, Any],
+    region: Region | None = None,
+    language: str = i18n.SOURCE_LANGUAGE,
+) -> str:
+    """An audit row's details as a sentence for the log page, e.g.
+    "tila: Uusi → Käsittelyssä; perustelu: —" (in `language`). Unknown keys are listed as
+    they are, so nothing recorded is hidden."""
+    _ = i18n.translator(language)
     d = dict(details)
+
+    def status(value: Any) -> str:
+        return _(STATUSES[value]) if value in STATUSES else (str(value) if value else _NONE)
+
+    def item(value: Any) -> str:
+        """An item key ["observation", "12"] as "havainto 12"."""
+        if isinstance(value, list | tuple) and len(value) == 2:
+            kind = _ITEM_KINDS.get(str(value[0]))
+            return f"{_(kind) if kind else value[0]} {value[1]}"
+        return str(value) if value else _NONE
 
     def municipality(code: Any) -> str:
         if region is not None and code:
             try:
-                return region.municipality(str(code)).name
+                return region.municipality(str(code)).name_in(language)
             except KeyError:
                 pass
         return str(code) if code else _NONE
@@ -285,45 +290,58 @@ def describe_audit(action: str, details: dict[str, Any], region: Region | None =
         return len(items) if isinstance(items, list | tuple) else int(items or 0)
 
     if action == "status":
-        text = (
-            f"tila: {_status_label(d.pop('old', None))} → {_status_label(d.pop('new', None))}; "
-            f"perustelu: {d.pop('reason', None) or _NONE}"
-        )
+        text = _("tila: %(old)s → %(new)s; perustelu: %(reason)s") % {
+            "old": status(d.pop("old", None)),
+            "new": status(d.pop("new", None)),
+            "reason": d.pop("reason", None) or _NONE,
+        }
     elif action == "rename":
-        text = f"nimi: {d.pop('old', None) or _NONE} → {d.pop('new', None) or _NONE}"
+        text = _("nimi: %(old)s → %(new)s") % {
+            "old": d.pop("old", None) or _NONE,
+            "new": d.pop("new", None) or _NONE,
+        }
     elif action == "summary":
-        text = f"yhteenvedon pituus {d.pop('length', 0)} merkkiä"
+        text = _("yhteenvedon pituus %(n)s merkkiä") % {"n": d.pop("length", 0)}
     elif action == "comment":
-        text = f"kommentti nro {d.pop('comment', _NONE)}"
+        text = _("kommentti nro %(n)s") % {"n": d.pop("comment", _NONE)}
     elif action == "merge":
         moved = count(d.pop("items", []))
-        text = f"yhdistetty ilmiöön {d.pop('into', _NONE)}; siirrettyjä kohteita {moved}"
+        text = _("yhdistetty ilmiöön %(into)s; siirrettyjä kohteita %(n)s") % {
+            "into": d.pop("into", _NONE),
+            "n": moved,
+        }
     elif action == "split":
-        text = f"uusi ilmiö {d.pop('new', _NONE)}; siirrettyjä kohteita {count(d.pop('items', 0))}"
+        text = _("uusi ilmiö %(new)s; siirrettyjä kohteita %(n)s") % {
+            "new": d.pop("new", _NONE),
+            "n": count(d.pop("items", 0)),
+        }
     elif action in ("move", "related_observation"):
-        text = f"kohde: {_item_label(d.pop('item', None))}"
+        text = _("kohde: %(item)s") % {"item": item(d.pop("item", None))}
         if action == "move":
-            text += f"; aiempi ilmiö: {d.pop('previous', None) or _NONE}"
+            text += _("; aiempi ilmiö: %(previous)s") % {
+                "previous": d.pop("previous", None) or _NONE
+            }
     elif action in ("dismiss", "restore"):
-        text = "ilmiö hylätty" if action == "dismiss" else "ilmiö palautettu"
+        text = _("ilmiö hylätty") if action == "dismiss" else _("ilmiö palautettu")
     elif action == "indicator_link":
         decision = d.pop("decision", None)
-        text = (
-            f"indikaattori {d.pop('indicator', _NONE)}: "
-            f"{_LINK_DECISIONS.get(decision, decision or _NONE)}"
-        )
+        label = _LINK_DECISIONS.get(decision or "")
+        text = _("indikaattori %(indicator)s: %(decision)s") % {
+            "indicator": d.pop("indicator", _NONE),
+            "decision": _(label) if label else (decision or _NONE),
+        }
     elif action == "municipal_response":
-        text = (
-            f"kunta: {municipality(d.pop('municipality', None))}; "
-            f"tila: {_status_label(d.pop('status', None))}"
-        )
+        text = _("kunta: %(municipality)s; tila: %(status)s") % {
+            "municipality": municipality(d.pop("municipality", None)),
+            "status": status(d.pop("status", None)),
+        }
     elif action.startswith("theme_"):
-        text = f"nouseva teema {d.pop('theme', _NONE)}"
+        text = _("nouseva teema %(theme)s") % {"theme": d.pop("theme", _NONE)}
         if "items" in d:
-            text += f"; kohteita {count(d.pop('items'))}"
+            text += _("; kohteita %(n)s") % {"n": count(d.pop("items"))}
         previous = d.pop("previous", None) or d.pop("parents", None)
         if previous:
-            text += "; aiemmat ilmiöt: " + ", ".join(str(p) for p in previous)
+            text += _("; aiemmat ilmiöt: %(ids)s") % {"ids": ", ".join(str(p) for p in previous)}
         d.pop("parents", None)
     else:
         text = ""
@@ -332,11 +350,15 @@ def describe_audit(action: str, details: dict[str, Any], region: Region | None =
 
 
 def audit_log_page(
-    db: Database, *, region: Region | None = None, limit: int = 200
+    db: Database,
+    *,
+    region: Region | None = None,
+    limit: int = 200,
+    language: str = i18n.SOURCE_LANGUAGE,
 ) -> list[dict[str, Any]]:
     """The admin "Tapahtumaloki": every audit row, newest first, with the actor's display
-    name, the phenomenon's title, the action as a Finnish verb and the details as a
-    Finnish sentence (`describe_audit`)."""
+    name, the phenomenon's title, the action as a verb and the details as a sentence
+    (`describe_audit`), in `language`."""
     rows = db.query(
         "select a.*, coalesce(u.display_name, a.username) as display_name, p.title "
         "from audit_log a left join users u on u.id = a.user_id "
@@ -346,12 +368,13 @@ def audit_log_page(
     out = []
     for r in rows:
         details = json.loads(r["details"] or "{}")
+        verb = AUDIT_ACTIONS.get(r["action"])
         out.append(
             {
                 **r,
                 "details": details,
-                "action_label": AUDIT_ACTIONS.get(r["action"], r["action"]),
-                "description": describe_audit(r["action"], details, region),
+                "action_label": i18n.gettext(language, verb) if verb else r["action"],
+                "description": describe_audit(r["action"], details, region, language),
             }
         )
     return out

@@ -337,9 +337,9 @@ def last_computed(db: Database, pipeline: str) -> str | None:
     return row[0] if row else None
 
 
-def runs_overview(db: Database, *, limit: int = 50) -> dict[str, Any]:
+def runs_overview(db: Database, *, limit: int = 50, language: str = "fi") -> dict[str, Any]:
     """The "Ajot" page: recent runs of every pipeline, newest first, and feed states.
-    A running run carries `progress_text`, its latest progress as one Finnish line."""
+    A running run carries `progress_text`, its latest progress as one line in `language`."""
     from nakyma.progress import describe
     from nakyma.runs import list_runs
 
@@ -347,7 +347,9 @@ def runs_overview(db: Database, *, limit: int = 50) -> dict[str, Any]:
     for run in runs:
         latest = run["details"].get("progress") if run["status"] == "running" else None
         run["progress_text"] = (
-            describe(latest["phase"], latest["done"], latest["total"]) if latest else None
+            describe(latest["phase"], latest["done"], latest["total"], language=language)
+            if latest
+            else None
         )
     return {"runs": runs, "feeds": list(db.query("select * from feed_state order by url"))}
 

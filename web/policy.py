@@ -183,9 +183,9 @@ def _check_theme(request: Request, db: Database, user: User, rule: str) -> None:
     try:
         theme_id = int(str(request.path_params.get("theme_id", "")))
     except (TypeError, ValueError):
-        raise HTTPException(404, "Teemaa ei löydy.") from None
+        raise HTTPException(404, N_("Teemaa ei löydy.")) from None
     if not 0 < theme_id < 2**63 or theme_decision(db, theme_id) is None:
-        raise HTTPException(404, "Teemaa ei löydy.")
+        raise HTTPException(404, N_("Teemaa ei löydy."))
     if rule == "theme:view":
         allowed = can_view_theme(db, user, theme_id)
     else:
@@ -203,11 +203,11 @@ def _check_phenomenon(request: Request, db: Database, user: User, rule: str) -> 
     try:
         pid = int(str(request.path_params.get("phenomenon_id", "")))
     except (TypeError, ValueError):
-        raise HTTPException(404, "Ilmiötä ei löydy.") from None
+        raise HTTPException(404, N_("Ilmiötä ei löydy.")) from None
     if not 0 < pid < 2**63:  # SQLite integers are 64-bit: a larger id cannot exist
-        raise HTTPException(404, "Ilmiötä ei löydy.")
+        raise HTTPException(404, N_("Ilmiötä ei löydy."))
     if review_status(db, pid) is None:
-        raise HTTPException(404, "Ilmiötä ei löydy.")
+        raise HTTPException(404, N_("Ilmiötä ei löydy."))
     if not can_view(db, user, pid):
         _deny(request, 403, "Ilmiö ei koske kuntiasi.")
     if rule != "phenomenon:view" and not can_manage(db, user, pid):

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 from nakyma import review
 from nakyma.accounts import User
 from nakyma.emerging_views import theme_detail
+from nakyma.i18n import N_
 from web.deps import CsrfChecked, DbDep, PageUser
 from web.forms import Refusal, confirmed
 
@@ -35,9 +36,9 @@ def _page(
     try:
         page = theme_detail(db, state.region, theme_id, user, k=state.settings.disclosure_k)
     except KeyError:
-        raise HTTPException(404, "Teemaa ei löydy.") from None
+        raise HTTPException(404, N_("Teemaa ei löydy.")) from None
     except review.Forbidden:
-        raise HTTPException(403, "Sinulla ei ole oikeutta tähän.") from None
+        raise HTTPException(403, N_("Sinulla ei ole oikeutta tähän.")) from None
     return state.templates.TemplateResponse(
         request,
         "theme.html",
@@ -71,9 +72,9 @@ def _decide(
         refused = Refusal.of(exc, form, sent, guarded=guarded)
         return _page(request, db, user, theme_id, refused=refused)
     except review.Forbidden:
-        raise HTTPException(403, "Sinulla ei ole oikeutta tähän.") from None
+        raise HTTPException(403, N_("Sinulla ei ole oikeutta tähän.")) from None
     except KeyError:
-        raise HTTPException(404, "Teemaa ei löydy.") from None
+        raise HTTPException(404, N_("Teemaa ei löydy.")) from None
     return RedirectResponse(target, 303)
 
 

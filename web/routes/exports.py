@@ -19,6 +19,7 @@ from nakyma.exports.choices import export_choices
 from nakyma.exports.formats import RENDERERS, export_filename
 from nakyma.exports.request import ExportError, default_start, parse_brief_request
 from nakyma.exports.research import RESEARCH_COLUMNS, render_research_csv, research_rows
+from nakyma.i18n import N_
 from nakyma.regions import Region
 from web.charts import forecast_chart, month_chart_svg
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
@@ -166,7 +167,7 @@ def brief_file(
     """The brief in every registered format (nakyma.exports.formats.RENDERERS)."""
     renderer = RENDERERS.get(ext)
     if renderer is None:
-        raise HTTPException(404, "Tuntematon tiedostomuoto.")
+        raise HTTPException(404, N_("Tuntematon tiedostomuoto."))
     try:
         brief = _brief(request, db, region, settings)
     except ExportError as exc:

@@ -6,11 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
+from nakyma.i18n import N_
 from nakyma.indicators import sotkanet_page
 from nakyma.views import municipality_overview, runs_overview
 from web.charts import chart_key, line_chart, series_lines, sparkline
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
 from web.forecast_section import forecast_section
+from web.i18n import request_language
 
 router = APIRouter()
 
@@ -26,7 +28,7 @@ def municipality_page(
 ) -> Response:
     municipality = region.resolve(code)
     if municipality is None:
-        raise HTTPException(404, "Tuntematon kunta.")
+        raise HTTPException(404, N_("Tuntematon kunta."))
     if municipality.code != code:  # /kunnat/Äänekoski -> /kunnat/992
         from fastapi.responses import RedirectResponse
 
@@ -87,7 +89,9 @@ def _chart(chart: dict[str, Any], municipality_name: str) -> dict[str, Any]:
 @router.get("/ajot")
 def runs_page(request: Request, user: PageUser, db: DbDep) -> Response:
     if user.role != "admin":
-        raise HTTPException(403, "Ajot-sivu on vain ylläpitäjille.")
+        raise HTTPException(403, N_("Ajot-sivu on vain ylläpitäjille."))
     return request.app.state.templates.TemplateResponse(
-        request, "runs.html", {"user": user, "data": runs_overview(db)}
+        request,
+        "runs.html",
+        {"user": user, "data": runs_overview(db, language=request_language(request))},
     )

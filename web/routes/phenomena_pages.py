@@ -9,6 +9,7 @@ from nakyma.accounts import User
 from nakyma.config import Settings
 from nakyma.embedding import get_embedder
 from nakyma.emerging_views import themes_of_phenomenon
+from nakyma.i18n import N_
 from nakyma.regions import Region
 from nakyma.review import mark_seen
 from nakyma.views import phenomenon_detail, search_results
@@ -56,7 +57,7 @@ def render_phenomenon(
             k=settings.disclosure_k,
         )
     except KeyError:
-        raise HTTPException(404, "Ilmiötä ei löydy.") from None
+        raise HTTPException(404, N_("Ilmiötä ei löydy.")) from None
     return request.app.state.templates.TemplateResponse(
         request,
         "phenomenon.html",

@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 
 from nakyma.emerging_views import emerging_for
 from nakyma.forecast_areas import GROUP, area_label
+from nakyma.i18n import N_
 from nakyma.views import exact_count_scope, region_overview
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
 from web.forecast_section import forecast_section
@@ -32,7 +33,7 @@ def region_page(
             exact=exact_count_scope(user),
         )
     except KeyError:
-        raise HTTPException(404, "Tuntematon ryhmittely.") from None
+        raise HTTPException(404, N_("Tuntematon ryhmittely.")) from None
     # The county's emerging themes beside its counts (JSON twin: GET /api/emerging).
     themes = emerging_for(db, region, user, k=settings.disclosure_k, limit=10)
     return request.app.state.templates.TemplateResponse(
@@ -54,7 +55,7 @@ def group_forecast_page(
     GET /api/forecasts?group=KEY). The county overview's group tables link here."""
     group = next((g for g in region.grouping().groups if g.key == key), None)
     if group is None:
-        raise HTTPException(404, "Tuntematon kuntaryhmä.")
+        raise HTTPException(404, N_("Tuntematon kuntaryhmä."))
     name, where = area_label(region, GROUP, key)
     forecasts = forecast_section(
         db,

@@ -16,10 +16,12 @@ from nakyma import review
 from nakyma.accounts import User
 from nakyma.config import Settings
 from nakyma.emerging_views import CATEGORIES, emerging_for_user
+from nakyma.i18n import N_
 from nakyma.regions import Region
 from web.deps import CsrfChecked, DbDep, PageUser, RegionDep, SettingsDep
 from web.forms import Refusal, confirmed
 from web.guard import page_rate_limited, rate_limit
+from web.i18n import request_language
 from web.routes.phenomena_pages import render_phenomenon
 
 router = APIRouter()
@@ -75,7 +77,7 @@ def _act(
     except review.Forbidden:
         raise HTTPException(403, forbidden) from None
     except KeyError:
-        raise HTTPException(404, "Ilmiötä ei löydy.") from None
+        raise HTTPException(404, N_("Ilmiötä ei löydy.")) from None
 
 
 @router.post("/ilmiot/{phenomenon_id}/tila", dependencies=[CsrfChecked])
@@ -284,5 +286,8 @@ def audit_log(request: Request, user: PageUser, db: DbDep, region: RegionDep) ->
     return request.app.state.templates.TemplateResponse(
         request,
         "audit.html",
-        {"user": user, "entries": review.audit_log_page(db, region=region)},
+        {
+            "user": user,
+            "entries": review.audit_log_page(db, region=region, language=request_language(request)),
+        },
     )
