@@ -41,7 +41,7 @@ Who may do what (one model, every write scoped):
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlite_utils import Database
@@ -93,16 +93,38 @@ CHANGE_ACTIONS = (
 
 
 class ReviewError(ValueError):
-    """A review action was refused; the message is Finnish and safe to show. `field` names
-    the form field it is about (so a page can show it next to that field) and `findings`
-    the personal data the privacy guard found in that field's text, to mark them there."""
+    """A review action was refused, with a message safe to show. `message` is a Finnish
+    message id (marked with N_), filled in with `params`; the params named in `labels` are
+    message ids themselves (a status, a decision) and are translated too. `str(error)` is
+    the Finnish text; `in_language` gives it in another (`late` params are written then,
+    per language). `field` names the form field it is
+    about (so a page can show it next to that field) and `findings` the personal data the
+    privacy guard found in that field's text, to mark them there."""
 
     def __init__(
-        self, message: str, *, field: str | None = None, findings: tuple[Any, ...] = ()
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        findings: tuple[Any, ...] = (),
+        params: dict[str, Any] | None = None,
+        labels: tuple[str, ...] = (),
+        late: dict[str, Callable[[str], str]] | None = None,
     ) -> None:
-        super().__init__(message)
+        self.message = message
+        self.params = dict(params or {})
+        self.labels = labels
+        # Params written per language when the message is (e.g. the guard's own words).
+        self.late = dict(late or {})
+        super().__init__(self.in_language(i18n.SOURCE_LANGUAGE))
         self.field = field
         self.findings = findings
+
+    def in_language(self, language: str) -> str:
+        _ = i18n.translator(language)
+        params = {k: _(v) if k in self.labels else v for k, v in self.params.items()}
+        params.update({k: write(language) for k, write in self.late.items()})
+        return _(self.message) % params if params else _(self.message)
 
 
 class Forbidden(PermissionError):
@@ -442,16 +464,22 @@ def set_status(
         require(can_manage(db, user, pid))
         current = _phenomenon(db, pid)["status"]
         if status not in STATUSES:
-            raise ReviewError("Tuntematon tila.", field="status")
+            raise ReviewError(N_("Tuntematon tila."), field="status")
         if status == current:
             return
         if status not in TRANSITIONS.get(current, ()):
-            old, new = STATUSES.get(current, current), STATUSES[status]
-            raise ReviewError(f"Tilasta ”{old}” ei voi siirtyä tilaan ”{new}”.", field="status")
+            raise ReviewError(
+                N_("Tilasta ”%(old)s” ei voi siirtyä tilaan ”%(new)s”."),
+                field="status",
+                params={"old": STATUSES.get(current, current), "new": STATUSES[status]},
+                labels=("old", "new"),
+            )
         reason = " ".join((reason or "").split())
         if status == "ei toimenpiteitä" and len(reason) < 5:
-            raise ReviewError("Kirjoita perustelu, miksi toimenpiteitä ei tarvita.", field="reason")
-        _refuse_personal_data(reason, "Perustelu", field="reason")
+            raise ReviewError(
+                N_("Kirjoita perustelu, miksi toimenpiteitä ei tarvita."), field="reason"
+            )
+        _refuse_personal_data(reason, N_("Perustelu"), field="reason")
         now = now_utc()
         db.table("phenomena").update(
             pid, {"status": status, "status_reason": reason or None, "updated_at": now}
@@ -486,7 +514,7 @@ def rename(db: Database, user: User, pid: int, title: str) -> None:
         old = _phenomenon(db, pid)["title"]
         title = " ".join(title.split())
         if not 3 <= len(title) <= 120:
-            raise ReviewError("Nimen on oltava 3–120 merkkiä.", field="title")
+            raise ReviewError(N_("Nimen on oltava 3–120 merkkiä."), field="title")
         db.table("phenomena").update(
             pid, {"title": title, "title_edited": 1, "updated_at": now_utc()}
         )
@@ -499,9 +527,11 @@ def write_summary(db: Database, user: User, pid: int, summary: str) -> None:
         summary = summary.strip()
         if len(summary) > MAX_SUMMARY:
             raise ReviewError(
-                f"Yhteenveto on liian pitkä (enintään {MAX_SUMMARY} merkkiä).", field="summary"
+                N_("Yhteenveto on liian pitkä (enintään %(max)s merkkiä)."),
+                field="summary",
+                params={"max": MAX_SUMMARY},
             )
-        _refuse_personal_data(summary, "Yhteenveto", field="summary")
+        _refuse_personal_data(summary, N_("Yhteenveto"), field="summary")
         db.table("phenomena").update(pid, {"summary": summary or None, "updated_at": now_utc()})
         audit(db, user, "summary", pid, length=len(summary))
 
@@ -512,14 +542,14 @@ def merge(db: Database, user: User, source: int, target: int) -> None:
     with write_transaction(db):
         require(can_manage(db, user, source) and can_manage(db, user, target))
         if source == target:
-            raise ReviewError("Ilmiötä ei voi yhdistää itseensä.", field="target")
+            raise ReviewError(N_("Ilmiötä ei voi yhdistää itseensä."), field="target")
         try:
             _phenomenon(db, source)
             merged = _phenomenon(db, target)["merged_into"]
         except KeyError:
-            raise ReviewError("Ilmiötä ei löydy.", field="target") from None
+            raise ReviewError(N_("Ilmiötä ei löydy."), field="target") from None
         if merged:
-            raise ReviewError("Kohdeilmiö on jo yhdistetty toiseen.", field="target")
+            raise ReviewError(N_("Kohdeilmiö on jo yhdistetty toiseen."), field="target")
         now = now_utc()
         moved = [
             [r[0], r[1]]
@@ -562,14 +592,17 @@ def split(db: Database, user: User, pid: int, items: Sequence[Key], title: str) 
         }
         chosen = [(kind, key) for kind, key in items]
         if not chosen or any(i not in members for i in chosen):
-            raise ReviewError("Valitse jaettavat jäsenet tämän ilmiön jäsenistä.", field="items")
+            raise ReviewError(
+                N_("Valitse jaettavat jäsenet tämän ilmiön jäsenistä."), field="items"
+            )
         if not all(item_visible(db, user, i) for i in chosen):
             raise ReviewError(
-                "Valituista jäsenistä osaa ei ole olemassa tai et voi nähdä niitä.", field="items"
+                N_("Valituista jäsenistä osaa ei ole olemassa tai et voi nähdä niitä."),
+                field="items",
             )
         if len(chosen) == len(members):
             raise ReviewError(
-                "Kaikkia jäseniä ei voi siirtää: ilmiö jäisi tyhjäksi.", field="items"
+                N_("Kaikkia jäseniä ei voi siirtää: ilmiö jäisi tyhjäksi."), field="items"
             )
         now = now_utc()
         table = db.table("phenomena")
@@ -600,10 +633,13 @@ def move(db: Database, user: User, item: Key, target: int) -> None:
     """Move one item to another phenomenon, pinned there."""
     with write_transaction(db):
         if not db.execute("select 1 from phenomena where id = ?", [target]).fetchone():
-            raise ReviewError("Kohdeilmiötä ei löydy.", field="target")
+            raise ReviewError(N_("Kohdeilmiötä ei löydy."), field="target")
         if not item_visible(db, user, item):
             raise ReviewError(
-                "Siirrettävää havaintoa tai uutista ei löydy, tai sinulla ei ole oikeutta siihen.",
+                N_(
+                    "Siirrettävää havaintoa tai uutista ei löydy, tai sinulla ei ole oikeutta "
+                    "siihen."
+                ),
                 field="item",
             )
         current = db.execute(
@@ -642,7 +678,7 @@ def decide_link(db: Database, user: User, pid: int, indicator_id: int, decision:
     with write_transaction(db):
         require(can_manage(db, user, pid))
         if decision not in ("accepted", "rejected"):
-            raise ReviewError("Tuntematon päätös.", field="decision")
+            raise ReviewError(N_("Tuntematon päätös."), field="decision")
         _phenomenon(db, pid)
         db.table("phenomenon_indicator_links").upsert(
             {
@@ -670,13 +706,19 @@ def set_municipal_response(
         _phenomenon(db, pid)
         require(can_respond(db, user, pid, code))
         if status not in STATUSES:
-            raise ReviewError("Tuntematon tila.", field="status")
+            raise ReviewError(N_("Tuntematon tila."), field="status")
         note = " ".join((note or "").split())
         if len(note) > MAX_NOTE:
-            raise ReviewError(f"Huomio on liian pitkä (enintään {MAX_NOTE} merkkiä).", field="note")
+            raise ReviewError(
+                N_("Huomio on liian pitkä (enintään %(max)s merkkiä)."),
+                field="note",
+                params={"max": MAX_NOTE},
+            )
         if status == "ei toimenpiteitä" and len(note) < 5:
-            raise ReviewError("Kirjoita perustelu, miksi toimenpiteitä ei tarvita.", field="note")
-        _refuse_personal_data(note, "Huomio", field="note")
+            raise ReviewError(
+                N_("Kirjoita perustelu, miksi toimenpiteitä ei tarvita."), field="note"
+            )
+        _refuse_personal_data(note, N_("Huomio"), field="note")
         now = now_utc()
         db.table("municipal_responses").upsert(
             {
@@ -714,10 +756,14 @@ def _refuse_personal_data(text: str, what: str, *, field: str | None = None) -> 
     error carries every finding's span in `text` so that a page can mark them."""
     findings = privacy.find_personal_data(text or "")
     if findings:
+        first = findings[0]
         raise ReviewError(
-            f"{what}: {findings[0].message(offsets=field is None)}",
+            N_("%(what)s: %(finding)s"),
             field=field,
             findings=tuple(findings),
+            params={"what": what},
+            labels=("what",),
+            late={"finding": lambda language: first.message(offsets=field is None)},
         )
 
 
@@ -727,12 +773,14 @@ def add_comment(db: Database, user: User, pid: int, body: str) -> int:
         require(can_view(db, user, pid))
         body = body.strip()
         if len(body) < 2:
-            raise ReviewError("Kirjoita kommentti.", field="body")
+            raise ReviewError(N_("Kirjoita kommentti."), field="body")
         if len(body) > MAX_COMMENT:
             raise ReviewError(
-                f"Kommentti on liian pitkä (enintään {MAX_COMMENT} merkkiä).", field="body"
+                N_("Kommentti on liian pitkä (enintään %(max)s merkkiä)."),
+                field="body",
+                params={"max": MAX_COMMENT},
             )
-        _refuse_personal_data(body, "Kommentti", field="body")
+        _refuse_personal_data(body, N_("Kommentti"), field="body")
         table = db.table("comments")
         table.insert(
             {"phenomenon_id": pid, "user_id": user.id, "body": body, "created_at": now_utc()}
@@ -764,10 +812,10 @@ def mark_seen(db: Database, user: User, pid: int) -> None:
 # --- emerging themes: who may see and decide them, and the decisions -------------------
 
 THEME_DECISIONS: dict[str, str] = {
-    "avoin": "Avoin",
-    "ylennetty": "Nostettu ilmiöksi",
-    "liitetty": "Liitetty ilmiöön",
-    "hylätty": "Hylätty",
+    "avoin": N_("Avoin"),
+    "ylennetty": N_("Nostettu ilmiöksi"),
+    "liitetty": N_("Liitetty ilmiöön"),
+    "hylätty": N_("Hylätty"),
 }
 
 
@@ -843,19 +891,26 @@ def _theme_items(db: Database, theme_id: int) -> list[Key]:
     ]
 
 
+def _theme_decided(decision: str) -> ReviewError:
+    label = THEME_DECISIONS.get(decision, decision)
+    return ReviewError(
+        N_("Teemasta on jo päätetty (%(decision)s)."),
+        late={"decision": lambda language: i18n.gettext(language, label).lower()},
+    )
+
+
 def _open_theme(db: Database, user: User, theme_id: int) -> tuple[dict[str, Any], list[Key]]:
     """The theme and its existing members, checked for a decision: the user may decide it,
     nobody has decided it yet, and some member is left. Inside the caller's transaction."""
     theme = _theme(db, theme_id)
     require(can_decide_theme(db, user, theme_id))
     if theme["decision"] != "avoin":
-        label = THEME_DECISIONS.get(theme["decision"], theme["decision"])
-        raise ReviewError(f"Teemasta on jo päätetty ({label.lower()}).")
+        raise _theme_decided(theme["decision"])
     items = _theme_items(db, theme_id)
     if not items:
-        raise ReviewError("Teeman havaintoja ei enää ole, joten siitä ei voi päättää.")
+        raise ReviewError(N_("Teeman havaintoja ei enää ole, joten siitä ei voi päättää."))
     if not all(item_visible(db, user, i) for i in items):
-        raise ReviewError("Teemassa on havaintoja, joita sinulla ei ole oikeutta siirtää.")
+        raise ReviewError(N_("Teemassa on havaintoja, joita sinulla ei ole oikeutta siirtää."))
     return theme, items
 
 
@@ -899,7 +954,7 @@ def promote_theme(db: Database, user: User, theme_id: int, title: str) -> int:
         _refuse_personal_data(title, "Nimi", field="title")
         title = " ".join(title.split())
         if not 3 <= len(title) <= 120:
-            raise ReviewError("Nimen on oltava 3–120 merkkiä.", field="title")
+            raise ReviewError(N_("Nimen on oltava 3–120 merkkiä."), field="title")
         parents = _current_phenomena(db, items)
         template = db.execute(
             "select model, centroid from phenomena where model is not null "
@@ -951,11 +1006,11 @@ def attach_theme(db: Database, user: User, theme_id: int, phenomenon_id: int) ->
         ).fetchone()
         if target is None:
             raise ReviewError(
-                "Kohdeilmiötä ei löydy, tai se on hylätty tai yhdistetty.", field="target"
+                N_("Kohdeilmiötä ei löydy, tai se on hylätty tai yhdistetty."), field="target"
             )
         if not can_manage(db, user, phenomenon_id):
             raise ReviewError(
-                "Voit liittää teeman vain ilmiöön, jota voit käsitellä.", field="target"
+                N_("Voit liittää teeman vain ilmiöön, jota voit käsitellä."), field="target"
             )
         previous = [p for p in _current_phenomena(db, items) if p != phenomenon_id]
         _pin(db, items, phenomenon_id)
@@ -979,10 +1034,9 @@ def dismiss_theme(db: Database, user: User, theme_id: int, *, dismissed: bool = 
         theme = _theme(db, theme_id)
         require(can_decide_theme(db, user, theme_id))
         if dismissed and theme["decision"] != "avoin":
-            label = THEME_DECISIONS.get(theme["decision"], theme["decision"])
-            raise ReviewError(f"Teemasta on jo päätetty ({label.lower()}).")
+            raise _theme_decided(theme["decision"])
         if not dismissed and theme["decision"] != "hylätty":
-            raise ReviewError("Vain hylätyn teeman voi palauttaa.")
+            raise ReviewError(N_("Vain hylätyn teeman voi palauttaa."))
         _record_theme_decision(db, user, theme_id, "hylätty" if dismissed else "avoin", None)
         audit(db, user, "theme_dismiss" if dismissed else "theme_restore", None, theme=theme_id)
 

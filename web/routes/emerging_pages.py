@@ -18,6 +18,7 @@ from nakyma.emerging_views import theme_detail
 from nakyma.i18n import N_
 from web.deps import CsrfChecked, DbDep, PageUser
 from web.forms import Refusal, confirmed
+from web.i18n import gettext_for, request_language
 
 router = APIRouter()
 
@@ -70,6 +71,7 @@ def _decide(
         target = action()
     except review.ReviewError as exc:
         refused = Refusal.of(exc, form, sent, guarded=guarded)
+        refused.error = exc.in_language(request_language(request))
         return _page(request, db, user, theme_id, refused=refused)
     except review.Forbidden:
         raise HTTPException(403, N_("Sinulla ei ole oikeutta tähän.")) from None
@@ -78,8 +80,10 @@ def _decide(
     return RedirectResponse(target, 303)
 
 
-def _to(path: str, message: str, anchor: str = "") -> str:
-    return f"{path}?{urlencode({'viesti': message})}{anchor}"
+def _to(request: Request, path: str, message: str, anchor: str = "") -> str:
+    """`path` with `message` (a Finnish message id) in the reader's language."""
+    text = gettext_for(request)(message)
+    return f"{path}?{urlencode({'viesti': text})}{anchor}"
 
 
 @router.get("/teemat/{theme_id}")
@@ -99,7 +103,8 @@ def promote(
     def act() -> str:
         confirmed(vahvista)
         new_id = review.promote_theme(db, user, theme_id, title)
-        return _to(f"/ilmiot/{new_id}", "Nouseva teema nostettiin uudeksi ilmiöksi.")
+        message = N_("Nouseva teema nostettiin uudeksi ilmiöksi.")
+        return _to(request, f"/ilmiot/{new_id}", message)
 
     sent = {"title": title, "vahvista": bool(vahvista)}
     return _decide(request, db, user, theme_id, "promote", sent, act, guarded=title)
@@ -119,10 +124,11 @@ def attach(
 
     def act() -> str:
         if not target.isdigit():
-            raise review.ReviewError("Valitse ilmiö, johon teema liitetään.", field="target")
+            raise review.ReviewError(N_("Valitse ilmiö, johon teema liitetään."), field="target")
         confirmed(vahvista)
         review.attach_theme(db, user, theme_id, int(target))
-        return _to(f"/teemat/{theme_id}", "Teeman havainnot liitettiin ilmiöön.", "#paatos")
+        message = N_("Teeman havainnot liitettiin ilmiöön.")
+        return _to(request, f"/teemat/{theme_id}", message, "#paatos")
 
     sent = {"target": target, "vahvista": bool(vahvista)}
     return _decide(request, db, user, theme_id, "attach", sent, act)
@@ -144,8 +150,8 @@ def dismiss(
         if not restore:
             confirmed(vahvista)
         review.dismiss_theme(db, user, theme_id, dismissed=not restore)
-        message = "Teema palautettu." if restore else "Teema hylätty: se ei näy listoilla."
-        return _to(f"/teemat/{theme_id}", message, "#paatos")
+        message = N_("Teema palautettu.") if restore else N_("Teema hylätty: se ei näy listoilla.")
+        return _to(request, f"/teemat/{theme_id}", message, "#paatos")
 
     form = "restore" if restore else "dismiss"
     return _decide(request, db, user, theme_id, form, {}, act)

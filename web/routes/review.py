@@ -21,7 +21,7 @@ from nakyma.regions import Region
 from web.deps import CsrfChecked, DbDep, PageUser, RegionDep, SettingsDep
 from web.forms import Refusal, confirmed
 from web.guard import page_rate_limited, rate_limit
-from web.i18n import request_language
+from web.i18n import gettext_for, request_language
 from web.routes.phenomena_pages import render_phenomenon
 
 router = APIRouter()
@@ -49,8 +49,19 @@ def _context(
 ContextDep = Annotated[Context, Depends(_context)]
 
 
-def _back(pid: int, message: str, anchor: str = "#hallinta") -> Response:
-    return RedirectResponse(f"/ilmiot/{pid}?{urlencode({'viesti': message})}{anchor}", 303)
+def _back(
+    ctx: Context,
+    pid: int,
+    message: str,
+    params: dict[str, Any] | None = None,
+    anchor: str = "#hallinta",
+) -> Response:
+    """Back to the phenomenon page with `message` (a Finnish message id, filled in with
+    `params`) in the reader's language."""
+    text = gettext_for(ctx.request)(message)
+    if params:
+        text %= params
+    return RedirectResponse(f"/ilmiot/{pid}?{urlencode({'viesti': text})}{anchor}", 303)
 
 
 def _act(
@@ -71,6 +82,7 @@ def _act(
         return action()
     except review.ReviewError as exc:
         refused = Refusal.of(exc, form, sent, field=field, guarded=guarded)
+        refused.error = exc.in_language(request_language(ctx.request))
         return render_phenomenon(
             ctx.request, ctx.db, ctx.region, ctx.settings, ctx.user, pid, refused=refused
         )
@@ -89,8 +101,9 @@ def change_status(
 ) -> Response:
     def act() -> Response:
         review.set_status(ctx.db, ctx.user, phenomenon_id, status, reason=reason)
-        label = review.STATUSES.get(status, status)
-        return _back(phenomenon_id, f"Tila muutettu: {label}.")
+        label = review.STATUSES.get(status)
+        shown = gettext_for(ctx.request)(label) if label else status
+        return _back(ctx, phenomenon_id, N_("Tila muutettu: %(status)s."), {"status": shown})
 
     sent = {"status": status, "reason": reason}
     guarded = " ".join(reason.split())
@@ -101,7 +114,7 @@ def change_status(
 def rename(ctx: ContextDep, phenomenon_id: int, title: Annotated[str, Form()] = "") -> Response:
     def act() -> Response:
         review.rename(ctx.db, ctx.user, phenomenon_id, title)
-        return _back(phenomenon_id, "Nimi tallennettu.")
+        return _back(ctx, phenomenon_id, N_("Nimi tallennettu."))
 
     sent = {"title": title}
     return _act(ctx, phenomenon_id, "title", sent, act, field="title", guarded=title)
@@ -111,7 +124,7 @@ def rename(ctx: ContextDep, phenomenon_id: int, title: Annotated[str, Form()] = 
 def summary(ctx: ContextDep, phenomenon_id: int, summary: Annotated[str, Form()] = "") -> Response:
     def act() -> Response:
         review.write_summary(ctx.db, ctx.user, phenomenon_id, summary)
-        return _back(phenomenon_id, "Yhteenveto tallennettu.")
+        return _back(ctx, phenomenon_id, N_("Yhteenveto tallennettu."))
 
     sent = {"summary": summary}
     guarded = summary.strip()
@@ -128,7 +141,8 @@ def merge(
     def act() -> Response:
         confirmed(vahvista)
         review.merge(ctx.db, ctx.user, phenomenon_id, target)
-        return _back(target, f"Ilmiö {phenomenon_id} yhdistettiin tähän ilmiöön.")
+        message = N_("Ilmiö %(id)s yhdistettiin tähän ilmiöön.")
+        return _back(ctx, target, message, {"id": phenomenon_id})
 
     sent = {"target": target, "vahvista": bool(vahvista)}
     return _act(ctx, phenomenon_id, "merge", sent, act, field="target")
@@ -147,7 +161,8 @@ async def split(ctx: ContextDep, phenomenon_id: int) -> Response:
     def act() -> Response:
         confirmed(form.get("vahvista"))
         new_id = review.split(ctx.db, ctx.user, phenomenon_id, items, title)
-        return _back(new_id, f"Uusi ilmiö erotettiin ilmiöstä {phenomenon_id}.")
+        message = N_("Uusi ilmiö erotettiin ilmiöstä %(id)s.")
+        return _back(ctx, new_id, message, {"id": phenomenon_id})
 
     sent = {
         "observations": observations,
@@ -169,10 +184,10 @@ def move(
     def act() -> Response:
         kind, _, key = item.partition(":")
         if kind not in ("observation", "headline") or not key:
-            raise review.ReviewError("Valitse siirrettävä havainto tai uutinen.", field="item")
+            raise review.ReviewError(N_("Valitse siirrettävä havainto tai uutinen."), field="item")
         confirmed(vahvista)
         review.move(ctx.db, ctx.user, (kind, key), target)
-        return _back(phenomenon_id, f"Siirretty ilmiöön {target}.")
+        return _back(ctx, phenomenon_id, N_("Siirretty ilmiöön %(id)s."), {"id": target})
 
     sent = {"item": item, "target": target, "vahvista": bool(vahvista)}
     return _act(ctx, phenomenon_id, "move", sent, act, field="item")
@@ -191,8 +206,8 @@ def dismiss(
         if not restore:
             confirmed(vahvista)
         review.dismiss(ctx.db, ctx.user, phenomenon_id, dismissed=not restore)
-        done = "Ilmiö palautettu." if restore else "Ilmiö hylätty: se ei näy listoilla."
-        return _back(phenomenon_id, done)
+        done = N_("Ilmiö palautettu.") if restore else N_("Ilmiö hylätty: se ei näy listoilla.")
+        return _back(ctx, phenomenon_id, done)
 
     return _act(ctx, phenomenon_id, "dismiss", {}, act, field="vahvista")
 
@@ -211,7 +226,7 @@ def municipal_response(
 
     def act() -> Response:
         review.set_municipal_response(ctx.db, ctx.user, phenomenon_id, municipality, status, note)
-        return _back(phenomenon_id, "Kunnan vastaus tallennettu.", "#vastaukset")
+        return _back(ctx, phenomenon_id, N_("Kunnan vastaus tallennettu."), anchor="#vastaukset")
 
     sent = {"municipality": municipality, "status": status, "note": note}
     return _act(
@@ -222,7 +237,7 @@ def municipal_response(
         act,
         field="note",
         guarded=" ".join(note.split()),
-        forbidden="Voit kirjata vastauksen vain omalle kunnallesi.",
+        forbidden=N_("Voit kirjata vastauksen vain omalle kunnallesi."),
     )
 
 
@@ -235,7 +250,8 @@ def decide_indicator(
 ) -> Response:
     def act() -> Response:
         review.decide_link(ctx.db, ctx.user, phenomenon_id, indicator, decision)
-        return _back(phenomenon_id, "Indikaattoripäätös tallennettu.", "#indikaattorit")
+        message = N_("Indikaattoripäätös tallennettu.")
+        return _back(ctx, phenomenon_id, message, anchor="#indikaattorit")
 
     sent = {"indicator": indicator, "decision": decision}
     return _act(ctx, phenomenon_id, "indicator", sent, act, field="decision")
