@@ -33,7 +33,9 @@ WORD = re.compile(r"[A-Za-zÅÄÖåäöÉéÜü]+(?:-[A-Za-zÅÄÖåäöÉéÜü
 MAX_PAGES = 150
 PER_KIND = 4
 # Links a crawl must not follow: they change state, leave the site or download files.
-SKIP = re.compile(r"^/(static|kirjaudu|uloskirjaudu|kieli|healthz|api|docs|openapi)|\.(csv|xlsx|pdf|md|json)$")
+SKIP = re.compile(
+    r"^/(static|kirjaudu|uloskirjaudu|kieli|healthz|api|docs|openapi)|\.(csv|xlsx|pdf|md|json)$"
+)
 
 
 @pytest.fixture
