@@ -439,3 +439,16 @@ def test_computed_forecasts_and_signals_in_swedish(
         assert "Välfärdsområdet:" in charts and "Hyvinvointialue:" not in charts
         notes = " ".join(p.get_text() for p in html.select(".chart-note"))
         assert "Kuvaajassa" not in notes and "vanhentunut" not in notes
+
+
+def test_phenomenon_page_month_charts_in_swedish(client, make_user, seeded) -> None:
+    make_user("tuki", role="tukitiimi")
+    login(client, "tuki")
+    page = soup(client.get("/ilmiot/7", headers=SV))
+    charts = page.select("svg.month-sparkline")
+    assert charts
+    labels = " ".join(svg["aria-label"] + " " + svg.get_text(" ") for svg in charts)
+    assert "Observationer per månad:" in labels
+    assert not FINNISH_MONTHS.search(labels), labels
+    swedish = r"\b(jan|feb|mars|apr|maj|juni|juli|aug|sep|okt|nov|dec) \d{4}"
+    assert re.search(swedish, labels)
