@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from nakyma import i18n
 from nakyma.accounts import User
 from nakyma.forecast_views import (
     area_forecasts,
@@ -39,37 +40,48 @@ COUNTY, GROUP, MUNICIPALITY = "hyvinvointialue", "kuntaryhma", "kunta"
 ROW_FIELDS = ("year", "forecast", "lo80", "hi80", "lo95", "hi95")
 
 
-def area_label(region: Region, area_kind: str, area_code: str) -> tuple[str, str]:
+def area_label(
+    region: Region, area_kind: str, area_code: str, language: str = "fi"
+) -> tuple[str, str]:
     """The area's name and its inessive for a sentence: ("Äänekoski", "Äänekoskella"),
     ("Kuntaryhmä Jämsä–Keuruu", "kuntaryhmässä Jämsä–Keuruu") or (the county's name,
     "hyvinvointialueella"). A group's own name is not inflected: "kuntaryhmässä" carries the
-    case, as the brief's "kuntaryhmä Viitasaari" does. KeyError for an unknown area."""
+    case, as the brief's "kuntaryhmä Viitasaari" does. In Swedish ("Äänekoski",
+    "i Äänekoski"), ("Kommungrupp Jämsä–Keuruu", "i kommungruppen Jämsä–Keuruu"), (the
+    county's Swedish name, "i välfärdsområdet"). KeyError for an unknown area."""
+    _ = i18n.translator(language)
     if area_kind == MUNICIPALITY:
         municipality = region.municipality(area_code)
-        return municipality.name, municipality.in_form
+        name = municipality.name_in(language)
+        return name, i18n.place_form(municipality.in_form, name, "in_form", language)
     if area_kind == GROUP:
         group = next((g for g in region.grouping().groups if g.key == area_code), None)
         if group is None:
             raise KeyError(area_code)
-        return f"Kuntaryhmä {group.name}", f"kuntaryhmässä {group.name}"
+        return (
+            _("Kuntaryhmä %(group)s") % {"group": group.name},
+            _("kuntaryhmässä %(group)s") % {"group": group.name},
+        )
     if area_kind == COUNTY and area_code == region.code:
-        return region.name, "hyvinvointialueella"
+        return region.name_in(language), _("hyvinvointialueella")
     raise KeyError(area_code)
 
 
 def area_records(
-    db: Database, region: Region, *, area_kind: str, area_code: str
+    db: Database, region: Region, *, area_kind: str, area_code: str, language: str = "fi"
 ) -> list[dict[str, Any]]:
     """`forecast_views.area_forecasts` for the area, a group's records with the direction
     over its forecast years and an expectation that says so (see the module's docstring)."""
-    records = area_forecasts(db, region, area_kind=area_kind, area_code=area_code)
+    records = area_forecasts(
+        db, region, area_kind=area_kind, area_code=area_code, language=language
+    )
     if area_kind != GROUP:
         return records
     out = []
     for record in records:
         direction = forecast_period_direction(record["forecast"], record["decimals"])
         grouped = {**record, "direction": direction}
-        grouped["expectation"] = group_expectation(grouped)
+        grouped["expectation"] = group_expectation(grouped, language)
         out.append(grouped)
     return out
 
@@ -84,29 +96,44 @@ def forecast_period_direction(rows: Sequence[dict[str, Any]], decimals: int) -> 
     return expected_direction([(int(first["year"]), float(first["forecast"]))], rows[-1], decimals)
 
 
-def group_expectation(record: dict[str, Any]) -> str:
+def group_expectation(record: dict[str, Any], language: str = "fi") -> str:
     """What the statistics expect for a group, from its first forecast year: "Tilastojen
     perusteella arvon odotetaan nousevan vuoden 2025 ennusteesta (55,0 / 1 000) vuoteen 2027:
     noin 63,0 / 1 000 (80 %:n väli 60,1–65,9 / 1 000)."."""
+    _ = i18n.translator(language)
     rows = record["forecast"]
     first, last = rows[0], rows[-1]
     unit, decimals = record["unit"], record["decimals"]
-    at_last = (
-        f"noin {value_text(last['forecast'], unit, decimals)} (80\u00a0%:n väli "
-        f"{interval_text(last['lo80'], last['hi80'], unit, decimals)})"
-    )
+    at_last = _("noin %(value)s (80\u00a0%%:n väli %(interval)s)") % {
+        "value": value_text(last["forecast"], unit, decimals, language),
+        "interval": interval_text(last["lo80"], last["hi80"], unit, decimals, language),
+    }
     if first["year"] == last["year"]:
-        return f"Tilastojen perusteella arvo on vuonna {last['year']} {at_last}."
+        return _("Tilastojen perusteella arvo on vuonna %(year)s %(at_last)s.") % {
+            "year": last["year"],
+            "at_last": at_last,
+        }
+    years = {"first": first["year"], "last": last["year"], "at_last": at_last}
     if record["direction"] == "ennallaan":
         return (
-            "Tilastojen perusteella arvon odotetaan pysyvän suunnilleen ennallaan vuosina "
-            f"{first['year']}–{last['year']}: vuonna {last['year']} {at_last}."
+            _(
+                "Tilastojen perusteella arvon odotetaan pysyvän suunnilleen ennallaan vuosina "
+                "%(first)s–%(last)s: vuonna %(last)s %(at_last)s."
+            )
+            % years
         )
-    verb = "nousevan" if record["direction"] == "nousu" else "laskevan"
-    return (
-        f"Tilastojen perusteella arvon odotetaan {verb} vuoden {first['year']} ennusteesta "
-        f"({value_text(first['forecast'], unit, decimals)}) vuoteen {last['year']}: {at_last}."
-    )
+    years["value"] = value_text(first["forecast"], unit, decimals, language)
+    if record["direction"] == "nousu":
+        text = _(
+            "Tilastojen perusteella arvon odotetaan nousevan vuoden %(first)s ennusteesta "
+            "(%(value)s) vuoteen %(last)s: %(at_last)s."
+        )
+    else:
+        text = _(
+            "Tilastojen perusteella arvon odotetaan laskevan vuoden %(first)s ennusteesta "
+            "(%(value)s) vuoteen %(last)s: %(at_last)s."
+        )
+    return text % years
 
 
 def area_section(
@@ -119,13 +146,15 @@ def area_section(
     where: str,
     k: int,
     as_of: date,
+    language: str = "fi",
 ) -> dict[str, Any]:
     """The "Ennakointi" section's data for one area as `user` may see it: `headline` (what the
-    statistics expect, "" when nothing is forecast; `where` is the area in the inessive),
+    statistics expect, "" when nothing is forecast; `where` is the area in the inessive, or in
+    another language with its preposition: `area_label`), the words in `language`,
     `items` (per indicator the `area_records` record with its leading `evidence`),
     `computed_at` (the newest, None when nothing is forecast) and `history_published` (False
     for a group, whose values Sotkanet does not publish)."""
-    records = area_records(db, region, area_kind=area_kind, area_code=area_code)
+    records = area_records(db, region, area_kind=area_kind, area_code=area_code, language=language)
     items = [
         {
             **record,
@@ -138,12 +167,13 @@ def area_section(
                 user=user,
                 k=k,
                 as_of=as_of,
+                language=language,
             ),
         }
         for record in records
     ]
     return {
-        "headline": area_headline(records, where),
+        "headline": area_headline(records, where, language),
         "items": items,
         "computed_at": max((r["computed_at"] for r in records), default=None),
         "history_published": area_kind != GROUP,

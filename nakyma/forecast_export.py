@@ -1,9 +1,10 @@
 """The stored forecasts as export rows: one row per indicator, area and forecast year, with the
 chosen method's backtest figures for that series (`nakyma export forecasts`).
 
-Read-only. Areas are named in Finnish as users know them: the municipality, the group of the
-region's default grouping ("Joutsa (kuntaryhmä)": a group may share its name with one of its
-municipalities), or the county. Numbers are rounded to DECIMALS places.
+Read-only. Areas are named as users know them, in Finnish unless a `language` is given: the
+municipality, the group of the region's default grouping ("Joutsa (kuntaryhmä)": a group may
+share its name with one of its municipalities), or the county. The column names are the same
+in every language. Numbers are rounded to DECIMALS places.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from nakyma import i18n
 from nakyma.regions import Region
 
 EXPORT_COLUMNS = [
@@ -36,27 +38,28 @@ DECIMALS = 3
 NO_FORECASTS = "Ennusteita ei ole vielä laskettu: aja nakyma run forecasts"
 
 
-def area_name(region: Region, area_kind: str, area_code: str) -> str:
-    """The Finnish name of a forecast's area; the code itself for an area the region no
+def area_name(region: Region, area_kind: str, area_code: str, language: str = "fi") -> str:
+    """The name of a forecast's area in `language`; the code itself for an area the region no
     longer knows (a municipality merged away, a renamed group)."""
     if area_kind == "kunta":
         try:
-            return region.municipality(area_code).name
+            return region.municipality(area_code).name_in(language)
         except KeyError:
             return area_code
     if area_kind == "kuntaryhma":
+        _ = i18n.translator(language)
         for group in region.grouping().groups:
             if group.key == area_code:
-                return f"{group.name} (kuntaryhmä)"
+                return _("%(group)s (kuntaryhmä)") % {"group": group.name}
         return area_code
-    return region.name if area_code == region.code else area_code
+    return region.name_in(language) if area_code == region.code else area_code
 
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, DECIMALS)
 
 
-def export_rows(db: Database, region: Region) -> list[dict[str, Any]]:
+def export_rows(db: Database, region: Region, language: str = "fi") -> list[dict[str, Any]]:
     """Every stored forecast with its chosen method's MASE and 80 % coverage, ordered by
     indicator, county-groups-municipalities, area name and year. Empty when nothing has been
     computed yet.
@@ -73,7 +76,7 @@ def export_rows(db: Database, region: Region) -> list[dict[str, Any]]:
     out = [
         {
             "indicator_id": r["indicator_id"],
-            "area": area_name(region, r["area_kind"], r["area_code"]),
+            "area": area_name(region, r["area_kind"], r["area_code"], language),
             "year": r["year"],
             **{k: _round(r[k]) for k in ("forecast", "lo80", "hi80", "lo95", "hi95")},
             "method": r["method"],

@@ -1,5 +1,6 @@
 """Forecasts as pages and briefs read them: per area the forecast indicators with their
-history, forecast rows and the backtest that chose the method, said in plain Finnish; and
+history, forecast rows and the backtest that chose the method, said in plain words (Finnish,
+or the reader's language: every sentence builder takes `language`); and
 beside each forecast the evidence that may lead it — the phenomena and emerging themes
 linked to the indicator, with their observation trend in the same area.
 
@@ -17,35 +18,37 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from nakyma import review
+from nakyma import i18n, review
 from nakyma.accounts import User
 from nakyma.disclosure import published_count
+from nakyma.i18n import N_
 from nakyma.indicators import format_number, format_value
 from nakyma.regions import Region
-from nakyma.wording import join_fi, number_elative
+from nakyma.wording import join_words, number_elative
 
 METHOD_NAMES = {
-    "naive": "viimeisin arvo (naiivi ennuste)",
-    "drift": "trendin jatko (drift)",
-    "ets": "eksponentiaalinen tasoitus (ETS)",
-    "theta": "Theta-menetelmä",
+    "naive": N_("viimeisin arvo (naiivi ennuste)"),
+    "drift": N_("trendin jatko (drift)"),
+    "ets": N_("eksponentiaalinen tasoitus (ETS)"),
+    "theta": N_("Theta-menetelmä"),
 }
 # What each method does, in words a leader reads without the method's name: the start of
 # the verdict sentence when the method beat the naive forecast in its backtest.
 METHOD_PLAIN = {
-    "drift": "Ennuste jatkaa trendiä",
-    "ets": "Ennuste painottaa viimeisimpiä vuosia",
-    "theta": "Ennuste yhdistää pitkän aikavälin trendin ja viimeisimmät vuodet",
-    "naive": "Ennuste on viimeisin arvo",
+    "drift": N_("Ennuste jatkaa trendiä"),
+    "ets": N_("Ennuste painottaa viimeisimpiä vuosia"),
+    "theta": N_("Ennuste yhdistää pitkän aikavälin trendin ja viimeisimmät vuodet"),
+    "naive": N_("Ennuste on viimeisin arvo"),
 }
 HISTORY_KINDS = {"kunta": "kunta", "hyvinvointialue": "hyvinvointialue"}
 # The window of the leading evidence's trend: the last half-year against the one before.
 HALF_YEAR = timedelta(days=183)
 
 
-def method_name(method: str) -> str:
-    """The method's Finnish display name (the code itself when unknown)."""
-    return METHOD_NAMES.get(method, method)
+def method_name(method: str, language: str = "fi") -> str:
+    """The method's display name in `language` (the code itself when unknown)."""
+    name = METHOD_NAMES.get(method)
+    return i18n.gettext(language, name) if name else method
 
 
 def area_codes(region: Region, area_kind: str, area_code: str) -> list[str]:
@@ -60,7 +63,7 @@ def area_codes(region: Region, area_kind: str, area_code: str) -> list[str]:
 
 
 def area_forecasts(
-    db: Database, region: Region, *, area_kind: str, area_code: str
+    db: Database, region: Region, *, area_kind: str, area_code: str, language: str = "fi"
 ) -> list[dict[str, Any]]:
     """Per forecast indicator with a stored forecast for the area, in catalogue order (theme,
     short title): its titles, unit and decimals; its yearly history in the area
@@ -68,7 +71,8 @@ def area_forecasts(
     not publish); the forecast rows (`forecast`: year, forecast, lo80, hi80, lo95, hi95); the
     chosen method (`method`, `method_name`) and its backtest (`mase`, `coverage80`,
     `coverage95`, `origins`, `beats_naive`); the backtest's verdict in one plain sentence
-    (`verdict`) and what the statistics expect in words (`expectation`, `direction`)."""
+    (`verdict`) and what the statistics expect in words (`expectation`, `direction`), the
+    words in `language`."""
     indicators = list(
         db.query(
             "select i.* from indicators i where i.forecast = 1 and exists (select 1 from "
@@ -77,11 +81,11 @@ def area_forecasts(
             [area_kind, area_code],
         )
     )
-    return [_indicator_forecast(db, ind, area_kind, area_code) for ind in indicators]
+    return [_indicator_forecast(db, ind, area_kind, area_code, language) for ind in indicators]
 
 
 def _indicator_forecast(
-    db: Database, ind: dict[str, Any], area_kind: str, area_code: str
+    db: Database, ind: dict[str, Any], area_kind: str, area_code: str, language: str
 ) -> dict[str, Any]:
     ident = ind["id"]
     rows = [
@@ -106,7 +110,7 @@ def _indicator_forecast(
         "history": history,
         "forecast": rows,
         "method": method,
-        "method_name": method_name(method),
+        "method_name": method_name(method, language),
         "mase": backtest["mase"] if backtest else None,
         "coverage80": backtest["coverage80"] if backtest else None,
         "coverage95": backtest["coverage95"] if backtest else None,
@@ -123,10 +127,11 @@ def _indicator_forecast(
         calibrated80=record["calibrated80"],
         points=record["points"],
         origins=record["origins"],
+        language=language,
     )
     record["direction"] = expected_direction(history, rows[-1], decimals)
-    record["expectation"] = expectation_sentence(record)
-    record["figures"] = backtest_figures(record)
+    record["expectation"] = expectation_sentence(record, language)
+    record["figures"] = backtest_figures(record, language)
     return record
 
 
@@ -169,9 +174,14 @@ def _chosen_backtest(
     return dict(zip(keys, row, strict=True))
 
 
-def _hits(share: float, points: int) -> str:
-    """ "7 kertaa 9:stä": the held-out values inside the interval, as counted."""
-    return f"{round(share * points)} kertaa {number_elative(points)}"
+def _hits(share: float, points: int, language: str = "fi") -> str:
+    """ "7 kertaa 9:stä": the held-out values inside the interval, as counted. Other
+    languages say it without the Finnish elative: "7 av 9"."""
+    hits = round(share * points)
+    if language == i18n.SOURCE_LANGUAGE:
+        return f"{hits} kertaa {number_elative(points)}"
+    _ = i18n.translator(language)
+    return _("%(hits)s / %(points)s") % {"hits": hits, "points": points}
 
 
 def verdict_sentence(
@@ -181,35 +191,38 @@ def verdict_sentence(
     calibrated80: float | None,
     points: int,
     origins: int,
+    language: str = "fi",
 ) -> str:
-    """The backtest's verdict in one plain Finnish sentence, without method names or
+    """The backtest's verdict in one plain sentence in `language`, without method names or
     statistics jargon (the figures go into the page's "Miten tämä on laskettu"). The interval
     clause quotes the intervals *as drawn* (calibrated), never the model's own narrower ones."""
+    _ = i18n.translator(language)
     if not origins:
-        return (
+        return _(
             "Ennusteen osuvuutta ei voitu vielä koetella aiemmilla vuosilla, koska sarja on "
             "lyhyt; ennusteeseen kannattaa suhtautua varauksella."
         )
     interval = (
-        f", ja vastaava 80\u00a0%:n väli osui {_hits(calibrated80, points)} koetellusta arvosta"
+        _(", ja vastaava 80\u00a0%%:n väli osui %(hits)s koetellusta arvosta")
+        % {"hits": _hits(calibrated80, points, language)}
         if calibrated80 is not None and points
         else ""
     )
     if beats_naive:
-        start = METHOD_PLAIN.get(method, "Ennuste")
-        return (
-            f"{start}; menetelmä osui aiempina vuosina keskimäärin lähemmäs kuin viimeisin "
-            f"arvo{interval}."
-        )
+        start = _(METHOD_PLAIN.get(method, N_("Ennuste")))
+        return _(
+            "%(start)s; menetelmä osui aiempina vuosina keskimäärin lähemmäs kuin viimeisin "
+            "arvo%(interval)s."
+        ) % {"start": start, "interval": interval}
     if method == "naive":
-        return (
+        return _(
             "Mikään menetelmä ei ennustanut aiempia vuosia paremmin kuin viimeisin arvo, joten "
-            f"ennusteena näytetään viimeisin arvo{interval}."
-        )
-    return (
+            "ennusteena näytetään viimeisin arvo%(interval)s."
+        ) % {"interval": interval}
+    return _(
         "Mikään menetelmä ei ennustanut aiempia vuosia paremmin kuin viimeisin arvo, joten "
-        f"ennusteeseen kannattaa suhtautua varauksella{interval}."
-    )
+        "ennusteeseen kannattaa suhtautua varauksella%(interval)s."
+    ) % {"interval": interval}
 
 
 def expected_direction(
@@ -229,106 +242,144 @@ def expected_direction(
     return "ennallaan"
 
 
-_VERBS = {"nousu": "nousevan", "lasku": "laskevan", "ennallaan": "pysyvän suunnilleen ennallaan"}
-
-
-def expectation_sentence(record: dict[str, Any]) -> str:
+def expectation_sentence(record: dict[str, Any], language: str = "fi") -> str:
     """What the statistics expect for one indicator: "Tilastojen perusteella arvon odotetaan
     pysyvän suunnilleen ennallaan vuoteen 2028: noin 1,2 % (80 %:n väli 0,9–1,5 %), kun
-    viimeisin arvo oli 1,1 % (2024)."."""
+    viimeisin arvo oli 1,1 % (2024)."; in Swedish "Enligt statistiken väntas värdet hålla sig
+    ungefär oförändrat fram till år 2028: …"."""
+    _ = i18n.translator(language)
     last = record["forecast"][-1]
     unit, decimals = record["unit"], record["decimals"]
-    text = (
-        f"Tilastojen perusteella arvon odotetaan {_VERBS[record['direction']]} vuoteen "
-        f"{last['year']}: noin {value_text(last['forecast'], unit, decimals)} (80\u00a0%:n väli "
-        f"{interval_text(last['lo80'], last['hi80'], unit, decimals)})"
-    )
+    values = {
+        "year": last["year"],
+        "value": value_text(last["forecast"], unit, decimals, language),
+        "interval": interval_text(last["lo80"], last["hi80"], unit, decimals, language),
+    }
+    if record["direction"] == "nousu":
+        text = _(
+            "Tilastojen perusteella arvon odotetaan nousevan vuoteen %(year)s: noin %(value)s "
+            "(80\u00a0%%:n väli %(interval)s)"
+        )
+    elif record["direction"] == "lasku":
+        text = _(
+            "Tilastojen perusteella arvon odotetaan laskevan vuoteen %(year)s: noin %(value)s "
+            "(80\u00a0%%:n väli %(interval)s)"
+        )
+    else:
+        text = _(
+            "Tilastojen perusteella arvon odotetaan pysyvän suunnilleen ennallaan vuoteen "
+            "%(year)s: noin %(value)s (80\u00a0%%:n väli %(interval)s)"
+        )
+    text %= values
     if record["history"]:
         year, value = record["history"][-1]
-        text += f", kun viimeisin arvo oli {value_text(value, unit, decimals)} ({year})"
+        text += _(", kun viimeisin arvo oli %(value)s (%(year)s)") % {
+            "value": value_text(value, unit, decimals, language),
+            "year": year,
+        }
     return text + "."
 
 
-def value_text(value: float, unit: str, decimals: int) -> str:
+def value_text(value: float, unit: str, decimals: int, language: str = "fi") -> str:
     """A value with its unit that never breaks across lines ("7,6\u00a0/\u00a01\u00a0000")."""
-    return format_value(value, unit, decimals).replace(" ", "\u00a0")
+    return format_value(value, unit, decimals, language).replace(" ", "\u00a0")
 
 
-def number_interval(low: float, high: float, decimals: int) -> str:
+def number_interval(low: float, high: float, decimals: int, language: str = "fi") -> str:
     """ "0,9–1,5" without a unit (a table whose caption names it)."""
-    return f"{format_number(low, decimals)}–{format_number(high, decimals)}".replace(" ", "\u00a0")
+    return (
+        f"{format_number(low, decimals, language)}–{format_number(high, decimals, language)}"
+    ).replace(" ", "\u00a0")
 
 
-def interval_text(low: float, high: float, unit: str, decimals: int) -> str:
+def interval_text(low: float, high: float, unit: str, decimals: int, language: str = "fi") -> str:
     """ "0,9–1,5 %": the unit once, after the upper end; no line break inside."""
-    return f"{format_number(low, decimals)}–{value_text(high, unit, decimals)}".replace(
-        " ", "\u00a0"
-    )
+    return (
+        f"{format_number(low, decimals, language)}–{value_text(high, unit, decimals, language)}"
+    ).replace(" ", "\u00a0")
 
 
-def backtest_figures(record: dict[str, Any]) -> list[str]:
+def backtest_figures(record: dict[str, Any], language: str = "fi") -> list[str]:
     """The sentences of "Miten tämä on laskettu": method, MASE, coverages and origins."""
-    lines = [f"Menetelmä: {record['method_name']}."]
+    _ = i18n.translator(language)
+    lines = [_("Menetelmä: %(method)s.") % {"method": record["method_name"]}]
     if not record["origins"]:
-        lines.append("Menetelmää ei voitu koetella aiemmilla vuosilla (liian lyhyt sarja).")
+        lines.append(_("Menetelmää ei voitu koetella aiemmilla vuosilla (liian lyhyt sarja)."))
         return lines
     lines.append(
-        f"Menetelmä koeteltiin {record['origins']} aiemmalla vuodella: jokaisesta ennustettiin "
-        "seuraavia vuosia vain sitä edeltäneistä tiedoista."
+        _(
+            "Menetelmä koeteltiin %(origins)s aiemmalla vuodella: jokaisesta ennustettiin "
+            "seuraavia vuosia vain sitä edeltäneistä tiedoista."
+        )
+        % {"origins": record["origins"]}
     )
     if record["mase"] is not None:
         lines.append(
-            f"MASE {format_number(record['mase'], 2)} (alle 1 tarkoittaa, että menetelmä osui "
-            "keskimäärin lähemmäs kuin viimeisin arvo)."
+            _(
+                "MASE %(mase)s (alle 1 tarkoittaa, että menetelmä osui keskimäärin lähemmäs kuin "
+                "viimeisin arvo)."
+            )
+            % {"mase": format_number(record["mase"], 2, language)}
         )
     points = record.get("points") or 0
     for level in (80, 95):
         drawn, own = record.get(f"calibrated{level}"), record[f"coverage{level}"]
         if drawn is not None and points:
-            text = (
-                f"Kuvan {level} %:n väli osui toteutuneeseen arvoon {_hits(drawn, points)} "
-                f"koetellusta arvosta (tavoite {level} %)"
-            )
+            text = _(
+                "Kuvan %(level)s %%:n väli osui toteutuneeseen arvoon %(hits)s koetellusta "
+                "arvosta (tavoite %(level)s %%)"
+            ) % {"level": level, "hits": _hits(drawn, points, language)}
             if own is not None:
-                text += f"; mallin omat, kapeammat välit osuivat {_hits(own, points)}"
+                text += _("; mallin omat, kapeammat välit osuivat %(hits)s") % {
+                    "hits": _hits(own, points, language)
+                }
             lines.append(text + ".")
         elif own is not None:
             lines.append(
-                f"Mallin oma {level} %:n väli osui toteutuneeseen arvoon "
-                f"{format_number(own * 100, 0)} %:ssa koeteltuja arvoja (tavoite {level} %)."
+                _(
+                    "Mallin oma %(level)s %%:n väli osui toteutuneeseen arvoon %(share)s "
+                    "%%:ssa koeteltuja arvoja (tavoite %(level)s %%)."
+                )
+                % {"level": level, "share": format_number(own * 100, 0, language)}
             )
     if points:
         lines.append(
-            "Kuvan välejä on levennetty sen mukaan, kuinka paljon saman tason alueiden "
-            "ennusteet aiemmin erehtyivät; osumat on laskettu levennyksellä, joka on sovitettu "
-            "ilman tätä aluetta."
+            _(
+                "Kuvan välejä on levennetty sen mukaan, kuinka paljon saman tason alueiden "
+                "ennusteet aiemmin erehtyivät; osumat on laskettu levennyksellä, joka on "
+                "sovitettu ilman tätä aluetta."
+            )
         )
     return lines
 
 
-def area_headline(forecasts: Sequence[dict[str, Any]], where: str) -> str:
+def area_headline(forecasts: Sequence[dict[str, Any]], where: str, language: str = "fi") -> str:
     """The section's first sentence: which forecasts point up or down by the end of the
-    horizon, by title ("where" in the inessive: "Äänekoskella", "hyvinvointialueella")."""
+    horizon, by title ("where" in the inessive: "Äänekoskella", "hyvinvointialueella"; in
+    Swedish with its preposition: "i Äänekoski", "i välfärdsområdet")."""
     if not forecasts:
         return ""
+    _ = i18n.translator(language)
     horizon = max(r["forecast"][-1]["year"] for r in forecasts)
     up = [r["short_title"] for r in forecasts if r["direction"] == "nousu"]
     down = [r["short_title"] for r in forecasts if r["direction"] == "lasku"]
     if not up and not down:
-        return (
-            f"Tilastojen perusteella {where} ennustettujen indikaattorien odotetaan pysyvän "
-            f"suunnilleen ennallaan vuoteen {horizon}."
-        )
+        return _(
+            "Tilastojen perusteella %(where)s ennustettujen indikaattorien odotetaan pysyvän "
+            "suunnilleen ennallaan vuoteen %(year)s."
+        ) % {"where": where, "year": horizon}
     parts = []
     if up:
-        parts.append(f"nousua näissä: {join_fi(up)}")
+        parts.append(_("nousua näissä: %(titles)s") % {"titles": join_words(up, language)})
     if down:
-        parts.append(f"laskua näissä: {join_fi(down)}")
+        parts.append(_("laskua näissä: %(titles)s") % {"titles": join_words(down, language)})
     rest = len(forecasts) - len(up) - len(down)
-    tail = " Muiden odotetaan pysyvän suunnilleen ennallaan." if rest else ""
-    text = f"Tilastojen perusteella {where} odotetaan vuoteen {horizon} mennessä " + "; ".join(
-        parts
-    )
+    tail = " " + _("Muiden odotetaan pysyvän suunnilleen ennallaan.") if rest else ""
+    text = _("Tilastojen perusteella %(where)s odotetaan vuoteen %(year)s mennessä %(parts)s") % {
+        "where": where,
+        "year": horizon,
+        "parts": "; ".join(parts),
+    }
     # A title may end in an abbreviation's full stop ("0–17-v."): no second one.
     return text + ("" if text.endswith(".") else ".") + tail
 
@@ -346,12 +397,14 @@ def leading_evidence(
     user: User | None = None,
     k: int = 5,
     as_of: date | None = None,
+    language: str = "fi",
 ) -> dict[str, Any]:
     """The phenomena linked to the indicator (accepted links first, then suggestions by
     similarity; never rejected ones, dismissed or merged phenomena) and the emerging themes
     linked through those phenomena (their items sat in them, or leadership attached or
     promoted them there), each with its observation trend in the area: observations in the
-    last half-year before `as_of` and in the half-year before that, in words (`trend`).
+    last half-year before `as_of` and in the half-year before that, in words (`trend`, in
+    `language`).
 
     With a `user`, only what the user may open (`review.can_view`, `can_view_theme`); counts
     exact only when every municipality of the area is the user's own, else 1..k-1 as "<k".
@@ -365,13 +418,13 @@ def leading_evidence(
         if user is not None and not review.can_view(db, user, link["id"]):
             continue
         recent, before = _phenomenon_counts(db, link["id"], codes, day)
-        phenomena.append({**link, **_trend(recent, before, exact=exact, k=k)})
+        phenomena.append({**link, **_trend(recent, before, exact=exact, k=k, language=language)})
     themes = []
     for theme in _linked_themes(db, [p["id"] for p in links]):
         if user is not None and not review.can_view_theme(db, user, theme["id"]):
             continue
         recent, before = _theme_counts(db, theme["id"], codes, day)
-        themes.append({**theme, **_trend(recent, before, exact=exact, k=k)})
+        themes.append({**theme, **_trend(recent, before, exact=exact, k=k, language=language)})
     return {"phenomena": phenomena, "themes": themes}
 
 
@@ -432,7 +485,9 @@ def _theme_counts(db: Database, theme_id: int, codes: list[str], day: date) -> t
     return int(row[0] or 0), int(row[1] or 0)
 
 
-def _trend(recent: int, before: int, *, exact: bool, k: int) -> dict[str, Any]:
+def _trend(
+    recent: int, before: int, *, exact: bool, k: int, language: str = "fi"
+) -> dict[str, Any]:
     """The two half-years' counts as the reader may see them, and the trend in words:
     "havaintoja 8 viimeisen puolen vuoden aikana, edellisellä puolivuotiskaudella 4"."""
     shown = (
@@ -443,15 +498,16 @@ def _trend(recent: int, before: int, *, exact: bool, k: int) -> dict[str, Any]:
             published_count(before, k),
         )
     )
-    text = (
-        f"havaintoja {shown[0]} viimeisen puolen vuoden aikana, edellisellä "
-        f"puolivuotiskaudella {shown[1]}"
-    )
+    _ = i18n.translator(language)
+    text = _(
+        "havaintoja %(recent)s viimeisen puolen vuoden aikana, edellisellä "
+        "puolivuotiskaudella %(before)s"
+    ) % {"recent": shown[0], "before": shown[1]}
     # "Doubled" only from a base of a few observations: 2 against 1 is noise.
     if shown == (str(recent), str(before)) and before >= 3 and recent >= 2 * before:
-        text += " (vähintään kaksinkertaistunut)"
+        text += " " + _("(vähintään kaksinkertaistunut)")
     elif shown == (str(recent), str(before)) and recent and not before:
-        text += " (uutta)"
+        text += " " + _("(uutta)")
     return {
         "recent": recent if shown[0] == str(recent) else None,
         "before": before if shown[1] == str(before) else None,

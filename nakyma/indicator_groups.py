@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from nakyma import i18n
 from nakyma.i18n import N_
 from nakyma.indicators import STALE_AFTER_YEARS
 from nakyma.regions import Municipality
 from nakyma.vocabulary import THEMES
-from nakyma.wording import join_fi
+from nakyma.wording import join_words
 
 POPULATION, LIVELIHOOD, OTHER = "vaesto", "toimeentulo", "muut"
 GROUP_LABELS: dict[str, str] = {
@@ -34,14 +35,14 @@ LIVELIHOOD_IDS = frozenset({5, 181, 189, 190, 493, 3099, 3219})
 
 # Sotkanet's region levels as "published by ..." adverbs.
 _LEVEL_ADVERBS: dict[str, str] = {
-    "hyvinvointialue": "hyvinvointialueittain",
-    "sairaanhoitopiiri": "sairaanhoitopiireittäin",
-    "maakunta": "maakunnittain",
-    "seutukunta": "seutukunnittain",
-    "aluehallintovirasto": "aluehallintovirastoittain",
-    "erva": "erityisvastuualueittain",
-    "maa": "koko maan tasolla",
-    "koko maa": "koko maan tasolla",
+    "hyvinvointialue": N_("hyvinvointialueittain"),
+    "sairaanhoitopiiri": N_("sairaanhoitopiireittäin"),
+    "maakunta": N_("maakunnittain"),
+    "seutukunta": N_("seutukunnittain"),
+    "aluehallintovirasto": N_("aluehallintovirastoittain"),
+    "erva": N_("erityisvastuualueittain"),
+    "maa": N_("koko maan tasolla"),
+    "koko maa": N_("koko maan tasolla"),
 }
 
 
@@ -55,45 +56,72 @@ def group_key(series: Mapping[str, Any]) -> str:
     return theme if theme in GROUP_LABELS and theme != "muu" else OTHER
 
 
-def stale_note(series: Mapping[str, Any], *, this_year: int) -> str | None:
+def stale_note(series: Mapping[str, Any], *, this_year: int, language: str = "fi") -> str | None:
     """ "Viimeisin arvo vuodelta 2013 – tieto on vanhentunut." when the newest value of any
     line is more than STALE_AFTER_YEARS years old; None otherwise."""
     years = series["years"]
     if not years or this_year - years[-1] <= STALE_AFTER_YEARS:
         return None
-    return f"Viimeisin arvo vuodelta {years[-1]} – tieto on vanhentunut."
+    _ = i18n.translator(language)
+    return _("Viimeisin arvo vuodelta %(year)s – tieto on vanhentunut.") % {"year": years[-1]}
 
 
 def _has_municipal_level(levels: Iterable[str]) -> bool:
     return any(level.strip().lower() == "kunta" for level in levels)
 
 
-def missing_line_note(series: Mapping[str, Any], municipality: Municipality) -> str | None:
+def missing_line_note(
+    series: Mapping[str, Any], municipality: Municipality, language: str = "fi"
+) -> str | None:
     """Why the chart has no line for the municipality, or why some of its years are missing;
     None when the line is complete. The reason comes from the data: the indicator's region
     levels (published for larger areas only) or rows without a value (suppressed by Sotkanet
-    because the numbers are small)."""
+    because the numbers are small). In `language`, the municipality named in it."""
+    _ = i18n.translator(language)
+    genitive = i18n.place_form(
+        municipality.genitive, municipality.name_in(language), "genitive", language
+    )
     values = series["municipality"]
     suppressed = series.get("suppressed_years") or []
     levels = series.get("region_levels") or []
     if any(v is not None for v in values):
         if not suppressed:
             return None
-        years = join_fi([str(y) for y in suppressed])
-        return (
-            f"{municipality.genitive} arvo puuttuu vuosilta {years}: Sotkanet ei julkaise "
-            "niin pieniä lukuja, että yksittäinen ihminen voisi tunnistua."
-        )
-    no_line = f"Kuvaajassa ei ole {municipality.genitive} viivaa"
+        years = join_words([str(y) for y in suppressed], language)
+        return _(
+            "%(genitive)s arvo puuttuu vuosilta %(years)s: Sotkanet ei julkaise niin pieniä "
+            "lukuja, että yksittäinen ihminen voisi tunnistua."
+        ) % {"genitive": genitive, "years": years}
+    no_line = {"genitive": genitive}
     if levels and not _has_municipal_level(levels):
-        published = join_fi([_LEVEL_ADVERBS.get(lv.strip().lower(), lv.lower()) for lv in levels])
-        return f"{no_line}: Sotkanet julkaisee tämän tiedon vain {published}, ei kunnittain."
+        no_line["published"] = join_words([_level_adverb(lv, language) for lv in levels], language)
+        return (
+            _(
+                "Kuvaajassa ei ole %(genitive)s viivaa: Sotkanet julkaisee tämän tiedon vain "
+                "%(published)s, ei kunnittain."
+            )
+            % no_line
+        )
     if suppressed:
         return (
-            f"{no_line}: Sotkanet ei julkaise kunnan lukuja, koska ne ovat niin pieniä, "
-            "että yksittäinen ihminen voisi tunnistua."
+            _(
+                "Kuvaajassa ei ole %(genitive)s viivaa: Sotkanet ei julkaise kunnan lukuja, "
+                "koska ne ovat niin pieniä, että yksittäinen ihminen voisi tunnistua."
+            )
+            % no_line
         )
-    return f"{no_line}: Sotkanetissa ei ole tälle tiedolle kunnan arvoja."
+    return (
+        _(
+            "Kuvaajassa ei ole %(genitive)s viivaa: Sotkanetissa ei ole tälle tiedolle kunnan "
+            "arvoja."
+        )
+        % no_line
+    )
+
+
+def _level_adverb(level: str, language: str) -> str:
+    adverb = _LEVEL_ADVERBS.get(level.strip().lower())
+    return i18n.gettext(language, adverb) if adverb else level.lower()
 
 
 def indicator_groups(
@@ -102,13 +130,17 @@ def indicator_groups(
     municipality: Municipality,
     *,
     this_year: int,
+    language: str = "fi",
 ) -> list[dict[str, Any]]:
     """The charts' groups in page order, each {key, label, open, worsening, charts}; a chart is
     {series, worsening, notes}. `worsening`: indicator ids with a worsening signal here."""
     worse = set(worsening)
     charts: dict[str, list[dict[str, Any]]] = {key: [] for key in GROUP_LABELS}
     for s in series:
-        notes = [stale_note(s, this_year=this_year), missing_line_note(s, municipality)]
+        notes = [
+            stale_note(s, this_year=this_year, language=language),
+            missing_line_note(s, municipality, language),
+        ]
         charts[group_key(s)].append(
             {
                 "series": s,

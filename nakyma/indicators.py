@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import statistics
 import tomllib
 from collections import defaultdict
@@ -39,6 +40,7 @@ from typing import Any
 from scipy import stats
 from sqlite_utils import Database
 
+from nakyma import i18n
 from nakyma.db import now_utc, write_transaction
 from nakyma.regions import Municipality, Region
 from nakyma.wording import capitalise, sentence_label
@@ -231,19 +233,31 @@ def _unit_key(unit: str | None) -> str:
     return (unit or "").replace(" ", "").replace("‰", "/1000")
 
 
-def format_number(value: float, decimals: int = 1) -> str:
-    """Finnish number: decimal comma, space between thousands ("1 234,5")."""
+def format_number(value: float, decimals: int = 1, language: str = "fi") -> str:
+    """Finnish number: decimal comma, space between thousands ("1 234,5"), a true minus sign;
+    the same in Swedish (Finland's usage), "1,234.5" in English."""
     text = f"{value:,.{max(0, decimals)}f}"
+    if language == "en":
+        return text.replace("-", "−")
     return text.replace(",", " ").replace(".", ",").replace("-", "−")
 
 
-def format_value(value: float | None, unit: str | None, decimals: int = 1) -> str:
-    """A value with its unit as Finnish text ("9,1 %", "4,2 / 1 000"); "–" when missing."""
+# English writes the thousands of a unit with a comma, as its numbers.
+_UNIT_LABELS_EN = {"/1000": " / 1,000", "/10000": " / 10,000", "/100000": " / 100,000"}
+
+
+def format_value(
+    value: float | None, unit: str | None, decimals: int = 1, language: str = "fi"
+) -> str:
+    """A value with its unit as Finnish text ("9,1 %", "4,2 / 1 000"); "–" when missing.
+    Swedish writes it the same way, English "4.2 / 1,000"."""
     if value is None:
         return "–"
     key = _unit_key(unit)
     label = _UNIT_LABELS.get(key, f" {unit}" if unit else "")
-    return format_number(value, decimals) + label
+    if language == "en":
+        label = _UNIT_LABELS_EN.get(key, label)
+    return format_number(value, decimals, language) + label
 
 
 # --- Statistics ----------------------------------------------------------------------------
@@ -460,11 +474,16 @@ def signal_text(
     country_value: float | None,
     direction: str,
     run_length: int = 0,
+    language: str = "fi",
 ) -> str:
-    """The Finnish sentence of a signal, readable without the chart."""
+    """The sentence of a signal, readable without the chart, in `language` (Finnish is stored
+    with the signal; `list_signals` rebuilds another language's when it is read).
+    `municipality` is the name and `in_form` the inessive ("Äänekoskella") or, in another
+    language, the name with its preposition ("i Äänekoski")."""
+    _ = i18n.translator(language)
 
     def fmt(v: float | None) -> str:
-        return format_value(v, unit, decimals)
+        return format_value(v, unit, decimals, language)
 
     text = (
         f"{municipality}: {sentence_label(label)} {fmt(previous_value)} → {fmt(value)} "
@@ -472,21 +491,60 @@ def signal_text(
     )
     context = []
     if county_value is not None:
-        context.append(f"hyvinvointialue {fmt(county_value)}")
+        context.append(_("hyvinvointialue %(value)s") % {"value": fmt(county_value)})
     if country_value is not None:
-        context.append(f"koko maa {fmt(country_value)}")
+        context.append(_("koko maa %(value)s") % {"value": fmt(country_value)})
     text += ("; " + ", ".join(context) if context else "") + "."
     rising = value > previous_value
-    change = "Nousu" if rising else "Lasku"
-    side = "huonompaan" if direction == "worse" else "parempaan"
-    text += (
-        f" {capitalise(in_form)} {change.lower()} on {side} suuntaan ja "
-        "selvästi satunnaisvaihtelua suurempi."
-    )
+    where = {"where": capitalise(in_form)}
+    if rising and direction == "worse":
+        change = _(
+            "%(where)s nousu on huonompaan suuntaan ja selvästi satunnaisvaihtelua suurempi."
+        )
+    elif rising:
+        change = _("%(where)s nousu on parempaan suuntaan ja selvästi satunnaisvaihtelua suurempi.")
+    elif direction == "worse":
+        change = _(
+            "%(where)s lasku on huonompaan suuntaan ja selvästi satunnaisvaihtelua suurempi."
+        )
+    else:
+        change = _("%(where)s lasku on parempaan suuntaan ja selvästi satunnaisvaihtelua suurempi.")
+    text += " " + change % where
     if run_length >= 3:
-        verb = "noussut" if rising else "laskenut"
-        text += f" Arvo on {verb} {run_length} kertaa peräkkäin."
+        if rising:
+            run = _("Arvo on noussut %(n)s kertaa peräkkäin.")
+        else:
+            run = _("Arvo on laskenut %(n)s kertaa peräkkäin.")
+        text += " " + run % {"n": run_length}
     return text
+
+
+# The run length is not a column of its own: it is read back from the stored Finnish sentence.
+_RUN_LENGTH = re.compile(r"Arvo on (?:noussut|laskenut) (\d+) kertaa peräkkäin\.")
+
+
+def _signal_text_in(row: Mapping[str, Any], m: Municipality, language: str) -> str:
+    """A stored signal's sentence in `language`, rebuilt from the row's figures."""
+    if language == i18n.SOURCE_LANGUAGE:
+        return str(row["text"])
+    run = _RUN_LENGTH.search(row["text"] or "")
+    name = m.name_in(language)
+    return signal_text(
+        municipality=name,
+        in_form=i18n.place_form(m.in_form, name, "in_form", language),
+        label=row["short_title"] or row["title"],
+        unit=row["unit"] or "",
+        decimals=row["decimals"] if row["decimals"] is not None else 1,
+        previous_year=row["previous_year"],
+        previous_value=row["previous_value"],
+        year=row["year"],
+        value=row["value"],
+        county_value=row["county_value"],
+        country_value=row["country_value"],
+        direction=row["direction"],
+        run_length=int(run.group(1)) if run else 0,
+        language=language,
+    )
 
 
 def _indicator_signals(
@@ -699,10 +757,11 @@ def compute_signals(db: Database, region: Region) -> int:
 
 
 def list_signals(
-    db: Database, region: Region, *, municipality: str | None = None
+    db: Database, region: Region, *, municipality: str | None = None, language: str = "fi"
 ) -> list[dict[str, Any]]:
     """Stored signals, concerns first then strongest first. `municipality`: a code or any
-    written form of a name; an unknown one gives an empty list."""
+    written form of a name; an unknown one gives an empty list. `text` is the signal's
+    sentence in `language` (stored in Finnish, rebuilt from the row's figures for another)."""
     codes = [m.code for m in region.municipalities]
     if municipality is not None:
         m = region.resolve(municipality)
@@ -711,7 +770,7 @@ def list_signals(
         codes = [m.code]
     placeholders = ", ".join("?" for _ in codes)
     rows = db.query(
-        "select s.*, i.title, i.short_title, i.unit from indicator_signals s "
+        "select s.*, i.title, i.short_title, i.unit, i.decimals from indicator_signals s "
         "join indicators i on i.id = s.indicator_id "
         f"where s.municipality_code in ({placeholders})",
         codes,
@@ -733,7 +792,7 @@ def list_signals(
                 "direction": r["direction"],
                 "strength": r["strength"],
                 "method": r["method"],
-                "text": r["text"],
+                "text": _signal_text_in(r, m, language),
                 "title": r["title"],
                 "short_title": r["short_title"],
                 "unit": r["unit"],

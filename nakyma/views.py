@@ -276,7 +276,14 @@ def headlines_for_export(db: Database, region: Region, *, limit: int = 100_000) 
 
 
 def municipality_overview(
-    db: Database, region: Region, code: str, user: User, *, k: int = 5, this_year: int | None = None
+    db: Database,
+    region: Region,
+    code: str,
+    user: User,
+    *,
+    k: int = 5,
+    this_year: int | None = None,
+    language: str = "fi",
 ) -> dict[str, Any]:
     """Everything the municipality page shows: counts, weak signals and emerging themes with
     the time of the last phenomena run (None: never computed), indicator signals, indicator
@@ -284,7 +291,8 @@ def municipality_overview(
     default the current year), and the latest headlines tagged with the municipality. Raises
     KeyError if unknown. The observation count and the weak signals follow the one scoping
     rule: exact only in the user's own municipalities (`exact_count_scope`), phenomena only
-    those the user may open."""
+    those the user may open. The indicator signals' sentences and the charts' notes are in
+    `language`."""
     from nakyma.disclosure import published_count
     from nakyma.emerging_views import emerging_for
     from nakyma.indicator_groups import indicator_groups
@@ -295,7 +303,7 @@ def municipality_overview(
     observations = db.execute(
         "select count(*) from observations where municipality_code = ?", [code]
     ).fetchone()[0]
-    signals = list_signals(db, region, municipality=code)
+    signals = list_signals(db, region, municipality=code, language=language)
     series = municipality_series(db, region, code)
     worsening = [s["indicator_id"] for s in signals if s["direction"] == "worse"]
     year = this_year if this_year is not None else date.today().year
@@ -318,7 +326,9 @@ def municipality_overview(
         ),
         "signals": signals,
         "series": series,
-        "indicator_groups": indicator_groups(series, worsening, municipality, this_year=year),
+        "indicator_groups": indicator_groups(
+            series, worsening, municipality, this_year=year, language=language
+        ),
         "phenomena_computed_at": last_computed(db, "phenomena"),
         "weak_signals": weak_signals_for(db, region, user, municipality=code, k=k),
         "emerging": emerging_for(db, region, user, area_kind="kunta", area_code=code, k=k),

@@ -1,10 +1,15 @@
-"""Finnish wording shared by pages, weak-signal reasons and exports: dates, lists, labels."""
+"""Finnish wording shared by pages, weak-signal reasons and exports: dates, lists, labels.
+Helpers named for Finnish (`fi_date`, `join_fi`, `number_elative`) give Finnish only; a
+sentence in another language is written so that it needs none of them (`join_words` lists
+in the reader's language)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
+
+from nakyma import i18n
 
 
 def fi_date(value: date | str | None) -> str:
@@ -33,6 +38,14 @@ def join_fi(words: Sequence[str]) -> str:
     if len(words) <= 1:
         return "".join(words)
     return ", ".join(words[:-1]) + " ja " + words[-1]
+
+
+def join_words(words: Sequence[str], language: str = "fi") -> str:
+    """ "a", "a ja b", "a, b ja c" in `language` ("a, b och c", "a, b and c")."""
+    _ = i18n.translator(language)
+    if len(words) <= 1:
+        return "".join(words)
+    return _("%(first)s ja %(last)s") % {"first": ", ".join(words[:-1]), "last": words[-1]}
 
 
 def capitalise(text: str) -> str:

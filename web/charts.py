@@ -11,10 +11,45 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
+from nakyma import i18n
 from nakyma.disclosure import COMPLEMENTARY_MARK, SuppressedTable
 from nakyma.exports.chart import HIDDEN, SMALL, Bar, month_chart
 from nakyma.indicators import format_number
 from nakyma.vocabulary import MONTHS_FI
+
+# Short month names of the time axes. Finnish drops "kuu" from the month's name ("heinä");
+# Swedish and English abbreviate as their readers do.
+SHORT_MONTHS: dict[str, tuple[str, ...]] = {
+    "fi": tuple(name.removesuffix("kuu") for name in MONTHS_FI),
+    "sv": (
+        "jan",
+        "feb",
+        "mars",
+        "apr",
+        "maj",
+        "juni",
+        "juli",
+        "aug",
+        "sep",
+        "okt",
+        "nov",
+        "dec",
+    ),
+    "en": (
+        "Jan",
+        "Feb",
+        "Mar",
+        "Apr",
+        "May",
+        "Jun",
+        "Jul",
+        "Aug",
+        "Sep",
+        "Oct",
+        "Nov",
+        "Dec",
+    ),
+}
 
 # The indicator chart is drawn for a phone-sized box: its text (16 units) stays at least 14 px
 # when the chart is shown 280 px wide or wider (the page caps it at 23rem, so about 18 px on a
@@ -34,8 +69,8 @@ class Line:
     symbol: str = "●"  # the marker as a character, for the key under the chart
 
 
-def _fmt(value: float, decimals: int = 1) -> str:
-    return format_number(value, decimals)
+def _fmt(value: float, decimals: int = 1, language: str = "fi") -> str:
+    return format_number(value, decimals, language)
 
 
 def _marker(kind: str, x: float, y: float) -> str:
@@ -81,17 +116,20 @@ def line_chart(
     unit: str,
     higher_is_worse: bool | None,
     decimals: int = 1,
+    language: str = "fi",
 ) -> Markup:
-    """An accessible SVG line chart (role=img with a text alternative)."""
+    """An accessible SVG line chart (role=img with a text alternative), its words and numbers
+    in `language`."""
+    _ = i18n.translator(language)
     points = [v for line in lines for v in line.values if v is not None]
     if not years or not points:
-        return Markup('<p class="no-data">Ei arvoja.</p>')
-    x, y, parts = _axes(years, points, higher_is_worse)
+        return _no_data(_("Ei arvoja."))
+    x, y, parts = _axes(years, points, higher_is_worse, language)
     parts += [_series(line, x, y) for line in lines]
     summary = "; ".join(
         f"{line.label}: "
         + ", ".join(
-            f"{yr} {_fmt(v, decimals)}"
+            f"{yr} {_fmt(v, decimals, language)}"
             for yr, v in zip(years, line.values, strict=False)
             if v is not None
         )
@@ -100,14 +138,21 @@ def line_chart(
     return _svg("chart", f"{title} ({unit}). {summary}", parts)
 
 
+def _no_data(message: str) -> Markup:
+    return Markup('<p class="no-data">{}</p>').format(message)
+
+
 def _axes(
-    years: Sequence[int], points: Sequence[float], higher_is_worse: bool | None
+    years: Sequence[int],
+    points: Sequence[float],
+    higher_is_worse: bool | None,
+    language: str = "fi",
 ) -> tuple[Callable[[int], float], Callable[[float], float], list[str]]:
     """The frame both line charts share: the x (year index) and y (value) scales, value and
     year ticks, and the "which way is worse" label."""
     ticks, tick_decimals = nice_ticks(*_value_range(points))
     low, high = ticks[0], ticks[-1]
-    labels = [_fmt(t, tick_decimals) for t in ticks]
+    labels = [_fmt(t, tick_decimals, language) for t in ticks]
     left = 10 + CHAR_W * max(len(label) for label in labels)
     plot_w, plot_h = WIDTH - left - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(1, len(years) - 1)
@@ -121,7 +166,8 @@ def _axes(
     parts = [_value_tick(left, y(t), label) for t, label in zip(ticks, labels, strict=True)]
     parts += _year_ticks(years, x, plot_w)
     if higher_is_worse is not None:
-        worse = "↑ suurempi on huonompi" if higher_is_worse else "↓ pienempi on huonompi"
+        _ = i18n.translator(language)
+        worse = _("↑ suurempi on huonompi") if higher_is_worse else _("↓ pienempi on huonompi")
         parts.append(f'<text class="direction" x="{left}" y="{TOP - 14}">{escape(worse)}</text>')
     return x, y, parts
 
@@ -135,7 +181,9 @@ def _svg(classes: str, alt: str, parts: Sequence[str]) -> Markup:
     )
 
 
-def chart_key(years: Sequence[int], lines: Sequence[Line], *, decimals: int = 1) -> list[dict]:
+def chart_key(
+    years: Sequence[int], lines: Sequence[Line], *, decimals: int = 1, language: str = "fi"
+) -> list[dict]:
     """The key under a chart: per line with a value its symbol, label, newest value and that
     value's year (a line can end before the chart does)."""
     key = []
@@ -154,7 +202,7 @@ def chart_key(years: Sequence[int], lines: Sequence[Line], *, decimals: int = 1)
                     "symbol": line.symbol,
                     "css_class": line.css_class,
                     "label": line.label,
-                    "value": _fmt(last[1], decimals),
+                    "value": _fmt(last[1], decimals, language),
                     "year": last[0],
                 }
             )
@@ -207,10 +255,12 @@ def _series(line: Line, x: Callable[[int], float], y: Callable[[float], float]) 
     return "".join(group)
 
 
-def series_lines(series: dict, municipality_name: str) -> list[Line]:
-    """The comparison lines of one indicator series (see nakyma.indicators). A count ("lkm",
-    e.g. population) is charted for the municipality alone: the county's and the country's
-    counts are sums on another scale, and beside them the municipality's line is flat."""
+def series_lines(series: dict, municipality_name: str, language: str = "fi") -> list[Line]:
+    """The comparison lines of one indicator series (see nakyma.indicators), labelled in
+    `language`. A count ("lkm", e.g. population) is charted for the municipality alone: the
+    county's and the country's counts are sums on another scale, and beside them the
+    municipality's line is flat."""
+    _ = i18n.translator(language)
     own = Line(municipality_name, series["municipality"], "none", "circle", "s-municipality", "●")
     if (series.get("unit") or "").strip() == "lkm" and any(
         v is not None for v in series["municipality"]
@@ -218,8 +268,8 @@ def series_lines(series: dict, municipality_name: str) -> list[Line]:
         return [own]
     return [
         own,
-        Line("Hyvinvointialue", series["county"], "7 4", "square", "s-county", "■"),
-        Line("Koko maa", series["country"], "2 3", "triangle", "s-country", "▲"),
+        Line(_("Hyvinvointialue"), series["county"], "7 4", "square", "s-county", "■"),
+        Line(_("Koko maa"), series["country"], "2 3", "triangle", "s-country", "▲"),
     ]
 
 
@@ -243,10 +293,12 @@ def sparkline(values: Sequence[int], *, label: str) -> Markup:
     )
 
 
-def month_sparkline(values: Sequence[int], *, label: str, until: date) -> Markup:
+def month_sparkline(
+    values: Sequence[int], *, label: str, until: date, language: str = "fi"
+) -> Markup:
     """A small bar chart of counts per month ending with `until`'s month, its time axis
-    labelled with the first and last month ("heinä 2024" … "kesä 2025") and its numbers per
-    month as the text alternative."""
+    labelled with the first and last month ("heinä 2024" … "kesä 2025"; in Swedish
+    "juli 2024" … "juni 2025") and its numbers per month as the text alternative."""
     if not values:
         return Markup("")
     n = len(values)
@@ -260,9 +312,9 @@ def month_sparkline(values: Sequence[int], *, label: str, until: date) -> Markup
             f'<rect x="{i * (bar + gap)}" y="{plot - h:.1f}" width="{bar}" height="{h:.1f}"/>'
         )
     months = [_month_back(until, n - 1 - i) for i in range(n)]
-    first, last = (_short_month(*months[0]), _short_month(*months[-1]))
+    first, last = (_short_month(*months[0], language), _short_month(*months[-1], language))
     alt = f"{label}: " + ", ".join(
-        f"{_short_month(y, m)} {v}" for (y, m), v in zip(months, values, strict=True)
+        f"{_short_month(y, m, language)} {v}" for (y, m), v in zip(months, values, strict=True)
     )
     return Markup(
         f'<svg class="sparkline month-sparkline" viewBox="0 0 {width} {plot + axis}" '
@@ -281,9 +333,10 @@ def _month_back(day: date, back: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
-def _short_month(year: int, month: int) -> str:
+def _short_month(year: int, month: int, language: str = "fi") -> str:
     # "tammikuu" -> "tammi"; the year keeps a 12-month span unambiguous.
-    return f"{MONTHS_FI[month - 1].removesuffix('kuu')} {year}"
+    names = SHORT_MONTHS.get(language, SHORT_MONTHS["fi"])
+    return f"{names[month - 1]} {year}"
 
 
 # The meeting brief's month chart: its geometry comes from nakyma.exports.chart, which the
@@ -298,9 +351,15 @@ _HATCH = (
 _BAR_CLASSES = {SMALL: "bar-small", HIDDEN: "bar-hidden"}  # a count's class is its series'
 
 
-def month_chart_svg(table: SuppressedTable, *, title: str = "Aineisto kuukausittain") -> Markup:
+def month_chart_svg(
+    table: SuppressedTable, *, title: str | None = None, language: str = "fi"
+) -> Markup:
     """Grouped bars per month (observations solid, headlines hatched), SVG for the HTML brief;
-    the table's published counts are its text alternative."""
+    the table's published counts are its text alternative, in `language` (the month labels
+    are the table's own)."""
+    _ = i18n.translator(language)
+    if title is None:
+        title = _("Aineisto kuukausittain")
     chart = month_chart(table)
     group = max(18, min(48, 520 // max(1, chart.months)))
     width = MONTH_LEFT + MONTH_RIGHT + group * chart.months
@@ -332,7 +391,8 @@ def month_chart_svg(table: SuppressedTable, *, title: str = "Aineisto kuukausitt
         f'y2="{y(0):.1f}"/>'
     )
     alt = f"{title}: " + "; ".join(
-        f"{label} havainnot {row[0].text}, uutiset {row[1].text}"
+        _("%(month)s havainnot %(observations)s, uutiset %(headlines)s")
+        % {"month": label, "observations": row[0].text, "headlines": row[1].text}
         for label, row in zip(table.row_labels, table.cells, strict=True)
     )
     return Markup(
@@ -388,15 +448,17 @@ def forecast_chart(
     unit: str,
     higher_is_worse: bool | None,
     decimals: int = 1,
+    language: str = "fi",
 ) -> Markup:
     """An accessible SVG of one indicator's history and forecast with its 80 % and 95 %
-    intervals (role=img; the numbers are its text alternative). `key` makes the hatch
-    pattern's id unique on a page that shows several charts."""
+    intervals (role=img; the numbers are its text alternative, in `language`). `key` makes
+    the hatch pattern's id unique on a page that shows several charts."""
+    _ = i18n.translator(language)
     if not forecast:
-        return Markup('<p class="no-data">Ei ennustetta.</p>')
-    years = [yr for yr, _ in history] + [int(r["year"]) for r in forecast]
-    points = [v for _, v in history] + [r[c] for r in forecast for c in ("lo95", "hi95")]
-    x, y, axes = _axes(years, points, higher_is_worse)
+        return _no_data(_("Ei ennustetta."))
+    years = [yr for yr, _v in history] + [int(r["year"]) for r in forecast]
+    points = [v for _y, v in history] + [r[c] for r in forecast for c in ("lo95", "hi95")]
+    x, y, axes = _axes(years, points, higher_is_worse, language)
     pattern = f"hatch-{key}"
     parts = [
         f'<defs><pattern id="{pattern}" width="6" height="6" patternUnits="userSpaceOnUse" '
@@ -405,7 +467,9 @@ def forecast_chart(
         *axes,
         *_forecast_layers(history, forecast, x, y, pattern),
     ]
-    alt = f"{title} ({unit}). " + forecast_summary(history, forecast, decimals=decimals)
+    alt = f"{title} ({unit}). " + forecast_summary(
+        history, forecast, decimals=decimals, language=language
+    )
     return _svg("chart forecast-chart", alt, parts)
 
 
@@ -449,15 +513,26 @@ def _forecast_layers(
 
 
 def forecast_summary(
-    history: Sequence[tuple[int, float]], forecast: Sequence[dict], *, decimals: int = 1
+    history: Sequence[tuple[int, float]],
+    forecast: Sequence[dict],
+    *,
+    decimals: int = 1,
+    language: str = "fi",
 ) -> str:
     """The chart's numbers in words: the newest history values and each forecast year with
-    its 80 % and 95 % intervals."""
-    past = ", ".join(f"{yr} {_fmt(v, decimals)}" for yr, v in history[-5:])
+    its 80 % and 95 % intervals, in `language`."""
+    _ = i18n.translator(language)
+
+    def fmt(value: float) -> str:
+        return _fmt(value, decimals, language)
+
+    past = ", ".join(f"{yr} {fmt(v)}" for yr, v in history[-5:])
     ahead = "; ".join(
-        f"{r['year']} {_fmt(r['forecast'], decimals)} (80 %: {_fmt(r['lo80'], decimals)}–"
-        f"{_fmt(r['hi80'], decimals)}, 95 %: {_fmt(r['lo95'], decimals)}–"
-        f"{_fmt(r['hi95'], decimals)})"
+        f"{r['year']} {fmt(r['forecast'])} (80 %: {fmt(r['lo80'])}–{fmt(r['hi80'])}, "
+        f"95 %: {fmt(r['lo95'])}–{fmt(r['hi95'])})"
         for r in forecast
     )
-    return (f"Toteutunut: {past}. " if past else "") + f"Ennuste: {ahead}."
+    text = _("Ennuste: %(values)s.") % {"values": ahead}
+    if past:
+        text = _("Toteutunut: %(values)s.") % {"values": past} + " " + text
+    return text

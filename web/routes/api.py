@@ -43,6 +43,7 @@ from nakyma.views import (
 )
 from web.deps import ApiUser, DbDep, RegionDep, SettingsDep
 from web.guard import api_rate_limited, rate_limit
+from web.i18n import request_language
 
 # What any API operation may answer besides its own results (the OpenAPI description says
 # so, and tests/test_api_schema.py holds the API to it).
@@ -378,6 +379,7 @@ FORECAST_EXAMPLE = {
     responses={200: {"content": {"application/json": {"example": FORECAST_EXAMPLE}}}},
 )
 def forecasts(
+    request: Request,
     user: ApiUser,
     db: DbDep,
     region: RegionDep,
@@ -401,6 +403,11 @@ def forecasts(
     `evidence`, the linked phenomena and emerging themes the caller may open with their
     observations in the area (exact only in the caller's own municipalities, else 1..k-1 as
     "<k", the number null).
+
+    Field names and codes (`direction`, `method`, `area_kind`) are the same in every language;
+    the sentences (`headline`, `verdict`, `expectation`, `figures`, `method_name`, the
+    evidence's `trend`) and `area_name` are in the request's language, as on the pages (the
+    caller's own choice, else Accept-Language, else the region's default).
 
     The statistics are open to every signed-in caller, as on the municipality page. 404 for
     an unknown municipality or group; 422 when both are given."""
@@ -426,7 +433,8 @@ def forecasts(
         if group not in {g.key for g in region.grouping().groups}:
             raise HTTPException(404, "Tuntematon kuntaryhmä.")
         kind, code, api_kind = GROUP, group, "kuntaryhma"
-    name, where = area_label(region, kind, code)
+    language = request_language(request)
+    name, where = area_label(region, kind, code, language)
     section = area_section(
         db,
         region,
@@ -436,6 +444,7 @@ def forecasts(
         where=where,
         k=settings.disclosure_k,
         as_of=settings.today(),
+        language=language,
     )
     return {"area_kind": api_kind, "area_code": code, "area_name": name, **section_as_dict(section)}
 

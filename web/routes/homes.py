@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from nakyma import homes, review
+from nakyma.forecast_areas import COUNTY, area_label
 from web.county_grid import municipality_grid
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
 from web.forecast_section import forecast_section, group_tables
@@ -80,11 +81,12 @@ def county_overview(
         user,
         area_kind="hyvinvointialue",
         area_code=region.code,
-        where="hyvinvointialueella",
+        where=area_label(region, COUNTY, region.code, language)[1],
         k=settings.disclosure_k,
         as_of=settings.today(),
+        language=language,
     )
-    groups = group_tables(db, region)
+    groups = group_tables(db, region, language)
     return request.app.state.templates.TemplateResponse(
         request,
         "home_county.html",

@@ -6,13 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
+from nakyma.forecast_areas import MUNICIPALITY, area_label
 from nakyma.i18n import N_
 from nakyma.indicators import sotkanet_page
 from nakyma.views import municipality_overview, runs_overview
 from web.charts import chart_key, line_chart, series_lines, sparkline
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
 from web.forecast_section import forecast_section
-from web.i18n import request_language
+from web.i18n import gettext_for, request_language
 
 router = APIRouter()
 
@@ -33,13 +34,20 @@ def municipality_page(
         from fastapi.responses import RedirectResponse
 
         return RedirectResponse(f"/kunnat/{municipality.code}", status_code=301)
-    data = municipality_overview(db, region, municipality.code, user, k=settings.disclosure_k)
+    language = request_language(request)
+    _ = gettext_for(request)
+    data = municipality_overview(
+        db, region, municipality.code, user, k=settings.disclosure_k, language=language
+    )
+    name = municipality.name_in(language)
     groups = [
-        {**group, "charts": [_chart(c, municipality.name) for c in group["charts"]]}
+        {**group, "charts": [_chart(c, name, language) for c in group["charts"]]}
         for group in data["indicator_groups"]
     ]
     trends = {
-        s["phenomenon_id"]: sparkline(s["trend"], label="Havainnot ja uutiset 4 viikon jaksoissa")
+        s["phenomenon_id"]: sparkline(
+            s["trend"], label=_("Havainnot ja uutiset 4 viikon jaksoissa")
+        )
         for s in data["weak_signals"]
     }
     forecasts = forecast_section(
@@ -48,9 +56,10 @@ def municipality_page(
         user,
         area_kind="kunta",
         area_code=municipality.code,
-        where=municipality.in_form,
+        where=area_label(region, MUNICIPALITY, municipality.code, language)[1],
         k=settings.disclosure_k,
         as_of=settings.today(),
+        language=language,
     )
     return request.app.state.templates.TemplateResponse(
         request,
@@ -66,15 +75,16 @@ def municipality_page(
     )
 
 
-def _chart(chart: dict[str, Any], municipality_name: str) -> dict[str, Any]:
-    """One chart card's content: the SVG, the key of newest values under it and the link."""
+def _chart(chart: dict[str, Any], municipality_name: str, language: str) -> dict[str, Any]:
+    """One chart card's content: the SVG, the key of newest values under it and the link,
+    in `language`."""
     s = chart["series"]
-    lines = series_lines(s, municipality_name)
+    lines = series_lines(s, municipality_name, language)
     decimals = s["decimals"] if s["decimals"] is not None else 1
     return {
         **chart,
         "sotkanet_url": sotkanet_page(s["id"]),
-        "key": chart_key(s["years"], lines, decimals=decimals),
+        "key": chart_key(s["years"], lines, decimals=decimals, language=language),
         "svg": line_chart(
             s["years"],
             lines,
@@ -82,6 +92,7 @@ def _chart(chart: dict[str, Any], municipality_name: str) -> dict[str, Any]:
             unit=s["unit"] or "",
             higher_is_worse=s["higher_is_worse"],
             decimals=decimals,
+            language=language,
         ),
     }
 

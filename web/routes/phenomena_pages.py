@@ -16,6 +16,7 @@ from nakyma.views import phenomenon_detail, search_results
 from web.charts import month_sparkline
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
 from web.forms import Refusal
+from web.i18n import gettext_for, request_language
 
 router = APIRouter()
 
@@ -58,6 +59,8 @@ def render_phenomenon(
         )
     except KeyError:
         raise HTTPException(404, N_("Ilmiötä ei löydy.")) from None
+    language = request_language(request)
+    _ = gettext_for(request)
     return request.app.state.templates.TemplateResponse(
         request,
         "phenomenon.html",
@@ -71,11 +74,15 @@ def render_phenomenon(
             "themes": themes_of_phenomenon(db, user, phenomenon_id),
             "obs_chart": month_sparkline(
                 page.timeline["observation"],
-                label="Havainnot kuukausittain",
+                label=_("Havainnot kuukausittain"),
                 until=settings.today(),
+                language=language,
             ),
             "news_chart": month_sparkline(
-                page.timeline["headline"], label="Uutiset kuukausittain", until=settings.today()
+                page.timeline["headline"],
+                label=_("Uutiset kuukausittain"),
+                until=settings.today(),
+                language=language,
             ),
         },
         status_code=422 if refused else 200,

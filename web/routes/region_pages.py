@@ -11,6 +11,7 @@ from nakyma.i18n import N_
 from nakyma.views import exact_count_scope, region_overview
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
 from web.forecast_section import forecast_section
+from web.i18n import request_language
 
 router = APIRouter()
 
@@ -56,7 +57,8 @@ def group_forecast_page(
     group = next((g for g in region.grouping().groups if g.key == key), None)
     if group is None:
         raise HTTPException(404, N_("Tuntematon kuntaryhmä."))
-    name, where = area_label(region, GROUP, key)
+    language = request_language(request)
+    name, where = area_label(region, GROUP, key, language)
     forecasts = forecast_section(
         db,
         region,
@@ -66,6 +68,7 @@ def group_forecast_page(
         where=where,
         k=settings.disclosure_k,
         as_of=settings.today(),
+        language=language,
     )
     members = [region.municipality(code) for code in group.members]
     return request.app.state.templates.TemplateResponse(
