@@ -17,6 +17,7 @@ from nakyma.accounts import User
 from nakyma.emerging_views import theme_detail
 from web.deps import CsrfChecked, DbDep, PageUser
 from web.forms import Refusal, confirmed
+from web.i18n import request_language
 
 router = APIRouter()
 
@@ -33,7 +34,14 @@ def _page(
     next to its field, what was typed or chosen kept and the guard's findings marked."""
     state = request.app.state
     try:
-        page = theme_detail(db, state.region, theme_id, user, k=state.settings.disclosure_k)
+        page = theme_detail(
+            db,
+            state.region,
+            theme_id,
+            user,
+            k=state.settings.disclosure_k,
+            language=request_language(request),
+        )
     except KeyError:
         raise HTTPException(404, "Teemaa ei löydy.") from None
     except review.Forbidden:

@@ -11,6 +11,7 @@ from nakyma.views import municipality_overview, runs_overview
 from web.charts import chart_key, line_chart, series_lines, sparkline
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
 from web.forecast_section import forecast_section
+from web.i18n import gettext_for, request_language
 
 router = APIRouter()
 
@@ -31,13 +32,19 @@ def municipality_page(
         from fastapi.responses import RedirectResponse
 
         return RedirectResponse(f"/kunnat/{municipality.code}", status_code=301)
-    data = municipality_overview(db, region, municipality.code, user, k=settings.disclosure_k)
+    language = request_language(request)
+    _ = gettext_for(request)
+    data = municipality_overview(
+        db, region, municipality.code, user, k=settings.disclosure_k, language=language
+    )
     groups = [
         {**group, "charts": [_chart(c, municipality.name) for c in group["charts"]]}
         for group in data["indicator_groups"]
     ]
     trends = {
-        s["phenomenon_id"]: sparkline(s["trend"], label="Havainnot ja uutiset 4 viikon jaksoissa")
+        s["phenomenon_id"]: sparkline(
+            s["trend"], label=_("Havainnot ja uutiset 4 viikon jaksoissa")
+        )
         for s in data["weak_signals"]
     }
     forecasts = forecast_section(

@@ -15,6 +15,7 @@ from nakyma.views import phenomenon_detail, search_results
 from web.charts import month_sparkline
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
 from web.forms import Refusal
+from web.i18n import request_language
 
 router = APIRouter()
 
@@ -54,6 +55,7 @@ def render_phenomenon(
             user,
             today=settings.today().isoformat(),
             k=settings.disclosure_k,
+            language=request_language(request),
         )
     except KeyError:
         raise HTTPException(404, "Ilmiötä ei löydy.") from None

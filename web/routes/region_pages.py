@@ -10,6 +10,7 @@ from nakyma.forecast_areas import GROUP, area_label
 from nakyma.views import exact_count_scope, region_overview
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
 from web.forecast_section import forecast_section
+from web.i18n import request_language
 
 router = APIRouter()
 
@@ -34,7 +35,9 @@ def region_page(
     except KeyError:
         raise HTTPException(404, "Tuntematon ryhmittely.") from None
     # The county's emerging themes beside its counts (JSON twin: GET /api/emerging).
-    themes = emerging_for(db, region, user, k=settings.disclosure_k, limit=10)
+    themes = emerging_for(
+        db, region, user, k=settings.disclosure_k, limit=10, language=request_language(request)
+    )
     return request.app.state.templates.TemplateResponse(
         request, "region.html", {"user": user, "data": data, "themes": themes}
     )

@@ -20,6 +20,7 @@ from nakyma.regions import Region
 from web.deps import CsrfChecked, DbDep, PageUser, RegionDep, SettingsDep
 from web.forms import Refusal, confirmed
 from web.guard import page_rate_limited, rate_limit
+from web.i18n import request_language
 from web.routes.phenomena_pages import render_phenomenon
 
 router = APIRouter()
@@ -258,7 +259,9 @@ def work_list(
     request: Request, user: PageUser, db: DbDep, region: RegionDep, settings: SettingsDep
 ) -> Response:
     items = review.work_list(db, region, user, k=settings.disclosure_k)
-    themes = emerging_for_user(db, region, user, k=settings.disclosure_k)
+    themes = emerging_for_user(
+        db, region, user, k=settings.disclosure_k, language=request_language(request)
+    )
     return request.app.state.templates.TemplateResponse(
         request,
         "worklist.html",
