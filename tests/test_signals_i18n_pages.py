@@ -142,3 +142,30 @@ def test_the_api_answers_in_the_requests_language(client, db, region: Region) ->
     if themes:
         detail = theme_detail(db, region, themes[0]["theme_id"], johto, language="sv")
         assert not any("havaintoa" in r for r in detail.reasons)
+
+
+def test_a_held_theme_says_so_in_swedish_once(client, db, region: Region, monkeypatch) -> None:
+    from datetime import timedelta
+
+    from nakyma.emerging import export_rows, run_emerging
+    from tests.conftest import DEMO_TODAY
+
+    model = db.execute("select model from embeddings limit 1").fetchone()[0]
+    before = {r["id"] for r in db.query("select id from emerging_themes where active = 1")}
+    assert before
+    monkeypatch.setattr("nakyma.emerging.find_themes", lambda *a, **k: [])
+    for days in (7, 14):
+        run_emerging(db, region, model=model, as_of=DEMO_TODAY + timedelta(days))
+    for table in ("emerging_themes", "emerging_areas"):
+        for (stored,) in db.execute(f"select reasons_i18n from {table}"):
+            swedish = json.loads(stored)["sv"]
+            assert swedish[0].startswith("Inga nya tecken den här gången; lyftes senast fram")
+            assert sum(r.startswith("Inga nya tecken") for r in swedish) == 1
+    rows = export_rows(db, region, model=model, language="sv")
+    assert rows and all(r["reasons"].startswith("Inga nya tecken") for r in rows)
+    assert export_rows(db, region, model=model)[0]["reasons"].startswith("Ei uusia merkkejä")
+    login(client, "tukitiimi", "demo-tukitiimi")
+    page = client.get(f"/teemat/{min(before)}", headers=SV)
+    texts = _reason_texts(page.text)
+    _no_finnish(texts)
+    assert any(t.startswith("Inga nya tecken") for t in texts)
