@@ -1059,3 +1059,14 @@ def _m0018_user_language(db: Database) -> None:
     # The user interface language the user chose ("fi", "sv", "en"); NULL until they choose,
     # and then the browser's Accept-Language and the region's default decide.
     db.table("users").add_column("language", str)
+
+
+@migrations(name="0019_reasons_i18n")
+def _m0019_reasons_i18n(db: Database) -> None:
+    # The generated sentences of weak signals and emerging themes in the interface's other
+    # languages, beside the Finnish ones in `reasons` / `technical`: JSON {"sv": [...], "en":
+    # [...]}. NULL for rows stored before this (they read in Finnish until the next run).
+    db.table("weak_signals").add_column("reasons_i18n", str)
+    db.table("weak_signals").add_column("technical_i18n", str)
+    db.table("emerging_themes").add_column("reasons_i18n", str)
+    db.table("emerging_areas").add_column("reasons_i18n", str)

@@ -320,12 +320,17 @@ def published_count(value: int, k: int = 5) -> str:
     return f"<{k}" if 0 < value < k else str(value)
 
 
-# Nouns after which a number is a count of observations, headlines or observers.
+# Nouns after which a number is a count of observations, headlines or observers, in the
+# languages generated sentences are written in (Finnish, Swedish, English).
 _COUNTED = (
     r"havainto|havaintoa|havainnon|havainnosta|havaintoon|uutinen|uutista|uutisen|"
-    r"uutisesta|ammattiryhmästä|ammattiryhmää|havaitsijaa|havaitsija"
+    r"uutisesta|ammattiryhmästä|ammattiryhmää|havaitsijaa|havaitsija|"
+    r"observation|observationer|nyhet|nyheter|yrkesgrupp|yrkesgrupper|observatörer|"
+    r"observations|headline|headlines|professional"
 )
-_SMALL_COUNT = re.compile(r"(?<![\w,.−-])(\d+)(?=\s(?:eri\s)?(?:" + _COUNTED + r")\b)")
+_SMALL_COUNT = re.compile(
+    r"(?<![\w,.−-])(\d+)(?=\s(?:eri\s|olika\s|different\s)?(?:" + _COUNTED + r")\b)"
+)
 
 
 def mask_small_counts(text: str, k: int = 5) -> str:

@@ -49,6 +49,8 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.stats import binom
 from sqlite_utils import Database
 
+from nakyma import i18n
+from nakyma.i18n import N_
 from nakyma.regions import Region
 
 logger = logging.getLogger(__name__)
@@ -620,13 +622,24 @@ def item_terms(db: Database, items: Sequence[tuple[str, str]]) -> list[list[str]
 # Titles and reasons
 
 
-def _count(n: int) -> str:
-    return f"{n} havainto" if n == 1 else f"{n} havaintoa"
+def _count(n: int, language: str = "fi") -> str:
+    ngettext = i18n.ntranslator(language)
+    return ngettext("%(n)s havainto", "%(n)s havaintoa", n) % {"n": n}
 
 
-def _weeks(first: date, last: date) -> str:
+def _weeks(first: date, last: date, language: str = "fi") -> str:
     weeks = max(1, math.ceil(((last - first).days + 1) / 7))
-    return "viikossa" if weeks == 1 else f"{weeks} viikossa"
+    ngettext = i18n.ntranslator(language)
+    return ngettext("viikossa", "%(n)s viikossa", weeks) % {"n": weeks}
+
+
+# Languages the reasons are stored in besides Finnish (`reasons_i18n`: {"sv": [...], ...}).
+TRANSLATED_LANGUAGES = tuple(lang for lang in i18n.LANGUAGES if lang != i18n.SOURCE_LANGUAGE)
+
+
+def _place(region: Region, code: str, form: str, language: str) -> str:
+    m = region.municipality(code)
+    return i18n.place_form(getattr(m, form), m.name_in(language), form, language)
 
 
 def theme_title(
@@ -676,44 +689,92 @@ def theme_texts(db: Database, theme: Theme, limit: int = 30) -> list[str]:
     return [found[k] for k in keys if k in found]
 
 
-def _novelty_sentence(baseline_like: int, where: str = "") -> str:
+def _novelty_sentence(baseline_like: int, where: str = "", language: str = "fi") -> str:
+    _ = i18n.translator(language)
     if baseline_like == 0:
-        return f"vastaavia ei aiemmin vuoden aikana{where}"
+        return _("vastaavia ei aiemmin vuoden aikana") + where
     # "N havaintoa" so that disclosure control (`mask_small_counts`) can hide a small N.
-    return f"edellisen vuoden aikana {_count(baseline_like)} samasta aiheesta{where}"
+    return (
+        _("edellisen vuoden aikana %(count)s samasta aiheesta")
+        % {"count": _count(baseline_like, language)}
+        + where
+    )
 
 
-def theme_reasons(theme: Theme, region: Region, nearest_titles: Sequence[str] = ()) -> list[str]:
+def theme_reasons(
+    theme: Theme, region: Region, nearest_titles: Sequence[str] = (), language: str = "fi"
+) -> list[str]:
     """Sentences a person can check: where and how many, whether anything like it was seen
-    before, the new words, and what the closest earlier observations were about."""
+    before, the new words, and what the closest earlier observations were about; in
+    `language` (the new words and the phenomena's titles stay as they were written)."""
+    _ = i18n.translator(language)
+    ngettext = i18n.ntranslator(language)
     parts = []
     for code, evidence in sorted(theme.flagged.items(), key=lambda kv: (-kv[1].items, kv[0])):
-        parts.append(f"{_count(evidence.items)} {region.municipality(code).from_form}")
-    counted = " ja ".join([", ".join(parts[:-1]), parts[-1]]) if len(parts) > 1 else parts[0]
-    out = [f"{counted} {_weeks(theme.first_day, theme.last_day)}"]
-    if theme.new:
-        out.append(_novelty_sentence(theme.baseline_like).capitalize())
+        place = _place(region, code, "from_form", language)
+        parts.append(f"{_count(evidence.items, language)} {place}")
+    if len(parts) > 1:
+        counted = _("%(first)s ja %(last)s") % {"first": ", ".join(parts[:-1]), "last": parts[-1]}
     else:
-        where = "tässä kunnassa" if len(theme.flagged) == 1 else "näissä kunnissa"
-        out.append(f"Aihe on tuttu, mutta nyt havaintoja on tavallista enemmän {where}")
+        counted = parts[0]
+    out = [f"{counted} {_weeks(theme.first_day, theme.last_day, language)}"]
+    if theme.new:
+        out.append(_novelty_sentence(theme.baseline_like, language=language).capitalize())
+    else:
+        out.append(
+            ngettext(
+                "Aihe on tuttu, mutta nyt havaintoja on tavallista enemmän tässä kunnassa",
+                "Aihe on tuttu, mutta nyt havaintoja on tavallista enemmän näissä kunnissa",
+                len(theme.flagged),
+            )
+        )
     if theme.bursts:
-        out.append("Uusia sanoja: " + ", ".join(theme.bursts[:4]))
+        out.append(_("Uusia sanoja: %(words)s") % {"words": ", ".join(theme.bursts[:4])})
     titles = list(dict.fromkeys(t for t in nearest_titles if t))
     if titles:
         quoted = ", ".join(f"”{t}”" for t in titles[:2])
-        out.append(f"Lähimmät aiemmat havainnot kuuluivat ilmiöön {quoted}")
+        out.append(
+            _("Lähimmät aiemmat havainnot kuuluivat ilmiöön %(titles)s") % {"titles": quoted}
+        )
     return [s + "." for s in out]
 
 
-def area_reasons(theme: Theme, region: Region, code: str) -> list[str]:
+def area_reasons(theme: Theme, region: Region, code: str, language: str = "fi") -> list[str]:
     evidence = theme.flagged[code]
-    m = region.municipality(code)
-    head = f"{_count(evidence.items)} {m.from_form} {_weeks(theme.first_day, theme.last_day)}"
+    head = (
+        f"{_count(evidence.items, language)} {_place(region, code, 'from_form', language)} "
+        f"{_weeks(theme.first_day, theme.last_day, language)}"
+    )
     if evidence.new:
-        tail = _novelty_sentence(theme.baseline_like)
+        tail = _novelty_sentence(theme.baseline_like, language=language)
     else:
-        tail = _novelty_sentence(evidence.baseline_like, f" {m.in_form}")
+        where = f" {_place(region, code, 'in_form', language)}"
+        tail = _novelty_sentence(evidence.baseline_like, where, language)
     return [f"{head}; {tail}."]
+
+
+def translated(build: Any, *args: Any) -> dict[str, list[str]]:
+    """`build(*args, language)` in every language besides Finnish, for `reasons_i18n`."""
+    return {lang: build(*args, lang) for lang in TRANSLATED_LANGUAGES}
+
+
+def stored_reasons(
+    reasons: str | None, reasons_i18n: str | None, language: str = "fi"
+) -> list[str]:
+    """A stored theme's or area's sentences in `language`: from `reasons_i18n` when the row
+    has that language, else the Finnish `reasons` (rows stored before the translations)."""
+    if language != i18n.SOURCE_LANGUAGE and reasons_i18n:
+        try:
+            found = json.loads(reasons_i18n)
+        except ValueError:
+            found = None
+        if isinstance(found, dict) and isinstance(found.get(language), list):
+            return [str(r) for r in found[language]]
+    try:
+        plain = json.loads(reasons or "[]")
+    except ValueError:
+        return []
+    return [str(r) for r in plain] if isinstance(plain, list) else []
 
 
 # ---------------------------------------------------------------------------------------
@@ -765,25 +826,32 @@ def _category(old_size: int | None, new_size: int) -> str:
     return "ennallaan" if new_size == old_size else "hiipuva"
 
 
-def _area_rows(theme: Theme, region: Region, reasons: list[str]) -> list[dict[str, Any]]:
+def _area_rows(
+    theme: Theme, region: Region, reasons: list[str], reasons_i18n: dict[str, list[str]]
+) -> list[dict[str, Any]]:
+    """The theme's `emerging_areas` rows: each flagged municipality with its own sentences,
+    its groups and the county with the theme's (`reasons`, and `reasons_i18n` in the other
+    languages)."""
     rows = [
         {
             "area_kind": "kunta",
             "area_code": code,
             "items": e.items,
             "reasons": area_reasons(theme, region, code),
+            "reasons_i18n": translated(area_reasons, theme, region, code),
         }
         for code, e in theme.flagged.items()
     ]
     grouping = region.grouping()
+    theme_wide = {"reasons": reasons, "reasons_i18n": reasons_i18n}
     for group in grouping.groups:
         n = sum(e.items for c, e in theme.flagged.items() if c in group.members)
         if n:
             rows.append(
-                {"area_kind": "kuntaryhma", "area_code": group.key, "items": n, "reasons": reasons}
+                {"area_kind": "kuntaryhma", "area_code": group.key, "items": n, **theme_wide}
             )
     total = sum(e.items for e in theme.flagged.values())
-    rows.append({"area_kind": "alue", "area_code": region.code, "items": total, "reasons": reasons})
+    rows.append({"area_kind": "alue", "area_code": region.code, "items": total, **theme_wide})
     return rows
 
 
@@ -826,9 +894,12 @@ def run_emerging(
     ]
     parents = _member_phenomena(db, [k for t in themes for k in [*t.members, *t.nearest]])
     prepared: list[tuple[Theme, list[str], list[dict[str, Any]]]] = []
+    reasons_i18n: list[dict[str, list[str]]] = []
     for theme in themes:
         closest = [parents[k] for k in theme.nearest if k in parents]
-        reasons = theme_reasons(theme, region, [title for _, title in closest])
+        nearest_titles = [title for _, title in closest]
+        reasons = theme_reasons(theme, region, nearest_titles)
+        reasons_i18n.append(translated(theme_reasons, theme, region, nearest_titles))
         prepared.append((theme, reasons, [{"id": i, "title": t} for i, t in dict(closest).items()]))
     days = {k: d for t in themes for k, d in _member_days(db, t.members).items()}
     now = now_utc()
@@ -856,6 +927,7 @@ def run_emerging(
                 "size": len(theme.members),
                 "terms": json.dumps(theme.terms, ensure_ascii=False),
                 "reasons": json.dumps(reasons, ensure_ascii=False),
+                "reasons_i18n": json.dumps(reasons_i18n[i], ensure_ascii=False),
                 "nearest": json.dumps(nearest, ensure_ascii=False),
                 "last_seen": as_of.isoformat(),
                 "as_of": as_of.isoformat(),
@@ -885,9 +957,10 @@ def run_emerging(
                     "score": theme.score,
                     "category": row["category"],
                     "reasons": json.dumps(a["reasons"], ensure_ascii=False),
+                    "reasons_i18n": json.dumps(a["reasons_i18n"], ensure_ascii=False),
                     "as_of": as_of.isoformat(),
                 }
-                for a in _area_rows(theme, region, reasons)
+                for a in _area_rows(theme, region, reasons, reasons_i18n[i])
             )
         taken = {k for t, _, _ in prepared for k in _flagged_members(t)}
         hold_from = (as_of - timedelta(days=params.hold_days)).isoformat()
@@ -906,15 +979,18 @@ def run_emerging(
     return counts
 
 
-HELD_LEAD = "Ei uusia merkkejä"  # how a held theme's first reason begins (one per theme)
+# How a held theme's first reason begins (one per theme), in every language: the held
+# sentence's translation must begin with this one's.
+HELD_LEAD = N_("Ei uusia merkkejä")
 
 
-def held_sentence(last_flag: date, hold_days: int) -> str:
+def held_sentence(last_flag: date, hold_days: int, language: str = "fi") -> str:
+    _ = i18n.translator(language)
     until = last_flag + timedelta(days=hold_days)
-    return (
-        f"{HELD_LEAD} tällä kertaa; nostettiin viimeksi {last_flag.day}.{last_flag.month}."
-        f"{last_flag.year}, pysyy listalla {until.day}.{until.month}.{until.year} asti."
-    )
+    return _(
+        "Ei uusia merkkejä tällä kertaa; nostettiin viimeksi %(last)s, pysyy listalla "
+        "%(until)s asti."
+    ) % {"last": i18n.format_date(last_flag, language), "until": i18n.format_date(until, language)}
 
 
 def _hold(
@@ -944,11 +1020,17 @@ def _hold(
     kept = {c: n for c, n in areas.items() if taken.isdisjoint(members.get(c, set()))}
     if not kept:
         return False
-    sentence = held_sentence(date.fromisoformat(last_seen), params.hold_days)
+    last_flag = date.fromisoformat(last_seen)
+    sentence = held_sentence(last_flag, params.hold_days)
     before = {
-        (r["area_kind"], r["area_code"]): (r["score"], json.loads(r["reasons"] or "[]"))
+        (r["area_kind"], r["area_code"]): (
+            r["score"],
+            json.loads(r["reasons"] or "[]"),
+            r["reasons_i18n"],
+        )
         for r in db.query(
-            "select area_kind, area_code, score, reasons from emerging_areas where theme_id = ?",
+            "select area_kind, area_code, score, reasons, reasons_i18n from emerging_areas "
+            "where theme_id = ?",
             [tid],
         )
     }
@@ -965,31 +1047,58 @@ def _hold(
             "area_kind": kind,
             "area_code": code,
             "items": n,
-            "score": before.get((kind, code), (0.0, []))[0],
+            "score": before.get((kind, code), (0.0, [], None))[0],
             "category": "hiipuva",
             "reasons": json.dumps(
-                [sentence, *_not_held(before.get((kind, code), (0.0, []))[1])], ensure_ascii=False
+                [sentence, *_not_held(before.get((kind, code), (0.0, [], None))[1])],
+                ensure_ascii=False,
+            ),
+            "reasons_i18n": _held_i18n(
+                before.get((kind, code), (0.0, [], None))[2], last_flag, params.hold_days
             ),
             "as_of": last_seen,
         }
         for kind, code, n in rows
     )
-    reasons = json.loads(
-        db.execute("select reasons from emerging_themes where id = ?", [tid]).fetchone()[0] or "[]"
-    )
+    reasons, stored_i18n = db.execute(
+        "select reasons, reasons_i18n from emerging_themes where id = ?", [tid]
+    ).fetchone()
     db.table("emerging_themes").update(
         tid,
         {
             "category": "hiipuva",
-            "reasons": json.dumps([sentence, *_not_held(reasons)], ensure_ascii=False),
+            "reasons": json.dumps(
+                [sentence, *_not_held(json.loads(reasons or "[]"))], ensure_ascii=False
+            ),
+            "reasons_i18n": _held_i18n(stored_i18n, last_flag, params.hold_days),
             "updated_at": now,
         },
     )
     return True
 
 
-def _not_held(reasons: Sequence[str]) -> list[str]:
-    return [r for r in reasons if not r.startswith(HELD_LEAD)]
+def _not_held(reasons: Sequence[str], language: str = "fi") -> list[str]:
+    lead = i18n.gettext(language, HELD_LEAD)
+    return [r for r in reasons if not r.startswith(lead)]
+
+
+def _held_i18n(stored: str | None, last_flag: date, hold_days: int) -> str | None:
+    """A held row's `reasons_i18n`: the held sentence before the earlier ones in each
+    language; None (read in Finnish) when the row had no translated sentences."""
+    try:
+        found = json.loads(stored) if stored else None
+    except ValueError:
+        found = None
+    if not isinstance(found, dict):
+        return None
+    return json.dumps(
+        {
+            lang: [held_sentence(last_flag, hold_days, lang), *_not_held(found[lang], lang)]
+            for lang in TRANSLATED_LANGUAGES
+            if isinstance(found.get(lang), list)
+        },
+        ensure_ascii=False,
+    )
 
 
 def _member_days(db: Database, keys: Sequence[str]) -> dict[str, tuple[str, str]]:
@@ -1054,15 +1163,17 @@ def export_rows(
     model: str,
     as_of: date | None = None,
     params: EmergingParams | None = None,
+    language: str = "fi",
 ) -> list[dict[str, Any]]:
-    """One row per theme x municipality where it is flagged. Without `as_of`: the stored
+    """One row per theme x municipality where it is flagged, its reasons in `language`
+    (stored rows without that language: Finnish). Without `as_of`: the stored
     themes of the latest run (active, not dismissed); with it: computed for that date from
     the items dated on or before it, nothing stored (ids "D-n", category "nouseva", or
     "hiipuva" for a theme held from a weekly checkpoint of the last `hold_days`)."""
     rows: list[dict[str, Any]] = []
     if as_of is None:
         for t in db.query(
-            "select t.id, t.title, t.category, a.area_code, a.score, a.reasons "
+            "select t.id, t.title, t.category, a.area_code, a.score, a.reasons, a.reasons_i18n "
             "from emerging_themes t join emerging_areas a on a.theme_id = t.id "
             "and a.area_kind = 'kunta' where t.active = 1 and t.decision != 'hylätty' "
             "order by a.score desc, t.id, a.area_code"
@@ -1083,7 +1194,7 @@ def export_rows(
                     "municipality": t["area_code"],
                     "members": members,
                     "score": t["score"],
-                    "reasons": " ".join(json.loads(t["reasons"])),
+                    "reasons": " ".join(stored_reasons(t["reasons"], t["reasons_i18n"], language)),
                 }
             )
     else:
@@ -1094,7 +1205,7 @@ def export_rows(
         for n, theme in enumerate(themes, start=1):
             title = theme_title(theme, theme_texts(db, theme), background)
             held = theme.extra.get("held_from")
-            lead = [held_sentence(held, params.hold_days)] if held else []
+            lead = [held_sentence(held, params.hold_days, language)] if held else []
             for code in sorted(theme.flagged):
                 rows.append(
                     {
@@ -1104,7 +1215,7 @@ def export_rows(
                         "municipality": code,
                         "members": sorted(theme.areas[code]),
                         "score": theme.score,
-                        "reasons": " ".join([*lead, *area_reasons(theme, region, code)]),
+                        "reasons": " ".join([*lead, *area_reasons(theme, region, code, language)]),
                     }
                 )
     public = _public_ids(db, [k for r in rows for k in r["members"]])

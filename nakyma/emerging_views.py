@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from nakyma import review
+from nakyma import i18n, review
 from nakyma.accounts import User
 from nakyma.disclosure import (
     DisclosedLine,
@@ -32,6 +32,7 @@ from nakyma.disclosure import (
     mask_small_counts,
     published_count,
 )
+from nakyma.emerging import stored_reasons
 from nakyma.i18n import N_
 from nakyma.phenomena import active_phenomena
 from nakyma.regions import Region
@@ -61,23 +62,25 @@ def _list(value: str | None) -> list[Any]:
     return found if isinstance(found, list) else []
 
 
-def area_name(region: Region, kind: str, code: str) -> str:
-    """An area of `emerging_areas` by name: a municipality, a group or the county."""
+def area_name(region: Region, kind: str, code: str, language: str = "fi") -> str:
+    """An area of `emerging_areas` by name in `language`: a municipality, a group or the
+    county."""
+    _ = i18n.translator(language)
     if kind == "kunta":
         try:
-            return region.municipality(code).name
+            return region.municipality(code).name_in(language)
         except KeyError:
             return code
     if kind == "kuntaryhma":
         for grouping in region.groupings:
             for group in grouping.groups:
                 if group.key == code:
-                    return f"kuntaryhmä {group.name}"
+                    return _("kuntaryhmä %(name)s") % {"name": group.name}
         return code
-    return region.name
+    return region.name_in(language)
 
 
-HIDDEN_COUNT = "ei näytetä"
+HIDDEN_COUNT = N_("ei näytetä")
 
 
 def theme_line(db: Database, user: User, theme_id: int, k: int) -> DisclosedLine:
@@ -139,7 +142,12 @@ def theme_reasons(reasons: list[str], line: DisclosedLine, user: User, k: int) -
 
 
 def _disclosed_area(
-    region: Region, row: dict[str, Any], user: User, k: int, line: DisclosedLine
+    region: Region,
+    row: dict[str, Any],
+    user: User,
+    k: int,
+    line: DisclosedLine,
+    language: str = "fi",
 ) -> dict[str, Any]:
     """One area row's count and reasons as this user may see them. A municipality: exact
     when it is the user's own, else as the theme's line shows it (its sentences without a
@@ -148,7 +156,7 @@ def _disclosed_area(
     shown when the line hides nothing, else not at all (a partial sum next to the shown
     counts could give a hidden one away)."""
     kind, code, items = row["area_kind"], row["area_code"], row["items"]
-    reasons = [str(r) for r in _list(row["reasons"])]
+    reasons = stored_reasons(row["reasons"], row.get("reasons_i18n"), language)
     if kind == "kunta" and code in exact_count_scope(user):
         shown = str(items)
     elif kind == "kunta":
@@ -163,7 +171,7 @@ def _disclosed_area(
         elif not _line_hides(line):
             shown = published_count(items, k)
         else:
-            shown = HIDDEN_COUNT
+            shown = i18n.gettext(language, HIDDEN_COUNT)
     return {
         "area_kind": kind,
         "area_code": code,
@@ -186,10 +194,12 @@ def emerging_for(
     area_code: str | None = None,
     k: int = 5,
     limit: int = 20,
+    language: str = "fi",
 ) -> list[dict[str, Any]]:
     """Active, undecided themes flagged in one area (`kunta` / `kuntaryhma` / `alue`; the
     county when `area_code` is None), best first by their category and score in that area:
-    only themes the user may open, counts and reasons disclosed as in `_disclosed_area`."""
+    only themes the user may open, counts and reasons disclosed as in `_disclosed_area`, the
+    reasons in `language` (Finnish for themes stored before they were translated)."""
     code = area_code or region.code
     rows = db.query(
         "select a.*, t.title, t.size, t.terms, t.first_seen, t.last_seen "
@@ -211,7 +221,9 @@ def emerging_for(
                 "terms": [str(t) for t in _list(r["terms"])],
                 "first_seen": r["first_seen"],
                 "last_seen": r["last_seen"],
-                **_disclosed_area(region, r, user, k, theme_line(db, user, r["theme_id"], k)),
+                **_disclosed_area(
+                    region, r, user, k, theme_line(db, user, r["theme_id"], k), language
+                ),
             }
         )
         if len(out) >= limit:
@@ -219,15 +231,19 @@ def emerging_for(
     return out
 
 
-def emerging_for_user(db: Database, region: Region, user: User, *, k: int = 5) -> list[dict]:
+def emerging_for_user(
+    db: Database, region: Region, user: User, *, k: int = 5, language: str = "fi"
+) -> list[dict]:
     """The work list's themes: for leadership those flagged in its own municipalities (each
     once, with its best category among them), for everyone else the county's."""
     if user.role != "johto":
-        return emerging_for(db, region, user, k=k)
+        return emerging_for(db, region, user, k=k, language=language)
     best: dict[int, dict[str, Any]] = {}
     for code in sorted(user.municipalities):
-        for theme in emerging_for(db, region, user, area_kind="kunta", area_code=code, k=k):
-            theme["municipality"] = area_name(region, "kunta", code)
+        for theme in emerging_for(
+            db, region, user, area_kind="kunta", area_code=code, k=k, language=language
+        ):
+            theme["municipality"] = area_name(region, "kunta", code, language)
             held = best.get(theme["theme_id"])
             rank = (CATEGORY_ORDER.get(theme["category"], 9), -theme["score"])
             if held is None or rank < (CATEGORY_ORDER.get(held["category"], 9), -held["score"]):
@@ -337,10 +353,11 @@ def _tools(db: Database, user: User, theme: dict[str, Any]) -> ThemeTools:
 
 
 def theme_detail(
-    db: Database, region: Region, theme_id: int, user: User, *, k: int = 5
+    db: Database, region: Region, theme_id: int, user: User, *, k: int = 5, language: str = "fi"
 ) -> ThemePage:
-    """The theme page's data. Raises KeyError when there is no such theme, and
-    `review.Forbidden` when the user may not open it."""
+    """The theme page's data, its generated sentences and place names in `language`. Raises
+    KeyError when there is no such theme, and `review.Forbidden` when the user may not open
+    it."""
     rows = list(db.query("select * from emerging_themes where id = ?", [theme_id]))
     if not rows:
         raise KeyError(theme_id)
@@ -358,11 +375,13 @@ def theme_detail(
         o for o in observations if review.item_visible(db, user, ("observation", o["item_key"]))
     ]
     size = None if line.total is None else line.total + len(headlines)
-    reasons = theme_reasons([str(r) for r in _list(t["reasons"])], line, user, k)
+    reasons = theme_reasons(
+        stored_reasons(t["reasons"], t.get("reasons_i18n"), language), line, user, k
+    )
     areas = [
         {
-            "name": area_name(region, r["area_kind"], r["area_code"]),
-            **_disclosed_area(region, r, user, k, line),
+            "name": area_name(region, r["area_kind"], r["area_code"], language),
+            **_disclosed_area(region, r, user, k, line, language),
         }
         for r in db.query(
             "select * from emerging_areas where theme_id = ? "
@@ -389,14 +408,14 @@ def theme_detail(
         terms=[str(w) for w in _list(t["terms"])],
         reasons=reasons,
         areas=areas,
-        municipalities=_municipalities(region, by_code, line.shown),
+        municipalities=_municipalities(region, by_code, line.shown, language),
         nearest=_nearest(db, user, t["nearest"]),
         observations=[
             {
                 "id": int(o["item_key"]),
                 "text": o["text"],
                 "observed_on": o["observed_on"],
-                "municipality": area_name(region, "kunta", o["municipality_code"]),
+                "municipality": area_name(region, "kunta", o["municipality_code"], language),
             }
             for o in visible
         ],
@@ -418,19 +437,21 @@ def theme_detail(
 
 
 def _municipalities(
-    region: Region, by_code: Counter[str], shown: dict[str, str]
+    region: Region, by_code: Counter[str], shown: dict[str, str], language: str = "fi"
 ) -> list[dict[str, Any]]:
     """The theme's municipalities by name (never by count: the order would tell hidden
     counts apart), each with its disclosed count."""
     out = []
-    for code, n in sorted(by_code.items(), key=lambda cn: area_name(region, "kunta", cn[0])):
+    for code, n in sorted(
+        by_code.items(), key=lambda cn: area_name(region, "kunta", cn[0], language)
+    ):
         if not code:
             continue
         text = shown.get(code, "0")
         out.append(
             {
                 "code": code,
-                "name": area_name(region, "kunta", code),
+                "name": area_name(region, "kunta", code, language),
                 "count": n if text == str(n) else None,
                 "shown": text,
             }

@@ -93,20 +93,25 @@ def leadership_home(
     k: int = 5,
     limit: int = 10,
     top: int = 5,
+    language: str = "fi",
 ) -> LeadershipHome:
     """Leadership's "Omat kunnat": per own municipality its weak signals and emerging themes,
     those new since `since` first (each marked `new`; nothing is on the first visit), then
     the top of its work list and the latest decisions and comments on the phenomena it may
-    view."""
+    view. Weak signals' and themes' sentences are in `language`."""
     own: list[OwnMunicipality] = []
     new_count = 0
     for code in sorted(user.municipalities, key=lambda c: region.municipality(c).name):
         m = region.municipality(code)
-        signals = weak_signals_for(db, region, user, municipality=code, limit=limit, k=k)
+        signals = weak_signals_for(
+            db, region, user, municipality=code, limit=limit, k=k, language=language
+        )
         created = _created_at(db, [s["phenomenon_id"] for s in signals])
         for s in signals:
             s["new"] = since is not None and created.get(s["phenomenon_id"], "") > since
-        themes = emerging_for(db, region, user, area_kind="kunta", area_code=code, k=k)[:limit]
+        themes = emerging_for(
+            db, region, user, area_kind="kunta", area_code=code, k=k, language=language
+        )[:limit]
         for t in themes:
             # first_seen is a run's as-of date: new when on or after the visit's day
             t["new"] = since is not None and (t["first_seen"] or "") >= since[:10]
@@ -177,11 +182,11 @@ class CountyOverview:
 
 
 def county_overview(
-    db: Database, region: Region, user: User, *, k: int = 5, top: int = 8
+    db: Database, region: Region, user: User, *, k: int = 5, top: int = 8, language: str = "fi"
 ) -> CountyOverview:
     """The backbone team's front page: per municipality its number of current weak signals
     and emerging themes (counts of signals, not of observations), and the county's top
-    signals and themes."""
+    signals and themes (their sentences in `language`)."""
     grouping = next(g for g in region.groupings if g.key == region.default_grouping)
     group_of = {code: g.name for g in grouping.groups for code in g.members}
     tiles = []
@@ -203,8 +208,8 @@ def county_overview(
         region=region.name,
         grouping=grouping.title,
         tiles=tiles,
-        signals=weak_signals_for(db, region, user, limit=top, k=k),
-        themes=emerging_for(db, region, user, k=k, limit=top),
+        signals=weak_signals_for(db, region, user, limit=top, k=k, language=language),
+        themes=emerging_for(db, region, user, k=k, limit=top, language=language),
         totals={
             "signals": sum(t.signals for t in tiles),
             "themes": sum(t.themes for t in tiles),

@@ -40,13 +40,16 @@ The code follows the same path in three steps that can be read and tested apart:
    phenomenon × area cell at a time, pure functions of those arrays and the support, into a
    frozen `SignalEvidence`: the counts, rates, p-value, spread, diversity and support a row
    rests on.
-3. **Reasons** (`signal_reasons`): the Finnish sentences, written from the evidence alone, so
+3. **Reasons** (`signal_reasons`): the sentences, written from the evidence alone, so
    the words can never claim what the numbers do not. The first says in plain words what
    happened and how unusual it is ("4 havaintoa Petäjävedeltä kuuden viikon aikana; aiemmin
    keskimäärin alle yksi kuudessa viikossa."); a rise the test cannot tell from chance is
    said to be too small to conclude from, never "no change". The test, its expected count
    and p-value are `signal_technical`, stored apart and shown behind "Miten tämä on
-   laskettu".
+   laskettu". A run writes them in every language of the interface (the message ids are the
+   Finnish sentences): Finnish in `reasons` / `technical`, the others in `reasons_i18n` /
+   `technical_i18n` ({"sv": [...], "en": [...]}); readers take the reader's language and
+   fall back to Finnish for rows stored before those columns (`stored_reasons`).
 
 The exact tails are scipy.stats' (Poisson here, binomial in `nakyma.indicators`).
 """
@@ -58,7 +61,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -67,6 +70,7 @@ import numpy as np
 from scipy import stats
 from sqlite_utils import Database
 
+from nakyma import i18n
 from nakyma.config import Settings, default
 from nakyma.db import now_utc, write_transaction
 from nakyma.i18n import N_
@@ -228,42 +232,53 @@ def _log_evidence(p: float) -> float:
     return min(-math.log10(max(p, _MIN_P)), MAX_EVIDENCE)
 
 
-# --- Finnish text --------------------------------------------------------------------------
+# --- Text ----------------------------------------------------------------------------------
+# The sentences are built in every language of `i18n.LANGUAGES` when a run stores them; the
+# message ids are the Finnish sentences. Finnish keeps its written-out week numerals ("kuuden
+# viikon aikana"), which Swedish and English need not: there the weeks come as digits.
+
+# Languages the reasons are stored in besides Finnish (the `reasons` column's own language).
+TRANSLATED_LANGUAGES = tuple(lang for lang in i18n.LANGUAGES if lang != i18n.SOURCE_LANGUAGE)
 
 
-def _count(n: int, singular: str, partitive: str) -> str:
-    return f"{n} {singular if n == 1 else partitive}"
+def _observations(n: int, language: str = "fi") -> str:
+    _ = i18n.translator(language)
+    ngettext = i18n.ntranslator(language)
+    if n == 0:
+        return _("ei havaintoja")
+    return ngettext("%(n)s havainto", "%(n)s havaintoa", n) % {"n": n}
 
 
-def _observations(n: int) -> str:
-    return "ei havaintoja" if n == 0 else _count(n, "havainto", "havaintoa")
+def _headlines(n: int, language: str = "fi") -> str:
+    ngettext = i18n.ntranslator(language)
+    return ngettext("%(n)s uutinen", "%(n)s uutista", n) % {"n": n}
 
 
-def _headlines(n: int) -> str:
-    return _count(n, "uutinen", "uutista")
-
-
-def _in_weeks(n: int) -> str:
+def _in_weeks(n: int, language: str = "fi") -> str:
     # "viikossa" alone reads as "per week"; one week is "viikon aikana".
-    return "viikon aikana" if n == 1 else f"{n} viikossa"
+    ngettext = i18n.ntranslator(language)
+    return ngettext("viikon aikana", "%(n)s viikossa", n) % {"n": n}
 
 
-def _last_weeks(n: int) -> str:
-    return "viimeisen viikon aikana" if n == 1 else f"viimeisen {n} viikon aikana"
+def _number(x: float, decimals: int, language: str) -> str:
+    if language == i18n.SOURCE_LANGUAGE:
+        return format_number(x, decimals)
+    return i18n.format_number(x, language, decimals)
 
 
-def _rate(x: float) -> str:
+def _rate(x: float, language: str = "fi") -> str:
     """A mean count: "1", "1,4", "0,35" (no trailing zeros)."""
-    text = format_number(x, 1 if x >= 0.95 else 2)
-    if "," in text:
-        text = text.rstrip("0").rstrip(",")
+    text = _number(x, 1 if x >= 0.95 else 2, language)
+    point = "." if language == "en" else ","
+    if point in text:
+        text = text.rstrip("0").rstrip(point)
     return text
 
 
-def _p(p: float) -> str:
+def _p(p: float, language: str = "fi") -> str:
     if p < 0.001:
-        return "p < 0,001"
-    return "p = " + format_number(p, 3 if p < 0.01 else 2)
+        return "p < " + _number(0.001, 3, language)
+    return "p = " + _number(p, 3 if p < 0.01 else 2, language)
 
 
 # --- Areas ---------------------------------------------------------------------------------
@@ -276,16 +291,39 @@ class _Area:
     name: str
     from_phrase: str  # "Äänekoskelta", "kuntaryhmästä Jämsä–Keuruu"
     members: tuple[int, ...]  # municipality indices
+    # The same in the other languages: {"sv": "från Äänekoski", "en": "from Äänekoski"}.
+    from_phrases: Mapping[str, str] = field(default_factory=dict)
 
 
 def _municipality_index(region: Region) -> dict[str, int]:
     return {m.code: i for i, m in enumerate(region.municipalities)}
 
 
+def _group_from(name: str, language: str) -> str:
+    _ = i18n.translator(language)
+    return _("kuntaryhmästä %(name)s") % {"name": name}
+
+
+def _county_from(language: str) -> str:
+    _ = i18n.translator(language)
+    return _("koko hyvinvointialueelta")
+
+
 def _areas(region: Region) -> list[_Area]:
     index = _municipality_index(region)
+    others = TRANSLATED_LANGUAGES
     areas = [
-        _Area("kunta", m.code, m.name, m.from_form, (i,))
+        _Area(
+            "kunta",
+            m.code,
+            m.name,
+            m.from_form,
+            (i,),
+            {
+                lang: i18n.place_form(m.from_form, m.name_in(lang), "from_form", lang)
+                for lang in others
+            },
+        )
         for i, m in enumerate(region.municipalities)
     ]
     for group in region.grouping().groups:
@@ -294,8 +332,9 @@ def _areas(region: Region) -> list[_Area]:
                 "kuntaryhma",
                 group.key,
                 group.name,
-                f"kuntaryhmästä {group.name}",
+                _group_from(group.name, "fi"),
                 tuple(index[c] for c in group.members),
+                {lang: _group_from(group.name, lang) for lang in others},
             )
         )
     areas.append(
@@ -303,8 +342,9 @@ def _areas(region: Region) -> list[_Area]:
             "alue",
             region.code,
             region.name,
-            "koko hyvinvointialueelta",
+            _county_from("fi"),
             tuple(range(len(region.municipalities))),
+            {lang: _county_from(lang) for lang in others},
         )
     )
     return areas
@@ -371,7 +411,12 @@ def _load_support(
     ):
         if row["phenomenon_id"] in p_index and row["municipality_code"] in m_index:
             row["m"] = m_index[row["municipality_code"]]
-            row["in_form"] = region.municipality(row["municipality_code"]).in_form
+            m = region.municipality(row["municipality_code"])
+            row["in_form"] = m.in_form
+            row["in_forms"] = {
+                lang: i18n.place_form(m.in_form, m.name_in(lang), "in_form", lang)
+                for lang in TRANSLATED_LANGUAGES
+            }
             indicators[p_index[row["phenomenon_id"]]].append(row)
 
     diversity: dict[tuple[int, int], tuple[set[str], set[str]]] = {}
@@ -579,6 +624,14 @@ class SignalEvidence:
     targets: frozenset[str]  # target groups among recent observations
     headlines: int  # supporting headlines in the recent window
     indicators: tuple[Mapping[str, Any], ...]  # supporting indicator signals, strongest first
+    # `from_phrase` in the other languages ({"sv": "från Äänekoski"}); Finnish where missing.
+    from_phrases: Mapping[str, str] = field(default_factory=dict)
+
+    def place(self, language: str) -> str:
+        """Where from, as a sentence in `language` needs it."""
+        if language == i18n.SOURCE_LANGUAGE:
+            return self.from_phrase
+        return self.from_phrases.get(language, self.from_phrase)
 
     @property
     def spreading(self) -> bool:
@@ -654,6 +707,7 @@ def _cell_evidence(
     return SignalEvidence(
         category=category,
         from_phrase=area.from_phrase,
+        from_phrases=area.from_phrases,
         recent_weeks=params.recent_weeks,
         recent=k,
         baseline_items=b,
@@ -699,13 +753,14 @@ def signal_score(e: SignalEvidence) -> float:
 
 # A leader reads the plain sentences; the test, its expected count and p-value are kept apart
 # (`signal_technical`) and shown behind "Miten tämä on laskettu". Counts stay written
-# "N havaintoa" so that `disclosure.mask_small_counts` finds them in both lists.
+# "N havaintoa" ("N observationer") so that `disclosure.mask_small_counts` finds them in both
+# lists.
 
 _TESTS = {
-    "heikko_signaali": "Kasvun testi",
-    "vahvistuva": "Kasvun testi",
-    "hiipuva": "Vähenemisen testi",
-    "vakiintunut": "Kasvun testi",
+    "heikko_signaali": N_("Kasvun testi"),
+    "vahvistuva": N_("Kasvun testi"),
+    "hiipuva": N_("Vähenemisen testi"),
+    "vakiintunut": N_("Kasvun testi"),
 }
 
 # Genitive and inessive of small week counts: "kuuden viikon aikana", "kuudessa viikossa".
@@ -738,118 +793,188 @@ _INESSIVE = {
 _VISIBLE_CHANGE = 1.5
 
 
-def signal_reasons(e: SignalEvidence) -> list[str]:
-    """The plain Finnish sentences of a row, in order: what happened and how unusual it is,
-    what the numbers allow to say, spread and diversity, supporting indicators."""
-    reasons = [_count_sentence(e)]
-    verdict = _verdict_sentence(e)
+def signal_reasons(e: SignalEvidence, language: str = "fi") -> list[str]:
+    """The plain sentences of a row in `language`, in order: what happened and how unusual it
+    is, what the numbers allow to say, spread and diversity, supporting indicators."""
+    _ = i18n.translator(language)
+    ngettext = i18n.ntranslator(language)
+    reasons = [_count_sentence(e, language)]
+    verdict = _verdict_sentence(e, language)
     if verdict:
         reasons.append(verdict)
     if e.headlines:
-        reasons.append(f"Tukena {_headlines(e.headlines)}.")
+        reasons.append(
+            _("Tukena %(headlines)s.") % {"headlines": _headlines(e.headlines, language)}
+        )
     if e.spreading and e.munis_before:
-        reasons.append(f"Levinnyt {e.munis_recent} kuntaan (aiemmin {e.munis_before}).")
+        reasons.append(
+            _("Levinnyt %(n)s kuntaan (aiemmin %(before)s).")
+            % {"n": e.munis_recent, "before": e.munis_before}
+        )
     elif e.munis_recent >= 2:
-        reasons.append(f"Havaintoja {e.munis_recent} kunnasta.")
+        reasons.append(_("Havaintoja %(n)s kunnasta.") % {"n": e.munis_recent})
     parts = []
     if len(e.roles) >= 2:
-        parts.append(f"havaitsijoita {len(e.roles)} eri ammattiryhmästä")
+        parts.append(_("havaitsijoita %(n)s eri ammattiryhmästä") % {"n": len(e.roles)})
     if len(e.targets) >= 2:
-        labels = [TARGET_GROUPS.get(t, t).lower() for t in sorted(e.targets)]
-        parts.append(f"kohderyhminä {join_fi(labels)}")
+        labels = [_(TARGET_GROUPS.get(t, t)).lower() for t in sorted(e.targets)]
+        parts.append(_("kohderyhminä %(groups)s") % {"groups": _join(labels, language)})
     if parts:
         reasons.append(capitalise("; ".join(parts)) + ".")
-    reasons.extend(_indicator_sentence(row) for row in e.indicators[:MAX_INDICATOR_REASONS])
+    reasons.extend(
+        _indicator_sentence(row, language) for row in e.indicators[:MAX_INDICATOR_REASONS]
+    )
     more = len(e.indicators) - MAX_INDICATOR_REASONS
     if more > 0:
-        noun = "indikaattorimuutos" if more == 1 else "indikaattorimuutosta"
-        reasons.append(f"Tukena lisäksi {more} muu{'' if more == 1 else 'ta'} {noun}.")
+        reasons.append(
+            ngettext(
+                "Tukena lisäksi %(n)s muu indikaattorimuutos.",
+                "Tukena lisäksi %(n)s muuta indikaattorimuutosta.",
+                more,
+            )
+            % {"n": more}
+        )
     return reasons
 
 
-def signal_technical(e: SignalEvidence) -> list[str]:
+def _join(words: Sequence[str], language: str) -> str:
+    """ "a", "a ja b", "a, b ja c" in `language`."""
+    if language == i18n.SOURCE_LANGUAGE or len(words) <= 1:
+        return join_fi(words)
+    _ = i18n.translator(language)
+    return _("%(first)s ja %(last)s") % {"first": ", ".join(words[:-1]), "last": words[-1]}
+
+
+def signal_technical(e: SignalEvidence, language: str = "fi") -> list[str]:
     """How the row was reckoned, for "Miten tämä on laskettu": the test with its observed
     and expected counts and p-value, and the county's pace where the area's history is thin."""
+    _ = i18n.translator(language)
     sentences = []
     weeks = e.recent_weeks
     if not (e.is_new and e.baseline_items == 0) and e.baseline_weeks > 0:
         if e.is_new:  # every earlier item is from the few weeks since it was first seen
-            before = f"sitä ennen {_observations(e.baseline_items)}"
+            before = _("sitä ennen %(count)s") % {
+                "count": _observations(e.baseline_items, language)
+            }
         elif e.baseline_items == 0:
-            before = f"edeltävän {e.baseline_weeks} viikon aikana {_observations(0)}"
+            before = _("edeltävän %(weeks)s viikon aikana %(count)s") % {
+                "weeks": e.baseline_weeks,
+                "count": _observations(0, language),
+            }
         else:
-            before = f"alueen oman aiemman tahdin mukaan odotettaisiin {_rate(e.expected)}"
-        verdict = ", ei tilastollisesti merkitsevä" if e.category == "vakiintunut" else ""
+            before = _("alueen oman aiemman tahdin mukaan odotettaisiin %(expected)s") % {
+                "expected": _rate(e.expected, language)
+            }
+        verdict = _(", ei tilastollisesti merkitsevä") if e.category == "vakiintunut" else ""
         sentences.append(
-            f"{_TESTS[e.category]} (Poisson): {_observations(e.recent)} {_in_weeks(weeks)}, "
-            f"{before}; {_p(e.p_value)}{verdict}."
+            _("%(test)s (Poisson): %(count)s %(weeks)s, %(before)s; %(p)s%(verdict)s.")
+            % {
+                "test": _(_TESTS[e.category]),
+                "count": _observations(e.recent, language),
+                "weeks": _in_weeks(weeks, language),
+                "before": before,
+                "p": _p(e.p_value, language),
+                "verdict": verdict,
+            }
         )
     if e.region_expected > 0 and e.category != "hiipuva":
         sentences.append(
-            f"Muun hyvinvointialueen tahdilla väkilukuun suhteutettuna {_in_weeks(weeks)} "
-            f"odotettaisiin {_rate(e.region_expected)}."
+            _(
+                "Muun hyvinvointialueen tahdilla väkilukuun suhteutettuna %(weeks)s "
+                "odotettaisiin %(expected)s."
+            )
+            % {"weeks": _in_weeks(weeks, language), "expected": _rate(e.region_expected, language)}
         )
     if e.is_new:
         sentences.append(
-            f"Ensimmäinen havainto {e.first_age} päivää sitten; uudeksi luetaan "
-            "ilmiö, jota alueelta ei ole aiemmin havaittu."
+            _(
+                "Ensimmäinen havainto %(days)s päivää sitten; uudeksi luetaan ilmiö, jota "
+                "alueelta ei ole aiemmin havaittu."
+            )
+            % {"days": e.first_age}
         )
     return sentences
 
 
-def _weeks_genitive(n: int) -> str:
-    return "viikon" if n == 1 else f"{_GENITIVE.get(n, str(n))} viikon"
+def _weeks_span(n: int, language: str) -> str:
+    """A span of weeks for "… aikana": Finnish written out ("kuuden viikon"), else digits."""
+    if language == i18n.SOURCE_LANGUAGE:
+        return "viikon" if n == 1 else f"{_GENITIVE.get(n, str(n))} viikon"
+    ngettext = i18n.ntranslator(language)
+    return ngettext("%(n)s viikko", "%(n)s viikkoa", n) % {"n": n}
 
 
-def _weeks_inessive(n: int) -> str:
-    return "viikossa" if n == 1 else f"{_INESSIVE.get(n, str(n))} viikossa"
+def _weeks_per(n: int, language: str) -> str:
+    """The unit of a past mean: Finnish "kuudessa viikossa"; elsewhere the span ("6 veckor")."""
+    if language == i18n.SOURCE_LANGUAGE:
+        return "viikossa" if n == 1 else f"{_INESSIVE.get(n, str(n))} viikossa"
+    return _weeks_span(n, language)
 
 
-def _mean_words(x: float) -> str:
+def _mean_words(x: float, language: str = "fi") -> str:
     """A past mean count in words: "alle yksi", "noin 2", "noin 9"."""
+    _ = i18n.translator(language)
     if x < 0.95:
-        return "alle yksi"
-    return f"noin {round(x)}"
+        return _("alle yksi")
+    return _("noin %(n)s") % {"n": round(x)}
 
 
-def _count_sentence(e: SignalEvidence) -> str:
+def _count_sentence(e: SignalEvidence, language: str = "fi") -> str:
     """What happened: the count, where, over what time, against what came before."""
+    _ = i18n.translator(language)
+    place = e.place(language)
     if e.is_new:
         span = math.ceil((e.first_age + 1) / 7)
         return capitalise(
-            f"{_observations(e.total_since_first)} {e.from_phrase} {_weeks_genitive(span)} "
-            "aikana; aiemmin ei yhtään."
+            _("%(count)s %(place)s %(weeks)s aikana; aiemmin ei yhtään.")
+            % {
+                "count": _observations(e.total_since_first, language),
+                "place": place,
+                "weeks": _weeks_span(span, language),
+            }
         )
-    text = f"{_observations(e.recent)} {e.from_phrase} {_weeks_genitive(e.recent_weeks)} aikana"
+    values = {
+        "count": _observations(e.recent, language),
+        "place": place,
+        "weeks": _weeks_span(e.recent_weeks, language),
+    }
     if e.baseline_weeks <= 0:
-        return capitalise(text) + "."
-    if e.baseline_items == 0:
-        text += f"; edeltävän {e.baseline_weeks} viikon aikana ei yhtään"
+        text = _("%(count)s %(place)s %(weeks)s aikana.") % values
+    elif e.baseline_items == 0:
+        text = _(
+            "%(count)s %(place)s %(weeks)s aikana; edeltävän %(before)s viikon aikana ei yhtään."
+        ) % {**values, "before": e.baseline_weeks}
     else:
-        text += f"; aiemmin keskimäärin {_mean_words(e.expected)} {_weeks_inessive(e.recent_weeks)}"
-    return capitalise(text) + "."
+        text = _("%(count)s %(place)s %(weeks)s aikana; aiemmin keskimäärin %(mean)s %(per)s.") % {
+            **values,
+            "mean": _mean_words(e.expected, language),
+            "per": _weeks_per(e.recent_weeks, language),
+        }
+    return capitalise(text)
 
 
-def _verdict_sentence(e: SignalEvidence) -> str | None:
+def _verdict_sentence(e: SignalEvidence, language: str = "fi") -> str | None:
     """How unusual it is, in words, and never a rise called "no change": when the test cannot
     tell a visible rise or fall from chance, the sentence says the numbers are too small."""
+    _ = i18n.translator(language)
     if e.is_new and e.baseline_items == 0:
-        return "Ilmiö on alueella uusi."
+        return _("Ilmiö on alueella uusi.")
     if e.baseline_weeks <= 0:
         return None
     if e.category in ("heikko_signaali", "vahvistuva"):
-        return "Näin suuri kasvu tuskin on sattumaa."
+        return _("Näin suuri kasvu tuskin on sattumaa.")
     if e.category == "hiipuva":
-        return "Havaintoja on selvästi tavallista vähemmän; ilmiö näyttää hiipuvan."
+        return _("Havaintoja on selvästi tavallista vähemmän; ilmiö näyttää hiipuvan.")
     reference = max(e.expected, e.region_expected)
     if e.recent > max(reference, 0.5) * _VISIBLE_CHANGE:
-        return "Määrä on noussut, mutta määrät ovat liian pieniä johtopäätöksiin."
+        return _("Määrä on noussut, mutta määrät ovat liian pieniä johtopäätöksiin.")
     if e.recent * _VISIBLE_CHANGE < reference:
-        return "Määrä on laskenut, mutta määrät ovat liian pieniä johtopäätöksiin."
-    return "Määrä on pysynyt suunnilleen ennallaan."
+        return _("Määrä on laskenut, mutta määrät ovat liian pieniä johtopäätöksiin.")
+    return _("Määrä on pysynyt suunnilleen ennallaan.")
 
 
-def _indicator_sentence(row: Mapping[str, Any]) -> str:
+def _indicator_sentence(row: Mapping[str, Any], language: str = "fi") -> str:
+    _ = i18n.translator(language)
     decimals = row["decimals"] if row["decimals"] is not None else 1
     label = sentence_label(row["short_title"] or row["title"])
     value = format_value(row["value"], row["unit"], decimals)
@@ -857,8 +982,18 @@ def _indicator_sentence(row: Mapping[str, Any]) -> str:
         previous = format_value(row["previous_value"], row["unit"], decimals)
         change = f"{previous} → {value} ({row['previous_year']}→{row['year']})"
     else:
-        change = f"{value} ({row['year']}), muutos huonompaan suuntaan"
-    return f"Tukena indikaattori: {label} {row['in_form']} {change}."
+        change = _("%(value)s (%(year)s), muutos huonompaan suuntaan") % {
+            "value": value,
+            "year": row["year"],
+        }
+    place = row["in_form"]
+    if language != i18n.SOURCE_LANGUAGE:
+        place = row.get("in_forms", {}).get(language, place)
+    return _("Tukena indikaattori: %(label)s %(place)s %(change)s.") % {
+        "label": label,
+        "place": place,
+        "change": change,
+    }
 
 
 # --- Scoring -------------------------------------------------------------------------------
@@ -872,6 +1007,13 @@ def score_signals(
     Areas without enough recent observations (`params.min_items`) give no row unless the
     phenomenon is fading there. Deterministic: the same data and `as_of` give the same list.
     """
+    return [s for s, _ in _scored(db, region, as_of=as_of, params=params)]
+
+
+def _scored(
+    db: Database, region: Region, *, as_of: date, params: SignalParams | None = None
+) -> list[tuple[WeakSignal, SignalEvidence]]:
+    """`score_signals` with the evidence of each row (its sentences in other languages)."""
     params = params or SignalParams()
     titles = {
         r["id"]: r["title"]
@@ -893,10 +1035,27 @@ def score_signals(
         evidence = _cell_evidence(counts, support, areas[a], int(p), int(a), params)
         if evidence is not None:
             trend = tuple(int(x) for x in counts.trend[p, a])
-            signals.append(_weak_signal(evidence, pids[p], titles[pids[p]], areas[a], trend, as_of))
+            signal = _weak_signal(evidence, pids[p], titles[pids[p]], areas[a], trend, as_of)
+            signals.append((signal, evidence))
     kind_order = {kind: i for i, kind in enumerate(AREA_KINDS)}
-    signals.sort(key=lambda s: (-s.score, kind_order[s.area_kind], s.area_code, s.phenomenon_id))
+    signals.sort(
+        key=lambda se: (
+            -se[0].score,
+            kind_order[se[0].area_kind],
+            se[0].area_code,
+            se[0].phenomenon_id,
+        )
+    )
     return signals
+
+
+def translated_sentences(e: SignalEvidence) -> dict[str, dict[str, list[str]]]:
+    """A row's plain and technical sentences in the languages besides Finnish, as stored in
+    `reasons_i18n` and `technical_i18n`: {"reasons": {"sv": [...]}, "technical": {...}}."""
+    return {
+        "reasons": {lang: signal_reasons(e, lang) for lang in TRANSLATED_LANGUAGES},
+        "technical": {lang: signal_technical(e, lang) for lang in TRANSLATED_LANGUAGES},
+    }
 
 
 def _weak_signal(
@@ -932,10 +1091,25 @@ def _weak_signal(
 _OLD_TECHNICAL = re.compile(r"\(p [<=] [\d,]+\)|odotettaisiin|/ \d+ vk")
 
 
-def stored_reasons(reasons: str | None, technical: str | None) -> tuple[list[str], list[str]]:
+def stored_reasons(
+    reasons: str | None,
+    technical: str | None,
+    *,
+    reasons_i18n: str | None = None,
+    technical_i18n: str | None = None,
+    language: str = "fi",
+) -> tuple[list[str], list[str]]:
     """A stored row's plain and technical sentences from its `reasons` and `technical` JSON
-    columns. A row stored before the split (`technical` NULL) has its test and expectation
-    sentences moved to the technical list, so that old rows read like new ones."""
+    columns (Finnish). A row stored before the split (`technical` NULL) has its test and
+    expectation sentences moved to the technical list, so that old rows read like new ones.
+
+    With another `language`, the sentences come from the `reasons_i18n` / `technical_i18n`
+    columns ({"sv": [...], ...}) when the row has that language, else Finnish (a row stored
+    before the translated sentences, until the next run)."""
+    if language != i18n.SOURCE_LANGUAGE:
+        plain = _stored_in(reasons_i18n, language)
+        if plain is not None:
+            return plain, _stored_in(technical_i18n, language) or []
     plain = [str(t) for t in json.loads(reasons or "[]")]
     if technical is not None:
         return plain, [str(t) for t in json.loads(technical)]
@@ -943,12 +1117,53 @@ def stored_reasons(reasons: str | None, technical: str | None) -> tuple[list[str
     return [t for t in plain if t not in old], old
 
 
+def _stored_in(column: str | None, language: str) -> list[str] | None:
+    """One language's list from a `*_i18n` JSON column; None when it has none."""
+    if not column:
+        return None
+    try:
+        found = json.loads(column)
+    except ValueError:
+        return None
+    if not isinstance(found, dict) or not isinstance(found.get(language), list):
+        return None
+    return [str(t) for t in found[language]]
+
+
+def stored_row_reasons(row: Mapping[str, Any], language: str = "fi") -> tuple[list[str], list[str]]:
+    """`stored_reasons` of a `weak_signals` row (any mapping with its columns) in `language`."""
+    return stored_reasons(
+        row["reasons"],
+        row.get("technical"),
+        reasons_i18n=row.get("reasons_i18n"),
+        technical_i18n=row.get("technical_i18n"),
+        language=language,
+    )
+
+
 # --- Storage -------------------------------------------------------------------------------
 
 
-def save_signals(db: Database, signals: Iterable[WeakSignal], *, as_of: date) -> int:
-    """Replace every stored weak signal with `signals` in one transaction; returns how many."""
+def save_signals(
+    db: Database,
+    signals: Iterable[WeakSignal],
+    *,
+    as_of: date,
+    translations: Mapping[tuple[int, str, str], Mapping[str, Mapping[str, list[str]]]]
+    | None = None,
+) -> int:
+    """Replace every stored weak signal with `signals` in one transaction; returns how many.
+
+    `translations`: per (phenomenon id, area kind, area code), the row's sentences in the
+    other languages (`translated_sentences`); rows without any keep NULL there and read in
+    Finnish."""
     now = now_utc()
+    translations = translations or {}
+
+    def i18n_json(s: WeakSignal, key: str) -> str | None:
+        found = translations.get((s.phenomenon_id, s.area_kind, s.area_code))
+        return json.dumps(found[key], ensure_ascii=False) if found else None
+
     rows = [
         {
             "phenomenon_id": s.phenomenon_id,
@@ -959,6 +1174,8 @@ def save_signals(db: Database, signals: Iterable[WeakSignal], *, as_of: date) ->
             "category": s.category,
             "reasons": json.dumps(list(s.reasons), ensure_ascii=False),
             "technical": json.dumps(list(s.technical), ensure_ascii=False),
+            "reasons_i18n": i18n_json(s, "reasons"),
+            "technical_i18n": i18n_json(s, "technical"),
             "recent": s.recent,
             "baseline": s.baseline,
             "trend": json.dumps(list(s.trend)),
@@ -977,8 +1194,13 @@ def save_signals(db: Database, signals: Iterable[WeakSignal], *, as_of: date) ->
 def compute_weak_signals(
     db: Database, region: Region, *, as_of: date, params: SignalParams | None = None
 ) -> int:
-    """Score every phenomenon and area as of `as_of` and store the result; returns the count."""
-    return save_signals(db, score_signals(db, region, as_of=as_of, params=params), as_of=as_of)
+    """Score every phenomenon and area as of `as_of` and store the result, its sentences in
+    every language (`translated_sentences`); returns the count."""
+    scored = _scored(db, region, as_of=as_of, params=params)
+    translations = {
+        (s.phenomenon_id, s.area_kind, s.area_code): translated_sentences(e) for s, e in scored
+    }
+    return save_signals(db, [s for s, _ in scored], as_of=as_of, translations=translations)
 
 
 def _area_names(region: Region) -> dict[tuple[str, str], str]:
@@ -1004,6 +1226,7 @@ def list_weak_signals(
     area_kind: str = "kunta",
     area_code: str | None = None,
     limit: int | None = None,
+    language: str = "fi",
 ) -> list[dict[str, Any]]:
     """Stored weak signals of one kind of area (one area with `area_code`), highest score first.
 
@@ -1011,6 +1234,7 @@ def list_weak_signals(
     the default grouping, or the region code. Unknown areas give an empty list. Each dict has
     the CSV_COLUMNS (`municipality` is the area's nominative name and `reasons` the sentences
     joined by spaces) and the rest of the row (`reasons_list`, `trend`, `sources` decoded).
+    The sentences are in `language` where the row has them (`stored_reasons`), else Finnish.
     """
     if area_kind not in AREA_KINDS:
         raise ValueError(f"unknown area_kind {area_kind!r}")
@@ -1033,7 +1257,7 @@ def list_weak_signals(
     names = _area_names(region)
     out = []
     for r in db.query(sql, args):
-        plain, technical = stored_reasons(r["reasons"], r.get("technical"))
+        plain, technical = stored_row_reasons(r, language)
         out.append(
             _signal_dict(
                 names,
@@ -1057,29 +1281,33 @@ def signal_rows(
     as_of: date | None = None,
     area_kind: str = "kunta",
     params: SignalParams | None = None,
+    language: str = "fi",
 ) -> list[dict[str, Any]]:
     """Rows for `nakyma export signals`: the stored signals, or with `as_of` signals scored
-    for that date without storing them; same shape and order as list_weak_signals."""
+    for that date without storing them; same shape and order as list_weak_signals, the
+    sentences in `language`."""
     if as_of is None:
-        return list_weak_signals(db, region, area_kind=area_kind)
+        return list_weak_signals(db, region, area_kind=area_kind, language=language)
     names = _area_names(region)
-    scored = score_signals(db, region, as_of=as_of, params=params)
-    fresh = [s for s in scored if s.area_kind == area_kind]
-    fresh.sort(key=lambda s: (-s.score, s.phenomenon_id, s.area_code))
+    scored = _scored(db, region, as_of=as_of, params=params)
+    fresh = [(s, e) for s, e in scored if s.area_kind == area_kind]
+    fresh.sort(key=lambda se: (-se[0].score, se[0].phenomenon_id, se[0].area_code))
     return [
         _signal_dict(
             names,
             {
                 **{f: getattr(s, f) for f in _STORED_FIELDS},
-                "reasons": list(s.reasons),
-                "technical": list(s.technical),
+                "reasons": signal_reasons(e, language) if language != "fi" else list(s.reasons),
+                "technical": (
+                    signal_technical(e, language) if language != "fi" else list(s.technical)
+                ),
                 "trend": list(s.trend),
                 "sources": dict(s.sources),
                 "as_of": as_of.isoformat(),
                 "computed_at": None,
             },
         )
-        for s in fresh
+        for s, e in fresh
     ]
 
 

@@ -22,7 +22,7 @@ from nakyma.observations import count_observations, counts_by_municipality, list
 from nakyma.phenomena import active_phenomena
 from nakyma.regions import Region
 from nakyma.review import exact_count_scope
-from nakyma.signals import CATEGORY_LABELS, stored_reasons
+from nakyma.signals import CATEGORY_LABELS, stored_row_reasons
 
 
 @dataclass(frozen=True)
@@ -291,8 +291,8 @@ def municipality_overview(
     default the current year), and the latest headlines tagged with the municipality. Raises
     KeyError if unknown. The observation count and the weak signals follow the one scoping
     rule: exact only in the user's own municipalities (`exact_count_scope`), phenomena only
-    those the user may open. The indicator signals' sentences and the charts' notes are in
-    `language`."""
+    those the user may open. The indicator signals' sentences, the charts' notes and the weak
+    signals' and themes' sentences are in `language`."""
     from nakyma.disclosure import published_count
     from nakyma.emerging_views import emerging_for
     from nakyma.indicator_groups import indicator_groups
@@ -330,8 +330,12 @@ def municipality_overview(
             series, worsening, municipality, this_year=year, language=language
         ),
         "phenomena_computed_at": last_computed(db, "phenomena"),
-        "weak_signals": weak_signals_for(db, region, user, municipality=code, k=k),
-        "emerging": emerging_for(db, region, user, area_kind="kunta", area_code=code, k=k),
+        "weak_signals": weak_signals_for(
+            db, region, user, municipality=code, k=k, language=language
+        ),
+        "emerging": emerging_for(
+            db, region, user, area_kind="kunta", area_code=code, k=k, language=language
+        ),
         "headlines": latest_headlines(db, region, municipality=code, limit=15),
     }
 
@@ -464,6 +468,7 @@ def phenomenon_detail(
     *,
     today: str | None = None,
     k: int = 5,
+    language: str = "fi",
 ) -> PhenomenonPage:
     """The phenomenon page's data. Raises KeyError when there is no such phenomenon.
     Members whose item no longer exists are left out; counts per municipality follow
@@ -557,7 +562,7 @@ def phenomenon_detail(
         indicators=_indicator_links(db, phenomenon_id),
         lineage=_lineage(db, phenomenon_id),
         review=_review_tools(db, region, user, phenomenon_id, p["status"]),
-        signals=phenomenon_signals(db, region, user, phenomenon_id, k=k),
+        signals=phenomenon_signals(db, region, user, phenomenon_id, k=k, language=language),
     )
 
 
@@ -645,10 +650,12 @@ def weak_signals_for(
     municipality: str | None = None,
     limit: int = 20,
     k: int = 5,
+    language: str = "fi",
 ) -> list[dict[str, Any]]:
     """Stored weak signals for a municipality (or the county), best first, page-ready: only
     of phenomena the user may open (`review.can_view`), and outside the user's own
-    municipalities with their counts under the disclosure rule (`_disclosed_signal`)."""
+    municipalities with their counts under the disclosure rule (`_disclosed_signal`); the
+    sentences in `language` (Finnish for rows stored before they were translated)."""
     kind, code = ("kunta", municipality) if municipality else ("alue", region.code)
     rows = db.query(
         "select w.*, p.title from weak_signals w join phenomena p on p.id = w.phenomenon_id "
@@ -661,14 +668,20 @@ def weak_signals_for(
     for r in rows:
         if not review.can_view(db, user, r["phenomenon_id"]):
             continue
-        out.append(_signal_row(r, exact=kind == "kunta" and code in scope, k=k))
+        out.append(_signal_row(r, exact=kind == "kunta" and code in scope, k=k, language=language))
         if len(out) >= limit:
             break
     return out
 
 
 def phenomenon_signals(
-    db: Database, region: Region, user: User, phenomenon_id: int, *, k: int = 5
+    db: Database,
+    region: Region,
+    user: User,
+    phenomenon_id: int,
+    *,
+    k: int = 5,
+    language: str = "fi",
 ) -> list[dict[str, Any]]:
     """The stored weak signals of one phenomenon for the phenomenon page: the county's row
     first, then each municipality's by score, with the area's name; disclosed as in
@@ -686,15 +699,15 @@ def phenomenon_signals(
         if r["area_kind"] == "alue":
             if r["area_code"] != region.code:
                 continue
-            name = region.name
+            name = region.name_in(language)
         elif _known(region, r["area_code"]):
-            name = region.municipality(r["area_code"]).name
+            name = region.municipality(r["area_code"]).name_in(language)
         else:
             continue
         exact = r["area_kind"] == "kunta" and r["area_code"] in scope
         out.append(
             {
-                **_signal_row(r, exact=exact, k=k),
+                **_signal_row(r, exact=exact, k=k, language=language),
                 "area_kind": r["area_kind"],
                 "area_code": r["area_code"],
                 "area_name": name,
@@ -704,10 +717,10 @@ def phenomenon_signals(
     return out
 
 
-def _signal_row(r: dict[str, Any], *, exact: bool, k: int) -> dict[str, Any]:
+def _signal_row(r: dict[str, Any], *, exact: bool, k: int, language: str = "fi") -> dict[str, Any]:
     """One stored weak-signal row, page-ready: plain and technical reasons apart (old rows
-    split on reading), disclosed outside the user's own municipalities."""
-    plain, technical = stored_reasons(r["reasons"], r.get("technical"))
+    split on reading) in `language`, disclosed outside the user's own municipalities."""
+    plain, technical = stored_row_reasons(r, language)
     signal = {
         "phenomenon_id": r["phenomenon_id"],
         "title": r["title"],

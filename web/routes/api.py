@@ -230,9 +230,15 @@ def list_phenomena(user: ApiUser, db: DbDep, settings: SettingsDep) -> dict[str,
 
 @router.get("/phenomena/{phenomenon_id}")
 def get_phenomenon(
-    phenomenon_id: int, user: ApiUser, db: DbDep, region: RegionDep, settings: SettingsDep
+    request: Request,
+    phenomenon_id: int,
+    user: ApiUser,
+    db: DbDep,
+    region: RegionDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
-    """One phenomenon: members the caller may read, municipalities, timeline, indicators."""
+    """One phenomenon: members the caller may read, municipalities, timeline, indicators;
+    its weak signals' sentences in the caller's language (see `GET /api/signals`)."""
     try:
         return phenomenon_detail(
             db,
@@ -241,6 +247,7 @@ def get_phenomenon(
             user,
             today=settings.today().isoformat(),
             k=settings.disclosure_k,
+            language=request_language(request),
         ).as_dict()
     except KeyError:
         raise HTTPException(404, "Ilmiötä ei löydy.") from None
@@ -248,6 +255,7 @@ def get_phenomenon(
 
 @router.get("/signals")
 def weak_signals(
+    request: Request,
     user: ApiUser,
     db: DbDep,
     region: RegionDep,
@@ -256,7 +264,10 @@ def weak_signals(
 ) -> dict[str, Any]:
     """Ranked weak signals for a municipality (any written form or code), or the county:
     only of phenomena the caller may open; counts outside the caller's own municipalities
-    under the disclosure rule (1..k-1 as "<k")."""
+    under the disclosure rule (1..k-1 as "<k"). `reasons` and `technical` are in the
+    caller's language, as pages are: the token owner's chosen language, else the
+    `Accept-Language` header (`sv`, `en`, `fi`), else the region's default; rows computed
+    before the service stored translations stay Finnish until the next run."""
     code = None
     if municipality:
         found = region.resolve(municipality)
@@ -265,13 +276,20 @@ def weak_signals(
         code = found.code
     return {
         "signals": weak_signals_for(
-            db, region, user, municipality=code, limit=100, k=settings.disclosure_k
+            db,
+            region,
+            user,
+            municipality=code,
+            limit=100,
+            k=settings.disclosure_k,
+            language=request_language(request),
         )
     }
 
 
 @router.get("/emerging")
 def emerging_themes(
+    request: Request,
     user: ApiUser,
     db: DbDep,
     region: RegionDep,
@@ -283,7 +301,8 @@ def emerging_themes(
     code), a municipality group (`group`, a key of the default grouping) or the county:
     active and undecided, best first by their category in that area; only themes the caller
     may open, counts and reasons outside the caller's own municipalities under the
-    disclosure rule (1..k-1 as "<k")."""
+    disclosure rule (1..k-1 as "<k"). `reasons` are in the caller's language (as in
+    `GET /api/signals`)."""
     kind, code = "alue", region.code
     if municipality:
         found = region.resolve(municipality)
@@ -295,19 +314,39 @@ def emerging_themes(
             raise HTTPException(404, "Tuntematon kuntaryhmä.")
         kind, code = "kuntaryhma", group
     themes = emerging_for(
-        db, region, user, area_kind=kind, area_code=code, k=settings.disclosure_k, limit=100
+        db,
+        region,
+        user,
+        area_kind=kind,
+        area_code=code,
+        k=settings.disclosure_k,
+        limit=100,
+        language=request_language(request),
     )
     return {"area_kind": kind, "area_code": code, "themes": themes}
 
 
 @router.get("/emerging/{theme_id}")
 def get_emerging_theme(
-    theme_id: int, user: ApiUser, db: DbDep, region: RegionDep, settings: SettingsDep
+    request: Request,
+    theme_id: int,
+    user: ApiUser,
+    db: DbDep,
+    region: RegionDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
-    """One emerging theme: its reasons, areas, terms, nearby earlier phenomena, decision and
-    the members the caller may read (JSON twin of the theme page)."""
+    """One emerging theme: its reasons (in the caller's language, as in `GET /api/signals`),
+    areas, terms, nearby earlier phenomena, decision and the members the caller may read
+    (JSON twin of the theme page)."""
     try:
-        return theme_detail(db, region, theme_id, user, k=settings.disclosure_k).as_dict()
+        return theme_detail(
+            db,
+            region,
+            theme_id,
+            user,
+            k=settings.disclosure_k,
+            language=request_language(request),
+        ).as_dict()
     except KeyError:
         raise HTTPException(404, "Teemaa ei löydy.") from None
     except Forbidden:
@@ -537,12 +576,17 @@ def post_status(
 
 
 @router.get("/worklist")
-def worklist(user: ApiUser, db: DbDep, region: RegionDep, settings: SettingsDep) -> dict[str, Any]:
+def worklist(
+    request: Request, user: ApiUser, db: DbDep, region: RegionDep, settings: SettingsDep
+) -> dict[str, Any]:
     """Phenomena new or changed since the caller last looked, weak signals first by their
-    category where the caller works, and the emerging themes there (`emerging`)."""
+    category where the caller works, and the emerging themes there (`emerging`, their
+    reasons in the caller's language)."""
     return {
         "items": work_list(db, region, user, k=settings.disclosure_k),
-        "emerging": emerging_for_user(db, region, user, k=settings.disclosure_k),
+        "emerging": emerging_for_user(
+            db, region, user, k=settings.disclosure_k, language=request_language(request)
+        ),
     }
 
 

@@ -35,7 +35,14 @@ def _page(
     next to its field, what was typed or chosen kept and the guard's findings marked."""
     state = request.app.state
     try:
-        page = theme_detail(db, state.region, theme_id, user, k=state.settings.disclosure_k)
+        page = theme_detail(
+            db,
+            state.region,
+            theme_id,
+            user,
+            k=state.settings.disclosure_k,
+            language=request_language(request),
+        )
     except KeyError:
         raise HTTPException(404, N_("Teemaa ei löydy.")) from None
     except review.Forbidden:

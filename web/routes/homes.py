@@ -39,7 +39,9 @@ def own_municipalities(
     request: Request, user: PageUser, db: DbDep, region: RegionDep, settings: SettingsDep
 ) -> Response:
     since = homes.last_home_visit(db, user)
-    data = homes.leadership_home(db, region, user, since=since, k=settings.disclosure_k)
+    data = homes.leadership_home(
+        db, region, user, since=since, k=settings.disclosure_k, language=request_language(request)
+    )
     homes.record_home_visit(db, user)
     return request.app.state.templates.TemplateResponse(
         request,
@@ -65,9 +67,9 @@ def replies(request: Request, user: PageUser, db: DbDep, region: RegionDep) -> R
 def county_overview(
     request: Request, user: PageUser, db: DbDep, region: RegionDep, settings: SettingsDep
 ) -> Response:
-    data = homes.county_overview(db, region, user, k=settings.disclosure_k)
     _ = gettext_for(request)
     language = request_language(request)
+    data = homes.county_overview(db, region, user, k=settings.disclosure_k, language=language)
     grid = municipality_grid(
         data.tiles,
         title=_("%(region)s: heikot signaalit ja nousevat teemat kunnittain")

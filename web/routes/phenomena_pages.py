@@ -56,6 +56,7 @@ def render_phenomenon(
             user,
             today=settings.today().isoformat(),
             k=settings.disclosure_k,
+            language=request_language(request),
         )
     except KeyError:
         raise HTTPException(404, N_("Ilmiötä ei löydy.")) from None

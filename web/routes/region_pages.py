@@ -36,7 +36,9 @@ def region_page(
     except KeyError:
         raise HTTPException(404, N_("Tuntematon ryhmittely.")) from None
     # The county's emerging themes beside its counts (JSON twin: GET /api/emerging).
-    themes = emerging_for(db, region, user, k=settings.disclosure_k, limit=10)
+    themes = emerging_for(
+        db, region, user, k=settings.disclosure_k, limit=10, language=request_language(request)
+    )
     return request.app.state.templates.TemplateResponse(
         request, "region.html", {"user": user, "data": data, "themes": themes}
     )

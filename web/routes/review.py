@@ -276,7 +276,9 @@ def work_list(
     request: Request, user: PageUser, db: DbDep, region: RegionDep, settings: SettingsDep
 ) -> Response:
     items = review.work_list(db, region, user, k=settings.disclosure_k)
-    themes = emerging_for_user(db, region, user, k=settings.disclosure_k)
+    themes = emerging_for_user(
+        db, region, user, k=settings.disclosure_k, language=request_language(request)
+    )
     return request.app.state.templates.TemplateResponse(
         request,
         "worklist.html",
