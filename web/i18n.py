@@ -119,6 +119,19 @@ def _region_name(ctx: Context, region: Region) -> str:
     return region.name_in(_language(ctx))
 
 
+@pass_context
+def _group_name(ctx: Context, group: Any) -> str:
+    """A municipality group (anything with `key` and its Finnish `name`, object or dict) by
+    its name in the page's language: `{{ group | group_name }}`, the region file's
+    `name_sv` on Swedish pages."""
+    name = str(_field(group, "name") or "")
+    request = ctx.get("request")
+    if request is None:
+        return name
+    region: Region = request.app.state.region
+    return region.group_name(str(_field(group, "key") or ""), name, _language(ctx))
+
+
 def install(env: Environment) -> None:
     """Jinja2's i18n extension with gettext in each request's language, the language
     switcher's data, and filters for dates, numbers and municipality names."""
@@ -137,3 +150,4 @@ def install(env: Environment) -> None:
     env.filters["local_number"] = _number
     env.filters["place"] = _place
     env.filters["region_name"] = _region_name
+    env.filters["group_name"] = _group_name

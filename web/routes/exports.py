@@ -5,7 +5,6 @@ and the research export. Access: the backbone team and admins (web.policy)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -19,6 +18,7 @@ from nakyma.exports.choices import export_choices
 from nakyma.exports.formats import RENDERERS, export_filename
 from nakyma.exports.request import ExportError, default_start, parse_brief_request
 from nakyma.exports.research import RESEARCH_COLUMNS, render_research_csv, research_rows
+from nakyma.i18n import N_
 from nakyma.regions import Region
 from web.charts import forecast_chart, month_chart_svg
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
@@ -83,8 +83,13 @@ def _brief(
     region: Region,
     settings: Settings,
 ) -> MeetingBrief:
-    chosen = parse_brief_request(_params(request), region, today=settings.today())
-    brief = build_brief(
+    # The brief in the user's language: its fixed texts and the sentences it generates
+    # (see docs/i18n.md).
+    language = request_language(request)
+    chosen = parse_brief_request(
+        _params(request), region, today=settings.today(), language=language
+    )
+    return build_brief(
         db,
         region,
         chosen,
@@ -92,9 +97,8 @@ def _brief(
         min_population=settings.disclosure_min_population,
         generated_on=settings.today(),
         timezone=settings.timezone,
+        language=language,
     )
-    # The fixed texts of the downloads in the user's language (see docs/i18n.md).
-    return replace(brief, language=request_language(request))
 
 
 def _download(content: bytes, media_type: str, filename: str) -> Response:
@@ -166,7 +170,7 @@ def brief_file(
     """The brief in every registered format (nakyma.exports.formats.RENDERERS)."""
     renderer = RENDERERS.get(ext)
     if renderer is None:
-        raise HTTPException(404, "Tuntematon tiedostomuoto.")
+        raise HTTPException(404, N_("Tuntematon tiedostomuoto."))
     try:
         brief = _brief(request, db, region, settings)
     except ExportError as exc:
@@ -191,7 +195,9 @@ def research_csv(
 ) -> Response:
     today = settings.today()
     try:
-        chosen = parse_brief_request(_params(request), region, today=today)
+        chosen = parse_brief_request(
+            _params(request), region, today=today, language=request_language(request)
+        )
         rows = research_rows(
             db,
             region,
