@@ -467,7 +467,9 @@ def _pdf_document(brief: MeetingBrief, story: list[Any]) -> bytes:
     from reportlab.platypus import SimpleDocTemplate
 
     _ = translator(brief.language)
-    footer = _pdf_plain(f"Näkymä · {_('Kokousmuistio')} · {brief.scope.label} · {brief.window}")
+    # Message ids outside f-strings: pybabel does not look inside them.
+    name = _("Kokousmuistio")
+    footer = _pdf_plain(f"Näkymä · {name} · {brief.scope.label} · {brief.window}")
     page = _("sivu %(n)s")
 
     def on_page(canvas: Any, doc: Any) -> None:
