@@ -298,6 +298,24 @@ def test_brief_csv_in_swedish(demo_db, demo_client, make_user) -> None:
     assert finnish_csv.content.decode("utf-8-sig").startswith("alue;aikavali;ilmio_id;")
 
 
+def test_brief_xlsx_sheets_and_notes_in_swedish(demo_db, demo_client, make_user) -> None:
+    from openpyxl import load_workbook
+
+    user = _swedish_user(demo_db, make_user, "svtuki", "tukitiimi")
+    login(demo_client, user.username)
+    content = demo_client.get("/viennit/muistio.xlsx", params=BRIEF).content
+    workbook = load_workbook(io.BytesIO(content))
+    assert workbook.sheetnames[:3] == ["Fenomen", "Per månad", "Kommuner"]
+    assert workbook.sheetnames[-1] == "Uppgifter"
+    notes = {r[0].value: r[1].value for r in workbook["Uppgifter"].iter_rows()}
+    assert notes["Område"].startswith("Kommungrupp Jämsä–Keuruu (Mellersta Finlands")
+    assert notes["Dataskydd"].startswith("Små tal är skyddade")
+    assert "Fenomen: Observationer, Nyheter" in notes["Skyddade kolumner"]
+    months = [c.value for c in workbook["Per månad"][1]]
+    assert months == ["Fenomenets id", "Rubrik", "Månad", "Observationer", "Nyheter"]
+    assert "november 2026" in {r[2].value for r in workbook["Per månad"].iter_rows(min_row=2)}
+
+
 def test_region_files_group_names(tmp_path: Path) -> None:
     from nakyma.regions import load_region
 
