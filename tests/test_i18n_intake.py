@@ -118,6 +118,12 @@ def test_api_refuses_an_identity_code_in_swedish_with_stable_codes(db, client, a
     assert error["message"].startswith(
         "Texten verkar innehålla en personuppgift: personbeteckning (tecken "
     )
+    english = client.post(
+        "/api/observations", json=body, headers={**api_headers, "Accept-Language": "en"}
+    ).json()
+    assert english["detail"][0]["message"].startswith(
+        "The text seems to contain personal data: personal identity code (characters "
+    )
     finnish = client.post("/api/observations", json=body, headers=api_headers).json()
     assert finnish["detail"][0]["message"].startswith(
         "Tekstissä näyttää olevan henkilötunnus (merkit "
@@ -230,6 +236,18 @@ def test_region_page_names_groups_in_swedish(db, make_user, client) -> None:
     db["users"].update(user.id, {"language": None})
     finnish = client.get("/alue", params={"ryhmittely": "seutukunta"}).text
     assert "Jyväskylän seutukunta" in finnish and "ekonomiska region" not in finnish
+
+
+def test_export_form_offers_scopes_in_swedish(db, make_user, client) -> None:
+    user = _swedish_user(db, make_user, "svtuki", "tukitiimi")
+    login(client, user.username)
+    page = client.get("/viennit").text
+    assert '<optgroup label="Kommungrupper (HYTE-kommungrupper)">' in page
+    assert '<optgroup label="Kommuner">' in page and "Hela välfärdsområdet</option>" in page
+    assert "Kommungrupp Jämsä–Keuruu</option>" in page
+    wrong = client.get("/viennit", params={"alue": "ryhma:atlantis", "alkaen": "x"}).text
+    assert "Okänt område: ”ryhma:atlantis”. Välj ett område i listan." in wrong
+    assert "Startdagen är inte ett datum" in wrong and "Tuntematon alue" not in wrong
 
 
 # --- the meeting brief's PDF and CSV on the computed demo ------------------------------------

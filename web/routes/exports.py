@@ -61,7 +61,7 @@ def _form(
         "exports.html",
         {
             "user": user,
-            "choices": export_choices(db, region),
+            "choices": export_choices(db, region, request_language(request)),
             # After an error the form shows what was sent, so nothing has to be retyped.
             "sent": params,
             "default_start": default_start(today).isoformat(),
