@@ -26,6 +26,7 @@ from nakyma.db import (
     restore,
     upgrade,
 )
+from nakyma.i18n import LANGUAGES, translator
 from nakyma.progress import PlainProgress, Progress, describe, phase_label
 from nakyma.regions import Region, load_region
 from nakyma.vocabulary import USER_ROLES
@@ -296,7 +297,15 @@ def import_() -> None:
     "rivin hylkäämisen sijaan.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Tulosta raportti JSON-muodossa.")
-def import_observations_cmd(file: Path, dry_run: bool, redact: bool, as_json: bool) -> None:
+@click.option(
+    "--language",
+    type=click.Choice(list(LANGUAGES)),
+    default=None,
+    help="Raportin ja virheilmoitusten kieli (oletus: aluetiedoston default_language).",
+)
+def import_observations_cmd(
+    file: Path, dry_run: bool, redact: bool, as_json: bool, language: str | None
+) -> None:
     """Tuo havainnot CSV- tai XLSX-tiedostosta (Webropol, Excel).
 
     Sarakkeet: id, text, municipality, observed_on, target_group, theme, role
@@ -307,16 +316,20 @@ def import_observations_cmd(file: Path, dry_run: bool, redact: bool, as_json: bo
 
     settings = load_settings()
     database = _db(settings)
+    region = _region(settings)
+    language = language or region.default_language
+    _ = translator(language)
     try:
         with _progress() as progress:
             report = import_observations(
                 database,
                 file,
-                region=_region(settings),
+                region=region,
                 today=settings.today(),
                 dry_run=dry_run,
                 redact=redact,
                 progress=progress,
+                language=language,
             )
     except (ImportFileError, ModelUnavailable) as exc:
         # One line, no traceback; the import stores nothing when the guard cannot run.
@@ -325,20 +338,25 @@ def import_observations_cmd(file: Path, dry_run: bool, redact: bool, as_json: bo
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
         if report.dry_run:
-            click.echo(f"Koeajo: {report.count('valid')} riviä kelpaa, mitään ei tallennettu.")
+            valid = report.count("valid")
+            click.echo(_("Koeajo: %(n)s riviä kelpaa, mitään ei tallennettu.") % {"n": valid})
         else:
-            click.echo(f"Tallennettu: {report.count('stored')} havaintoa.")
+            click.echo(_("Tallennettu: %(n)s havaintoa.") % {"n": report.count("stored")})
         if report.count("already_stored"):
-            click.echo(f"Jo aiemmin tuotu (ohitettu): {report.count('already_stored')}.")
+            already = report.count("already_stored")
+            click.echo(_("Jo aiemmin tuotu (ohitettu): %(n)s.") % {"n": already})
         if report.encoding != "utf-8" and report.encoding != "xlsx":
-            click.echo(f"Huom: tiedosto luettiin merkistöllä {report.encoding}.")
+            note = _("Huom: tiedosto luettiin merkistöllä %(encoding)s.")
+            click.echo(note % {"encoding": report.encoding})
         if report.ignored_columns:
-            click.echo("Tuntemattomat sarakkeet ohitettiin: " + ", ".join(report.ignored_columns))
+            ignored = ", ".join(report.ignored_columns)
+            click.echo(_("Tuntemattomat sarakkeet ohitettiin: %(columns)s") % {"columns": ignored})
         rejected = report.rejected
-        click.echo(f"Hylätty: {len(rejected)} riviä.")
+        click.echo(_("Hylätty: %(n)s riviä.") % {"n": len(rejected)})
         for row in rejected:
             for error in row.errors:
-                click.echo(f"  rivi {row.line}: {error.field}: {error.message}")
+                line = _("rivi %(line)s") % {"line": row.line}
+                click.echo(f"  {line}: {error.field}: {error.message}")
     if report.rejected:
         sys.exit(1)
 

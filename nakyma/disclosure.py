@@ -23,6 +23,7 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from nakyma import i18n
 from nakyma.regions import Region
 
 # How a count hidden only to protect others (complementary suppression) is shown: Statistics
@@ -358,15 +359,17 @@ def is_small_municipality(region: Region, code: str, *, min_population: int) -> 
     return population is None or population < min_population
 
 
-def public_place(region: Region, code: str, *, min_population: int) -> str:
+def public_place(region: Region, code: str, *, min_population: int, language: str = "fi") -> str:
     """Where an exported text comes from: the municipality, or for a small one its group of
-    the default grouping ("kuntaryhmä Viitasaari"); the region if that group is just itself."""
+    the default grouping ("kuntaryhmä Viitasaari"); the region if that group is just itself.
+    Names in `language` (Finnish by default)."""
     if not is_small_municipality(region, code, min_population=min_population):
-        return region.municipality(code).name
+        return region.municipality(code).name_in(language)
     group = region.group_of(code)
     if len(group.members) < 2:
-        return region.name
-    return f"kuntaryhmä {group.name}"
+        return region.name_in(language)
+    _ = i18n.translator(language)
+    return _("kuntaryhmä %(group)s") % {"group": group.name_in(language)}
 
 
 _WORD = re.compile(r"[^\W\d_]+")

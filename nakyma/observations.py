@@ -6,17 +6,19 @@ import hashlib
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
 from sqlite_utils import Database
 
-from nakyma import privacy, unmask
+from nakyma import i18n, privacy, unmask
 from nakyma.db import now_utc, write_transaction
 from nakyma.regions import Municipality, Region, fold
 from nakyma.vocabulary import OBSERVER_ROLES, TARGET_GROUPS, THEMES
+
+Translate = Callable[[str], str]
 
 MIN_TEXT_LENGTH = 10
 MAX_TEXT_LENGTH = 2000
@@ -134,7 +136,7 @@ def _choice_field(
     raw: Mapping[str, object],
     name: str,
     vocabulary: Mapping[str, str],
-    noun: str,
+    unknown: str,
     errors: list[FieldError],
     *,
     required: str | None = None,
@@ -150,7 +152,7 @@ def _choice_field(
         errors.append(
             FieldError(
                 name,
-                f"Tuntematon {noun}. Sallitut: " + ", ".join(vocabulary) + ".",
+                unknown % {"allowed": ", ".join(vocabulary)},
                 code="invalid_choice",
             )
         )
@@ -165,23 +167,43 @@ def written_text(raw: Mapping[str, object]) -> str:
 
 
 def validate_observation(
-    raw: Mapping[str, object], *, region: Region, today: date, redact: bool = False
+    raw: Mapping[str, object],
+    *,
+    region: Region,
+    today: date,
+    redact: bool = False,
+    language: str = "fi",
 ) -> CleanObservation:
     """Check every field and run the privacy guard; raise IntakeError listing all problems.
 
     With `redact`, personal data in the text is replaced by placeholders instead of
-    being refused (used by the import's --redact).
+    being refused (used by the import's --redact). The errors' messages are in `language`
+    (Finnish by default); their `field` and `code` are the same in every language.
     """
+    _ = i18n.translator(language)
     errors: list[FieldError] = []
-    text, redacted_kinds, spans_in = _checked_text(raw, redact, errors)
-    municipality = _checked_municipality(raw, region, errors)
-    observed_on = _checked_date(raw, today, errors)
+    text, redacted_kinds, spans_in = _checked_text(raw, redact, errors, language)
+    municipality = _checked_municipality(raw, region, errors, language)
+    observed_on = _checked_date(raw, today, errors, _)
     target_group = _choice_field(
-        raw, "target_group", TARGET_GROUPS, "kohderyhmä", errors, required="Valitse kohderyhmä."
+        raw,
+        "target_group",
+        TARGET_GROUPS,
+        _("Tuntematon kohderyhmä. Sallitut: %(allowed)s."),
+        errors,
+        required=_("Valitse kohderyhmä."),
     )
-    theme = _choice_field(raw, "theme", THEMES, "teema", errors)
-    role = _choice_field(raw, "role", OBSERVER_ROLES, "havainnoijan rooli", errors)
-    external_id = _checked_external_id(raw, errors)
+    theme = _choice_field(
+        raw, "theme", THEMES, _("Tuntematon teema. Sallitut: %(allowed)s."), errors
+    )
+    role = _choice_field(
+        raw,
+        "role",
+        OBSERVER_ROLES,
+        _("Tuntematon havainnoijan rooli. Sallitut: %(allowed)s."),
+        errors,
+    )
+    external_id = _checked_external_id(raw, errors, _)
     if errors:
         raise IntakeError(errors, checked_text=spans_in)
     assert municipality is not None and observed_on is not None and target_group is not None
@@ -198,54 +220,60 @@ def validate_observation(
     )
 
 
-def _too_long(length: int) -> FieldError:
+def _too_long(length: int, language: str = "fi") -> FieldError:
+    _ = i18n.translator(language)
     return FieldError(
         "text",
-        f"Havainto on liian pitkä: enintään {MAX_TEXT_LENGTH} merkkiä (nyt {length}).",
+        _("Havainto on liian pitkä: enintään %(max)s merkkiä (nyt %(n)s).")
+        % {"max": MAX_TEXT_LENGTH, "n": length},
         code="too_long",
     )
 
 
-def text_limit_error(written: str) -> FieldError | None:
+def text_limit_error(written: str, language: str = "fi") -> FieldError | None:
     """The text's size problem, checked before anything expensive (normalising, the
     guard's language model, embedding) so that a huge text costs next to nothing."""
     if len(written) > MAX_TEXT_BYTES or len(written.encode("utf-8", "surrogatepass")) > (
         MAX_TEXT_BYTES
     ):
-        return _too_long(len(written))
+        return _too_long(len(written), language)
     return None
 
 
-def _control_error() -> FieldError:
+def _control_error(language: str) -> FieldError:
+    _ = i18n.translator(language)
     return FieldError(
         "text",
-        "Tekstissä on näkymättömiä ohjausmerkkejä (esim. NUL- tai tekstin suuntaa "
-        "muuttavia merkkejä). Kirjoita teksti uudelleen tai liitä se pelkkänä tekstinä.",
+        _(
+            "Tekstissä on näkymättömiä ohjausmerkkejä (esim. NUL- tai tekstin suuntaa "
+            "muuttavia merkkejä). Kirjoita teksti uudelleen tai liitä se pelkkänä tekstinä."
+        ),
         code="control_character",
     )
 
 
 def _checked_text(
-    raw: Mapping[str, object], redact: bool, errors: list[FieldError]
+    raw: Mapping[str, object], redact: bool, errors: list[FieldError], language: str
 ) -> tuple[str, tuple[str, ...], str]:
     """The text to store, the kinds redacted from it, and the text that error spans
     refer to; problems are appended to `errors`.
 
     Order matters: size first (a megabyte of text must not reach the language model),
     then forbidden characters, then the privacy guard."""
+    _ = i18n.translator(language)
     written = written_text(raw)
-    if (limit := text_limit_error(written)) is not None:
+    if (limit := text_limit_error(written, language)) is not None:
         errors.append(limit)
         return "", (), written
     text = normalise_text(written)
     if not text:
-        errors.append(FieldError("text", "Kirjoita havainto.", code="required"))
+        errors.append(FieldError("text", _("Kirjoita havainto."), code="required"))
         return text, (), written
     if len(text) > MAX_TEXT_LENGTH:
-        errors.append(_too_long(len(text)))
+        errors.append(_too_long(len(text), language))
         return text, (), written
     if unmask.forbidden_characters(written):
-        errors.append(_control_error())
+        errors.append(_control_error(language))
     redacted_kinds: tuple[str, ...] = ()
     # The stored (normalised) text is what the guard must clear. Spans are reported
     # against what the user actually wrote, so a client or the form can point at them;
@@ -262,11 +290,16 @@ def _checked_text(
         text = privacy.redact(text, findings)
         redacted_kinds = tuple(sorted({f.kind for f in findings}))
         if len(text) > MAX_TEXT_LENGTH:  # the placeholders made it longer
-            errors.append(_too_long(len(text)))
+            errors.append(_too_long(len(text), language))
     elif findings:
         errors.extend(
             FieldError(
-                "text", f.message(), code="personal_data", kind=f.kind, start=f.start, end=f.end
+                "text",
+                f.message(language=language),
+                code="personal_data",
+                kind=f.kind,
+                start=f.start,
+                end=f.end,
             )
             for f in findings
         )
@@ -274,7 +307,8 @@ def _checked_text(
         errors.append(
             FieldError(
                 "text",
-                f"Havainto on liian lyhyt: kirjoita vähintään {MIN_TEXT_LENGTH} merkkiä.",
+                _("Havainto on liian lyhyt: kirjoita vähintään %(min)s merkkiä.")
+                % {"min": MIN_TEXT_LENGTH},
                 code="too_short",
             )
         )
@@ -282,50 +316,60 @@ def _checked_text(
 
 
 def _checked_municipality(
-    raw: Mapping[str, object], region: Region, errors: list[FieldError]
+    raw: Mapping[str, object], region: Region, errors: list[FieldError], language: str
 ) -> Municipality | None:
+    _ = i18n.translator(language)
     written = _as_text(raw.get("municipality"))
     if not written:
-        errors.append(FieldError("municipality", "Valitse kunta.", code="required"))
+        errors.append(FieldError("municipality", _("Valitse kunta."), code="required"))
         return None
     municipality = region.resolve(written)
     if municipality is None:
         errors.append(
             FieldError(
                 "municipality",
-                f"Kuntaa ei tunnistettu. Kirjoita jonkin alueen ({region.name}) kunnan nimi.",
+                _("Kuntaa ei tunnistettu. Kirjoita jonkin alueen (%(region)s) kunnan nimi.")
+                % {"region": region.name_in(language)},
                 code="unknown_municipality",
             )
         )
     return municipality
 
 
-def _checked_date(raw: Mapping[str, object], today: date, errors: list[FieldError]) -> date | None:
+def _checked_date(
+    raw: Mapping[str, object], today: date, errors: list[FieldError], _: Translate
+) -> date | None:
     raw_date = raw.get("observed_on")
     if raw_date is None or _as_text(raw_date) == "":
-        errors.append(FieldError("observed_on", "Anna havainnon päivämäärä.", code="required"))
+        errors.append(FieldError("observed_on", _("Anna havainnon päivämäärä."), code="required"))
         return None
     observed_on = parse_date(raw_date)
     if observed_on is None:
         errors.append(
             FieldError(
                 "observed_on",
-                "Päivämäärä ei kelpaa. Käytä muotoa P.K.VVVV (esim. 5.3.2026) tai VVVV-KK-PP.",
+                _("Päivämäärä ei kelpaa. Käytä muotoa P.K.VVVV (esim. 5.3.2026) tai VVVV-KK-PP."),
                 code="invalid_date",
             )
         )
     elif observed_on > today:
         errors.append(
-            FieldError("observed_on", "Päivämäärä ei voi olla tulevaisuudessa.", code="future_date")
+            FieldError(
+                "observed_on", _("Päivämäärä ei voi olla tulevaisuudessa."), code="future_date"
+            )
         )
     elif observed_on < EARLIEST_DATE:
         errors.append(
-            FieldError("observed_on", "Päivämäärä ei voi olla ennen vuotta 2000.", code="too_old")
+            FieldError(
+                "observed_on", _("Päivämäärä ei voi olla ennen vuotta 2000."), code="too_old"
+            )
         )
     return observed_on
 
 
-def _checked_external_id(raw: Mapping[str, object], errors: list[FieldError]) -> str | None:
+def _checked_external_id(
+    raw: Mapping[str, object], errors: list[FieldError], _: Translate
+) -> str | None:
     external_id = _as_text(raw.get("external_id")) or None
     if external_id is None:
         return None
@@ -333,7 +377,8 @@ def _checked_external_id(raw: Mapping[str, object], errors: list[FieldError]) ->
         errors.append(
             FieldError(
                 "external_id",
-                f"Tunniste on liian pitkä (enintään {MAX_EXTERNAL_ID_LENGTH} merkkiä).",
+                _("Tunniste on liian pitkä (enintään %(max)s merkkiä).")
+                % {"max": MAX_EXTERNAL_ID_LENGTH},
                 code="too_long",
             )
         )
@@ -341,20 +386,34 @@ def _checked_external_id(raw: Mapping[str, object], errors: list[FieldError]) ->
         errors.append(
             FieldError(
                 "external_id",
-                "Tunniste näyttää sisältävän henkilötietoja. Käytä juoksevaa numeroa.",
+                _("Tunniste näyttää sisältävän henkilötietoja. Käytä juoksevaa numeroa."),
                 code="personal_data",
             )
         )
     return external_id
 
 
-def _duplicate_error() -> IntakeError:
+def _duplicate_error(language: str) -> IntakeError:
+    _ = i18n.translator(language)
     return IntakeError(
         [
             FieldError(
                 "text",
-                "Sama havainto on jo kirjattu tälle kunnalle ja päivälle.",
+                _("Sama havainto on jo kirjattu tälle kunnalle ja päivälle."),
                 code="duplicate",
+            )
+        ]
+    )
+
+
+def _conflict_error(language: str) -> IntakeError:
+    _ = i18n.translator(language)
+    return IntakeError(
+        [
+            FieldError(
+                "external_id",
+                _("Tunniste on jo käytössä toisella havainnolla."),
+                code="conflict",
             )
         ]
     )
@@ -381,21 +440,31 @@ def submit_observation(
     created_by: int | None = None,
     redact: bool = False,
     dry_run: bool = False,
+    language: str = "fi",
 ) -> Submission:
     """Validate, guard and store one observation.
 
     Raises IntakeError when the observation is invalid, holds personal data, or
-    duplicates a stored one. Re-sending an observation with the same `external_id` and
-    the same content is not an error: it answers `already_stored` and stores nothing.
+    duplicates a stored one; its messages are in `language` (Finnish by default).
+    Re-sending an observation with the same `external_id` and the same content is not an
+    error: it answers `already_stored` and stores nothing.
     """
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
-    obs = validate_observation(raw, region=region, today=today, redact=redact)
+    obs = validate_observation(raw, region=region, today=today, redact=redact, language=language)
     if dry_run:  # a read: never takes the write lock
-        return store_observation(db, obs, region=region, source=source, dry_run=True)
+        return store_observation(
+            db, obs, region=region, source=source, dry_run=True, language=language
+        )
     with write_transaction(db):
         return store_observation(
-            db, obs, region=region, source=source, created_by=created_by, dry_run=dry_run
+            db,
+            obs,
+            region=region,
+            source=source,
+            created_by=created_by,
+            dry_run=dry_run,
+            language=language,
         )
 
 
@@ -407,6 +476,7 @@ def store_observation(
     source: str,
     created_by: int | None = None,
     dry_run: bool = False,
+    language: str = "fi",
 ) -> Submission:
     """Store one validated observation, or answer why not (IntakeError): a duplicate, an
     `external_id` already in use, or `already_stored` for the same one sent again.
@@ -422,17 +492,9 @@ def store_observation(
         if by_id:
             if same is not None and same["id"] == by_id[0]["id"]:
                 return Submission("already_stored", obs, observation_record(same, region))
-            raise IntakeError(
-                [
-                    FieldError(
-                        "external_id",
-                        "Tunniste on jo käytössä toisella havainnolla.",
-                        code="conflict",
-                    )
-                ]
-            )
+            raise _conflict_error(language)
     if same is not None:
-        raise _duplicate_error()
+        raise _duplicate_error(language)
     if dry_run:
         return Submission("valid", obs)
 
@@ -456,7 +518,7 @@ def store_observation(
             table.insert(row)
             row["id"] = table.last_pk
     except sqlite3.IntegrityError as exc:  # lost a race with an identical submission
-        raise _duplicate_error() from exc
+        raise _duplicate_error(language) from exc
     return Submission("stored", obs, observation_record(row, region))
 
 

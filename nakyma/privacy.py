@@ -79,6 +79,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from nakyma import i18n
 from nakyma.i18n import N_
 from nakyma.regions import Region, load_region
 from nakyma.unmask import unmask
@@ -118,11 +119,13 @@ REDACTION_TOKENS: dict[str, str] = {
 # Lower number = more specific; breaks ties between equally long overlapping findings.
 _SPECIFICITY: dict[str, int] = {"hetu": 0, "sahkoposti": 1, "puhelin": 2, "nimi": 3}
 
-_TYPO_NOTE = " (tarkiste ei täsmää, mahdollinen kirjoitusvirhe)"
+# The guard's explanations, Finnish message ids translated where they are shown
+# (`Finding.message(language=...)`); what it detects does not depend on the language.
 _ADVICE: dict[str, str] = {
-    "nimi": "Poista nimi — kirjoita esim. 'koululainen' tai 'iäkäs asiakas'.",
+    "nimi": N_("Poista nimi — kirjoita esim. 'koululainen' tai 'iäkäs asiakas'."),
 }
-_DEFAULT_ADVICE = "Poista se: havaintoon ei saa kirjata henkilötietoja."
+_DEFAULT_ADVICE = N_("Poista se: havaintoon ei saa kirjata henkilötietoja.")
+_MARKED_ADVICE = N_("Poista se: henkilötietoja ei saa kirjata.")
 
 
 @dataclass(frozen=True)
@@ -140,23 +143,32 @@ class Finding:
 
     @property
     def label(self) -> str:
-        """Finnish name of the kind of personal data."""
-        return KINDS.get(self.kind, "henkilötieto")
+        """Finnish name of the kind of personal data (a message id: translate where shown)."""
+        return KINDS.get(self.kind, N_("henkilötieto"))
 
-    def message(self, *, offsets: bool = True) -> str:
-        """Finnish message for the user; never contains the raw value. Without `offsets`
-        the message says where in words, for a page that marks the span in the text."""
-        where = f"{self.start + 1}–{self.end}"  # 1-based, inclusive
-        if not offsets:
-            note = _TYPO_NOTE if self.probable_typo else ""
-            found = f"{self.label}{note} (merkitty alla)"
+    def message(self, *, offsets: bool = True, language: str = "fi") -> str:
+        """The message for the user in `language` (Finnish by default); never contains the
+        raw value. Without `offsets` the message says where in words, for a page that marks
+        the span in the text."""
+        _ = i18n.translator(language)
+        values = {"kind": _(self.label), "where": f"{self.start + 1}–{self.end}"}  # 1-based
+        if not offsets and self.probable_typo:
+            found = _(
+                "Tekstissä näyttää olevan %(kind)s (tarkiste ei täsmää, mahdollinen "
+                "kirjoitusvirhe) (merkitty alla)."
+            )
+        elif not offsets:
+            found = _("Tekstissä näyttää olevan %(kind)s (merkitty alla).")
         elif self.probable_typo:
-            found = f"{self.label}{_TYPO_NOTE} merkeissä {where}"
+            found = _(
+                "Tekstissä näyttää olevan %(kind)s (tarkiste ei täsmää, mahdollinen "
+                "kirjoitusvirhe) merkeissä %(where)s."
+            )
         else:
-            found = f"{self.label} (merkit {where})"
+            found = _("Tekstissä näyttää olevan %(kind)s (merkit %(where)s).")
         # Marked in place it may be a comment or a reason, not an observation.
-        default = _DEFAULT_ADVICE if offsets else "Poista se: henkilötietoja ei saa kirjata."
-        return f"Tekstissä näyttää olevan {found}. {_ADVICE.get(self.kind, default)}"
+        default = _DEFAULT_ADVICE if offsets else _MARKED_ADVICE
+        return f"{found % values} {_(_ADVICE.get(self.kind, default))}"
 
 
 Detector = Callable[[str], Iterable[Finding]]

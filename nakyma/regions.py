@@ -93,13 +93,24 @@ class MunicipalityGroup:
     name: str
     members: tuple[str, ...]  # municipality codes
     sotkanet_id: int | None = None
+    name_sv: str | None = None  # the Swedish name, where the region file gives one
+
+    def name_in(self, language: str) -> str:
+        """The group's name in a user interface language (Swedish where it has one)."""
+        return self.name_sv if language == "sv" and self.name_sv else self.name
 
 
 @dataclass(frozen=True)
 class Grouping:
     key: str
-    title: str
+    title: str  # Finnish; the common titles ("Seutukunnat") are in the message catalogue
     groups: tuple[MunicipalityGroup, ...]
+    title_sv: str | None = None
+
+    def title_in(self, language: str) -> str:
+        """The grouping's title in a user interface language: the region file's `title_sv`
+        in Swedish, else the Finnish title (translate it where shown if it is a common one)."""
+        return self.title_sv if language == "sv" and self.title_sv else self.title
 
 
 @dataclass(frozen=True)
@@ -359,6 +370,15 @@ class Region:
                 return g
         raise KeyError(wanted)
 
+    def group_name(self, key: str, name: str, language: str) -> str:
+        """A group's name in `language`, found by its key and Finnish name in any grouping
+        (pages get groups as plain data); `name` itself when no group matches."""
+        for grouping in self.groupings:
+            for group in grouping.groups:
+                if group.key == key and group.name == name:
+                    return group.name_in(language)
+        return name
+
     def group_of(self, code: str, grouping: str | None = None) -> MunicipalityGroup:
         """The group of `grouping` (default grouping when None) that the municipality is in."""
         for group in self.grouping(grouping).groups:
@@ -442,8 +462,8 @@ _MUNICIPALITY_KEYS = {
     "common_word_forms",
     "name_sv",
 }
-_GROUPING_KEYS = {"key", "title", "groups"}
-_GROUP_KEYS = {"key", "name", "members", "sotkanet_id"}
+_GROUPING_KEYS = {"key", "title", "title_sv", "groups"}
+_GROUP_KEYS = {"key", "name", "name_sv", "members", "sotkanet_id"}
 
 
 def _region_from_data(data: Mapping[str, Any]) -> Region:
@@ -562,9 +582,15 @@ def _grouping(t: Mapping[str, Any], n: int) -> Grouping:
                 name=_str(g, "name", gwhere),
                 members=_str_list(g, "members", gwhere),
                 sotkanet_id=_opt_int(g, "sotkanet_id", gwhere),
+                name_sv=_opt_str(g, "name_sv", gwhere),
             )
         )
-    return Grouping(key=key, title=_str(t, "title", where), groups=tuple(groups))
+    return Grouping(
+        key=key,
+        title=_str(t, "title", where),
+        groups=tuple(groups),
+        title_sv=_opt_str(t, "title_sv", where),
+    )
 
 
 def _check_keys(t: Mapping[str, Any], allowed: set[str], where: str) -> None:

@@ -763,7 +763,9 @@ def _refuse_personal_data(text: str, what: str, *, field: str | None = None) -> 
             findings=tuple(findings),
             params={"what": what},
             labels=("what",),
-            late={"finding": lambda language: first.message(offsets=field is None)},
+            late={
+                "finding": lambda language: first.message(offsets=field is None, language=language)
+            },
         )
 
 

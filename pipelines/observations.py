@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from nakyma import finnish, privacy
+from nakyma import finnish, i18n, privacy
 from nakyma.db import write_transaction
 from nakyma.observations import (
     SOURCES,
@@ -50,6 +50,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "theme": ("theme", "teema", "painopiste", "painopistealue"),
     "role": ("role", "rooli", "havainnoijan rooli", "ammattiryhma", "tehtava"),
 }
+# The Finnish column names the file may use (they are what the file says, in any language).
 COLUMN_LABELS = {
     "external_id": "tunniste",
     "text": "teksti",
@@ -59,6 +60,7 @@ COLUMN_LABELS = {
     "theme": "teema",
     "role": "rooli",
 }
+Translate = Callable[[str], str]
 REQUIRED_COLUMNS = ("text", "municipality", "observed_on", "target_group")
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
@@ -106,7 +108,7 @@ class ImportReport:
         }
 
 
-def _column_map(headers: list[str]) -> tuple[dict[int, str], list[str]]:
+def _column_map(headers: list[str], _: Translate) -> tuple[dict[int, str], list[str]]:
     lookup = {fold(alias): name for name, aliases in COLUMN_ALIASES.items() for alias in aliases}
     mapping: dict[int, str] = {}
     ignored: list[str] = []
@@ -122,16 +124,17 @@ def _column_map(headers: list[str]) -> tuple[dict[int, str], list[str]]:
     missing = [c for c in REQUIRED_COLUMNS if c not in mapping.values()]
     if missing:
         raise ImportFileError(
-            "Tiedostosta puuttuu sarake: "
-            + ", ".join(f"{c} ({COLUMN_LABELS[c]})" for c in missing)
-            + ". Ensimmäisellä rivillä on oltava sarakkeiden nimet "
-            "(esim. text/teksti, municipality/kunta, observed_on/päivämäärä, "
-            "target_group/kohderyhmä)."
+            _(
+                "Tiedostosta puuttuu sarake: %(columns)s. Ensimmäisellä rivillä on oltava "
+                "sarakkeiden nimet (esim. text/teksti, municipality/kunta, "
+                "observed_on/päivämäärä, target_group/kohderyhmä)."
+            )
+            % {"columns": ", ".join(f"{c} ({COLUMN_LABELS[c]})" for c in missing)}
         )
     return mapping, ignored
 
 
-def _decode(data: bytes) -> tuple[str, str]:
+def _decode(data: bytes, _: Translate) -> tuple[str, str]:
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
@@ -141,19 +144,19 @@ def _decode(data: bytes) -> tuple[str, str]:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:
         raise ImportFileError(
-            "Tiedoston merkistöä ei tunnistettu. Tallenna se CSV UTF-8 -muodossa."
+            _("Tiedoston merkistöä ei tunnistettu. Tallenna se CSV UTF-8 -muodossa.")
         ) from None
 
 
-def _csv_rows(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]], str]:
-    text, encoding = _decode(data)
+def _csv_rows(data: bytes, _: Translate) -> tuple[list[str], Iterator[tuple[int, list[str]]], str]:
+    text, encoding = _decode(data, _)
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         headers = next(reader)
     except StopIteration:
-        raise ImportFileError("Tiedosto on tyhjä.") from None
+        raise ImportFileError(_("Tiedosto on tyhjä.")) from None
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         line = reader.line_num + 1
@@ -165,13 +168,14 @@ def _csv_rows(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]], 
         except csv.Error as exc:
             # Raised inside the import transaction, so nothing from the file is stored.
             raise ImportFileError(
-                f"CSV-tiedoston rivi {line} on virheellinen ({exc}). Mitään ei tallennettu."
+                _("CSV-tiedoston rivi %(line)s on virheellinen (%(error)s). Mitään ei tallennettu.")
+                % {"line": line, "error": exc}
             ) from None
 
     return headers, rows(), encoding
 
 
-def _xlsx_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+def _xlsx_rows(path: Path, _: Translate) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
     import zipfile
 
     import openpyxl
@@ -180,13 +184,13 @@ def _xlsx_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ImportFileError("XLSX-tiedostoa ei voitu lukea. Onko se Excel-työkirja?") from exc
+        raise ImportFileError(_("XLSX-tiedostoa ei voitu lukea. Onko se Excel-työkirja?")) from exc
     sheet = workbook.worksheets[0]
     all_rows = sheet.iter_rows(values_only=True)
     try:
         headers = ["" if h is None else str(h) for h in next(all_rows)]
     except StopIteration:
-        raise ImportFileError("Työkirjan ensimmäinen taulukko on tyhjä.") from None
+        raise ImportFileError(_("Työkirjan ensimmäinen taulukko on tyhjä.")) from None
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         for number, row in enumerate(all_rows, start=2):
@@ -197,21 +201,23 @@ def _xlsx_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
 
 
 def read_observation_rows(
-    path: Path,
+    path: Path, language: str = "fi"
 ) -> tuple[Iterator[tuple[int, dict[str, Any]]], list[str], str]:
-    """Rows of a CSV or XLSX file as (line number, {field: value}); plus ignored columns."""
+    """Rows of a CSV or XLSX file as (line number, {field: value}); plus ignored columns.
+    ImportFileError's message is in `language` (Finnish by default)."""
+    _ = i18n.translator(language)
     if not path.is_file():
-        raise ImportFileError(f"Tiedostoa ei löydy: {path}")
+        raise ImportFileError(_("Tiedostoa ei löydy: %(path)s") % {"path": path})
     if path.stat().st_size > MAX_FILE_BYTES:
-        raise ImportFileError("Tiedosto on liian suuri (yli 50 Mt).")
+        raise ImportFileError(_("Tiedosto on liian suuri (yli 50 Mt)."))
     encoding = "xlsx"
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        headers, raw_rows = _xlsx_rows(path)
+        headers, raw_rows = _xlsx_rows(path, _)
     elif path.suffix.lower() in (".csv", ".txt"):
-        headers, raw_rows, encoding = _csv_rows(path.read_bytes())
+        headers, raw_rows, encoding = _csv_rows(path.read_bytes(), _)
     else:
-        raise ImportFileError("Tuettuja tiedostomuotoja ovat CSV (.csv) ja Excel (.xlsx).")
-    mapping, ignored = _column_map(headers)
+        raise ImportFileError(_("Tuettuja tiedostomuotoja ovat CSV (.csv) ja Excel (.xlsx)."))
+    mapping, ignored = _column_map(headers, _)
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
         for line, values in raw_rows:
@@ -234,8 +240,10 @@ def import_observations(
     source: str = "tuonti",
     batch_rows: int = BATCH_ROWS,
     progress: Progress | None = None,
+    language: str = "fi",
 ) -> ImportReport:
     """Validate every row and store the valid ones, in short transactions of `batch_rows`.
+    Messages (file errors and each row's errors) are in `language` (Finnish by default).
 
     A row that fails is reported with its line number and reasons and the rest go on;
     a crash half-way keeps the batches committed before it, each row whole, and nothing
@@ -246,7 +254,7 @@ def import_observations(
     `progress` is told ("import", rows done, rows in the file) after each batch.
     """
     finnish.load()
-    row_iter, ignored, encoding = read_observation_rows(path)
+    row_iter, ignored, encoding = read_observation_rows(path, language)
     # Read whole (the file is at most MAX_FILE_BYTES) so that progress knows the total.
     rows = list(row_iter)
     report = ImportReport(
@@ -263,6 +271,7 @@ def import_observations(
         batch_rows=batch_rows,
         progress=progress,
         total=len(rows),
+        language=language,
     )
 
 
@@ -313,6 +322,7 @@ def _validated(
     today: date,
     redact: bool,
     created_by: Callable[[Mapping[str, Any]], int | None] | None,
+    language: str = "fi",
 ) -> list[_Checked]:
     out = []
     for line, raw in batch:
@@ -321,7 +331,9 @@ def _validated(
             out.append(_Checked(line, external_id, stored_before=True, raw=raw))
             continue
         try:
-            obs = validate_observation(raw, region=region, today=today, redact=redact)
+            obs = validate_observation(
+                raw, region=region, today=today, redact=redact, language=language
+            )
         except IntakeError as exc:
             out.append(_Checked(line, external_id, errors=exc.errors))
             continue
@@ -338,21 +350,21 @@ class _DryRunSeen:
 
     keys: dict[tuple[str, str, str], int] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)
+    language: str = "fi"
 
     def check(self, line: int, obs: CleanObservation) -> tuple[str, FieldError | None]:
         key = (text_key(obs.text), obs.municipality.code, obs.observed_on.isoformat())
         same_key = self.keys.get(key)
         same_id = self.ids.get(obs.external_id) if obs.external_id else None
+        _ = i18n.translator(self.language)
         if same_id is not None and same_key == same_id:
             return "already_stored", None
         if same_id is not None:
-            return "valid", FieldError(
-                "external_id", f"Tunniste on jo käytössä rivillä {same_id}.", code="conflict"
-            )
+            message = _("Tunniste on jo käytössä rivillä %(line)s.") % {"line": same_id}
+            return "valid", FieldError("external_id", message, code="conflict")
         if same_key is not None:
-            return "valid", FieldError(
-                "text", f"Sama havainto on jo rivillä {same_key}.", code="duplicate"
-            )
+            message = _("Sama havainto on jo rivillä %(line)s.") % {"line": same_key}
+            return "valid", FieldError("text", message, code="duplicate")
         self.keys[key] = line
         if obs.external_id:
             self.ids[obs.external_id] = line
@@ -370,6 +382,7 @@ def _store_batch(
     today: date,
     redact: bool,
     created_by: Callable[[Mapping[str, Any]], int | None] | None,
+    language: str = "fi",
 ) -> None:
     """Store one batch of validated rows: one short write transaction (none in a dry run).
     A crash before its commit keeps nothing of the batch; rows are whole or absent."""
@@ -385,6 +398,7 @@ def _store_batch(
                         today=today,
                         redact=redact,
                         created_by=created_by,
+                        language=language,
                     )[0]
                 else:
                     report.rows.append(RowOutcome(row.line, "already_stored", [], row.external_id))
@@ -400,6 +414,7 @@ def _store_batch(
                     source=source,
                     created_by=row.created_by,
                     dry_run=dry_run,
+                    language=language,
                 )
             except IntakeError as exc:
                 report.rows.append(RowOutcome(row.line, "rejected", exc.errors, row.external_id))
@@ -427,6 +442,7 @@ def store_rows(
     batch_rows: int = BATCH_ROWS,
     progress: Progress | None = None,
     total: int | None = None,
+    language: str = "fi",
 ) -> ImportReport:
     """Run numbered rows through the intake, recording each outcome.
 
@@ -439,7 +455,7 @@ def store_rows(
     rows there are, when the caller knows (None otherwise)."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
-    seen = _DryRunSeen()
+    seen = _DryRunSeen(language=language)
     rows = iter(rows)
     done = 0
     if total:
@@ -456,6 +472,7 @@ def store_rows(
             today=today,
             redact=redact,
             created_by=created_by,
+            language=language,
         )
         _store_batch(
             db,
@@ -467,6 +484,7 @@ def store_rows(
             today=today,
             redact=redact,
             created_by=created_by,
+            language=language,
         )
         done += len(batch)
         tell(progress, "import", done, total)

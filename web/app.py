@@ -18,10 +18,11 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from nakyma import privacy
+from nakyma import i18n, privacy
 from nakyma.accounts import User
 from nakyma.config import Settings
 from nakyma.db import open_db
+from nakyma.i18n import N_
 from nakyma.oidc import OidcClient, form_action_origins
 from nakyma.regions import load_region
 from nakyma.runs import mark_abandoned_runs
@@ -37,7 +38,7 @@ from web.deps import (
     new_csrf_seed,
 )
 from web.guard import guard_health, install_guard
-from web.i18n import gettext_for
+from web.i18n import gettext_for, request_language
 from web.i18n import install as install_i18n
 from web.policy import NOT_ALLOWED, enforce_policy, request_user
 from web.routes import ROUTERS
@@ -85,25 +86,46 @@ def _fi_number(value: float | None, decimals: int = 1) -> str:
     return f"{value:,.{decimals}f}".replace(",", "\u00a0").replace(".", ",")
 
 
-# Pydantic's error types in the intake's words: (message, code).
+# Pydantic's error types in the intake's words: (message, code); messages are Finnish
+# message ids, translated to the request's language.
 _VALIDATION_MESSAGES = {
-    "json_invalid": ("Pyynnön runko ei ole kelvollista JSONia.", "invalid"),
-    "extra_forbidden": ("Tuntematon kenttä.", "unknown_field"),
-    "string_type": ("Arvon on oltava merkkijono.", "invalid_type"),
-    "missing": ("Kenttä puuttuu.", "missing"),
+    "json_invalid": (N_("Pyynnön runko ei ole kelvollista JSONia."), "invalid"),
+    "extra_forbidden": (N_("Tuntematon kenttä."), "unknown_field"),
+    "string_type": (N_("Arvon on oltava merkkijono."), "invalid_type"),
+    "missing": (N_("Kenttä puuttuu."), "missing"),
 }
 
 
-def validation_detail(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+def validation_detail(
+    errors: Sequence[Mapping[str, Any]], language: str = "fi"
+) -> list[dict[str, str]]:
     """Request validation errors in the shape every 422 of the API has:
-    [{"field", "message", "code"}], in Finnish and without echoing the input."""
+    [{"field", "message", "code"}], in `language` (Finnish by default) and without echoing
+    the input."""
+    _ = i18n.translator(language)
     detail = []
     for err in errors:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
         message, code = _VALIDATION_MESSAGES.get(
-            str(err.get("type")), ("Kentän arvo on väärää tyyppiä.", "invalid")
+            str(err.get("type")), (N_("Kentän arvo on väärää tyyppiä."), "invalid")
         )
-        detail.append({"field": ".".join(loc) or "body", "message": message, "code": code})
+        detail.append({"field": ".".join(loc) or "body", "message": _(message), "code": code})
+    return detail
+
+
+def api_error_detail(detail: Any, translate: Callable[[str], str]) -> Any:
+    """An API error's `detail` in the request's language: a message as a string, or the
+    list form's `message` of each entry; `field`, `code` and the rest stay as they are
+    (clients act on those). Our messages are Finnish message ids; others pass unchanged."""
+    if isinstance(detail, str):
+        return translate(detail) if detail else detail
+    if isinstance(detail, list):
+        return [
+            {**e, "message": translate(e["message"])}
+            if isinstance(e, dict) and isinstance(e.get("message"), str) and e["message"]
+            else e
+            for e in detail
+        ]
     return detail
 
 
@@ -300,13 +322,15 @@ def _add_error_pages(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         # Same shape as the intake's own errors, so clients handle one format.
-        return JSONResponse({"detail": validation_detail(exc.errors())}, status_code=422)
+        detail = validation_detail(exc.errors(), request_language(request))
+        return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        _ = gettext_for(request)
         if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
             # FastAPI's own words for a body it could not parse (e.g. JSON nested too deep).
-            message = "Pyynnön runkoa ei voitu lukea."
+            message = _("Pyynnön runkoa ei voitu lukea.")
             return JSONResponse(
                 {"detail": [{"field": "body", "message": message, "code": "invalid"}]},
                 status_code=400,
@@ -314,10 +338,10 @@ def _add_error_pages(app: FastAPI) -> None:
         if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
             "accept", ""
         ):
+            detail = api_error_detail(exc.detail, _)
             return JSONResponse(
-                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+                {"detail": detail}, status_code=exc.status_code, headers=exc.headers
             )
-        _ = gettext_for(request)
         titles = {
             404: _("Sivua ei löytynyt."),
             403: _("Sinulla ei ole oikeutta tähän sivuun."),

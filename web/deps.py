@@ -15,6 +15,7 @@ from sqlite_utils import Database
 from nakyma.accounts import User
 from nakyma.config import Settings
 from nakyma.db import open_db
+from nakyma.i18n import N_
 from nakyma.regions import Region
 
 SESSION_COOKIE = "nakyma_session"
@@ -81,8 +82,11 @@ def api_user(user: Annotated[User | None, Depends(current_user)]) -> User:
     if user is None:
         raise HTTPException(
             status_code=401,
-            detail="Kirjautuminen vaaditaan: lähetä henkilökohtainen API-avain "
-            "otsakkeessa 'Authorization: Bearer …'.",
+            # A Finnish message id: the error handler answers in the request's language.
+            detail=N_(
+                "Kirjautuminen vaaditaan: lähetä henkilökohtainen API-avain "
+                "otsakkeessa 'Authorization: Bearer …'."
+            ),
             headers={"WWW-Authenticate": "Bearer"},
         )
     return user

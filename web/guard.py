@@ -21,11 +21,14 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from nakyma import i18n
 from nakyma.accounts import User
 from nakyma.config import Settings
 from nakyma.finnish import ModelUnavailable
+from nakyma.i18n import N_
 from nakyma.observations import MAX_TEXT_LENGTH
 from nakyma.ratelimit import SlidingWindowLimiter, retry_after_header
+from web.i18n import gettext_for
 
 __all__ = [
     "MODEL_UNAVAILABLE_MESSAGE",
@@ -35,11 +38,12 @@ __all__ = [
     "rate_limit",
 ]
 
-RATE_LIMITED_MESSAGE = (
+# Finnish message ids, translated where they are shown (the request's language).
+RATE_LIMITED_MESSAGE = N_(
     "Liian monta pyyntöä lyhyessä ajassa. Odota hetki ja yritä uudelleen "
     "(tekstiäsi ei tallennettu)."
 )
-MODEL_UNAVAILABLE_MESSAGE = (
+MODEL_UNAVAILABLE_MESSAGE = N_(
     "Tietosuojatarkistus ei ole nyt käytettävissä (suomen kielimalli puuttuu), joten "
     "tekstiä ei voi tarkistaa eikä tallentaa. Yritä myöhemmin uudelleen; ylläpito on "
     "saanut tiedon."
@@ -96,9 +100,10 @@ def rate_limit(request: Request, user: User, action: Action) -> float | None:
     return limiters["client"].hit(f"client:{client}")
 
 
-def api_rate_limited(wait: float) -> JSONResponse:
+def api_rate_limited(wait: float, language: str = "fi") -> JSONResponse:
+    message = i18n.gettext(language, RATE_LIMITED_MESSAGE)
     return JSONResponse(
-        {"detail": [{"field": "body", "message": RATE_LIMITED_MESSAGE, "code": "rate_limited"}]},
+        {"detail": [{"field": "body", "message": message, "code": "rate_limited"}]},
         status_code=429,
         headers={"Retry-After": retry_after_header(wait)},
     )
@@ -117,10 +122,11 @@ def partial_message(message: str, status_code: int = 200, wait: float | None = N
 
 
 def page_rate_limited(request: Request, user: User, wait: float) -> Response:
+    _ = gettext_for(request)
     response: Response = request.app.state.templates.TemplateResponse(
         request,
         "error.html",
-        {"title": "Liian monta pyyntöä", "message": RATE_LIMITED_MESSAGE, "user": user},
+        {"title": _("Liian monta pyyntöä"), "message": _(RATE_LIMITED_MESSAGE), "user": user},
         status_code=429,
     )
     response.headers["Retry-After"] = retry_after_header(wait)
@@ -129,6 +135,7 @@ def page_rate_limited(request: Request, user: User, wait: float) -> Response:
 
 def _model_unavailable(request: Request, exc: Exception) -> Response:
     log.error("privacy guard model unavailable: %s", exc)
+    _ = gettext_for(request)
     path = request.url.path
     if path.startswith("/api/"):
         return JSONResponse(
@@ -136,7 +143,7 @@ def _model_unavailable(request: Request, exc: Exception) -> Response:
                 "detail": [
                     {
                         "field": "body",
-                        "message": MODEL_UNAVAILABLE_MESSAGE,
+                        "message": _(MODEL_UNAVAILABLE_MESSAGE),
                         "code": "guard_unavailable",
                     }
                 ]
@@ -144,13 +151,13 @@ def _model_unavailable(request: Request, exc: Exception) -> Response:
             status_code=503,
         )
     if path == "/havainnot/tarkista":
-        return partial_message(MODEL_UNAVAILABLE_MESSAGE, status_code=503)
+        return partial_message(_(MODEL_UNAVAILABLE_MESSAGE), status_code=503)
     response: Response = request.app.state.templates.TemplateResponse(
         request,
         "error.html",
         {
-            "title": "Palvelu ei ole käytettävissä",
-            "message": MODEL_UNAVAILABLE_MESSAGE,
+            "title": _("Palvelu ei ole käytettävissä"),
+            "message": _(MODEL_UNAVAILABLE_MESSAGE),
             "user": None,
         },
         status_code=503,
@@ -177,10 +184,22 @@ def guard_health() -> tuple[int, dict[str, Any]]:
 # observation (2,000 characters, at most 20 kB as sent) and its other fields fit many times.
 MAX_INTAKE_BODY = 64 * 1024
 INTAKE_PATHS = frozenset({"/havainnot/uusi", "/havainnot/tarkista", "/api/observations"})
-TOO_LARGE_MESSAGE = (
-    f"Havainto on liian pitkä: enintään {MAX_TEXT_LENGTH} merkkiä. Lyhennä tekstiä ja "
-    "lähetä se uudelleen."
-)
+
+
+def _too_large_texts(scope: Scope) -> tuple[str, str, str, str]:
+    """The 413 answer's language (from Accept-Language: the caller is not known yet), its
+    message, title and link text."""
+    headers = dict(scope.get("headers") or [])
+    app = scope.get("app")
+    region = getattr(getattr(app, "state", None), "region", None)
+    default = region.default_language if region is not None else i18n.SOURCE_LANGUAGE
+    accept = headers.get(b"accept-language", b"").decode("latin-1")
+    language = i18n.negotiate(accept, default)
+    _ = i18n.translator(language)
+    message = _(
+        "Havainto on liian pitkä: enintään %(max)s merkkiä. Lyhennä tekstiä ja lähetä se uudelleen."
+    ) % {"max": MAX_TEXT_LENGTH}
+    return language, message, _("Havainto on liian pitkä"), _("Takaisin lomakkeelle")
 
 
 class IntakeBodyCap:
@@ -223,18 +242,19 @@ class IntakeBodyCap:
 
 def _too_large(scope: Scope) -> Response:
     path = scope["path"]
+    language, message, title, back = _too_large_texts(scope)
     if path == "/havainnot/tarkista":
-        return partial_message(TOO_LARGE_MESSAGE)
+        return partial_message(message)
     if path.startswith("/api/"):
         return JSONResponse(
-            {"detail": [{"field": "text", "message": TOO_LARGE_MESSAGE, "code": "too_long"}]},
+            {"detail": [{"field": "text", "message": message, "code": "too_long"}]},
             status_code=413,
         )
     return HTMLResponse(
-        '<!doctype html><html lang="fi"><meta charset="utf-8">'
-        "<title>Havainto on liian pitkä</title>"
-        f"<h1>Havainto on liian pitkä</h1><p>{TOO_LARGE_MESSAGE}</p>"
-        '<p><a href="/havainnot/uusi">Takaisin lomakkeelle</a></p></html>',
+        f'<!doctype html><html lang="{language}"><meta charset="utf-8">'
+        f"<title>{title}</title>"
+        f"<h1>{title}</h1><p>{message}</p>"
+        f'<p><a href="/havainnot/uusi">{back}</a></p></html>',
         status_code=413,
     )
 

@@ -119,6 +119,35 @@ def _region_name(ctx: Context, region: Region) -> str:
     return region.name_in(_language(ctx))
 
 
+@pass_context
+def _group_name(ctx: Context, group: Any) -> str:
+    """A municipality group (anything with `key` and its Finnish `name`, object or dict) by
+    its name in the page's language: `{{ group | group_name }}`, the region file's
+    `name_sv` on Swedish pages."""
+    name = str(_field(group, "name") or "")
+    request = ctx.get("request")
+    if request is None:
+        return name
+    region: Region = request.app.state.region
+    return region.group_name(str(_field(group, "key") or ""), name, _language(ctx))
+
+
+@pass_context
+def _grouping_title(ctx: Context, grouping: Any) -> str:
+    """A grouping (anything with `key` and its Finnish `title`) by its title in the page's
+    language: the region file's `title_sv` on Swedish pages, else the title through the
+    catalogue (common ones such as "Seutukunnat" are there)."""
+    title = str(_field(grouping, "title") or "")
+    language = _language(ctx)
+    request = ctx.get("request")
+    if request is not None:
+        region: Region = request.app.state.region
+        for known in region.groupings:
+            if known.key == _field(grouping, "key") and known.title_sv and language == "sv":
+                return known.title_in(language)
+    return i18n.gettext(language, title) if title else title
+
+
 def install(env: Environment) -> None:
     """Jinja2's i18n extension with gettext in each request's language, the language
     switcher's data, and filters for dates, numbers and municipality names."""
@@ -137,3 +166,5 @@ def install(env: Environment) -> None:
     env.filters["local_number"] = _number
     env.filters["place"] = _place
     env.filters["region_name"] = _region_name
+    env.filters["group_name"] = _group_name
+    env.filters["grouping_title"] = _grouping_title

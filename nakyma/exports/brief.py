@@ -9,15 +9,17 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from nakyma import i18n
 from nakyma.disclosure import COMPLEMENTARY_MARK, Cell, SuppressedTable
 from nakyma.exports.request import Scope
+from nakyma.i18n import N_
 from nakyma.wording import fi_date
 
 # How many phenomena one brief holds at most: a meeting reads a handful, and a 100-page PDF
 # helps nobody.
 MAX_PHENOMENA = 40
 # The columns of a phenomenon's month table: (item kind, label).
-SOURCES = (("observation", "Havainnot"), ("headline", "Uutiset"))
+SOURCES = (("observation", N_("Havainnot")), ("headline", N_("Uutiset")))
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,12 @@ class LinkedIndicator:
     @property
     def values_text(self) -> str:
         """Each area's latest value ("Jämsä 2024: …; Koko maa 2024: …"), or "ei arvoja"."""
-        return "; ".join(f"{v.area} {v.year}: {v.value}" for v in self.values) or "ei arvoja"
+        return self.values_in(i18n.SOURCE_LANGUAGE)
+
+    def values_in(self, language: str) -> str:
+        """`values_text` with its "ei arvoja" in `language`."""
+        _ = i18n.translator(language)
+        return "; ".join(f"{v.area} {v.year}: {v.value}" for v in self.values) or _("ei arvoja")
 
 
 @dataclass(frozen=True)
@@ -154,8 +161,9 @@ class MeetingBrief:
     query: tuple[tuple[str, str], ...] = field(default=())
     emerging: tuple[EmergingThemeBrief, ...] = field(default=())  # "Nousevat teemat"
     forecasts: tuple[ForecastBrief, ...] = field(default=())  # "Ennakointi"
-    # The user interface language the brief's fixed texts are in (nakyma.i18n.LANGUAGES);
-    # its generated sentences (reasons, questions, legend) are Finnish for now.
+    # The user interface language of the brief (nakyma.i18n.LANGUAGES): its fixed texts, and
+    # the sentences `build_brief` generates (questions, legend, choice, notes). The weak
+    # signals' reasons and the forecasts' sentences come from their own modules.
     language: str = "fi"
 
     @property
@@ -164,15 +172,23 @@ class MeetingBrief:
 
     @property
     def legend(self) -> str:
-        return (
-            f"Pienet luvut on suojattu: ”<{self.k}” tarkoittaa 1–{self.k - 1}, ja "
-            f"”{COMPLEMENTARY_MARK}” on vähintään {self.k} mutta piilotettu, jotta pieniä lukuja "
-            f"ei voi päätellä summista. Alle {format_int(self.min_population)} asukkaan kuntien "
-            "havaintotekstit näytetään vain kuntaryhmän tasolla."
-        )
+        """How the brief protects small numbers, in the brief's language."""
+        _ = i18n.translator(self.language)
+        return _(
+            "Pienet luvut on suojattu: ”<%(k)s” tarkoittaa 1–%(k_minus_1)s, ja ”%(mark)s” on "
+            "vähintään %(k)s mutta piilotettu, jotta pieniä lukuja ei voi päätellä summista. "
+            "Alle %(population)s asukkaan kuntien havaintotekstit näytetään vain kuntaryhmän "
+            "tasolla."
+        ) % {
+            "k": self.k,
+            "k_minus_1": self.k - 1,
+            "mark": COMPLEMENTARY_MARK,
+            "population": format_int(self.min_population),
+        }
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: tables as printed text, never the hidden values."""
+        _ = i18n.translator(self.language)
         return {
             "region": self.region,
             "scope": {"kind": self.scope.kind, "code": self.scope.code, "name": self.scope.name},
@@ -200,9 +216,9 @@ class MeetingBrief:
                     "theme": p.theme,
                     "observations": p.observations.text,
                     "headlines": p.headlines.text,
-                    "months": p.months.text_rows(corner="Kuukausi"),
+                    "months": p.months.text_rows(corner=_("Kuukausi")),
                     "municipalities": (
-                        p.municipalities.text_rows(corner="Kunta") if p.municipalities else None
+                        p.municipalities.text_rows(corner=_("Kunta")) if p.municipalities else None
                     ),
                     "indicators": [asdict(i) for i in p.indicators],
                     "texts": [asdict(t) for t in p.texts],

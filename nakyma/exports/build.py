@@ -13,9 +13,10 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date as babel_format_date
 from sqlite_utils import Database
 
-from nakyma import privacy
+from nakyma import i18n, privacy
 from nakyma.disclosure import (
     Cell,
     SuppressedTable,
@@ -42,7 +43,13 @@ from nakyma.exports.brief import (
     PhenomenonBrief,
     format_int,
 )
-from nakyma.exports.request import BriefRequest, ExportError, Scope, month_index
+from nakyma.exports.request import (
+    BriefRequest,
+    ExportError,
+    Scope,
+    localised_scope,
+    month_index,
+)
 from nakyma.forecast_areas import area_records
 from nakyma.forecast_views import number_interval
 from nakyma.indicators import (
@@ -80,9 +87,12 @@ def _months(start: date, end: date) -> list[str]:
     ]
 
 
-def month_label(key: str) -> str:
-    """ "2026-11" -> "marraskuu 2026"."""
-    return f"{MONTHS_FI[int(key[5:7]) - 1]} {key[:4]}"
+def month_label(key: str, language: str = "fi") -> str:
+    """ "2026-11" -> "marraskuu 2026" (Swedish "november 2026", English "November 2026")."""
+    if language == "fi":
+        return f"{MONTHS_FI[int(key[5:7]) - 1]} {key[:4]}"
+    locale = "sv_FI" if language == "sv" else "en_GB"
+    return babel_format_date(date(int(key[:4]), int(key[5:7]), 1), "LLLL y", locale=locale)
 
 
 def phenomenon_themes(db: Database) -> dict[int, str]:
@@ -166,6 +176,7 @@ def _tables(
     region: Region,
     scope: Scope,
     k: int,
+    language: str = "fi",
 ) -> tuple[SuppressedTable, SuppressedTable | None]:
     """The month x source table and the observations-by-municipality table, suppressed so
     that the total they share (observations) is hidden in both or in neither.
@@ -175,13 +186,14 @@ def _tables(
     obs_months = Counter(o["observed_on"][:7] for o in evidence.observations)
     news_months = Counter(evidence.headline_months)
     month_cells = [[obs_months[m], news_months[m]] for m in months]
-    month_labels = [month_label(m) for m in months]
-    source_labels = [label for _, label in SOURCES]
+    _ = i18n.translator(language)
+    month_labels = [month_label(m, language) for m in months]
+    source_labels = [_(label) for _key, label in SOURCES]
     by_town = Counter(o["municipality_code"] for o in evidence.observations)
     # Alphabetical, never by count: the order of rows would tell hidden counts apart.
     towns = sorted((c for c in by_town if by_town[c]), key=lambda c: region.municipality(c).name)
     town_cells = [[by_town[c]] for c in towns]
-    town_labels = [region.municipality(c).name for c in towns]
+    town_labels = [region.municipality(c).name_in(language) for c in towns]
     hide: set[tuple[int, int]] = set()
     while True:
         table_m = suppress(
@@ -198,7 +210,7 @@ def _tables(
             town_cells,
             k,
             row_labels=town_labels,
-            col_labels=["Havainnot"],
+            col_labels=[_("Havainnot")],
             row_totals=False,
             hide={(len(towns), 0)} if hide else set(),
         )
@@ -208,7 +220,7 @@ def _tables(
 
 
 def _indicators(
-    db: Database, region: Region, pid: int, scope: Scope
+    db: Database, region: Region, pid: int, scope: Scope, language: str = "fi"
 ) -> tuple[LinkedIndicator, ...]:
     """The phenomenon's accepted indicators, else its best suggestions (never rejected ones),
     each with its latest values for the scope, the county and the whole country."""
@@ -224,19 +236,25 @@ def _indicators(
     )
     accepted = [link for link in links if link["decision"] == "accepted"]
     chosen = accepted or links[:SUGGESTED_INDICATORS]
-    areas = _indicator_areas(region, scope)
+    areas = _indicator_areas(region, scope, language)
     return tuple(_linked_indicator(db, link, areas) for link in chosen)
 
 
-def _indicator_areas(region: Region, scope: Scope) -> list[tuple[str, str, str]]:
-    """(area_kind, area_code, name) of the areas whose values a brief shows, in order."""
+def _indicator_areas(
+    region: Region, scope: Scope, language: str = "fi"
+) -> list[tuple[str, str, str]]:
+    """(area_kind, area_code, name) of the areas whose values a brief shows, in order; the
+    names in `language`."""
+    _ = i18n.translator(language)
     areas: list[tuple[str, str, str]] = []
     if scope.kind == "kunta":
-        areas.append(("kunta", scope.code, scope.name))
+        areas.append(("kunta", scope.code, region.municipality(scope.code).name_in(language)))
     elif scope.kind == "kuntaryhma":
-        areas += [("kunta", c, region.municipality(c).name) for c in scope.municipalities]
-    areas.append(("hyvinvointialue", region.code, region.name))
-    areas.append(("maa", COUNTRY_CODE, "Koko maa"))
+        areas += [
+            ("kunta", c, region.municipality(c).name_in(language)) for c in scope.municipalities
+        ]
+    areas.append(("hyvinvointialue", region.code, region.name_in(language)))
+    areas.append(("maa", COUNTRY_CODE, _("Koko maa")))
     return areas
 
 
@@ -278,16 +296,18 @@ def _texts(
     region: Region,
     scope: Scope,
     min_population: int,
+    language: str = "fi",
 ) -> tuple[tuple[ObservationText, ...], str | None]:
+    _ = i18n.translator(language)
     if not evidence.observations:
         return (), None
     if scope.kind == "kunta" and is_small_municipality(
         region, scope.code, min_population=min_population
     ):
-        return (), (
-            f"Havaintotekstejä ei näytetä yhden alle {format_int(min_population)} asukkaan "
-            "kunnan rajauksella. Valitse kuntaryhmä nähdäksesi esimerkkejä."
-        )
+        return (), _(
+            "Havaintotekstejä ei näytetä yhden alle %(population)s asukkaan kunnan "
+            "rajauksella. Valitse kuntaryhmä nähdäksesi esimerkkejä."
+        ) % {"population": format_int(min_population)}
     representatives = [
         key
         for kind, key in json.loads(phenomenon["representatives"] or "[]")
@@ -310,8 +330,10 @@ def _texts(
         out.append(
             ObservationText(
                 text=text,
-                place=public_place(region, o["municipality_code"], min_population=min_population),
-                month=month_label(o["observed_on"][:7]),
+                place=public_place(
+                    region, o["municipality_code"], min_population=min_population, language=language
+                ),
+                month=month_label(o["observed_on"][:7], language),
             )
         )
         if len(out) >= TEXTS_PER_PHENOMENON:
@@ -326,52 +348,61 @@ def open_questions(
     scope_kind: str,
     has_summary: bool,
     indicator: str | None,
+    language: str = "fi",
 ) -> tuple[str, ...]:
-    """Prompts for the meeting, from the review status and the signal category."""
+    """Prompts for the meeting, from the review status and the signal category, in
+    `language` (Finnish by default)."""
+    _ = i18n.translator(language)
     by_category = {
-        "heikko_signaali": "Onko kyse uudesta ilmiöstä vai aiemmin huomaamatta jääneestä? "
-        "Kuka seuraa tilannetta seuraavien viikkojen ajan?",
-        "vahvistuva": "Mikä selittää kasvun, ja tarvitaanko yhteisiä toimia nyt?",
-        "vakiintunut": "Vastaavatko nykyiset palvelut ilmiöön, ja kenen vastuulla se on?",
-        "hiipuva": "Ovatko tehdyt toimet vaikuttaneet, vai onko ilmiö vain siirtynyt muualle?",
+        "heikko_signaali": _(
+            "Onko kyse uudesta ilmiöstä vai aiemmin huomaamatta jääneestä? "
+            "Kuka seuraa tilannetta seuraavien viikkojen ajan?"
+        ),
+        "vahvistuva": _("Mikä selittää kasvun, ja tarvitaanko yhteisiä toimia nyt?"),
+        "vakiintunut": _("Vastaavatko nykyiset palvelut ilmiöön, ja kenen vastuulla se on?"),
+        "hiipuva": _("Ovatko tehdyt toimet vaikuttaneet, vai onko ilmiö vain siirtynyt muualle?"),
     }
     by_status = {
-        "uusi": "Otetaanko ilmiö käsittelyyn, ja kuka sen omistaa?",
-        "käsittelyssä": "Mitä tiedämme jo, ja mitä tietoa tarvitaan lisää?",
-        "seurannassa": "Onko tilanne muuttunut edellisestä tarkastelusta?",
-        "toimenpiteitä sovittu": "Miten sovitut toimenpiteet etenevät, ja kuka raportoi niistä?",
-        "suljettu": "Onko syytä avata ilmiö uudelleen?",
-        "ei toimenpiteitä": "Onko päätös olla tekemättä toimenpiteitä yhä perusteltu?",
+        "uusi": _("Otetaanko ilmiö käsittelyyn, ja kuka sen omistaa?"),
+        "käsittelyssä": _("Mitä tiedämme jo, ja mitä tietoa tarvitaan lisää?"),
+        "seurannassa": _("Onko tilanne muuttunut edellisestä tarkastelusta?"),
+        "toimenpiteitä sovittu": _("Miten sovitut toimenpiteet etenevät, ja kuka raportoi niistä?"),
+        "suljettu": _("Onko syytä avata ilmiö uudelleen?"),
+        "ei toimenpiteitä": _("Onko päätös olla tekemättä toimenpiteitä yhä perusteltu?"),
     }
     questions = []
     if category in by_category:
         questions.append(by_category[category])
     else:
-        questions.append("Havaintoja on vähän: onko ilmiö silti tuttu arjen työssä?")
+        questions.append(_("Havaintoja on vähän: onko ilmiö silti tuttu arjen työssä?"))
     if status in by_status:
         questions.append(by_status[status])
     if scope_kind != "alue":
-        questions.append("Onko ilmiö tuttu muissakin kunnissa?")
+        questions.append(_("Onko ilmiö tuttu muissakin kunnissa?"))
     else:
-        questions.append("Missä kunnissa ilmiö näkyy eniten, ja miksi juuri siellä?")
+        questions.append(_("Missä kunnissa ilmiö näkyy eniten, ja miksi juuri siellä?"))
     if indicator:
-        questions.append(f"Näkyykö ilmiö indikaattorissa ”{indicator}”?")
+        question = _("Näkyykö ilmiö indikaattorissa ”%(indicator)s”?")
+        questions.append(question % {"indicator": indicator})
     if not has_summary:
-        questions.append("Kuka kirjoittaa ilmiölle yhteenvedon?")
+        questions.append(_("Kuka kirjoittaa ilmiölle yhteenvedon?"))
     return tuple(questions)
 
 
-def _selection_phrases(request: BriefRequest) -> tuple[str, ...]:
+def _selection_phrases(request: BriefRequest, language: str = "fi") -> tuple[str, ...]:
+    _ = i18n.translator(language)
     out = []
     if request.statuses:
-        out.append("tila: " + ", ".join(STATUSES[s] for s in request.statuses))
+        out.append(_("tila:") + " " + ", ".join(_(STATUSES[s]) for s in request.statuses))
     if request.categories:
-        out.append("signaali: " + ", ".join(CATEGORY_LABELS[c] for c in request.categories))
+        out.append(
+            _("signaali:") + " " + ", ".join(_(CATEGORY_LABELS[c]) for c in request.categories)
+        )
     if request.themes:
-        out.append("teema: " + ", ".join(THEMES[t] for t in request.themes))
+        out.append(_("teema:") + " " + ", ".join(_(THEMES[t]) for t in request.themes))
     if request.ids:
-        out.append("valitut ilmiöt: " + ", ".join(str(i) for i in request.ids))
-    return tuple(out) or ("kaikki ilmiöt, joista on aineistoa rajauksella",)
+        out.append(_("valitut ilmiöt:") + " " + ", ".join(str(i) for i in request.ids))
+    return tuple(out) or (_("kaikki ilmiöt, joista on aineistoa rajauksella"),)
 
 
 def _published_size(cell: Cell) -> float:
@@ -390,6 +421,7 @@ def build_brief(
     min_population: int = 5000,
     generated_on: date,
     timezone: str = "Europe/Helsinki",
+    language: str = "fi",
 ) -> MeetingBrief:
     """The meeting brief's content for a scope, a time window and a choice of phenomena.
 
@@ -398,12 +430,24 @@ def build_brief(
     headline in the scope and window are left out unless picked by hand. Signal categories
     first (weak signals, then growing, steady, fading), then by published amount of evidence.
     Raises ExportError when a hand-picked phenomenon does not exist.
+
+    The sentences the brief generates (questions, legend, the choice, notes, month names,
+    municipality and group names) are in `language` (Finnish by default); labels (status,
+    signal category, theme) stay Finnish message ids, translated where they are written.
     """
-    loaded = _load(db, region, request, timezone)
+    loaded = _load(db, region, request, timezone, language)
     months = _months(request.start, request.end)
     briefs = [
         _phenomenon_brief(
-            db, region, request, loaded, pid, months, k=k, min_population=min_population
+            db,
+            region,
+            request,
+            loaded,
+            pid,
+            months,
+            k=k,
+            min_population=min_population,
+            language=language,
         )
         for pid in _matching(loaded, request)
     ]
@@ -411,20 +455,23 @@ def build_brief(
     briefs.sort(key=_publication_order)
     as_of = db.execute("select max(as_of) from weak_signals").fetchone()[0]
     return MeetingBrief(
-        region=region.name,
-        scope=request.scope,
+        region=region.name_in(language),
+        scope=localised_scope(region, request.scope, language),
         start=request.start,
         end=request.end,
         generated_on=generated_on,
         k=k,
         min_population=min_population,
         signals_as_of=as_of,
-        selection=_selection_phrases(request),
+        selection=_selection_phrases(request, language),
         phenomena=tuple(briefs[:MAX_PHENOMENA]),
         left_out=max(0, len(briefs) - MAX_PHENOMENA),
         query=tuple(request.query()),
-        emerging=emerging_themes(db, region, request.scope, k=k, min_population=min_population),
+        emerging=emerging_themes(
+            db, region, request.scope, k=k, min_population=min_population, language=language
+        ),
         forecasts=forecasts_for(db, region, request.scope, briefs[:MAX_PHENOMENA]),
+        language=language,
     )
 
 
@@ -487,11 +534,17 @@ MAX_THEMES = 10
 
 
 def emerging_themes(
-    db: Database, region: Region, scope: Scope, *, k: int = 5, min_population: int = 5000
+    db: Database,
+    region: Region,
+    scope: Scope,
+    *,
+    k: int = 5,
+    min_population: int = 5000,
+    language: str = "fi",
 ) -> tuple[EmergingThemeBrief, ...]:
     """The active, undecided emerging themes flagged in the scope's area, best first by their
     category there and score: counts 1..k-1 as "<k", small municipalities named by their
-    group (in places, titles, terms and reasons alike)."""
+    group (in places, titles, terms and reasons alike); places named in `language`."""
     rows = sorted(
         db.query(
             "select a.theme_id, a.items, a.category, a.score, a.reasons, t.title, t.terms "
@@ -525,7 +578,14 @@ def emerging_themes(
                 category_label=THEME_CATEGORIES.get(r["category"], r["category"]),
                 items=published_count(r["items"], k),
                 places=tuple(
-                    sorted({public_place(region, c, min_population=min_population) for c in codes})
+                    sorted(
+                        {
+                            public_place(
+                                region, c, min_population=min_population, language=language
+                            )
+                            for c in codes
+                        }
+                    )
                 ),
                 terms=tuple(public(t) for t in json.loads(r["terms"] or "[]")),
                 reasons=tuple(
@@ -550,12 +610,18 @@ class _Loaded:
     evidence: dict[int, _Evidence]  # in the scope and window
 
 
-def _load(db: Database, region: Region, request: BriefRequest, timezone: str) -> _Loaded:
+def _load(
+    db: Database, region: Region, request: BriefRequest, timezone: str, language: str = "fi"
+) -> _Loaded:
+    _ = i18n.translator(language)
     active = {p["id"]: p for p in active_phenomena(db)}
     missing = [i for i in request.ids if i not in active]
     if missing:
         raise ExportError(
-            [f"Ilmiötä {i} ei ole (tai se on yhdistetty tai hylätty)." for i in missing]
+            [
+                _("Ilmiötä %(id)s ei ole (tai se on yhdistetty tai hylätty).") % {"id": i}
+                for i in missing
+            ]
         )
     return _Loaded(
         active=active,
@@ -600,14 +666,15 @@ def _phenomenon_brief(
     *,
     k: int,
     min_population: int,
+    language: str = "fi",
 ) -> PhenomenonBrief:
     p = loaded.active[pid]
     ev = loaded.evidence.get(pid) or _Evidence()
     signal = loaded.signals.get(pid)
     category = signal["category"] if signal else None
-    month_table, town_table = _tables(months, ev, region, request.scope, k)
-    indicators = _indicators(db, region, pid, request.scope)
-    texts, note = _texts(p, ev, region, request.scope, min_population)
+    month_table, town_table = _tables(months, ev, region, request.scope, k, language)
+    indicators = _indicators(db, region, pid, request.scope, language)
+    texts, note = _texts(p, ev, region, request.scope, min_population, language)
     theme = loaded.themes.get(pid)
     return PhenomenonBrief(
         id=pid,
@@ -631,6 +698,7 @@ def _phenomenon_brief(
             scope_kind=request.scope.kind,
             has_summary=bool(p["summary"]),
             indicator=indicators[0].title if indicators else None,
+            language=language,
         ),
     )
 

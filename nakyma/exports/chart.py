@@ -89,6 +89,9 @@ def month_labels(row_labels: Sequence[str]) -> list[tuple[int, str]]:
 
 
 def short_month(label: str) -> str:
-    """ "marraskuu 2026" -> "marras 26", the usual short form of Finnish month names."""
+    """ "marraskuu 2026" -> "marras 26", the usual short form of Finnish month names;
+    Swedish and English ones to three letters ("november 2026" -> "nov 26")."""
     name, year = label.rsplit(" ", 1)
-    return f"{name.removesuffix('kuu')} {year[2:]}"
+    if name.endswith("kuu"):
+        return f"{name.removesuffix('kuu')} {year[2:]}"
+    return f"{name[:3]} {year[2:]}"

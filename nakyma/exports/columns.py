@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nakyma import i18n
 from nakyma.exports.brief import EmergingThemeBrief, MeetingBrief, PhenomenonBrief
 from nakyma.i18n import N_
 
@@ -54,7 +55,9 @@ BRIEF_HEADERS: dict[str, str] = {
 
 
 def phenomenon_row(brief: MeetingBrief, p: PhenomenonBrief) -> dict[str, Any]:
-    """A phenomenon as one row by column name: texts, its id, and Cells for the two counts."""
+    """A phenomenon as one row by column name: texts, its id, and Cells for the two counts;
+    labels in the brief's language."""
+    _ = i18n.translator(brief.language)
 
     def monthly(j: int) -> str:
         return "; ".join(
@@ -73,10 +76,10 @@ def phenomenon_row(brief: MeetingBrief, p: PhenomenonBrief) -> dict[str, Any]:
         "aikavali": brief.window,
         "ilmio_id": p.id,
         "otsikko": p.title,
-        "tila": p.status_label,
-        "signaali": p.category_label or "",
+        "tila": _(p.status_label),
+        "signaali": _(p.category_label) if p.category_label else "",
         "perustelut": " ".join(p.reasons),
-        "teema": p.theme_label or "",
+        "teema": _(p.theme_label) if p.theme_label else "",
         "yhteenveto": p.summary or "",
         "havainnot": p.observations,
         "uutiset": p.headlines,
@@ -84,7 +87,8 @@ def phenomenon_row(brief: MeetingBrief, p: PhenomenonBrief) -> dict[str, Any]:
         "uutiset_kuukausittain": monthly(1),
         "kunnat": towns,
         "indikaattorit": " | ".join(
-            f"{i.title}: {i.values_text} ({i.attribution}, {i.url})" for i in p.indicators
+            f"{i.title}: {i.values_in(brief.language)} ({i.attribution}, {i.url})"
+            for i in p.indicators
         ),
         "havaintoja": " | ".join(f"”{t.text}” ({t.place}, {t.month})" for t in p.texts)
         or (p.texts_note or ""),
@@ -95,14 +99,15 @@ def phenomenon_row(brief: MeetingBrief, p: PhenomenonBrief) -> dict[str, Any]:
 def emerging_row(brief: MeetingBrief, e: EmergingThemeBrief) -> dict[str, Any]:
     """An emerging theme as a row of the same columns: no phenomenon id, "Nouseva teema" as
     its state, its published count and places (already under disclosure control)."""
+    _ = i18n.translator(brief.language)
     row = dict.fromkeys(BRIEF_COLUMNS, "")
     row.update(
         {
             "alue": brief.scope.label,
             "aikavali": brief.window,
             "otsikko": e.title,
-            "tila": "Nouseva teema (ei vielä ilmiö)",
-            "signaali": e.category_label,
+            "tila": _("Nouseva teema (ei vielä ilmiö)"),
+            "signaali": _(e.category_label),
             "perustelut": " ".join(e.reasons),
             "havainnot": e.items,
             "kunnat": "; ".join(e.places),
@@ -126,7 +131,30 @@ FORECAST_COLUMNS = (
     "menetelma",
 )
 CSV_COLUMNS = BRIEF_COLUMNS + FORECAST_COLUMNS
-FORECAST_STATE = "Ennuste"
+FORECAST_STATE = N_("Ennuste")
+# The CSV's header row in Swedish and English (Finnish keeps the short names above):
+# BRIEF_HEADERS and these, translated.
+FORECAST_HEADERS: dict[str, str] = {
+    "indikaattori_id": N_("Indikaattorin tunnus"),
+    "yksikko": N_("Yksikkö"),
+    "vuosi": N_("Vuosi"),
+    "ennuste": N_("Ennuste"),
+    "ala80": N_("Ennusteväli 80 %, alaraja"),
+    "yla80": N_("Ennusteväli 80 %, yläraja"),
+    "ala95": N_("Ennusteväli 95 %, alaraja"),
+    "yla95": N_("Ennusteväli 95 %, yläraja"),
+    "menetelma": N_("Menetelmä"),
+}
+
+
+def csv_headers(language: str) -> list[str]:
+    """The CSV's header row: the short column names in Finnish (what its readers and scripts
+    know), the columns' titles in the user's language otherwise."""
+    if language == i18n.SOURCE_LANGUAGE:
+        return list(CSV_COLUMNS)
+    _ = i18n.translator(language)
+    titles = {**BRIEF_HEADERS, **FORECAST_HEADERS}
+    return [_(titles[c]) for c in CSV_COLUMNS]
 
 
 def forecast_lines(brief: MeetingBrief) -> list[dict[str, Any]]:
@@ -171,7 +199,7 @@ def forecast_row(brief: MeetingBrief, line: dict[str, Any]) -> dict[str, Any]:
             "alue": line["area"],
             "aikavali": brief.window,
             "otsikko": line["title"],
-            "tila": FORECAST_STATE,
+            "tila": i18n.translator(brief.language)(FORECAST_STATE),
             "perustelut": line["verdict"],
             "yhteenveto": line["expectation"],
             "indikaattori_id": line["id"],

@@ -10,6 +10,7 @@ from nakyma.disclosure import Cell
 from nakyma.exports.brief import MeetingBrief
 from nakyma.exports.columns import (
     CSV_COLUMNS,
+    csv_headers,
     emerging_row,
     forecast_lines,
     forecast_row,
@@ -37,11 +38,11 @@ def _text(value: object) -> str:
 def render_csv(brief: MeetingBrief) -> bytes:
     """One row per phenomenon, then one per emerging theme (state "Nouseva teema"), then one
     per forecast year of the forecast page (state "Ennuste", its numbers in the last
-    columns); semicolon-separated UTF-8 with a byte order mark, which is what Excel in a
-    Finnish locale opens directly."""
+    columns), the header row and the labels in the brief's language; semicolon-separated
+    UTF-8 with a byte order mark, which is what Excel in a Finnish locale opens directly."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(csv_headers(brief.language))
     rows = [phenomenon_row(brief, p) for p in brief.phenomena]
     rows += [emerging_row(brief, e) for e in brief.emerging]
     rows += [forecast_row(brief, line) for line in forecast_lines(brief)]

@@ -142,7 +142,7 @@ def _md_phenomenon(n: int, p: PhenomenonBrief, language: str) -> list[str]:
 def _md_indicator(ind: LinkedIndicator, language: str) -> str:
     kind = "" if ind.accepted else f" ({translator(language)('ehdotus')})"
     return (
-        f"- **{_md(ind.title)}**{kind}: {_md(ind.values_text)}. "
+        f"- **{_md(ind.title)}**{kind}: {_md(ind.values_in(language))}. "
         f"*{_md(ind.attribution)}*, <{ind.url}>"
     )
 

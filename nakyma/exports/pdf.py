@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape as xml_escape
 from nakyma.disclosure import COMPLEMENTARY_MARK, SuppressedTable
 from nakyma.exports.brief import MAX_PHENOMENA, LinkedIndicator, MeetingBrief, PhenomenonBrief
 from nakyma.exports.chart import COUNT, HIDDEN, SMALL, Bar, month_chart
-from nakyma.wording import fi_date
+from nakyma.i18n import format_date, translator
 
 BRAND = "#0b5c6b"
 MUTED = "#4a5468"
@@ -261,32 +261,31 @@ def _pdf_cover(b: _Blocks, brief: MeetingBrief) -> list[Any]:
     """The first page: what the brief covers, the disclosure legend and the phenomena."""
     from reportlab.platypus import Spacer
 
+    _ = translator(brief.language)
+    made = format_date(brief.generated_on, brief.language)
     story: list[Any] = [
-        b.para(f"Kokousmuistio: {brief.scope.label}", "title"),
+        b.para(f"{_('Kokousmuistio:')} {brief.scope.label}", "title"),
         b.para(
-            f"{brief.region} · aikaväli {brief.window} · laadittu "
-            f"{fi_date(brief.generated_on)} · Näkymä",
+            f"{brief.region} · {_('aikaväli')} {brief.window} · {_('laadittu')} {made} · Näkymä",
             "meta",
         ),
         Spacer(1, 4),
-        b.para("Valinta: " + "; ".join(brief.selection) + ".", "body"),
+        b.para(f"{_('Valinta:')} " + "; ".join(brief.selection) + ".", "body"),
         b.para(brief.legend, "note"),
     ]
     if brief.phenomena:
-        story += [b.para("Ilmiöt", "h2"), _pdf_summary(b, brief)]
+        story += [b.para(_("Ilmiöt"), "h2"), _pdf_summary(b, brief)]
     else:
-        story.append(b.para("Valinnalla ei löytynyt ilmiöitä.", "body"))
+        story.append(b.para(_("Valinnalla ei löytynyt ilmiöitä."), "body"))
     if brief.left_out:
-        story.append(
-            b.para(f"Lisäksi {brief.left_out} ilmiötä jäi pois (enintään {MAX_PHENOMENA}).", "meta")
-        )
+        left_out = _("Lisäksi %(n)s ilmiötä jäi pois (enintään %(max)s).")
+        story.append(b.para(left_out % {"n": brief.left_out, "max": MAX_PHENOMENA}, "meta"))
     if brief.emerging:
         story += _pdf_emerging(b, brief)
     if brief.signals_as_of:
         story.append(Spacer(1, 6))
-        story.append(
-            b.para(f"Signaaliluokitus on laskettu {fi_date(brief.signals_as_of)}.", "meta")
-        )
+        computed = format_date(brief.signals_as_of, brief.language)
+        story.append(b.para(f"{_('Signaaliluokitus on laskettu')} {computed}.", "meta"))
     return story
 
 
@@ -295,13 +294,14 @@ def _pdf_emerging(b: _Blocks, brief: MeetingBrief) -> list[Any]:
     from reportlab.lib import colors
     from reportlab.platypus import TableStyle
 
-    rows = [["Teema", "Luokka", "Missä", "Havainnot"]]
-    rows += [[e.title, e.category_label, ", ".join(e.places), e.items] for e in brief.emerging]
+    _ = translator(brief.language)
+    rows = [[_("Teema"), _("Luokka"), _("Missä"), _("Havainnot")]]
+    rows += [[e.title, _(e.category_label), ", ".join(e.places), e.items] for e in brief.emerging]
     widths = [b.width * share for share in (0.40, 0.15, 0.31, 0.14)]
     table = b.table(rows, widths, numeric_from=3)
     table.setStyle(TableStyle([("BACKGROUND", (0, -1), (-1, -1), colors.white)]))
     reasons = [f"{e.title}: {' '.join(e.reasons)}" for e in brief.emerging if e.reasons]
-    return [b.para("Nousevat teemat", "h2"), table, *b.bullets(reasons)]
+    return [b.para(_("Nousevat teemat"), "h2"), table, *b.bullets(reasons)]
 
 
 def _pdf_forecasts(b: _Blocks, brief: MeetingBrief) -> list[Any]:
@@ -310,18 +310,22 @@ def _pdf_forecasts(b: _Blocks, brief: MeetingBrief) -> list[Any]:
     from reportlab.lib import colors
     from reportlab.platypus import KeepTogether, TableStyle
 
+    _ = translator(brief.language)
     story: list[Any] = [
-        b.para("Ennakointi: tilastojen ennusteet", "h1"),
+        b.para(_("Ennakointi: tilastojen ennusteet"), "h1"),
         b.para(
-            f"Muistion ilmiöihin liitettyjen indikaattorien ennusteet rajauksella "
-            f"{brief.scope.label}. Ennuste jatkaa tilastoa; ilmiöt kertovat, mitä kentällä on "
-            "kirjattu. Niitä ei ole laskettu yhteen.",
+            _("Muistion ilmiöihin liitettyjen indikaattorien ennusteet rajauksella")
+            + f" {brief.scope.label}"
+            + _(
+                ". Ennuste jatkaa tilastoa; ilmiöt kertovat, mitä kentällä on kirjattu. "
+                "Niitä ei ole laskettu yhteen."
+            ),
             "meta",
         ),
     ]
     widths = [b.width * share for share in (0.16, 0.24, 0.30, 0.30)]
     for f in brief.forecasts:
-        rows = [["Vuosi", "Ennuste", "80 %:n väli", "95 %:n väli"]]
+        rows = [[_("Vuosi"), _("Ennuste"), _("80 %%:n väli") % {}, _("95 %%:n väli") % {}]]
         rows += [[str(r.year), r.forecast, r.interval80, r.interval95] for r in f.rows]
         table = b.table(rows, widths)
         table.setStyle(TableStyle([("BACKGROUND", (0, -1), (-1, -1), colors.white)]))
@@ -334,10 +338,13 @@ def _pdf_forecasts(b: _Blocks, brief: MeetingBrief) -> list[Any]:
                     b.para(f.verdict, "body"),
                     table,
                     b.para(
-                        "Ilmiöt, jotka voivat ennakoida muutosta: " + ", ".join(f.phenomena) + ".",
+                        _("Ilmiöt, jotka voivat ennakoida muutosta:")
+                        + " "
+                        + ", ".join(f.phenomena)
+                        + ".",
                         "body",
                     ),
-                    b.para("Miten laskettu: " + " ".join(f.figures), "meta"),
+                    b.para(_("Miten laskettu:") + " " + " ".join(f.figures), "meta"),
                 ]
             )
         )
@@ -349,12 +356,13 @@ def _pdf_summary(b: _Blocks, brief: MeetingBrief) -> Any:
     from reportlab.lib import colors
     from reportlab.platypus import TableStyle
 
-    rows = [["Ilmiö", "Tila", "Signaali", "Havainnot", "Uutiset"]]
+    _ = translator(brief.language)
+    rows = [[_("Ilmiö"), _("Tila"), _("Signaali"), _("Havainnot"), _("Uutiset")]]
     rows += [
         [
             f"{n}. {p.title}",
-            p.status_label,
-            p.category_label or "–",
+            _(p.status_label),
+            _(p.category_label) if p.category_label else "–",
             p.observations.text,
             p.headlines.text,
         ]
@@ -372,25 +380,28 @@ def _pdf_phenomenon(b: _Blocks, brief: MeetingBrief, n: int, p: PhenomenonBrief)
     the field and questions for the meeting."""
     from reportlab.platypus import Spacer
 
-    meta = [f"Ilmiö {p.id}", f"tila: {p.status_label}"]
-    meta.append(f"signaali: {p.category_label or 'ei luokitusta rajauksella'}")
+    _ = translator(brief.language)
+    category = _(p.category_label) if p.category_label else _("ei luokitusta rajauksella")
+    meta = [f"{_('Ilmiö')} {p.id}", f"{_('tila:')} {_(p.status_label)}"]
+    meta.append(f"{_('signaali:')} {category}")
     if p.theme_label:
-        meta.append(f"teema: {p.theme_label}")
+        meta.append(f"{_('teema:')} {_(p.theme_label)}")
     story = [b.para(f"{n}. {p.title}", "h1"), b.para(" · ".join(meta), "meta")]
     if p.summary:
         story += [Spacer(1, 3), b.para(p.summary)]
     if p.reasons:
-        story += [b.para("Miksi signaali", "h2"), *b.bullets(p.reasons)]
+        story += [b.para(_("Miksi signaali"), "h2"), *b.bullets(p.reasons)]
     story += _pdf_months(b, brief, p)
     if p.municipalities is not None and p.municipalities.row_labels:
-        town_rows = p.municipalities.text_rows(corner="Kunta")
-        story.append(b.para("Havainnot kunnittain", "h2"))
+        town_rows = p.municipalities.text_rows(corner=_("Kunta"))
+        story.append(b.para(_("Havainnot kunnittain"), "h2"))
         story.append(b.table(town_rows, [b.width * 0.34, b.width * 0.22]))
     if p.indicators:
-        story += [b.para("Indikaattorit", "h2"), *(_pdf_indicator(b, i) for i in p.indicators)]
+        indicators = (_pdf_indicator(b, i, brief.language) for i in p.indicators)
+        story += [b.para(_("Indikaattorit"), "h2"), *indicators]
     if p.texts or p.texts_note:
-        story += _pdf_texts(b, p)
-    story += [b.para("Kysymyksiä kokoukselle", "h2"), *b.bullets(p.questions)]
+        story += _pdf_texts(b, p, brief.language)
+    story += [b.para(_("Kysymyksiä kokoukselle"), "h2"), *b.bullets(p.questions)]
     return story
 
 
@@ -398,25 +409,31 @@ def _pdf_months(b: _Blocks, brief: MeetingBrief, p: PhenomenonBrief) -> list[Any
     """The evidence month by month: a chart above its table."""
     from reportlab.platypus import KeepTogether, Spacer
 
-    key = (
-        f"Rajauksella havaintoja {p.observations.text} ja uutisia "
-        f"{p.headlines.text}. Kaaviossa tummat palkit ovat havaintoja, vaaleat "
-        f"uutisia; katkoviivalaatikko = alle {brief.k}, harmaa ”{COMPLEMENTARY_MARK}” = "
-        f"vähintään {brief.k}, piilotettu."
-    )
-    rows = p.months.text_rows(corner="Kuukausi")
+    _ = translator(brief.language)
+    key = _(
+        "Rajauksella havaintoja %(observations)s ja uutisia %(headlines)s. Kaaviossa tummat "
+        "palkit ovat havaintoja, vaaleat uutisia; katkoviivalaatikko = alle %(k)s, harmaa "
+        "”%(mark)s” = vähintään %(k)s, piilotettu."
+    ) % {
+        "observations": p.observations.text,
+        "headlines": p.headlines.text,
+        "k": brief.k,
+        "mark": COMPLEMENTARY_MARK,
+    }
+    rows = p.months.text_rows(corner=_("Kuukausi"))
     return [
-        b.para("Aineisto kuukausittain", "h2"),
+        b.para(_("Aineisto kuukausittain"), "h2"),
         b.para(key, "meta"),
         KeepTogether([_pdf_chart(p.months, b.width), Spacer(1, 4)]),
         b.table(rows, [b.width * 0.34, b.width * 0.22, b.width * 0.22]),
     ]
 
 
-def _pdf_indicator(b: _Blocks, ind: LinkedIndicator) -> Any:
-    kind = "" if ind.accepted else " (ehdotus)"
+def _pdf_indicator(b: _Blocks, ind: LinkedIndicator, language: str) -> Any:
+    _ = translator(language)
+    kind = "" if ind.accepted else f" ({_('ehdotus')})"
     return b.markup(
-        f"<b>{_pdf_text(ind.title)}</b>{kind}: {_pdf_text(ind.values_text)}<br/>"
+        f"<b>{_pdf_text(ind.title)}</b>{kind}: {_pdf_text(ind.values_in(language))}<br/>"
         f'<font size="8" color="{MUTED}">{_pdf_text(ind.attribution)}, '
         f'<link href="{_pdf_text(ind.url)}" color="{BRAND}">'
         f"{_pdf_text(ind.url)}</link></font>",
@@ -425,9 +442,10 @@ def _pdf_indicator(b: _Blocks, ind: LinkedIndicator) -> Any:
     )
 
 
-def _pdf_texts(b: _Blocks, p: PhenomenonBrief) -> list[Any]:
+def _pdf_texts(b: _Blocks, p: PhenomenonBrief, language: str) -> list[Any]:
     """Sample observation texts as quotes, with their place and month."""
-    story = [b.para("Havaintoja kentältä", "h2")]
+    _ = translator(language)
+    story = [b.para(_("Havaintoja kentältä"), "h2")]
     for t in p.texts:
         story.append(
             b.markup(
@@ -448,14 +466,18 @@ def _pdf_document(brief: MeetingBrief, story: list[Any]) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import SimpleDocTemplate
 
-    footer = _pdf_plain(f"Näkymä · Kokousmuistio · {brief.scope.label} · {brief.window}")
+    _ = translator(brief.language)
+    # Message ids outside f-strings: pybabel does not look inside them.
+    name = _("Kokousmuistio")
+    footer = _pdf_plain(f"Näkymä · {name} · {brief.scope.label} · {brief.window}")
+    page = _("sivu %(n)s")
 
     def on_page(canvas: Any, doc: Any) -> None:
         canvas.saveState()
         canvas.setFont(_PDF_FONT, 7.5)
         canvas.setFillColor(colors.HexColor(MUTED))
         canvas.drawString(18 * mm, 10 * mm, footer)
-        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"sivu {doc.page}")
+        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, page % {"n": doc.page})
         canvas.restoreState()
 
     out = io.BytesIO()
@@ -466,14 +488,17 @@ def _pdf_document(brief: MeetingBrief, story: list[Any]) -> bytes:
         rightMargin=18 * mm,
         topMargin=16 * mm,
         bottomMargin=18 * mm,
-        title=f"Kokousmuistio: {brief.scope.label}",
+        title=f"{_('Kokousmuistio:')} {brief.scope.label}",
         author="Näkymä",
         subject=f"{brief.region}, {brief.window}",
         creator="Näkymä",
-        lang="fi-FI",
+        lang=_PDF_LANGUAGES.get(brief.language, "fi-FI"),
     )
     doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
     return out.getvalue()
+
+
+_PDF_LANGUAGES = {"fi": "fi-FI", "sv": "sv-FI", "en": "en-GB"}
 
 
 def _pdf_plain(text: str) -> str:

@@ -5,10 +5,11 @@ every problem reported in Finnish.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 
+from nakyma import i18n
 from nakyma.observations import parse_date
 from nakyma.regions import Region
 from nakyma.review import STATUSES
@@ -51,6 +52,21 @@ def county_scope(region: Region) -> Scope:
     """The whole county, the default scope."""
     codes = tuple(m.code for m in region.municipalities)
     return Scope("alue", region.code, region.name, "Koko hyvinvointialue", codes)
+
+
+def localised_scope(region: Region, scope: Scope, language: str) -> Scope:
+    """`scope` with its name and label in `language` ("Hela välfärdsområdet", "Kommungrupp
+    …", "Jakobstad"); Finnish gives the scope as it is."""
+    if language == i18n.SOURCE_LANGUAGE:
+        return scope
+    _ = i18n.translator(language)
+    if scope.kind == "alue":
+        return replace(scope, name=region.name_in(language), label=_("Koko hyvinvointialue"))
+    if scope.kind == "kuntaryhma":
+        name = region.group_name(scope.code, scope.name, language)
+        return replace(scope, name=name, label=_("Kuntaryhmä %(group)s") % {"group": name})
+    name = region.municipality(scope.code).name_in(language)
+    return replace(scope, name=name, label=name)
 
 
 def scopes(region: Region) -> list[Scope]:
@@ -123,21 +139,25 @@ def month_index(d: date) -> int:
 
 
 def parse_brief_request(
-    params: Mapping[str, Sequence[str]], region: Region, *, today: date
+    params: Mapping[str, Sequence[str]], region: Region, *, today: date, language: str = "fi"
 ) -> BriefRequest:
     """Read the form's query parameters (alue, alkaen, asti, tila, luokka, teema, ilmio).
-    Raises ExportError with every problem found, in Finnish."""
+    Raises ExportError with every problem found, in `language` (Finnish by default)."""
+    _ = i18n.translator(language)
     errors: list[str] = []
     scope = resolve_scope(region, _one(params, "alue"))
     if scope is None:
-        errors.append(f"Tuntematon alue: ”{_one(params, 'alue')}”. Valitse alue luettelosta.")
-    start, end = _window(params, today, errors)
-    statuses = _known(params, "tila", STATUSES, "Tuntematon tila: ”{}”.", errors)
+        errors.append(
+            _("Tuntematon alue: ”%(value)s”. Valitse alue luettelosta.")
+            % {"value": _one(params, "alue")}
+        )
+    start, end = _window(params, today, errors, _)
+    statuses = _known(params, "tila", STATUSES, _("Tuntematon tila: ”%(value)s”."), errors)
     categories = _known(
-        params, "luokka", CATEGORY_LABELS, "Tuntematon signaaliluokka: ”{}”.", errors
+        params, "luokka", CATEGORY_LABELS, _("Tuntematon signaaliluokka: ”%(value)s”."), errors
     )
-    themes = _known(params, "teema", THEMES, "Tuntematon teema: ”{}”.", errors)
-    ids = _picked_ids(params, errors)
+    themes = _known(params, "teema", THEMES, _("Tuntematon teema: ”%(value)s”."), errors)
+    ids = _picked_ids(params, errors, _)
     if errors or scope is None:
         raise ExportError(errors)
     return BriefRequest(
@@ -163,27 +183,32 @@ def _many(params: Mapping[str, Sequence[str]], name: str) -> list[str]:
 
 
 def _window(
-    params: Mapping[str, Sequence[str]], today: date, errors: list[str]
+    params: Mapping[str, Sequence[str]],
+    today: date,
+    errors: list[str],
+    _: Callable[[str], str],
 ) -> tuple[date, date]:
     """alkaen and asti: by default the last DEFAULT_MONTHS months up to today."""
     end = _date(
         params,
         "asti",
         today,
-        "Loppupäivä ei ole päivämäärä (esim. 2026-11-30 tai 30.11.2026).",
+        _("Loppupäivä ei ole päivämäärä (esim. 2026-11-30 tai 30.11.2026)."),
         errors,
     )
     start = _date(
         params,
         "alkaen",
         default_start(end),
-        "Alkupäivä ei ole päivämäärä (esim. 2026-06-01 tai 1.6.2026).",
+        _("Alkupäivä ei ole päivämäärä (esim. 2026-06-01 tai 1.6.2026)."),
         errors,
     )
     if start > end:
-        errors.append("Alkupäivä on loppupäivän jälkeen.")
+        errors.append(_("Alkupäivä on loppupäivän jälkeen."))
     elif month_index(end) - month_index(start) >= MAX_MONTHS:
-        errors.append(f"Aikaväli on liian pitkä (enintään {MAX_MONTHS // 12} vuotta).")
+        errors.append(
+            _("Aikaväli on liian pitkä (enintään %(years)s vuotta).") % {"years": MAX_MONTHS // 12}
+        )
     return start, end
 
 
@@ -214,19 +239,21 @@ def _known(
 ) -> list[str]:
     """The values of a many-valued field, with `message` for each unknown one."""
     values = _many(params, name)
-    errors += [message.format(v) for v in values if v not in known]
+    errors += [message % {"value": v} for v in values if v not in known]
     return values
 
 
-def _picked_ids(params: Mapping[str, Sequence[str]], errors: list[str]) -> list[int]:
+def _picked_ids(
+    params: Mapping[str, Sequence[str]], errors: list[str], _: Callable[[str], str]
+) -> list[int]:
     """The hand-picked phenomena's numbers (ilmio), at most MAX_PICKED."""
     picked = _many(params, "ilmio")
     if len(picked) > MAX_PICKED:
-        errors.append(f"Valitse enintään {MAX_PICKED} ilmiötä.")
+        errors.append(_("Valitse enintään %(max)s ilmiötä.") % {"max": MAX_PICKED})
     ids: list[int] = []
     for text in picked[:MAX_PICKED]:
         if text.isdigit() and len(text) < 10:
             ids.append(int(text))
         else:
-            errors.append(f"Ilmiön numero ei kelpaa: ”{text}”.")
+            errors.append(_("Ilmiön numero ei kelpaa: ”%(value)s”.") % {"value": text})
     return ids

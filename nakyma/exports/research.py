@@ -14,18 +14,21 @@ from sqlite_utils import Database
 from nakyma.disclosure import is_small_municipality
 from nakyma.exports.build import build_brief
 from nakyma.exports.request import BriefRequest
+from nakyma.i18n import N_
 from nakyma.regions import Region
 from nakyma.vocabulary import TARGET_GROUPS, THEMES
 
 RESEARCH_COLUMNS: dict[str, str] = {
-    "phenomenon_id": "ilmiön numero (sama kuin muistiossa); tyhjä, jos havainto ei kuulu ilmiöön",
-    "observed_on": "havainnon päivämäärä (VVVV-KK-PP)",
-    "municipality_group_key": "kuntaryhmän tunnus (oletusryhmittely)",
-    "municipality_group": "kuntaryhmän nimi",
-    "municipality_code": "kuntanumero; tyhjä, jos kunnan asukasluku on alle rajan",
-    "municipality": "kunnan nimi; tyhjä, jos kunnan asukasluku on alle rajan",
-    "target_group": "kohderyhmän tunnus (lapset, nuoret, perheet, …)",
-    "theme": "teeman tunnus; tyhjä, jos teemaa ei kirjattu",
+    "phenomenon_id": N_(
+        "ilmiön numero (sama kuin muistiossa); tyhjä, jos havainto ei kuulu ilmiöön"
+    ),
+    "observed_on": N_("havainnon päivämäärä (VVVV-KK-PP)"),
+    "municipality_group_key": N_("kuntaryhmän tunnus (oletusryhmittely)"),
+    "municipality_group": N_("kuntaryhmän nimi"),
+    "municipality_code": N_("kuntanumero; tyhjä, jos kunnan asukasluku on alle rajan"),
+    "municipality": N_("kunnan nimi; tyhjä, jos kunnan asukasluku on alle rajan"),
+    "target_group": N_("kohderyhmän tunnus (lapset, nuoret, perheet, …)"),
+    "theme": N_("teeman tunnus; tyhjä, jos teemaa ei kirjattu"),
 }
 
 

@@ -11,9 +11,8 @@ from typing import Any
 from nakyma.disclosure import Cell
 from nakyma.exports.brief import MeetingBrief
 from nakyma.exports.columns import BRIEF_COLUMNS, BRIEF_HEADERS, forecast_lines, phenomenon_row
-from nakyma.i18n import translator
+from nakyma.i18n import N_, format_date, translator
 from nakyma.indicators import ATTRIBUTION
-from nakyma.wording import fi_date
 
 
 def render_xlsx(brief: MeetingBrief) -> bytes:
@@ -32,36 +31,48 @@ def render_xlsx(brief: MeetingBrief) -> bytes:
     return out.getvalue()
 
 
+# The sheets' and columns' names are Finnish message ids, written in the brief's language.
 # Where "<5" and ".." may stand instead of a count; "Tietoja" names exactly these columns
 # (tests/test_exports.py checks that no suppressed mark appears anywhere else).
 PROTECTED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "Ilmiöt": (
-        "Havainnot",
-        "Uutiset",
-        "Havainnot kuukausittain",
-        "Uutiset kuukausittain",
-        "Kunnat",
+    N_("Ilmiöt"): (
+        N_("Havainnot"),
+        N_("Uutiset"),
+        N_("Havainnot kuukausittain"),
+        N_("Uutiset kuukausittain"),
+        N_("Kunnat"),
     ),
-    "Kuukausittain": ("Havainnot", "Uutiset"),
-    "Kunnat": ("Havainnot",),
-    "Nousevat teemat": ("Havainnot",),
+    N_("Kuukausittain"): (N_("Havainnot"), N_("Uutiset")),
+    N_("Kunnat"): (N_("Havainnot"),),
+    N_("Nousevat teemat"): (N_("Havainnot"),),
 }
-PROTECTED_NOTE = (
-    "Suojattu merkintä (”<5” tai ”..”) voi olla vain näissä sarakkeissa: "
-    + "; ".join(f"{sheet}: {', '.join(cols)}" for sheet, cols in PROTECTED_COLUMNS.items())
-    + ". Muut luvut ovat lukuja, joilla voi laskea."
-)
+
+
+def protected_note(language: str) -> str:
+    """The notes sheet's list of the columns a protected mark may stand in."""
+    _ = translator(language)
+    columns = "; ".join(
+        f"{_(sheet)}: {', '.join(_(c) for c in cols)}" for sheet, cols in PROTECTED_COLUMNS.items()
+    )
+    return _(
+        "Suojattu merkintä (”<5” tai ”..”) voi olla vain näissä sarakkeissa: %(columns)s. "
+        "Muut luvut ovat lukuja, joilla voi laskea."
+    ) % {"columns": columns}
+
+
+PROTECTED_NOTE = protected_note("fi")
 
 
 def _phenomena_sheet(wb: Any, brief: MeetingBrief) -> None:
     """The first sheet, "Ilmiöt": the CSV's columns, wrapped text."""
     from openpyxl.styles import Alignment
 
+    _ = translator(brief.language)
     ws = wb.active
-    ws.title = "Ilmiöt"
+    ws.title = _("Ilmiöt")
     _header(
         ws,
-        [translator(brief.language)(BRIEF_HEADERS[c]) for c in BRIEF_COLUMNS],
+        [_(BRIEF_HEADERS[c]) for c in BRIEF_COLUMNS],
         [22, 22, 8, 36, 14, 16, 50, 20, 40, 10, 10, 40, 40, 40, 50, 60, 50],
     )
     wrap = Alignment(wrap_text=True, vertical="top")
@@ -74,20 +85,22 @@ def _phenomena_sheet(wb: Any, brief: MeetingBrief) -> None:
 
 def _counts_sheets(wb: Any, brief: MeetingBrief) -> None:
     """ "Kuukausittain" and "Kunnat": every phenomenon's count tables, totals included."""
-    months = wb.create_sheet("Kuukausittain")
+    _ = translator(brief.language)
+    total = _("Yhteensä")
+    months = wb.create_sheet(_("Kuukausittain"))
     _header(
         months,
-        ["Ilmiön tunnus", "Otsikko", "Kuukausi", "Havainnot", "Uutiset"],
+        [_("Ilmiön tunnus"), _("Otsikko"), _("Kuukausi"), _("Havainnot"), _("Uutiset")],
         [8, 36, 18, 10, 10],
     )
-    towns = wb.create_sheet("Kunnat")
-    _header(towns, ["Ilmiön tunnus", "Otsikko", "Kunta", "Havainnot"], [8, 36, 20, 10])
+    towns = wb.create_sheet(_("Kunnat"))
+    _header(towns, [_("Ilmiön tunnus"), _("Otsikko"), _("Kunta"), _("Havainnot")], [8, 36, 20, 10])
     for p in brief.phenomena:
-        for label, row in zip([*p.months.row_labels, "Yhteensä"], p.months.grid(), strict=True):
+        for label, row in zip([*p.months.row_labels, total], p.months.grid(), strict=True):
             _put(months, [p.id, p.title, label, *row])
         if p.municipalities is not None:
             grid = p.municipalities.grid()
-            for label, row in zip([*p.municipalities.row_labels, "Yhteensä"], grid, strict=True):
+            for label, row in zip([*p.municipalities.row_labels, total], grid, strict=True):
                 _put(towns, [p.id, p.title, label, row[0]])
 
 
@@ -96,10 +109,19 @@ def _emerging_sheet(wb: Any, brief: MeetingBrief) -> None:
     when there is none)."""
     if not brief.emerging:
         return
-    ws = wb.create_sheet("Nousevat teemat")
+    _ = translator(brief.language)
+    ws = wb.create_sheet(_("Nousevat teemat"))
     _header(
         ws,
-        ["Teeman tunnus", "Otsikko", "Luokka", "Missä", "Havainnot", "Sanat", "Perustelut"],
+        [
+            _("Teeman tunnus"),
+            _("Otsikko"),
+            _("Luokka"),
+            _("Missä"),
+            _("Havainnot"),
+            _("Sanat"),
+            _("Perustelut"),
+        ],
         [8, 36, 12, 30, 10, 30, 60],
     )
     for e in brief.emerging:
@@ -110,7 +132,7 @@ def _emerging_sheet(wb: Any, brief: MeetingBrief) -> None:
             [
                 e.id,
                 e.title,
-                e.category_label,
+                _(e.category_label),
                 ", ".join(e.places),
                 items,
                 ", ".join(e.terms),
@@ -121,21 +143,21 @@ def _emerging_sheet(wb: Any, brief: MeetingBrief) -> None:
 
 # The forecast sheet's columns: (header, key in `columns.forecast_lines`, width).
 FORECAST_SHEET = (
-    ("Indikaattori", "title", 36),
-    ("Indikaattorin tunnus", "id", 10),
-    ("Alue", "area", 22),
-    ("Yksikkö", "unit", 10),
-    ("Vuosi", "year", 8),
-    ("Ennuste", "forecast", 10),
-    ("Ennusteväli 80 %, alaraja", "lo80", 12),
-    ("Ennusteväli 80 %, yläraja", "hi80", 12),
-    ("Ennusteväli 95 %, alaraja", "lo95", 12),
-    ("Ennusteväli 95 %, yläraja", "hi95", 12),
-    ("Menetelmä", "method", 28),
-    ("Osuvuus aiempina vuosina", "verdict", 60),
-    ("Liittyvät ilmiöt", "phenomena", 40),
+    (N_("Indikaattori"), "title", 36),
+    (N_("Indikaattorin tunnus"), "id", 10),
+    (N_("Alue"), "area", 22),
+    (N_("Yksikkö"), "unit", 10),
+    (N_("Vuosi"), "year", 8),
+    (N_("Ennuste"), "forecast", 10),
+    (N_("Ennusteväli 80 %, alaraja"), "lo80", 12),
+    (N_("Ennusteväli 80 %, yläraja"), "hi80", 12),
+    (N_("Ennusteväli 95 %, alaraja"), "lo95", 12),
+    (N_("Ennusteväli 95 %, yläraja"), "hi95", 12),
+    (N_("Menetelmä"), "method", 28),
+    (N_("Osuvuus aiempina vuosina"), "verdict", 60),
+    (N_("Liittyvät ilmiöt"), "phenomena", 40),
 )
-FORECAST_NOTE = (
+FORECAST_NOTE = N_(
     "Ennusteet-välilehdellä ovat kokousmuistion Ennakointi-sivun ennusteet: muistion ilmiöihin "
     "liitettyjen indikaattorien tilastolliset ennusteet muistion alueelle, vuosi kerrallaan, "
     "80 %:n ja 95 %:n ennustevälein. Ne ovat tilastoja eivätkä havaintomääriä, eikä niitä ole "
@@ -149,8 +171,9 @@ def _forecast_sheet(wb: Any, brief: MeetingBrief) -> None:
     lines = forecast_lines(brief)
     if not lines:
         return
-    ws = wb.create_sheet("Ennusteet")
-    _header(ws, [c[0] for c in FORECAST_SHEET], [c[2] for c in FORECAST_SHEET])
+    _ = translator(brief.language)
+    ws = wb.create_sheet(_("Ennusteet"))
+    _header(ws, [_(c[0]) for c in FORECAST_SHEET], [c[2] for c in FORECAST_SHEET])
     for line in lines:
         _put(ws, [line[c[1]] for c in FORECAST_SHEET])
         shown = "0." + "0" * line["decimals"] if line["decimals"] > 0 else "0"
@@ -162,18 +185,20 @@ def _notes_sheet(wb: Any, brief: MeetingBrief) -> None:
     """ "Tietoja": what the brief covers, the disclosure legend and the indicators' source."""
     from openpyxl.styles import Font
 
-    notes = wb.create_sheet("Tietoja")
+    _ = translator(brief.language)
+    notes = wb.create_sheet(_("Tietoja"))
     notes.column_dimensions["A"].width = 18
     notes.column_dimensions["B"].width = 100
+    producers = _("tuottaja kunkin indikaattorin kohdalla.")
     for key, value in (
-        ("Alue", f"{brief.scope.label} ({brief.region})"),
-        ("Aikaväli", brief.window),
-        ("Laadittu", fi_date(brief.generated_on)),
-        ("Valinta", "; ".join(brief.selection)),
-        ("Tietosuoja", brief.legend),
-        ("Suojatut sarakkeet", PROTECTED_NOTE),
-        ("Indikaattorit", f"{ATTRIBUTION}; tuottaja kunkin indikaattorin kohdalla."),
-        *((("Ennusteet", FORECAST_NOTE),) if brief.forecasts else ()),
+        (_("Alue"), f"{brief.scope.label} ({brief.region})"),
+        (_("Aikaväli"), brief.window),
+        (_("Laadittu"), format_date(brief.generated_on, brief.language)),
+        (_("Valinta"), "; ".join(brief.selection)),
+        (_("Tietosuoja"), brief.legend),
+        (_("Suojatut sarakkeet"), protected_note(brief.language)),
+        (_("Indikaattorit"), f"{ATTRIBUTION}; {producers}"),
+        *(((_("Ennusteet"), _(FORECAST_NOTE)),) if brief.forecasts else ()),
     ):
         _put(notes, [key, value])
         notes.cell(notes.max_row, 1).font = Font(bold=True)

@@ -19,6 +19,7 @@ from nakyma.forecast_areas import (
     area_section,
     section_as_dict,
 )
+from nakyma.i18n import N_
 from nakyma.observations import FIELDS, IntakeError, submit_observation
 from nakyma.phenomena import active_phenomena
 from nakyma.review import (
@@ -43,7 +44,7 @@ from nakyma.views import (
 )
 from web.deps import ApiUser, DbDep, RegionDep, SettingsDep
 from web.guard import api_rate_limited, rate_limit
-from web.i18n import request_language
+from web.i18n import gettext_for, request_language
 
 # What any API operation may answer besides its own results (the OpenAPI description says
 # so, and tests/test_api_schema.py holds the API to it).
@@ -155,8 +156,9 @@ def create_observation(
     """Store one observation. 201 with the record; 200 when the same `external_id` and
     content were already stored; 422 with per-field errors; 429 with `Retry-After` beyond
     the rate limit; 503 when the privacy guard cannot run (nothing is stored)."""
+    language = request_language(request)
     if (wait := rate_limit(request, user, "submit")) is not None:
-        return api_rate_limited(wait)
+        return api_rate_limited(wait, language)
     try:
         submission = submit_observation(
             db,
@@ -165,6 +167,7 @@ def create_observation(
             source="api",
             today=settings.today(),
             created_by=user.id,
+            language=language,
         )
     except IntakeError as exc:
         return JSONResponse({"detail": [e.as_dict() for e in exc.errors]}, status_code=422)
@@ -198,7 +201,7 @@ def region(
             exact=exact_count_scope(user),
         ).as_dict()
     except KeyError:
-        raise HTTPException(404, "Tuntematon ryhmittely.") from None
+        raise HTTPException(404, N_("Tuntematon ryhmittely.")) from None
 
 
 @router.get("/phenomena")
@@ -250,7 +253,7 @@ def get_phenomenon(
             language=request_language(request),
         ).as_dict()
     except KeyError:
-        raise HTTPException(404, "Ilmiötä ei löydy.") from None
+        raise HTTPException(404, N_("Ilmiötä ei löydy.")) from None
 
 
 @router.get("/signals")
@@ -272,7 +275,7 @@ def weak_signals(
     if municipality:
         found = region.resolve(municipality)
         if found is None:
-            raise HTTPException(404, "Tuntematon kunta.")
+            raise HTTPException(404, N_("Tuntematon kunta."))
         code = found.code
     return {
         "signals": weak_signals_for(
@@ -307,11 +310,11 @@ def emerging_themes(
     if municipality:
         found = region.resolve(municipality)
         if found is None:
-            raise HTTPException(404, "Tuntematon kunta.")
+            raise HTTPException(404, N_("Tuntematon kunta."))
         kind, code = "kunta", found.code
     elif group:
         if group not in {g.key for g in region.grouping().groups}:
-            raise HTTPException(404, "Tuntematon kuntaryhmä.")
+            raise HTTPException(404, N_("Tuntematon kuntaryhmä."))
         kind, code = "kuntaryhma", group
     themes = emerging_for(
         db,
@@ -348,9 +351,9 @@ def get_emerging_theme(
             language=request_language(request),
         ).as_dict()
     except KeyError:
-        raise HTTPException(404, "Teemaa ei löydy.") from None
+        raise HTTPException(404, N_("Teemaa ei löydy.")) from None
     except Forbidden:
-        raise HTTPException(403, "Sinulla ei ole oikeutta tähän.") from None
+        raise HTTPException(403, N_("Sinulla ei ole oikeutta tähän.")) from None
 
 
 FORECAST_EXAMPLE = {
@@ -456,8 +459,9 @@ def forecasts(
             [
                 {
                     "field": "group",
-                    "message": "Anna joko kunta (municipality) tai kuntaryhmä (group), "
-                    "ei molempia.",
+                    "message": N_(
+                        "Anna joko kunta (municipality) tai kuntaryhmä (group), ei molempia."
+                    ),
                     "code": "invalid",
                 }
             ],
@@ -466,11 +470,11 @@ def forecasts(
     if municipality:
         found = region.resolve(municipality)
         if found is None:
-            raise HTTPException(404, "Tuntematon kunta.")
+            raise HTTPException(404, N_("Tuntematon kunta."))
         kind, code, api_kind = MUNICIPALITY, found.code, "kunta"
     elif group:
         if group not in {g.key for g in region.grouping().groups}:
-            raise HTTPException(404, "Tuntematon kuntaryhmä.")
+            raise HTTPException(404, N_("Tuntematon kuntaryhmä."))
         kind, code, api_kind = GROUP, group, "kuntaryhma"
     language = request_language(request)
     name, where = area_label(region, kind, code, language)
@@ -490,17 +494,18 @@ def forecasts(
 
 @router.get("/search")
 def search(
-    user: ApiUser, db: DbDep, region: RegionDep, settings: SettingsDep, q: str = ""
+    request: Request,
+    user: ApiUser,
+    db: DbDep,
+    region: RegionDep,
+    settings: SettingsDep,
+    q: str = "",
 ) -> dict[str, Any]:
     """Semantic search over phenomena, headlines and the observations the caller may read."""
     if len(q) > 300:
-        return JSONResponse(  # type: ignore[return-value]
-            {
-                "detail": [
-                    {"field": "q", "message": "Hakulause on liian pitkä.", "code": "too_long"}
-                ]
-            },
-            status_code=422,
+        _ = gettext_for(request)
+        return _error(  # type: ignore[return-value]
+            "q", _("Hakulause on liian pitkä."), "too_long"
         )
     return {
         "results": search_results(
@@ -526,11 +531,11 @@ def post_comment(
     """Add a comment (privacy guard applies): 201, or 422 with the reason; 429 when the
     account or client sends too many texts in a minute."""
     if (wait := rate_limit(request, user, "submit")) is not None:
-        return api_rate_limited(wait)
+        return api_rate_limited(wait, request_language(request))
     try:
         comment_id = add_comment(db, user, phenomenon_id, payload.body)
     except ReviewError as exc:
-        return _review_error(exc, "body")
+        return _review_error(exc, "body", request_language(request))
     return JSONResponse({"id": comment_id}, status_code=201)
 
 
@@ -547,21 +552,22 @@ def post_municipal_response(
     municipality; privacy guard applies to the note): the phenomenon's responses after it,
     422 with the reason, or 403 for another municipality."""
     if (wait := rate_limit(request, user, "submit")) is not None:
-        return api_rate_limited(wait)
+        return api_rate_limited(wait, request_language(request))
     try:
         set_municipal_response(
             db, user, phenomenon_id, payload.municipality, payload.status, payload.note
         )
     except ReviewError as exc:
-        return _review_error(exc, "status")
+        return _review_error(exc, "status", request_language(request))
     except Forbidden:
-        raise HTTPException(403, "Voit kirjata vastauksen vain omalle kunnallesi.") from None
+        raise HTTPException(403, N_("Voit kirjata vastauksen vain omalle kunnallesi.")) from None
     detail = phenomenon_detail(db, region, phenomenon_id, user)
     return JSONResponse({"id": phenomenon_id, "responses": detail.responses})
 
 
 @router.post("/phenomena/{phenomenon_id}/status")
 def post_status(
+    request: Request,
     phenomenon_id: int,
     user: ApiUser,
     db: DbDep,
@@ -571,7 +577,7 @@ def post_status(
     try:
         set_status(db, user, phenomenon_id, payload.status, reason=payload.reason)
     except ReviewError as exc:
-        return _review_error(exc, "status")
+        return _review_error(exc, "status", request_language(request))
     return JSONResponse({"id": phenomenon_id, "status": review_status(db, phenomenon_id)})
 
 
@@ -590,16 +596,17 @@ def worklist(
     }
 
 
-def _review_error(exc: ReviewError, field: str) -> JSONResponse:
+def _review_error(exc: ReviewError, field: str, language: str = "fi") -> JSONResponse:
     """A refused review action as 422: its field (`field` unless the error names one), and
-    for personal data one entry per finding with its kind and span, as for observations."""
+    for personal data one entry per finding with its kind and span, as for observations,
+    the guard's message in `language`, like the refusal's own."""
     field = exc.field or field
     if not exc.findings:
-        return _error(field, str(exc), "invalid")
+        return _error(field, exc.in_language(language), "invalid")
     detail = [
         {
             "field": field,
-            "message": f.message(),
+            "message": f.message(language=language),
             "code": "personal_data",
             "kind": f.kind,
             "start": f.start,

@@ -5,7 +5,6 @@ and the research export. Access: the backbone team and admins (web.policy)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -29,12 +28,12 @@ router = APIRouter()
 
 # Links on the form and in the brief: (label, path).
 FORMATS = (
-    ("Tulostettava muistio (HTML)", "/viennit/muistio"),
+    (N_("Tulostettava muistio (HTML)"), "/viennit/muistio"),
     ("PDF", "/viennit/muistio.pdf"),
     ("Excel (XLSX)", "/viennit/muistio.xlsx"),
     ("CSV", "/viennit/muistio.csv"),
     ("Markdown", "/viennit/muistio.md"),
-    ("Tutkimusaineisto (CSV)", "/viennit/tutkimus.csv"),
+    (N_("Tutkimusaineisto (CSV)"), "/viennit/tutkimus.csv"),
 )
 
 
@@ -62,7 +61,7 @@ def _form(
         "exports.html",
         {
             "user": user,
-            "choices": export_choices(db, region),
+            "choices": export_choices(db, region, request_language(request)),
             # After an error the form shows what was sent, so nothing has to be retyped.
             "sent": params,
             "default_start": default_start(today).isoformat(),
@@ -84,8 +83,13 @@ def _brief(
     region: Region,
     settings: Settings,
 ) -> MeetingBrief:
-    chosen = parse_brief_request(_params(request), region, today=settings.today())
-    brief = build_brief(
+    # The brief in the user's language: its fixed texts and the sentences it generates
+    # (see docs/i18n.md).
+    language = request_language(request)
+    chosen = parse_brief_request(
+        _params(request), region, today=settings.today(), language=language
+    )
+    return build_brief(
         db,
         region,
         chosen,
@@ -93,9 +97,8 @@ def _brief(
         min_population=settings.disclosure_min_population,
         generated_on=settings.today(),
         timezone=settings.timezone,
+        language=language,
     )
-    # The fixed texts of the downloads in the user's language (see docs/i18n.md).
-    return replace(brief, language=request_language(request))
 
 
 def _download(content: bytes, media_type: str, filename: str) -> Response:
@@ -192,7 +195,9 @@ def research_csv(
 ) -> Response:
     today = settings.today()
     try:
-        chosen = parse_brief_request(_params(request), region, today=today)
+        chosen = parse_brief_request(
+            _params(request), region, today=today, language=request_language(request)
+        )
         rows = research_rows(
             db,
             region,

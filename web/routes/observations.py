@@ -22,6 +22,7 @@ from nakyma.views import my_observations, related_phenomenon
 from web.deps import CsrfChecked, DbDep, PageUser, RegionDep, SettingsDep
 from web.forms import marked_segments
 from web.guard import RATE_LIMITED_MESSAGE, page_rate_limited, partial_message, rate_limit
+from web.i18n import gettext_for, request_language
 
 router = APIRouter()
 
@@ -116,7 +117,13 @@ def submit_form(
     }
     try:
         submission = submit_observation(
-            db, values, region=region, source="lomake", today=settings.today(), created_by=user.id
+            db,
+            values,
+            region=region,
+            source="lomake",
+            today=settings.today(),
+            created_by=user.id,
+            language=request_language(request),
         )
     except IntakeError as exc:
         errors: dict[str, list[str]] = {}
@@ -154,19 +161,25 @@ def check_text(request: Request, user: PageUser, text: Annotated[str, Form()] = 
 
     The same size cap as the intake comes first: a huge text gets a short notice and never
     reaches the language model."""
+    _ = gettext_for(request)
     if (wait := rate_limit(request, user, "check")) is not None:
-        return partial_message(RATE_LIMITED_MESSAGE, status_code=429, wait=wait)
+        return partial_message(_(RATE_LIMITED_MESSAGE), status_code=429, wait=wait)
     if text_limit_error(text) is not None or len(normalised := normalise_text(text)) > (
         MAX_TEXT_LENGTH
     ):
         return partial_message(
-            f"Teksti on liian pitkä tarkistettavaksi ja tallennettavaksi: enintään "
-            f"{MAX_TEXT_LENGTH} merkkiä."
+            _(
+                "Teksti on liian pitkä tarkistettavaksi ja tallennettavaksi: "
+                "enintään %(max)s merkkiä."
+            )
+            % {"max": MAX_TEXT_LENGTH}
         )
     if forbidden_characters(text):
         return partial_message(
-            "Tekstissä on näkymättömiä ohjausmerkkejä (esim. tekstin suuntaa muuttavia "
-            "merkkejä), eikä sitä voi tallentaa. Kirjoita teksti uudelleen."
+            _(
+                "Tekstissä on näkymättömiä ohjausmerkkejä (esim. tekstin suuntaa muuttavia "
+                "merkkejä), eikä sitä voi tallentaa. Kirjoita teksti uudelleen."
+            )
         )
     findings = privacy.find_personal_data(normalised)
     return request.app.state.templates.TemplateResponse(
