@@ -1059,3 +1059,12 @@ def _m0018_user_language(db: Database) -> None:
     # The user interface language the user chose ("fi", "sv", "en"); NULL until they choose,
     # and then the browser's Accept-Language and the region's default decide.
     db.table("users").add_column("language", str)
+
+
+# 0019 is another branch's migration (a different table); the lead orders them when merging.
+@migrations(name="0020_indicator_titles_sv_en")
+def _m0020_indicator_titles_sv_en(db: Database) -> None:
+    # Sotkanet's Swedish and English titles and our short forms (catalogue or /indicators/{id});
+    # NULL where unknown, and the page falls back to the Finnish title (indicators.title_in).
+    for column in ("title_sv", "title_en", "short_title_sv", "short_title_en"):
+        db.table("indicators").add_column(column, str)

@@ -20,7 +20,7 @@ from sqlite_utils import Database
 from nakyma import review
 from nakyma.accounts import User
 from nakyma.disclosure import published_count
-from nakyma.indicators import format_number, format_value
+from nakyma.indicators import format_number, format_value, translated_titles
 from nakyma.regions import Region
 from nakyma.wording import join_fi, number_elative
 
@@ -100,6 +100,7 @@ def _indicator_forecast(
         "id": ident,
         "title": ind["title"],
         "short_title": ind["short_title"] or ind["title"],
+        **translated_titles(ind),
         "unit": ind["unit"] or "",
         "decimals": decimals,
         "higher_is_worse": None if ind["higher_is_worse"] is None else bool(ind["higher_is_worse"]),

@@ -51,6 +51,7 @@ from nakyma.indicators import (
     format_number,
     format_value,
     sotkanet_page,
+    title_in,
 )
 from nakyma.observations import parse_date
 from nakyma.phenomena import active_phenomena
@@ -208,13 +209,15 @@ def _tables(
 
 
 def _indicators(
-    db: Database, region: Region, pid: int, scope: Scope
+    db: Database, region: Region, pid: int, scope: Scope, language: str = "fi"
 ) -> tuple[LinkedIndicator, ...]:
     """The phenomenon's accepted indicators, else its best suggestions (never rejected ones),
-    each with its latest values for the scope, the county and the whole country."""
+    each with its latest values for the scope, the county and the whole country, titled in
+    `language`."""
     links = list(
         db.query(
             "select l.indicator_id, l.decision, l.similarity, i.title, i.short_title, i.unit, "
+            "i.title_sv, i.title_en, i.short_title_sv, i.short_title_en, "
             "i.decimals, i.organization from phenomenon_indicator_links l "
             "join indicators i on i.id = l.indicator_id "
             "where l.phenomenon_id = ? and l.decision != 'rejected' "
@@ -225,7 +228,7 @@ def _indicators(
     accepted = [link for link in links if link["decision"] == "accepted"]
     chosen = accepted or links[:SUGGESTED_INDICATORS]
     areas = _indicator_areas(region, scope)
-    return tuple(_linked_indicator(db, link, areas) for link in chosen)
+    return tuple(_linked_indicator(db, link, areas, language) for link in chosen)
 
 
 def _indicator_areas(region: Region, scope: Scope) -> list[tuple[str, str, str]]:
@@ -241,7 +244,7 @@ def _indicator_areas(region: Region, scope: Scope) -> list[tuple[str, str, str]]
 
 
 def _linked_indicator(
-    db: Database, link: dict[str, Any], areas: list[tuple[str, str, str]]
+    db: Database, link: dict[str, Any], areas: list[tuple[str, str, str]], language: str = "fi"
 ) -> LinkedIndicator:
     latest: dict[tuple[str, str], tuple[int, float]] = {}
     for kind, code, year, value in db.execute(
@@ -264,7 +267,7 @@ def _linked_indicator(
     producer = link["organization"] or "THL"
     return LinkedIndicator(
         id=link["indicator_id"],
-        title=link["short_title"] or link["title"],
+        title=title_in(link, language),
         accepted=link["decision"] == "accepted",
         values=values,
         attribution=f"{ATTRIBUTION}; tuottaja {producer}",
@@ -390,6 +393,7 @@ def build_brief(
     min_population: int = 5000,
     generated_on: date,
     timezone: str = "Europe/Helsinki",
+    language: str = "fi",
 ) -> MeetingBrief:
     """The meeting brief's content for a scope, a time window and a choice of phenomena.
 
@@ -397,13 +401,22 @@ def build_brief(
     signal category in the scope's area, theme, hand-picked ids); those with no observation or
     headline in the scope and window are left out unless picked by hand. Signal categories
     first (weak signals, then growing, steady, fading), then by published amount of evidence.
-    Raises ExportError when a hand-picked phenomenon does not exist.
+    Raises ExportError when a hand-picked phenomenon does not exist. Indicator titles are
+    in `language` (`nakyma.indicators.title_in`).
     """
     loaded = _load(db, region, request, timezone)
     months = _months(request.start, request.end)
     briefs = [
         _phenomenon_brief(
-            db, region, request, loaded, pid, months, k=k, min_population=min_population
+            db,
+            region,
+            request,
+            loaded,
+            pid,
+            months,
+            k=k,
+            min_population=min_population,
+            language=language,
         )
         for pid in _matching(loaded, request)
     ]
@@ -424,7 +437,9 @@ def build_brief(
         left_out=max(0, len(briefs) - MAX_PHENOMENA),
         query=tuple(request.query()),
         emerging=emerging_themes(db, region, request.scope, k=k, min_population=min_population),
-        forecasts=forecasts_for(db, region, request.scope, briefs[:MAX_PHENOMENA]),
+        forecasts=forecasts_for(
+            db, region, request.scope, briefs[:MAX_PHENOMENA], language=language
+        ),
     )
 
 
@@ -434,11 +449,16 @@ _FORECAST_KINDS = {"alue": "hyvinvointialue", "kuntaryhma": "kuntaryhma", "kunta
 
 
 def forecasts_for(
-    db: Database, region: Region, scope: Scope, phenomena: Sequence[PhenomenonBrief]
+    db: Database,
+    region: Region,
+    scope: Scope,
+    phenomena: Sequence[PhenomenonBrief],
+    *,
+    language: str = "fi",
 ) -> tuple[ForecastBrief, ...]:
     """The stored forecasts, for the scope's area, of the indicators linked to the brief's
-    phenomena (in the forecasts' catalogue order), each with the titles of the phenomena
-    that lead it. Empty when none of the indicators has a forecast there."""
+    phenomena (in the forecasts' catalogue order, titled in `language`), each with the titles
+    of the phenomena that lead it. Empty when none of the indicators has a forecast there."""
     leading: dict[int, list[str]] = {}
     for p in phenomena:
         for indicator in p.indicators:
@@ -455,7 +475,7 @@ def forecasts_for(
         out.append(
             ForecastBrief(
                 id=r["id"],
-                title=r["short_title"],
+                title=title_in(r, language),
                 unit=unit,
                 decimals=decimals,
                 higher_is_worse=r["higher_is_worse"],
@@ -600,13 +620,14 @@ def _phenomenon_brief(
     *,
     k: int,
     min_population: int,
+    language: str = "fi",
 ) -> PhenomenonBrief:
     p = loaded.active[pid]
     ev = loaded.evidence.get(pid) or _Evidence()
     signal = loaded.signals.get(pid)
     category = signal["category"] if signal else None
     month_table, town_table = _tables(months, ev, region, request.scope, k)
-    indicators = _indicators(db, region, pid, request.scope)
+    indicators = _indicators(db, region, pid, request.scope, language)
     texts, note = _texts(p, ev, region, request.scope, min_population)
     theme = loaded.themes.get(pid)
     return PhenomenonBrief(

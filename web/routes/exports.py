@@ -93,6 +93,7 @@ def _brief(
         min_population=settings.disclosure_min_population,
         generated_on=settings.today(),
         timezone=settings.timezone,
+        language=request_language(request),
     )
     # The fixed texts of the downloads in the user's language (see docs/i18n.md).
     return replace(brief, language=request_language(request))

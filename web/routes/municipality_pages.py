@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from nakyma.i18n import N_
-from nakyma.indicators import sotkanet_page
+from nakyma.indicators import sotkanet_page, title_in
 from nakyma.views import municipality_overview, runs_overview
 from web.charts import chart_key, line_chart, series_lines, sparkline
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
@@ -34,8 +34,9 @@ def municipality_page(
 
         return RedirectResponse(f"/kunnat/{municipality.code}", status_code=301)
     data = municipality_overview(db, region, municipality.code, user, k=settings.disclosure_k)
+    language = request_language(request)
     groups = [
-        {**group, "charts": [_chart(c, municipality.name) for c in group["charts"]]}
+        {**group, "charts": [_chart(c, municipality.name, language) for c in group["charts"]]}
         for group in data["indicator_groups"]
     ]
     trends = {
@@ -66,8 +67,9 @@ def municipality_page(
     )
 
 
-def _chart(chart: dict[str, Any], municipality_name: str) -> dict[str, Any]:
-    """One chart card's content: the SVG, the key of newest values under it and the link."""
+def _chart(chart: dict[str, Any], municipality_name: str, language: str = "fi") -> dict[str, Any]:
+    """One chart card's content: the SVG (its text alternative names the indicator in
+    `language`), the key of newest values under it and the link."""
     s = chart["series"]
     lines = series_lines(s, municipality_name)
     decimals = s["decimals"] if s["decimals"] is not None else 1
@@ -78,7 +80,7 @@ def _chart(chart: dict[str, Any], municipality_name: str) -> dict[str, Any]:
         "svg": line_chart(
             s["years"],
             lines,
-            title=s["title"],
+            title=title_in(s, language, short=False),
             unit=s["unit"] or "",
             higher_is_worse=s["higher_is_worse"],
             decimals=decimals,
