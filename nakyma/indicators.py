@@ -718,7 +718,8 @@ def compute_signals(db: Database, region: Region) -> int:
     """
     indicators = list(
         db.query(
-            "select id, title, short_title, unit, decimals, higher_is_worse from indicators "
+            "select id, title, short_title, title_sv, title_en, short_title_sv, short_title_en, "
+            "unit, decimals, higher_is_worse from indicators "
             "where (status is null or status != 'missing') and context = 0 order by id"
         )
     )

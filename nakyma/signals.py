@@ -361,6 +361,7 @@ def _load_support(
     for row in db.query(
         "select l.phenomenon_id, s.indicator_id, s.municipality_code, s.year, s.value, "
         "s.previous_year, s.previous_value, s.strength, i.title, i.short_title, i.unit, "
+        "i.title_sv, i.title_en, i.short_title_sv, i.short_title_en, "
         "i.decimals from phenomenon_indicator_links l "
         "join indicator_signals s on s.indicator_id = l.indicator_id "
         "join indicators i on i.id = s.indicator_id "
