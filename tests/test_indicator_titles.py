@@ -292,3 +292,16 @@ def test_forecast_cards_name_the_indicator_in_the_page_language(
         assert text.startswith(shown)
         assert shown in card.select_one("caption").get_text()
         assert hidden not in text
+
+
+def test_markdown_brief_download_names_indicators_in_the_users_language(demo_db, app) -> None:
+    from fastapi.testclient import TestClient
+
+    pid = linked_phenomenon(demo_db)
+    with TestClient(app) as client:
+        login(client, "tukitiimi", "demo-tukitiimi")
+        for headers, shown, hidden in ((SV, PLACED_SV, PLACED_FI), (FI, PLACED_FI, PLACED_SV)):
+            response = client.get(f"/viennit/muistio.md?ilmio={pid}", headers=headers)
+            assert response.status_code == 200, response.text
+            assert f"**{shown}**" in response.text
+            assert hidden not in response.text
