@@ -1070,3 +1070,11 @@ def _m0019_reasons_i18n(db: Database) -> None:
     db.table("weak_signals").add_column("technical_i18n", str)
     db.table("emerging_themes").add_column("reasons_i18n", str)
     db.table("emerging_areas").add_column("reasons_i18n", str)
+
+
+@migrations(name="0020_indicator_titles_sv_en")
+def _m0020_indicator_titles_sv_en(db: Database) -> None:
+    # Sotkanet's Swedish and English titles and our short forms (catalogue or /indicators/{id});
+    # NULL where unknown, and the page falls back to the Finnish title (indicators.title_in).
+    for column in ("title_sv", "title_en", "short_title_sv", "short_title_en"):
+        db.table("indicators").add_column(column, str)

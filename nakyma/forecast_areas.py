@@ -32,7 +32,7 @@ from nakyma.forecast_views import (
     leading_evidence,
     value_text,
 )
-from nakyma.indicators import sotkanet_page
+from nakyma.indicators import sotkanet_page, translated_titles
 from nakyma.regions import Region
 
 # The area kinds of the forecasts table.
@@ -277,6 +277,7 @@ def _comparison_table(record: dict[str, Any], county: dict[str, Any] | None) -> 
         "id": record["id"],
         "title": record["title"],
         "short_title": record["short_title"],
+        **translated_titles(record),
         "unit": record["unit"],
         "decimals": record["decimals"],
         "higher_is_worse": record["higher_is_worse"],

@@ -22,7 +22,7 @@ from nakyma import i18n, review
 from nakyma.accounts import User
 from nakyma.disclosure import published_count
 from nakyma.i18n import N_
-from nakyma.indicators import format_number, format_value
+from nakyma.indicators import format_number, format_value, title_in, translated_titles
 from nakyma.regions import Region
 from nakyma.wording import join_words, number_elative
 
@@ -104,6 +104,7 @@ def _indicator_forecast(
         "id": ident,
         "title": ind["title"],
         "short_title": ind["short_title"] or ind["title"],
+        **translated_titles(ind),
         "unit": ind["unit"] or "",
         "decimals": decimals,
         "higher_is_worse": None if ind["higher_is_worse"] is None else bool(ind["higher_is_worse"]),
@@ -361,8 +362,8 @@ def area_headline(forecasts: Sequence[dict[str, Any]], where: str, language: str
         return ""
     _ = i18n.translator(language)
     horizon = max(r["forecast"][-1]["year"] for r in forecasts)
-    up = [r["short_title"] for r in forecasts if r["direction"] == "nousu"]
-    down = [r["short_title"] for r in forecasts if r["direction"] == "lasku"]
+    up = [title_in(r, language) for r in forecasts if r["direction"] == "nousu"]
+    down = [title_in(r, language) for r in forecasts if r["direction"] == "lasku"]
     if not up and not down:
         return _(
             "Tilastojen perusteella %(where)s ennustettujen indikaattorien odotetaan pysyvän "

@@ -63,6 +63,13 @@ def sotkanet_page(indicator_id: int) -> str:
 
 AREA_KINDS = ("kunta", "hyvinvointialue", "maa")
 
+# Languages with their own indicator title columns (title_sv, short_title_sv, ...); Finnish is
+# `title` / `short_title`.
+TITLE_LANGUAGES = ("sv", "en")
+TRANSLATED_TITLE_COLUMNS = tuple(
+    f"{kind}_{language}" for language in TITLE_LANGUAGES for kind in ("title", "short_title")
+)
+
 # --- Thresholds ----------------------------------------------------------------------------
 # One-sided p-value below which a count-based change is a signal. About 35 indicators x 22
 # municipalities = ~770 tests a year: at 0.001 pure noise yields fewer than one false signal per
@@ -98,12 +105,19 @@ _MIN_P = 1e-300
 
 @dataclass(frozen=True)
 class CatalogueEntry:
-    """One curated indicator: Sotkanet id, Finnish titles, direction and grouping."""
+    """One curated indicator: Sotkanet id, titles (Finnish; Swedish and English where known),
+    direction and grouping."""
 
     id: int
     title: str
     short_title: str
     higher_is_worse: bool
+    # Sotkanet's official Swedish and English titles and our short forms; "" where not known,
+    # and the page shows the Finnish one (`title_in`).
+    title_sv: str = ""
+    title_en: str = ""
+    short_title_sv: str = ""
+    short_title_en: str = ""
     population_group: str = ""
     theme: str = ""
     unit: str = ""
@@ -118,6 +132,10 @@ _ENTRY_KEYS = {
     "id",
     "title",
     "short_title",
+    "title_sv",
+    "title_en",
+    "short_title_sv",
+    "short_title_en",
     "higher_is_worse",
     "population_group",
     "theme",
@@ -134,8 +152,8 @@ def load_catalogue(path: Path | str | None = None) -> tuple[CatalogueEntry, ...]
     """Read and validate a catalogue file (the packaged one by default).
 
     TOML `[[indicator]]` tables with keys id (int), title, higher_is_worse (bool) and optional
-    short_title, population_group, theme, unit, source, verified, note. Every problem is a
-    ValueError naming the file.
+    short_title, title_sv, title_en, short_title_sv, short_title_en, population_group, theme,
+    unit, source, verified, note. Every problem is a ValueError naming the file.
     """
     file = Path(path) if path is not None else DEFAULT_CATALOGUE_FILE
     try:
@@ -177,7 +195,15 @@ def _catalogue_from_data(data: Mapping[str, Any]) -> tuple[CatalogueEntry, ...]:
         if not isinstance(t.get("higher_is_worse"), bool):
             raise ValueError(f"{where}: 'higher_is_worse' must be true or false")
         optional: dict[str, str] = {}
-        for key in ("short_title", "population_group", "theme", "unit", "source", "note"):
+        for key in (
+            "short_title",
+            *TRANSLATED_TITLE_COLUMNS,
+            "population_group",
+            "theme",
+            "unit",
+            "source",
+            "note",
+        ):
             value = t.get(key, "")
             if not isinstance(value, str):
                 raise ValueError(f"{where}: {key!r} must be a string")
@@ -201,6 +227,35 @@ def _catalogue_from_data(data: Mapping[str, Any]) -> tuple[CatalogueEntry, ...]:
             )
         )
     return tuple(entries)
+
+
+def title_in(row: Mapping[str, Any] | CatalogueEntry, language: str, *, short: bool = True) -> str:
+    """An indicator's title in `language` ("fi", "sv", "en"), from a catalogue entry or any
+    mapping with the `indicators` table's title columns (missing ones count as empty).
+
+    The short title by default, else the official full title. Finnish: short_title, falling
+    back to title. Another language: its short title, else its full title, else the Finnish
+    title of the same kind, so an indicator Sotkanet never translated reads in Finnish."""
+
+    def get(key: str) -> str:
+        if isinstance(row, CatalogueEntry):
+            value: Any = getattr(row, key, "")
+        else:
+            value = row.get(key)
+        return value.strip() if isinstance(value, str) else ""
+
+    title = get("title")
+    finnish = (get("short_title") or title) if short else title
+    if language not in TITLE_LANGUAGES:
+        return finnish
+    own = get(f"short_title_{language}") if short else ""
+    return own or get(f"title_{language}") or finnish
+
+
+def translated_titles(row: Mapping[str, Any]) -> dict[str, str | None]:
+    """The Swedish and English title columns of an `indicators` row (None where missing), to
+    carry in a record so a page can call `title_in` on it in its own language."""
+    return {column: row.get(column) for column in TRANSLATED_TITLE_COLUMNS}
 
 
 def unit_from_title(title: str) -> str:
@@ -532,7 +587,7 @@ def _signal_text_in(row: Mapping[str, Any], m: Municipality, language: str) -> s
     return signal_text(
         municipality=name,
         in_form=i18n.place_form(m.in_form, name, "in_form", language),
-        label=row["short_title"] or row["title"],
+        label=title_in(row, language),
         unit=row["unit"] or "",
         decimals=row["decimals"] if row["decimals"] is not None else 1,
         previous_year=row["previous_year"],
@@ -721,7 +776,8 @@ def compute_signals(db: Database, region: Region) -> int:
     """
     indicators = list(
         db.query(
-            "select id, title, short_title, unit, decimals, higher_is_worse from indicators "
+            "select id, title, short_title, title_sv, title_en, short_title_sv, short_title_en, "
+            "unit, decimals, higher_is_worse from indicators "
             "where (status is null or status != 'missing') and context = 0 order by id"
         )
     )
@@ -770,7 +826,8 @@ def list_signals(
         codes = [m.code]
     placeholders = ", ".join("?" for _ in codes)
     rows = db.query(
-        "select s.*, i.title, i.short_title, i.unit, i.decimals from indicator_signals s "
+        "select s.*, i.title, i.short_title, i.title_sv, i.title_en, i.short_title_sv, "
+        "i.short_title_en, i.unit, i.decimals from indicator_signals s "
         "join indicators i on i.id = s.indicator_id "
         f"where s.municipality_code in ({placeholders})",
         codes,
@@ -795,6 +852,7 @@ def list_signals(
                 "text": _signal_text_in(r, m, language),
                 "title": r["title"],
                 "short_title": r["short_title"],
+                **translated_titles(r),
                 "unit": r["unit"],
             }
         )
@@ -854,6 +912,7 @@ def _series_record(
         "id": ind["id"],
         "title": ind["title"],
         "short_title": ind["short_title"] or ind["title"],
+        **translated_titles(ind),
         "unit": ind["unit"],
         "decimals": ind["decimals"],
         # None: a context indicator has no better or worse direction.

@@ -74,7 +74,7 @@ from nakyma import i18n
 from nakyma.config import Settings, default
 from nakyma.db import now_utc, write_transaction
 from nakyma.i18n import N_
-from nakyma.indicators import binomial_tail, format_number, format_value
+from nakyma.indicators import binomial_tail, format_number, format_value, title_in
 from nakyma.phenomena import active_where
 from nakyma.regions import Region
 from nakyma.vocabulary import TARGET_GROUPS
@@ -401,6 +401,7 @@ def _load_support(
     for row in db.query(
         "select l.phenomenon_id, s.indicator_id, s.municipality_code, s.year, s.value, "
         "s.previous_year, s.previous_value, s.strength, i.title, i.short_title, i.unit, "
+        "i.title_sv, i.title_en, i.short_title_sv, i.short_title_en, "
         "i.decimals from phenomenon_indicator_links l "
         "join indicator_signals s on s.indicator_id = l.indicator_id "
         "join indicators i on i.id = s.indicator_id "
@@ -976,10 +977,10 @@ def _verdict_sentence(e: SignalEvidence, language: str = "fi") -> str | None:
 def _indicator_sentence(row: Mapping[str, Any], language: str = "fi") -> str:
     _ = i18n.translator(language)
     decimals = row["decimals"] if row["decimals"] is not None else 1
-    label = sentence_label(row["short_title"] or row["title"])
-    value = format_value(row["value"], row["unit"], decimals)
+    label = sentence_label(title_in(row, language))
+    value = format_value(row["value"], row["unit"], decimals, language)
     if row["previous_value"] is not None:
-        previous = format_value(row["previous_value"], row["unit"], decimals)
+        previous = format_value(row["previous_value"], row["unit"], decimals, language)
         change = f"{previous} → {value} ({row['previous_year']}→{row['year']})"
     else:
         change = _("%(value)s (%(year)s), muutos huonompaan suuntaan") % {

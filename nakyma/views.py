@@ -594,7 +594,8 @@ def _responses(db: Database, region: Region, phenomenon_id: int) -> list[dict[st
 def _indicator_links(db: Database, phenomenon_id: int) -> list[dict[str, Any]]:
     return list(
         db.query(
-            "select l.indicator_id, l.similarity, l.decision, i.title, i.short_title "
+            "select l.indicator_id, l.similarity, l.decision, i.title, i.short_title, "
+            "i.title_sv, i.title_en, i.short_title_sv, i.short_title_en "
             "from phenomenon_indicator_links l join indicators i on i.id = l.indicator_id "
             "where l.phenomenon_id = ? and l.decision != 'rejected' "
             "order by l.decision = 'accepted' desc, l.similarity desc",

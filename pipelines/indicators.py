@@ -25,6 +25,7 @@ from nakyma.db import now_utc, write_transaction
 from nakyma.indicators import (
     COUNTRY_CODE,
     STALE_AFTER_YEARS,
+    TRANSLATED_TITLE_COLUMNS,
     CatalogueEntry,
     compute_signals,
     load_catalogue,
@@ -330,6 +331,15 @@ class IndicatorMeta:
     range_end: int | None
     region_levels: tuple[str, ...]
     decimals: int | None
+    # Sotkanet's Swedish and English titles; "" when missing or only a copy of the Finnish one
+    # (Sotkanet answers an untranslated title with the Finnish text).
+    title_sv: str = ""
+    title_en: str = ""
+
+
+def _translated_title(value: Any, lang: str) -> str:
+    text = _title(value, lang)
+    return "" if text == _title(value) else text
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -360,6 +370,8 @@ def parse_indicator(payload: Any, indicator_id: int) -> IndicatorMeta:
     return IndicatorMeta(
         id=indicator_id,
         title=_title(payload.get("title")),
+        title_sv=_translated_title(payload.get("title"), "sv"),
+        title_en=_translated_title(payload.get("title"), "en"),
         organization=_title(organization.get("title")) if isinstance(organization, dict) else "",
         range_start=start if isinstance(start, int) and not isinstance(start, bool) else None,
         range_end=end if isinstance(end, int) and not isinstance(end, bool) else None,
@@ -491,6 +503,8 @@ def _catalogue_fields(entry: CatalogueEntry, *, in_catalogue: bool) -> dict[str,
     return {
         "id": entry.id,
         "short_title": entry.short_title,
+        # NULL, not "", where the catalogue has none: the page then shows the Finnish title.
+        **{column: getattr(entry, column) or None for column in TRANSLATED_TITLE_COLUMNS},
         "higher_is_worse": int(entry.higher_is_worse),
         "context": int(entry.context),
         "forecast": int(entry.forecast),
@@ -680,6 +694,9 @@ def _run_indicator(
         **_catalogue_fields(entry, in_catalogue=in_catalogue),
         "title": title,
         "short_title": entry.short_title or title,
+        # Sotkanet's current titles win over the catalogue's 2015 ones, as the Finnish one does.
+        "title_sv": meta.title_sv or entry.title_sv or None,
+        "title_en": meta.title_en or entry.title_en or None,
         "unit": entry.unit or unit_from_title(title),
         "organization": meta.organization,
         "range_start": meta.range_start,

@@ -17,7 +17,7 @@ from nakyma.accounts import User
 from nakyma.forecast_areas import area_section, group_comparison
 from nakyma.forecast_views import number_interval
 from nakyma.i18n import N_
-from nakyma.indicators import format_number, sotkanet_page
+from nakyma.indicators import format_number, sotkanet_page, title_in
 from nakyma.regions import Region
 from web.charts import forecast_chart
 
@@ -88,7 +88,7 @@ def _card(
             record["history"],
             record["forecast"],
             key=f"{area_kind}-{area_code}-{record['id']}",
-            title=record["short_title"],
+            title=title_in(record, language),
             unit=unit,
             higher_is_worse=record["higher_is_worse"],
             decimals=decimals,

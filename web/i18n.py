@@ -17,6 +17,7 @@ from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
 from nakyma import i18n
+from nakyma.indicators import title_in
 from nakyma.regions import Region
 from web.deps import cookie_name
 
@@ -148,9 +149,16 @@ def _grouping_title(ctx: Context, grouping: Any) -> str:
     return i18n.gettext(language, title) if title else title
 
 
+@pass_context
+def _indicator_title(ctx: Context, row: Any, short: bool = True) -> str:
+    """An indicator's title in the page's language: `{{ series | indicator_title }}` the short
+    one, `indicator_title(short=False)` Sotkanet's full title (`nakyma.indicators.title_in`)."""
+    return title_in(row, _language(ctx), short=short)
+
+
 def install(env: Environment) -> None:
     """Jinja2's i18n extension with gettext in each request's language, the language
-    switcher's data, and filters for dates, numbers and municipality names."""
+    switcher's data, and filters for dates, numbers, municipality names and indicator titles."""
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=_gettext, ngettext=_ngettext, newstyle=True
@@ -168,3 +176,4 @@ def install(env: Environment) -> None:
     env.filters["region_name"] = _region_name
     env.filters["group_name"] = _group_name
     env.filters["grouping_title"] = _grouping_title
+    env.filters["indicator_title"] = _indicator_title

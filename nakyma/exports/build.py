@@ -28,6 +28,7 @@ from nakyma.disclosure import (
     published_count,
     suppress,
 )
+from nakyma.emerging import stored_reasons as emerging_reasons
 from nakyma.emerging_views import CATEGORIES as THEME_CATEGORIES
 from nakyma.emerging_views import CATEGORY_ORDER as THEME_ORDER
 from nakyma.exports.brief import (
@@ -58,22 +59,23 @@ from nakyma.indicators import (
     format_number,
     format_value,
     sotkanet_page,
+    title_in,
 )
 from nakyma.observations import parse_date
 from nakyma.phenomena import active_phenomena
 from nakyma.regions import Region
 from nakyma.review import STATUSES
-from nakyma.signals import CATEGORY_LABELS, stored_reasons
+from nakyma.signals import CATEGORY_LABELS, stored_row_reasons
 from nakyma.vocabulary import MONTHS_FI, THEMES
 
 TEXTS_PER_PHENOMENON = 3
 
 
-def _plain_reasons(signal: Mapping[str, Any] | None) -> list[str]:
-    """A stored weak signal's plain sentences (none without a signal)."""
+def _plain_reasons(signal: Mapping[str, Any] | None, language: str = "fi") -> list[str]:
+    """A stored weak signal's plain sentences in `language` (none without a signal)."""
     if signal is None:
         return []
-    return stored_reasons(signal["reasons"], signal.get("technical"))[0]
+    return stored_row_reasons(signal, language)[0]
 
 
 MAX_TEXT_CHARS = 400
@@ -223,10 +225,12 @@ def _indicators(
     db: Database, region: Region, pid: int, scope: Scope, language: str = "fi"
 ) -> tuple[LinkedIndicator, ...]:
     """The phenomenon's accepted indicators, else its best suggestions (never rejected ones),
-    each with its latest values for the scope, the county and the whole country."""
+    each with its latest values for the scope, the county and the whole country, titled in
+    `language`."""
     links = list(
         db.query(
             "select l.indicator_id, l.decision, l.similarity, i.title, i.short_title, i.unit, "
+            "i.title_sv, i.title_en, i.short_title_sv, i.short_title_en, "
             "i.decimals, i.organization from phenomenon_indicator_links l "
             "join indicators i on i.id = l.indicator_id "
             "where l.phenomenon_id = ? and l.decision != 'rejected' "
@@ -237,7 +241,7 @@ def _indicators(
     accepted = [link for link in links if link["decision"] == "accepted"]
     chosen = accepted or links[:SUGGESTED_INDICATORS]
     areas = _indicator_areas(region, scope, language)
-    return tuple(_linked_indicator(db, link, areas) for link in chosen)
+    return tuple(_linked_indicator(db, link, areas, language) for link in chosen)
 
 
 def _indicator_areas(
@@ -259,7 +263,7 @@ def _indicator_areas(
 
 
 def _linked_indicator(
-    db: Database, link: dict[str, Any], areas: list[tuple[str, str, str]]
+    db: Database, link: dict[str, Any], areas: list[tuple[str, str, str]], language: str = "fi"
 ) -> LinkedIndicator:
     latest: dict[tuple[str, str], tuple[int, float]] = {}
     for kind, code, year, value in db.execute(
@@ -282,7 +286,7 @@ def _linked_indicator(
     producer = link["organization"] or "THL"
     return LinkedIndicator(
         id=link["indicator_id"],
-        title=link["short_title"] or link["title"],
+        title=title_in(link, language),
         accepted=link["decision"] == "accepted",
         values=values,
         attribution=f"{ATTRIBUTION}; tuottaja {producer}",
@@ -432,8 +436,9 @@ def build_brief(
     Raises ExportError when a hand-picked phenomenon does not exist.
 
     The sentences the brief generates (questions, legend, the choice, notes, month names,
-    municipality and group names) are in `language` (Finnish by default); labels (status,
-    signal category, theme) stay Finnish message ids, translated where they are written.
+    municipality and group names) and the indicator titles (`nakyma.indicators.title_in`) are
+    in `language` (Finnish by default); labels (status, signal category, theme) stay Finnish
+    message ids, translated where they are written.
     """
     loaded = _load(db, region, request, timezone, language)
     months = _months(request.start, request.end)
@@ -470,7 +475,9 @@ def build_brief(
         emerging=emerging_themes(
             db, region, request.scope, k=k, min_population=min_population, language=language
         ),
-        forecasts=forecasts_for(db, region, request.scope, briefs[:MAX_PHENOMENA]),
+        forecasts=forecasts_for(
+            db, region, request.scope, briefs[:MAX_PHENOMENA], language=language
+        ),
         language=language,
     )
 
@@ -481,11 +488,16 @@ _FORECAST_KINDS = {"alue": "hyvinvointialue", "kuntaryhma": "kuntaryhma", "kunta
 
 
 def forecasts_for(
-    db: Database, region: Region, scope: Scope, phenomena: Sequence[PhenomenonBrief]
+    db: Database,
+    region: Region,
+    scope: Scope,
+    phenomena: Sequence[PhenomenonBrief],
+    *,
+    language: str = "fi",
 ) -> tuple[ForecastBrief, ...]:
     """The stored forecasts, for the scope's area, of the indicators linked to the brief's
-    phenomena (in the forecasts' catalogue order), each with the titles of the phenomena
-    that lead it. Empty when none of the indicators has a forecast there."""
+    phenomena (in the forecasts' catalogue order, titled in `language`), each with the titles
+    of the phenomena that lead it. Empty when none of the indicators has a forecast there."""
     leading: dict[int, list[str]] = {}
     for p in phenomena:
         for indicator in p.indicators:
@@ -493,7 +505,13 @@ def forecasts_for(
     if not leading:
         return ()
     # A group's records say their direction over the forecast years (it has no history).
-    records = area_records(db, region, area_kind=_FORECAST_KINDS[scope.kind], area_code=scope.code)
+    records = area_records(
+        db,
+        region,
+        area_kind=_FORECAST_KINDS[scope.kind],
+        area_code=scope.code,
+        language=language,
+    )
     out = []
     for r in records:
         if r["id"] not in leading:
@@ -502,7 +520,7 @@ def forecasts_for(
         out.append(
             ForecastBrief(
                 id=r["id"],
-                title=r["short_title"],
+                title=title_in(r, language),
                 unit=unit,
                 decimals=decimals,
                 higher_is_worse=r["higher_is_worse"],
@@ -518,9 +536,9 @@ def forecasts_for(
                 rows=tuple(
                     ForecastRow(
                         f["year"],
-                        format_number(f["forecast"], decimals),
-                        number_interval(f["lo80"], f["hi80"], decimals),
-                        number_interval(f["lo95"], f["hi95"], decimals),
+                        format_number(f["forecast"], decimals, language),
+                        number_interval(f["lo80"], f["hi80"], decimals, language),
+                        number_interval(f["lo95"], f["hi95"], decimals, language),
                     )
                     for f in r["forecast"]
                 ),
@@ -547,7 +565,8 @@ def emerging_themes(
     group (in places, titles, terms and reasons alike); places named in `language`."""
     rows = sorted(
         db.query(
-            "select a.theme_id, a.items, a.category, a.score, a.reasons, t.title, t.terms "
+            "select a.theme_id, a.items, a.category, a.score, a.reasons, a.reasons_i18n, "
+            "t.title, t.terms "
             "from emerging_areas a join emerging_themes t on t.id = a.theme_id "
             "where a.area_kind = ? and a.area_code = ? and t.active = 1 "
             "and t.decision = 'avoin'",
@@ -590,7 +609,7 @@ def emerging_themes(
                 terms=tuple(public(t) for t in json.loads(r["terms"] or "[]")),
                 reasons=tuple(
                     public(t)
-                    for t in json.loads(r["reasons"] or "[]")
+                    for t in emerging_reasons(r["reasons"], r["reasons_i18n"], language)
                     # A group's or the county's sentences count several municipalities at
                     # once; beside the area's total one could give a hidden count away.
                     if scope.kind == "kunta" or not counted_numbers(t)
@@ -684,7 +703,7 @@ def _phenomenon_brief(
         status_label=STATUSES.get(p["status"], p["status"]),
         category=category,
         category_label=CATEGORY_LABELS.get(category) if category else None,
-        reasons=tuple(mask_small_counts(r, k) for r in _plain_reasons(signal)),
+        reasons=tuple(mask_small_counts(r, k) for r in _plain_reasons(signal, language)),
         theme=theme,
         theme_label=THEMES.get(theme) if theme else None,
         months=month_table,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 
 from nakyma.forecast_areas import MUNICIPALITY, area_label
 from nakyma.i18n import N_
-from nakyma.indicators import sotkanet_page
+from nakyma.indicators import sotkanet_page, title_in
 from nakyma.views import municipality_overview, runs_overview
 from web.charts import chart_key, line_chart, series_lines, sparkline
 from web.deps import DbDep, PageUser, RegionDep, SettingsDep
@@ -76,8 +76,8 @@ def municipality_page(
 
 
 def _chart(chart: dict[str, Any], municipality_name: str, language: str) -> dict[str, Any]:
-    """One chart card's content: the SVG, the key of newest values under it and the link,
-    in `language`."""
+    """One chart card's content: the SVG (its text alternative names the indicator in
+    `language`), the key of newest values under it and the link, in `language`."""
     s = chart["series"]
     lines = series_lines(s, municipality_name, language)
     decimals = s["decimals"] if s["decimals"] is not None else 1
@@ -88,7 +88,7 @@ def _chart(chart: dict[str, Any], municipality_name: str, language: str) -> dict
         "svg": line_chart(
             s["years"],
             lines,
-            title=s["title"],
+            title=title_in(s, language, short=False),
             unit=s["unit"] or "",
             higher_is_worse=s["higher_is_worse"],
             decimals=decimals,
