@@ -24,6 +24,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from nakyma import i18n
+from nakyma.i18n import N_
 from nakyma.regions import Region
 
 # How a count hidden only to protect others (complementary suppression) is shown: Statistics
@@ -304,6 +305,11 @@ def _total_bound_pins(hidden: Sequence[tuple[float, float]], own: int, k: int) -
         if max(lo, low_sum - others_hi) >= min(hi, high_sum - others_lo):
             return True
     return False
+
+
+# The bound a hidden total shows as ("vähintään 7"); pages translate it (web.i18n's
+# `shown_count`), so the message id is marked here.
+N_("vähintään %(n)s")
 
 
 def hidden_size_text(observations_shown: str, headlines: int, k: int = 5) -> str:

@@ -42,6 +42,7 @@ from sqlite_utils import Database
 
 from nakyma import i18n
 from nakyma.db import now_utc, write_transaction
+from nakyma.i18n import N_
 from nakyma.regions import Municipality, Region
 from nakyma.wording import capitalise, sentence_label
 
@@ -53,12 +54,14 @@ DEFAULT_CATALOGUE_FILE: Path = Path(__file__).parent / "data" / "indicators" / "
 
 COUNTRY_CODE = "FI"  # area_code of the whole country in indicator_values
 # Sotkanet's terms: name THL and Sotkanet, and each indicator's producer, wherever values show.
-ATTRIBUTION = "Lähde: THL, Sotkanet"
+ATTRIBUTION = N_("Lähde: THL, Sotkanet")
 
 
-def sotkanet_page(indicator_id: int) -> str:
-    """The indicator's metadata page on sotkanet.fi (for attribution links)."""
-    return f"https://sotkanet.fi/sotkanet/fi/metadata/indicators/{indicator_id}"
+def sotkanet_page(indicator_id: int, language: str = "fi") -> str:
+    """The indicator's metadata page on sotkanet.fi (for attribution links), in the reader's
+    language where Sotkanet has it (fi, sv, en)."""
+    site = language if language in ("fi", "sv", "en") else "fi"
+    return f"https://sotkanet.fi/sotkanet/{site}/metadata/indicators/{indicator_id}"
 
 
 AREA_KINDS = ("kunta", "hyvinvointialue", "maa")

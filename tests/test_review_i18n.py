@@ -126,3 +126,24 @@ def test_progress_line_in_each_language() -> None:
         == "inbäddade 500/3000 (16 %), cirka 8 min 20 s kvar"
     )
     assert progress.describe("cluster", 0, None, language="sv") == "fenomen grupperas …"
+
+
+@pytest.mark.parametrize(
+    ("language", "shown", "expected"),
+    [
+        ("fi", "vähintään 7", "vähintään 7"),
+        ("sv", "vähintään 7", "minst 7"),
+        ("en", "vähintään 7", "at least 7"),
+        ("sv", "<5", "<5"),
+        ("sv", "12", "12"),
+    ],
+)
+def test_a_hidden_totals_bound_in_the_pages_language(language, shown, expected) -> None:
+    from jinja2 import Environment
+
+    from web.i18n import install
+
+    env = Environment()  # noqa: S701 (plain text, compared as such)
+    install(env)
+    rendered = env.from_string("{{ n | shown_count }}").render(n=shown, language=language)
+    assert rendered == expected

@@ -189,6 +189,7 @@ def leftovers(db: Database, pages: dict[str, str]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     words_by_page = {}
     for path, text in pages.items():
+        text = re.sub(r"https?://\S+", " ", text)  # addresses are not words of a language
         words = {w.casefold() for w in WORD.findall(text)} - allowed
         # A stored text cut short for a list ("… pyytävä…") ends in a piece of a word.
         cut = {w.casefold() for w in re.findall(WORD.pattern + r"(?=…)", text)}
@@ -231,6 +232,8 @@ def test_every_page_an_administrator_reaches_is_swedish(db, make_user, client) -
             "/havainnot/omat",
             "/haku?q=nuoret",
             "/alue",
+            "/omat-kunnat",
+            "/viennit/muistio",
         ],
     )
     assert len(pages) >= 20, sorted(pages)

@@ -95,7 +95,7 @@ def _card(
             language=language,
         ),
         "rows": rows,
-        "sotkanet_url": sotkanet_page(record["id"]),
+        "sotkanet_url": sotkanet_page(record["id"], language),
     }
 
 

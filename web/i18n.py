@@ -156,6 +156,16 @@ def _indicator_title(ctx: Context, row: Any, short: bool = True) -> str:
     return title_in(row, _language(ctx), short=short)
 
 
+@pass_context
+def _shown_count(ctx: Context, value: Any) -> str:
+    """A published count (`nakyma.disclosure`: "12", "<5" or the bound "vähintään 7") in the
+    page's language: "minst 7", "at least 7"."""
+    text = str(value)
+    if text.startswith("vähintään "):
+        return i18n.gettext(_language(ctx), "vähintään %(n)s") % {"n": text.split(" ", 1)[1]}
+    return text
+
+
 def install(env: Environment) -> None:
     """Jinja2's i18n extension with gettext in each request's language, the language
     switcher's data, and filters for dates, numbers, municipality names and indicator titles."""
@@ -177,3 +187,4 @@ def install(env: Environment) -> None:
     env.filters["group_name"] = _group_name
     env.filters["grouping_title"] = _grouping_title
     env.filters["indicator_title"] = _indicator_title
+    env.filters["shown_count"] = _shown_count

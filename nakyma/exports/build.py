@@ -53,6 +53,7 @@ from nakyma.exports.request import (
 )
 from nakyma.forecast_areas import area_records
 from nakyma.forecast_views import number_interval
+from nakyma.i18n import N_
 from nakyma.indicators import (
     ATTRIBUTION,
     COUNTRY_CODE,
@@ -262,6 +263,10 @@ def _indicator_areas(
     return areas
 
 
+# The attribution of an indicator in a brief (THL's recommended source line and the producer).
+N_("%(source)s; tuottaja %(producer)s")
+
+
 def _linked_indicator(
     db: Database, link: dict[str, Any], areas: list[tuple[str, str, str]], language: str = "fi"
 ) -> LinkedIndicator:
@@ -289,8 +294,9 @@ def _linked_indicator(
         title=title_in(link, language),
         accepted=link["decision"] == "accepted",
         values=values,
-        attribution=f"{ATTRIBUTION}; tuottaja {producer}",
-        url=sotkanet_page(link["indicator_id"]),
+        attribution=i18n.gettext(language, "%(source)s; tuottaja %(producer)s")
+        % {"source": i18n.gettext(language, ATTRIBUTION), "producer": producer},
+        url=sotkanet_page(link["indicator_id"], language),
     )
 
 

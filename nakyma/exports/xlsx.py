@@ -197,7 +197,7 @@ def _notes_sheet(wb: Any, brief: MeetingBrief) -> None:
         (_("Valinta"), "; ".join(brief.selection)),
         (_("Tietosuoja"), brief.legend),
         (_("Suojatut sarakkeet"), protected_note(brief.language)),
-        (_("Indikaattorit"), f"{ATTRIBUTION}; {producers}"),
+        (_("Indikaattorit"), f"{_(ATTRIBUTION)}; {producers}"),
         *(((_("Ennusteet"), _(FORECAST_NOTE)),) if brief.forecasts else ()),
     ):
         _put(notes, [key, value])

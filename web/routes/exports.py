@@ -133,12 +133,13 @@ def brief_page(
         brief = _brief(request, db, region, settings)
     except ExportError as exc:
         return _form(request, db, region, user, settings, errors=exc.messages)
+    language = request_language(request)
     return request.app.state.templates.TemplateResponse(
         request,
         "brief.html",
         {
             "b": brief,
-            "charts": {p.id: month_chart_svg(p.months) for p in brief.phenomena},
+            "charts": {p.id: month_chart_svg(p.months, language=language) for p in brief.phenomena},
             "forecast_charts": {
                 f.id: forecast_chart(
                     f.history,
@@ -148,6 +149,7 @@ def brief_page(
                     unit=f.unit,
                     higher_is_worse=f.higher_is_worse,
                     decimals=f.decimals,
+                    language=language,
                 )
                 for f in brief.forecasts
             },

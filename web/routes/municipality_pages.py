@@ -83,7 +83,7 @@ def _chart(chart: dict[str, Any], municipality_name: str, language: str) -> dict
     decimals = s["decimals"] if s["decimals"] is not None else 1
     return {
         **chart,
-        "sotkanet_url": sotkanet_page(s["id"]),
+        "sotkanet_url": sotkanet_page(s["id"], language),
         "key": chart_key(s["years"], lines, decimals=decimals, language=language),
         "svg": line_chart(
             s["years"],
