@@ -147,3 +147,15 @@ def test_a_hidden_totals_bound_in_the_pages_language(language, shown, expected) 
     install(env)
     rendered = env.from_string("{{ n | shown_count }}").render(n=shown, language=language)
     assert rendered == expected
+
+
+def test_a_missing_confirmation_is_asked_for_in_swedish(db, client, make_user) -> None:
+    boss = make_user("svtuki", "tukitiimi")
+    set_language(db, boss.id, "sv")
+    login(client, boss.username)
+    pid = db.execute("select id from phenomena where size > 0 order by id limit 1").fetchone()[0]
+    token = csrf_from(client, f"/ilmiot/{pid}")
+    refused = client.post(f"/ilmiot/{pid}/hylkaa", data={"csrf_token": token})
+    assert refused.status_code == 422
+    assert "Bekräfta åtgärden genom att kryssa i bekräftelserutan." in refused.text
+    assert "Vahvista toiminto" not in refused.text

@@ -8,8 +8,9 @@ import dataclasses
 from typing import Any
 
 from nakyma import privacy, review
+from nakyma.i18n import N_
 
-CONFIRM_MISSING = "Vahvista toiminto rastittamalla vahvistusruutu."
+CONFIRM_MISSING = N_("Vahvista toiminto rastittamalla vahvistusruutu.")
 
 
 def marked_segments(text: str, spans: list[tuple[int, int, str]]) -> list[dict[str, Any]]:
