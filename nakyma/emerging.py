@@ -855,36 +855,27 @@ def _area_rows(
     return rows
 
 
-def run_emerging(
-    db: Database,
-    region: Region,
-    *,
-    model: str,
-    as_of: date,
-    params: EmergingParams | None = None,
-    embedder: Any | None = None,
-) -> dict[str, int]:
-    """Find the emerging themes as of `as_of` and store them (one short write at the end).
-    With the `embedder` of the stored vectors, titles prefer phrases close to the centre."""
-    from nakyma.db import now_utc, write_transaction
+def _prepared(
+    db: Database, region: Region, stream: Any, themes: list[Theme], embedder: Any | None
+) -> tuple[
+    list[str],
+    list[tuple[Theme, list[str], list[dict[str, Any]]]],
+    list[dict[str, list[str]]],
+    dict[str, Any],
+    dict[str, str],
+]:
+    """What `run_emerging` stores per theme, worked out before its write: the titles, the
+    reasons (Finnish, and the other languages'), the nearest phenomena, the members' parents
+    and the titles computed anew (to remember)."""
+    from nakyma.phenomena import normalise, stored_titles
 
-    params = params or EmergingParams()
-    with write_transaction(db):  # terms of observations that no longer exist
-        db.execute(
-            "delete from item_terms where item_kind = 'observation' and cast(item_key as "
-            "integer) not in (select id from observations)"
-        )
-    stream = load_stream(db, model, as_of=as_of, params=params)
-    themes = find_themes(stream, as_of, params)
     background = term_shares(stream.terms)
-    from nakyma.phenomena import normalise
 
     position = {k: i for i, k in enumerate(stream.keys)}
     centres = [
         normalise(stream.vectors[[position[k] for k in t.members]].mean(axis=0, keepdims=True))[0]
         for t in themes
     ]
-    from nakyma.phenomena import remember_titles, stored_titles
 
     stored = stored_titles(db, "theme")
     used: dict[str, str] = {}
@@ -901,6 +892,32 @@ def run_emerging(
         reasons = theme_reasons(theme, region, nearest_titles)
         reasons_i18n.append(translated(theme_reasons, theme, region, nearest_titles))
         prepared.append((theme, reasons, [{"id": i, "title": t} for i, t in dict(closest).items()]))
+    return titles, prepared, reasons_i18n, parents, used
+
+
+def run_emerging(
+    db: Database,
+    region: Region,
+    *,
+    model: str,
+    as_of: date,
+    params: EmergingParams | None = None,
+    embedder: Any | None = None,
+) -> dict[str, int]:
+    """Find the emerging themes as of `as_of` and store them (one short write at the end).
+    With the `embedder` of the stored vectors, titles prefer phrases close to the centre."""
+    from nakyma.db import now_utc, write_transaction
+    from nakyma.phenomena import remember_titles
+
+    params = params or EmergingParams()
+    with write_transaction(db):  # terms of observations that no longer exist
+        db.execute(
+            "delete from item_terms where item_kind = 'observation' and cast(item_key as "
+            "integer) not in (select id from observations)"
+        )
+    stream = load_stream(db, model, as_of=as_of, params=params)
+    themes = find_themes(stream, as_of, params)
+    titles, prepared, reasons_i18n, parents, used = _prepared(db, region, stream, themes, embedder)
     days = {k: d for t in themes for k, d in _member_days(db, t.members).items()}
     now = now_utc()
     counts = {"themes": len(themes), "new": 0, "continued": 0, "held": 0, "removed": 0}
