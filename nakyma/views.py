@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
 
-from nakyma import review
+from nakyma import i18n, review
 from nakyma.accounts import User
 from nakyma.disclosure import disclose_line, hidden_size_text
 from nakyma.observations import count_observations, counts_by_municipality, list_observations
@@ -559,7 +559,9 @@ def phenomenon_detail(
             }
             for h in headlines
         ],
-        indicators=_indicator_links(db, phenomenon_id),
+        indicators=_indicator_links(
+            db, region, phenomenon_id, [c for c, _ in by_code.most_common() if c], language
+        ),
         lineage=_lineage(db, phenomenon_id),
         review=_review_tools(db, region, user, phenomenon_id, p["status"]),
         signals=phenomenon_signals(db, region, user, phenomenon_id, k=k, language=language),
@@ -591,17 +593,85 @@ def _responses(db: Database, region: Region, phenomenon_id: int) -> list[dict[st
     ]
 
 
-def _indicator_links(db: Database, phenomenon_id: int) -> list[dict[str, Any]]:
-    return list(
-        db.query(
-            "select l.indicator_id, l.similarity, l.decision, i.title, i.short_title, "
-            "i.title_sv, i.title_en, i.short_title_sv, i.short_title_en "
+# How many of a phenomenon's municipalities a suggested indicator's latest values are shown for.
+LINK_VALUE_AREAS = 3
+
+
+def _indicator_links(
+    db: Database,
+    region: Region,
+    phenomenon_id: int,
+    codes: Sequence[str],
+    language: str = "fi",
+) -> list[dict[str, Any]]:
+    """The phenomenon's accepted and suggested indicators, each with why it was suggested (the
+    scoring's reasons in `language`, when the run stored them) and its latest values where
+    the phenomenon is: its municipalities with most observations, then the county."""
+    links = [
+        dict(r)
+        for r in db.query(
+            "select l.*, i.title, i.short_title, i.title_sv, i.title_en, i.short_title_sv, "
+            "i.short_title_en, i.unit, i.decimals "
             "from phenomenon_indicator_links l join indicators i on i.id = l.indicator_id "
             "where l.phenomenon_id = ? and l.decision != 'rejected' "
             "order by l.decision = 'accepted' desc, l.similarity desc",
             [phenomenon_id],
         )
-    )
+    ]
+    areas = [
+        ("kunta", c, region.municipality(c).name_in(language)) for c in codes if _known(region, c)
+    ]
+    areas = areas[:LINK_VALUE_AREAS] + [("hyvinvointialue", region.code, region.name_in(language))]
+    for link in links:
+        # The stored JSON stays behind: readers (the page, the API) get the sentences.
+        link["why"] = _link_reasons(link.pop("reasons", None), language)
+        link.pop("features", None)
+        link["latest"] = _latest_values(db, link, areas, language)
+    return links
+
+
+def _link_reasons(stored: str | None, language: str) -> list[str]:
+    """A link's stored reasons ({"fi": [...], "sv": [...]}) in `language`, else Finnish."""
+    if not stored:
+        return []
+    try:
+        by_language = json.loads(stored)
+    except ValueError:
+        return []
+    if not isinstance(by_language, dict):
+        return []
+    chosen = by_language.get(language) or by_language.get(i18n.SOURCE_LANGUAGE) or []
+    return [str(r) for r in chosen]
+
+
+def _latest_values(
+    db: Database, link: Mapping[str, Any], areas: Sequence[tuple[str, str, str]], language: str
+) -> list[dict[str, str]]:
+    """The indicator's newest value in each area that has one, with the year before it: a
+    leader sees where it stands and which way it went ("12,3 % (2024; 2023: 11,2 %)")."""
+    from nakyma.indicators import format_value
+
+    decimals = link["decimals"] if link["decimals"] is not None else 1
+    out = []
+    for kind, code, name in areas:
+        rows = db.execute(
+            "select year, value from indicator_values where indicator_id = ? and area_kind = ? "
+            "and area_code = ? and gender = 'total' and value is not null "
+            "order by year desc limit 2",
+            [link["indicator_id"], kind, code],
+        ).fetchall()
+        if not rows:
+            continue
+        entry = {
+            "area": name,
+            "year": str(rows[0][0]),
+            "value": format_value(rows[0][1], link["unit"], decimals, language),
+        }
+        if len(rows) > 1:
+            entry["previous_year"] = str(rows[1][0])
+            entry["previous"] = format_value(rows[1][1], link["unit"], decimals, language)
+        out.append(entry)
+    return out
 
 
 def _lineage(db: Database, phenomenon_id: int) -> list[dict[str, Any]]:
