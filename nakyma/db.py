@@ -1078,3 +1078,33 @@ def _m0020_indicator_titles_sv_en(db: Database) -> None:
     # NULL where unknown, and the page falls back to the Finnish title (indicators.title_in).
     for column in ("title_sv", "title_en", "short_title_sv", "short_title_en"):
         db.table("indicators").add_column(column, str)
+
+
+@migrations(name="0022_sotkanet_list")
+def _m0022_sotkanet_list(db: Database) -> None:
+    # Sotkanet's whole indicator list (/indicators), kept by each indicator run that gets it,
+    # so that indicators outside the catalogue can be found; and the ones an administrator
+    # added to this installation's catalogue (fetched by the next run like the packaged ones).
+    db.table("sotkanet_indicators").create(
+        {
+            "id": int,
+            "title": str,
+            "title_sv": str,
+            "title_en": str,
+            "organization": str,
+            "municipal": int,  # 1: Sotkanet lists municipal values (region level "Kunta")
+            "recorded_at": str,
+        },
+        pk="id",
+        not_null={"title", "recorded_at"},
+    )
+    db.table("added_indicators").create(
+        {
+            "id": int,
+            "higher_is_worse": int,  # 1, 0, or NULL for a context figure with no direction
+            "added_by": int,
+            "added_at": str,
+        },
+        pk="id",
+        not_null={"added_at"},
+    )

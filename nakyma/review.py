@@ -272,6 +272,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "theme_attach": N_("liitti teeman ilmiöön"),
     "theme_dismiss": N_("hylkäsi teeman"),
     "theme_restore": N_("palautti teeman"),
+    "indicator_add": N_("lisäsi indikaattorin luetteloon"),
 }
 _LINK_DECISIONS = {"accepted": N_("hyväksytty"), "rejected": N_("hylätty")}
 _ITEM_KINDS = {"observation": N_("havainto"), "headline": N_("uutinen")}

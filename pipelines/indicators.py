@@ -22,6 +22,7 @@ from sqlite_utils import Database
 
 from nakyma.config import Settings
 from nakyma.db import now_utc, write_transaction
+from nakyma.indicator_list import added_entries, store_list
 from nakyma.indicators import (
     COUNTRY_CODE,
     STALE_AFTER_YEARS,
@@ -571,6 +572,22 @@ def _load_areas(
     return areas
 
 
+def _store_list(db: Database, src: SotkanetSource, report: RunReport) -> None:
+    """Keep Sotkanet's whole indicator list for the search beyond the catalogue; a run goes
+    on without it, keeping the stored list; a recorded directory without one is not warned
+    about."""
+    if isinstance(src, LocalSource) and not (src.directory / "indicators.json").exists():
+        return
+    try:
+        payload = src.indicators()
+    except FetchError as exc:
+        report.warnings.append(
+            f"Sotkanetin indikaattoriluetteloa ei saatu ({exc.reason}); käytetään tallennettua."
+        )
+        return
+    report.details["indicator_list"] = store_list(db, payload)
+
+
 def run(
     db: Database,
     settings: Settings,
@@ -618,6 +635,9 @@ def run(
         areas = _load_areas(db, src, region, report)
         if areas is None:
             return report
+        _store_list(db, src, report)
+        if not indicator_ids:  # the administrators' additions, fetched like the catalogue's
+            catalogue = (*catalogue, *added_entries(db, (e.id for e in catalogue)))
         entries = _entries(catalogue, indicator_ids, higher_is_worse)
         tell(progress, "indicators", 0, len(entries))
         for done, (entry, in_catalogue) in enumerate(entries, start=1):

@@ -92,6 +92,8 @@ POLICY: dict[str, str | frozenset[str]] = {
     # administration
     "GET /ajot": ADMIN,
     "GET /tapahtumaloki": ADMIN,
+    "GET /indikaattorit": ADMIN,
+    "POST /indikaattorit/lisaa": ADMIN,
     # exports for network meetings (disclosure-controlled)
     "GET /viennit": BACKBONE,
     "GET /viennit/muistio": BACKBONE,

@@ -6,6 +6,7 @@ from web.routes import (
     emerging_pages,
     exports,
     homes,
+    indicator_admin,
     language,
     municipality_pages,
     observations,
@@ -26,4 +27,5 @@ ROUTERS = (
     emerging_pages.router,
     api.router,
     exports.router,
+    indicator_admin.router,
 )
