@@ -44,12 +44,16 @@ FEATURES: tuple[str, ...] = (
 # benchmark (benchmarks/bench_links.py, benchmarks/RESULTS.md) and then frozen.
 WEIGHTS: dict[str, float] = {
     "lexical": 1.0,
-    "embedding": 1.0,
-    "group_match": 0.15,
-    "group_mismatch": -0.15,
-    "theme_match": 0.05,
+    "embedding": 2.0,
+    "group_match": 0.2,
+    "group_mismatch": -0.3,
+    "theme_match": 0.1,
 }
-LEXICAL_SCALE = 2.0  # BM25 mean member score at which the lexical feature reaches 1 - 1/e
+LEXICAL_SCALE = 12.0  # BM25 mean member score at which the lexical feature reaches 1 - 1/e
+# A term that many phenomena use ("koulu", "nuorisotyö") says little about any of them:
+# query weights are multiplied by its inverse document frequency over the phenomena, once
+# there are enough phenomena for one.
+MIN_PHENOMENA_FOR_IDF = 10
 LINK_THRESHOLD = 0.5  # combined score a suggestion needs
 LINK_PROBABILITY = 0.5  # learned model: more likely accepted than rejected
 MIN_DECISIONS = 30  # accepted + rejected links before the learned model is used
@@ -240,9 +244,15 @@ class LexicalIndex:
                 weights[t] = weights.get(t, 0.0) + KEYWORD_WEIGHT
         return weights
 
-    def scores(self, evidence: PhenomenonEvidence) -> tuple[np.ndarray, dict[str, float]]:
-        """The mean member BM25 score of every indicator, and the query's term weights."""
+    def scores(
+        self, evidence: PhenomenonEvidence, background: Mapping[str, float] | None = None
+    ) -> tuple[np.ndarray, dict[str, float]]:
+        """The mean member BM25 score of every indicator, and the query's term weights
+        (multiplied by `background`, the terms' IDF over phenomena, when given)."""
         weights = self.query_weights(evidence)
+        if background is not None:
+            weights = {t: w * background.get(t, 0.0) for t, w in weights.items()}
+            weights = {t: w for t, w in weights.items() if w > 0}
         total = np.zeros(len(self.ids))
         for term, w in weights.items():
             total += w * self.term_scores(term)
@@ -253,6 +263,18 @@ class LexicalIndex:
         contributions = [(w * float(self.term_scores(t)[column]), t) for t, w in weights.items()]
         ranked = sorted((c for c in contributions if c[0] > 0), key=lambda c: (-c[0], c[1]))
         return [t for _, t in ranked[:REASON_WORDS]]
+
+
+def phenomenon_idf(evidences: Sequence[PhenomenonEvidence]) -> dict[str, float] | None:
+    """Each term's IDF over the phenomena (log((1 + P) / (1 + df)), df = phenomena whose
+    members use it); None with fewer than `MIN_PHENOMENA_FOR_IDF` phenomena."""
+    if len(evidences) < MIN_PHENOMENA_FOR_IDF:
+        return None
+    df: Counter[str] = Counter()
+    for ev in evidences:
+        df.update({t for terms in ev.member_terms for t in terms})
+    n = len(evidences)
+    return {t: math.log((1 + n) / (1 + c)) for t, c in df.items()}
 
 
 def scaled_lexical(raw: float) -> float:
@@ -295,11 +317,13 @@ def score_pairs(
     index: LexicalIndex,
     similarities: np.ndarray,
     *,
+    background: Mapping[str, float] | None = None,
     weights: Mapping[str, float] = WEIGHTS,
 ) -> list[PairScore]:
     """Every indicator's features and combined score for one phenomenon (the order of
-    `indicators`, which must be the index's). `similarities` are the embedding cosines."""
-    raw, query = index.scores(evidence)
+    `indicators`, which must be the index's). `similarities` are the embedding cosines;
+    `background` the terms' IDF over all phenomena (`phenomenon_idf`)."""
+    raw, query = index.scores(evidence, background)
     out = []
     for j, indicator in enumerate(indicators):
         structured, groups, theme = structured_features(evidence, indicator)

@@ -1169,8 +1169,11 @@ def suggest_indicator_links(db: Database, model: str) -> LinkRun:
     cosines = linking.centred_cosines(_raw_centroids(db, model, space.ids), vectors, space.mean)
     index = linking.LexicalIndex(indicators)
     evidence = _link_evidence(db, space.ids)
+    background = linking.phenomenon_idf(list(evidence.values()))
     scored = {
-        pid: linking.score_pairs(evidence[pid], indicators, index, cosines[row])
+        pid: linking.score_pairs(
+            evidence[pid], indicators, index, cosines[row], background=background
+        )
         for row, pid in enumerate(space.ids)
     }
     link_model = None
