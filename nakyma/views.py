@@ -598,7 +598,7 @@ def _indicator_links(db: Database, phenomenon_id: int) -> list[dict[str, Any]]:
             "i.title_sv, i.title_en, i.short_title_sv, i.short_title_en "
             "from phenomenon_indicator_links l join indicators i on i.id = l.indicator_id "
             "where l.phenomenon_id = ? and l.decision != 'rejected' "
-            "order by l.decision = 'accepted' desc, l.score desc, l.similarity desc",
+            "order by l.decision = 'accepted' desc, l.similarity desc",
             [phenomenon_id],
         )
     )
