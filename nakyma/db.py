@@ -1080,6 +1080,19 @@ def _m0020_indicator_titles_sv_en(db: Database) -> None:
         db.table("indicators").add_column(column, str)
 
 
+@migrations(name="0021_indicator_link_evidence")
+def _m0021_indicator_link_evidence(db: Database) -> None:
+    # Why an indicator is suggested for a phenomenon (issue 16, nakyma/linking.py): the
+    # combined score (or the learned model's probability), the features it was computed
+    # from (JSON) and the reasons in Finnish and Swedish (JSON {"fi": [...], "sv": [...]}).
+    # NULL for links stored before this or added by hand.
+    for column, kind in (("score", float), ("features", str), ("reasons", str)):
+        db.table("phenomenon_indicator_links").add_column(column, kind)
+    # Indicator texts are now embedded as passages ("passage: " for e5), not as items:
+    # the old vectors are dropped and the next full run embeds them again.
+    db.execute("delete from embeddings where item_kind = 'indicator'")
+
+
 @migrations(name="0022_sotkanet_list")
 def _m0022_sotkanet_list(db: Database) -> None:
     # Sotkanet's whole indicator list (/indicators), kept by each indicator run that gets it,

@@ -50,6 +50,7 @@ from scipy.stats import binom
 from sqlite_utils import Database
 
 from nakyma import i18n
+from nakyma.finnish import item_terms
 from nakyma.i18n import N_
 from nakyma.regions import Region
 
@@ -584,38 +585,6 @@ def _lexicon(terms: Sequence[Sequence[str]]) -> Mapping[str, np.ndarray] | None:
     except ModelUnavailable as exc:
         logger.warning("emerging themes without word vectors: %s", exc)
         return None
-
-
-def item_terms(db: Database, items: Sequence[tuple[str, str]]) -> list[list[str]]:
-    """Each observation's terms (key, text in; terms out, in order): stored ones read, the
-    missing ones computed with Voikko and stored in short transactions of 500."""
-    from nakyma.db import write_transaction
-    from nakyma.finnish import voikko_terms_many
-
-    stored: dict[str, list[str]] = {}
-    keys = [k for k, _ in items]
-    for chunk in (keys[i : i + 900] for i in range(0, len(keys), 900)):
-        marks = ",".join("?" * len(chunk))
-        for key, terms in db.execute(
-            "select item_key, terms from item_terms where item_kind = 'observation' "
-            f"and item_key in ({marks})",
-            chunk,
-        ):
-            stored[key] = json.loads(terms)
-    missing = [(k, text) for k, text in items if k not in stored]
-    for start in range(0, len(missing), 500):
-        batch = missing[start : start + 500]
-        computed = voikko_terms_many([text for _, text in batch])
-        with write_transaction(db):
-            db.table("item_terms").insert_all(
-                (
-                    {"item_kind": "observation", "item_key": k, "terms": json.dumps(t)}
-                    for (k, _), t in zip(batch, computed, strict=True)
-                ),
-                replace=True,
-            )
-        stored.update({k: t for (k, _), t in zip(batch, computed, strict=True)})
-    return [stored[k] for k in keys]
 
 
 # ---------------------------------------------------------------------------------------

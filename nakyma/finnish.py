@@ -403,3 +403,37 @@ def _floret_table() -> _FloretTable:
                     )
                 _floret = _FloretTable(vocab)
     return _floret
+
+
+def item_terms(db: Any, items: Sequence[tuple[str, str]]) -> list[list[str]]:
+    """Each observation's terms (key, text in; terms out, in order): stored ones read, the
+    missing ones computed with Voikko and stored in short transactions of 500. Used by the
+    emerging themes and the indicator links (`db`: a sqlite-utils Database)."""
+    import json
+
+    from nakyma.db import write_transaction
+
+    stored: dict[str, list[str]] = {}
+    keys = [k for k, _ in items]
+    for chunk in (keys[i : i + 900] for i in range(0, len(keys), 900)):
+        marks = ",".join("?" * len(chunk))
+        for key, terms in db.execute(
+            "select item_key, terms from item_terms where item_kind = 'observation' "
+            f"and item_key in ({marks})",
+            chunk,
+        ):
+            stored[key] = json.loads(terms)
+    missing = [(k, text) for k, text in items if k not in stored]
+    for start in range(0, len(missing), 500):
+        batch = missing[start : start + 500]
+        computed = voikko_terms_many([text for _, text in batch])
+        with write_transaction(db):
+            db.table("item_terms").insert_all(
+                (
+                    {"item_kind": "observation", "item_key": k, "terms": json.dumps(t)}
+                    for (k, _), t in zip(batch, computed, strict=True)
+                ),
+                replace=True,
+            )
+        stored.update({k: t for (k, _), t in zip(batch, computed, strict=True)})
+    return [stored[k] for k in keys]

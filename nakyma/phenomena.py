@@ -1032,16 +1032,23 @@ def assign_incrementally(
 # ---------------------------------------------------------------------------------------
 # Indicator links and semantic search
 
-LINK_SIMILARITY = 0.25  # centred cosine between a phenomenon and an indicator title
+LINK_SIMILARITY = 0.25  # today's centred cosine, still stored as `similarity` (signals use it)
 LINKS_PER_PHENOMENON = 3
 
 
+def indicator_text(row: Mapping[str, Any]) -> str:
+    """What an indicator is embedded and matched as: its title (the catalogue stores no
+    description yet)."""
+    return str(row["title"])
+
+
 def ensure_indicator_vectors(db: Database, embedder: Any) -> int:
-    """Embed the titles of stored indicators that have no vector for this model yet."""
+    """Embed the texts of stored indicators that have no vector for this model yet, as
+    passages (the document side of a retrieval: a phenomenon looks for its statistics)."""
     from nakyma.embedding import store_vectors
 
     rows = list(
-        db.execute(
+        db.query(
             "select i.id, i.title from indicators i left join embeddings e "
             "on e.item_kind = 'indicator' and e.item_key = cast(i.id as text) and e.model = ? "
             "where e.item_key is null order by i.id",
@@ -1050,24 +1057,142 @@ def ensure_indicator_vectors(db: Database, embedder: Any) -> int:
     )
     if not rows:
         return 0
-    vectors = embedder.encode([r[1] for r in rows])
-    return store_vectors(db, embedder.name, [("indicator", str(r[0])) for r in rows], vectors)
+    vectors = embedder.encode([indicator_text(r) for r in rows], kind="passage")
+    return store_vectors(db, embedder.name, [("indicator", str(r["id"])) for r in rows], vectors)
 
 
-def suggest_indicator_links(db: Database, model: str) -> int:
-    """Refresh suggested indicator links; accepted and rejected decisions are kept."""
+@dataclass(frozen=True)
+class LinkRun:
+    """What a refresh of the suggested links did."""
+
+    suggested: int
+    decisions: int  # accepted + rejected links in the installation
+    fitted: bool  # ranked by a model fitted on those decisions (else fixed weights)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"decisions": self.decisions, "fitted": self.fitted}
+
+
+def _link_evidence(db: Database, ids: Sequence[int]) -> dict[int, Any]:
+    """Each phenomenon's members' terms, target groups and themes, keywords and theme."""
+    from nakyma.finnish import item_terms, voikko_terms_many
+    from nakyma.linking import PhenomenonEvidence
+
+    members: dict[int, list[Key]] = defaultdict(list)
+    for pid, kind, key in db.execute(
+        "select phenomenon_id, item_kind, item_key from phenomenon_members "
+        "order by phenomenon_id, item_kind, item_key"
+    ):
+        members[int(pid)].append((kind, key))
+    wanted = [k for pid in ids for k in members.get(pid, [])]
+    texts = item_texts(db, wanted)
+    obs = [(k, texts[("observation", k)]) for kind, k in wanted if kind == "observation"]
+    terms: dict[Key, list[str]] = {
+        ("observation", k): t for (k, _), t in zip(obs, item_terms(db, obs), strict=True)
+    }
+    heads = [k for k in wanted if k[0] == "headline" and k in texts]
+    for k, t in zip(heads, voikko_terms_many([texts[k] for k in heads]), strict=True):
+        terms[k] = t
+    fields: dict[str, tuple[str, str]] = {}
+    for chunk in _chunks([k for kind, k in wanted if kind == "observation"], 900):
+        marks = ",".join("?" * len(chunk))
+        for row in db.execute(
+            f"select id, target_group, theme from observations where id in ({marks})", chunk
+        ):
+            fields[str(row[0])] = (row[1] or "", row[2] or "")
+    meta = {int(r["id"]): r for r in db.query("select id, keywords, theme from phenomena")}
+    out = {}
+    for pid in ids:
+        keys = members.get(pid, [])
+        obs_keys = [k for kind, k in keys if kind == "observation" and k in fields]
+        row = meta.get(pid, {})
+        out[pid] = PhenomenonEvidence(
+            member_terms=[terms[k] for k in keys if k in terms],
+            keywords=json.loads(row.get("keywords") or "[]"),
+            target_groups=[fields[k][0] for k in obs_keys],
+            themes=[fields[k][1] for k in obs_keys if fields[k][1]],
+            theme=row.get("theme") or None,
+        )
+    return out
+
+
+def _raw_centroids(db: Database, model: str, ids: Sequence[int]) -> np.ndarray:
+    """Each phenomenon's members' mean vector, normalised (not centred)."""
+    keys, raw = load_vectors(db, model, kinds=ITEM_KINDS)
+    row_of = {k: i for i, k in enumerate(keys)}
+    sums = np.zeros((len(ids), raw.shape[1]), dtype=np.float64)
+    index = {pid: i for i, pid in enumerate(ids)}
+    for pid, kind, key in db.execute(
+        "select phenomenon_id, item_kind, item_key from phenomenon_members"
+    ):
+        i, r = index.get(int(pid)), row_of.get((kind, key))
+        if i is not None and r is not None:
+            sums[i] += raw[r]
+    return normalise(sums.astype(np.float32))
+
+
+def suggest_indicator_links(db: Database, model: str) -> LinkRun:
+    """Refresh suggested indicator links; accepted and rejected decisions are kept.
+
+    Each active phenomenon gets at most `LINKS_PER_PHENOMENON` indicators, scored by
+    `nakyma.linking` (lexical, embedding and structured evidence) with fixed weights, or,
+    once the installation has `linking.MIN_DECISIONS` accepted or rejected links, by a
+    logistic regression fitted on their features in this run. Each suggestion stores its
+    score, features and reasons (fi, sv)."""
+    from nakyma import linking
+
     space = load_space(db, model)
-    keys, raw = load_vectors(db, model, kinds=["indicator"])
+    keys, vectors = load_vectors(db, model, kinds=["indicator"])
+    decisions = db.execute(
+        "select count(*) from phenomenon_indicator_links where decision in ('accepted', 'rejected')"
+    ).fetchone()[0]
     if space is None or not keys:
-        return 0
-    indicators = centre(raw, space.mean)
-    sims = space.matrix @ indicators.T
+        return LinkRun(0, decisions, False)
+    meta = {
+        int(r["id"]): r
+        for r in db.query("select id, title, population_group, theme from indicators")
+    }
+    present = [j for j, k in enumerate(keys) if int(k[1]) in meta]
+    indicators = [
+        linking.IndicatorText(
+            id=int(keys[j][1]),
+            title=indicator_text(meta[int(keys[j][1])]),
+            population_group=meta[int(keys[j][1])]["population_group"] or "",
+            theme=meta[int(keys[j][1])]["theme"] or "",
+        )
+        for j in present
+    ]
+    vectors = vectors[present]
+    if not indicators:
+        return LinkRun(0, decisions, False)
+    centred = space.matrix @ centre(vectors, space.mean).T
+    cosines = linking.centred_cosines(_raw_centroids(db, model, space.ids), vectors, space.mean)
+    index = linking.LexicalIndex(indicators)
+    evidence = _link_evidence(db, space.ids)
+    background = linking.phenomenon_idf(list(evidence.values()))
+    scored = {
+        pid: linking.score_pairs(
+            evidence[pid], indicators, index, cosines[row], background=background
+        )
+        for row, pid in enumerate(space.ids)
+    }
+    link_model = None
+    if decisions >= linking.MIN_DECISIONS:
+        link_model = _fit_on_decisions(db, scored)
     suggestions = []
     for row, pid in enumerate(space.ids):
-        order = np.argsort(-sims[row], kind="stable")[:LINKS_PER_PHENOMENON]
-        for j in order:
-            if sims[row, j] >= LINK_SIMILARITY:
-                suggestions.append((pid, int(keys[j][1]), round(float(sims[row, j]), 4)))
+        pairs = scored[pid]
+        if link_model is not None:
+            probabilities = link_model.probabilities([p.features for p in pairs])
+            for p, prob in zip(pairs, probabilities, strict=True):
+                p.score = round(float(prob), 4)
+            threshold = linking.LINK_PROBABILITY
+        else:
+            threshold = linking.LINK_THRESHOLD
+        ranked = sorted(range(len(pairs)), key=lambda j: (-pairs[j].score, pairs[j].indicator_id))
+        for j in ranked[:LINKS_PER_PHENOMENON]:
+            if pairs[j].score >= threshold:
+                suggestions.append((pid, pairs[j], round(float(centred[row, j]), 4)))
     with write_transaction(db):
         db.execute("delete from phenomenon_indicator_links where decision = 'suggested'")
         decided = {
@@ -1077,11 +1202,38 @@ def suggest_indicator_links(db: Database, model: str) -> int:
             )
         }
         db.table("phenomenon_indicator_links").insert_all(
-            {"phenomenon_id": p, "indicator_id": i, "similarity": s, "decision": "suggested"}
-            for p, i, s in suggestions
-            if (p, i) not in decided
+            {
+                "phenomenon_id": pid,
+                "indicator_id": pair.indicator_id,
+                "similarity": similarity,
+                "decision": "suggested",
+                "score": pair.score,
+                "features": json.dumps(pair.features, sort_keys=True),
+                "reasons": json.dumps(linking.reasons_json(pair), ensure_ascii=False),
+            }
+            for pid, pair, similarity in suggestions
+            if (pid, pair.indicator_id) not in decided
         )
-    return len(suggestions)
+    return LinkRun(len(suggestions), decisions, link_model is not None)
+
+
+def _fit_on_decisions(db: Database, scored: Mapping[int, Sequence[Any]]) -> Any:
+    """The logistic regression over the installation's decided links: their stored
+    features, or this run's for a pair decided without them (a link added by hand)."""
+    from nakyma import linking
+
+    current = {(pid, p.indicator_id): p.features for pid, ps in scored.items() for p in ps}
+    rows, labels = [], []
+    for pid, iid, decision, features in db.execute(
+        "select phenomenon_id, indicator_id, decision, features from "
+        "phenomenon_indicator_links where decision in ('accepted', 'rejected') "
+        "order by phenomenon_id, indicator_id"
+    ):
+        found = json.loads(features) if features else current.get((pid, iid))
+        if found is not None:
+            rows.append(found)
+            labels.append(decision == "accepted")
+    return linking.fit_link_model(rows, labels)
 
 
 @dataclass(frozen=True)

@@ -151,8 +151,9 @@ class SignalParams:
     link_min_similarity: float = default("signal_link_min_similarity")
     """A suggested (not yet accepted) phenomenon–indicator link supports a signal from this
     similarity up; accepted links always do and rejected ones never. The phenomena engine
-    suggests links from a centred cosine of 0.25 (`phenomena.LINK_SIMILARITY`); without a
-    human decision only the clearly related ones count."""
+    suggests links by `nakyma.linking`'s combined score and stores the centred cosine between
+    the phenomenon and the indicator as the similarity; without a human decision only the
+    clearly related ones count."""
     timezone: str = default("timezone")
     """Headlines are dated by their publication time in this time zone."""
 

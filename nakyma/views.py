@@ -614,7 +614,8 @@ def _indicator_links(
             "i.short_title_en, i.unit, i.decimals "
             "from phenomenon_indicator_links l join indicators i on i.id = l.indicator_id "
             "where l.phenomenon_id = ? and l.decision != 'rejected' "
-            "order by l.decision = 'accepted' desc, l.similarity desc",
+            "order by l.decision = 'accepted' desc, l.score is null, l.score desc, "
+            "l.similarity desc",
             [phenomenon_id],
         )
     ]

@@ -331,7 +331,7 @@ def test_indicator_links_keep_decisions(db, region, today, make_user) -> None:
     )
     _, vectors = topic_vectors(1)
     store_vectors(db, "test", [("indicator", "1"), ("indicator", "2")], vectors[:2])
-    assert ph.suggest_indicator_links(db, "test") >= 2
+    assert ph.suggest_indicator_links(db, "test").suggested >= 2
     link = next(db.query("select * from phenomenon_indicator_links where indicator_id = 1"))
     review.decide_link(db, make_user("tuki", "tukitiimi"), link["phenomenon_id"], 1, "rejected")
     ph.suggest_indicator_links(db, "test")

@@ -235,7 +235,8 @@ def _indicators(
             "i.decimals, i.organization from phenomenon_indicator_links l "
             "join indicators i on i.id = l.indicator_id "
             "where l.phenomenon_id = ? and l.decision != 'rejected' "
-            "order by l.decision = 'accepted' desc, l.similarity desc, l.indicator_id",
+            "order by l.decision = 'accepted' desc, l.score desc, l.similarity desc, "
+            "l.indicator_id",
             [pid],
         )
     )
