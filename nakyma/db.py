@@ -1121,3 +1121,13 @@ def _m0022_sotkanet_list(db: Database) -> None:
         pk="id",
         not_null={"added_at"},
     )
+
+
+@migrations(name="0023_list_suggestions")
+def _m0023_list_suggestions(db: Database) -> None:
+    # "Sotkanetissa olisi myös": for a phenomenon no catalogue indicator fits, the best
+    # indicators of Sotkanet's stored list outside the catalogue (replaced by every full run).
+    db.table("phenomenon_list_suggestions").create(
+        {"phenomenon_id": int, "indicator_id": int, "score": float, "reasons": str},
+        pk=("phenomenon_id", "indicator_id"),
+    )

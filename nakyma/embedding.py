@@ -358,7 +358,8 @@ def delete_vectors(db: Database, model: str) -> int:
 
 
 def delete_orphan_vectors(db: Database) -> int:
-    """Drop vectors whose observation, headline or indicator is gone; returns rows deleted."""
+    """Drop vectors whose observation, headline, indicator or listed Sotkanet indicator is
+    gone; returns rows deleted."""
     with write_transaction(db):
         cursor = db.execute(
             """
@@ -368,6 +369,8 @@ def delete_orphan_vectors(db: Database) -> int:
                or (item_kind = 'headline' and item_key not in (select guid from headlines))
                or (item_kind = 'indicator' and item_key not in
                     (select cast(id as text) from indicators))
+               or (item_kind = 'sotkanet' and item_key not in
+                    (select cast(id as text) from sotkanet_indicators))
             """
         )
     return int(cursor.rowcount)

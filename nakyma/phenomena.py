@@ -1070,7 +1070,9 @@ class LinkRun:
     fitted: bool  # ranked by a model fitted on those decisions (else fixed weights)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"decisions": self.decisions, "fitted": self.fitted}
+        from nakyma.linking import MIN_DECISIONS
+
+        return {"decisions": self.decisions, "fitted": self.fitted, "minimum": MIN_DECISIONS}
 
 
 def _link_evidence(db: Database, ids: Sequence[int]) -> dict[int, Any]:
@@ -1166,7 +1168,8 @@ def suggest_indicator_links(db: Database, model: str) -> LinkRun:
     if not indicators:
         return LinkRun(0, decisions, False)
     centred = space.matrix @ centre(vectors, space.mean).T
-    cosines = linking.centred_cosines(_raw_centroids(db, model, space.ids), vectors, space.mean)
+    raw_centroids = _raw_centroids(db, model, space.ids)
+    cosines = linking.centred_cosines(raw_centroids, vectors, space.mean)
     index = linking.LexicalIndex(indicators)
     evidence = _link_evidence(db, space.ids)
     background = linking.phenomenon_idf(list(evidence.values()))
@@ -1214,7 +1217,85 @@ def suggest_indicator_links(db: Database, model: str) -> LinkRun:
             for pid, pair, similarity in suggestions
             if (pid, pair.indicator_id) not in decided
         )
+    # The list is scored with the fixed weights, so the catalogue's best is compared so too.
+    best: dict[int, float] = {}
+    for pid, pair, _ in suggestions:
+        best[pid] = max(best.get(pid, 0.0), linking.combined_score(pair.features))
+    _suggest_from_list(db, model, space, raw_centroids, evidence, background, best)
     return LinkRun(len(suggestions), decisions, link_model is not None)
+
+
+LIST_SUGGESTIONS = 2  # "Sotkanetissa olisi myös": at most this many per phenomenon
+
+
+def ensure_list_vectors(db: Database, embedder: Any) -> int:
+    """Embed, as passages, the titles of Sotkanet's stored indicator list that have municipal
+    values and are not stored indicators already (kind "sotkanet"): the search beyond the
+    catalogue. The whole list (~2,400 titles) is embedded once, a minute or so."""
+    from nakyma.embedding import store_vectors
+
+    rows = list(
+        db.query(
+            "select s.id, s.title from sotkanet_indicators s left join embeddings e "
+            "on e.item_kind = 'sotkanet' and e.item_key = cast(s.id as text) and e.model = ? "
+            "where e.item_key is null and s.municipal = 1 "
+            "and s.id not in (select id from indicators) order by s.id",
+            [embedder.name],
+        )
+    )
+    if not rows:
+        return 0
+    vectors = embedder.encode([r["title"] for r in rows], kind="passage")
+    return store_vectors(db, embedder.name, [("sotkanet", str(r["id"])) for r in rows], vectors)
+
+
+def _suggest_from_list(
+    db: Database,
+    model: str,
+    space: Any,
+    raw_centroids: np.ndarray,
+    evidence: Mapping[int, Any],
+    background: Any,
+    best: Mapping[int, float],
+) -> int:
+    """Indicators of Sotkanet's stored list outside the catalogue that fit a phenomenon
+    better than any catalogue indicator does (`best`: its best suggestion's score, none when
+    nothing in the catalogue fitted), scored like the catalogue's: "Sotkanetissa olisi myös
+    …", for an administrator to add (nakyma.indicator_list)."""
+    from nakyma import linking
+
+    keys, vectors = load_vectors(db, model, kinds=["sotkanet"])
+    catalogue = {r[0] for r in db.execute("select id from indicators")}
+    titles = {int(r[0]): r[1] for r in db.execute("select id, title from sotkanet_indicators")}
+    present = [j for j, k in enumerate(keys) if int(k[1]) in titles and int(k[1]) not in catalogue]
+    rows: list[dict[str, Any]] = []
+    if present:
+        listed = [
+            linking.IndicatorText(id=int(keys[j][1]), title=titles[int(keys[j][1])])
+            for j in present
+        ]
+        vectors = vectors[present]
+        cosines = linking.centred_cosines(raw_centroids, vectors, space.mean)
+        index = linking.LexicalIndex(listed)
+        for n, pid in enumerate(space.ids):
+            pairs = linking.score_pairs(
+                evidence[pid], listed, index, cosines[n], background=background
+            )
+            top = sorted(pairs, key=lambda p: (-p.score, p.indicator_id))[:LIST_SUGGESTIONS]
+            rows += [
+                {
+                    "phenomenon_id": pid,
+                    "indicator_id": p.indicator_id,
+                    "score": round(float(p.score), 4),
+                    "reasons": json.dumps(linking.reasons_json(p), ensure_ascii=False),
+                }
+                for p in top
+                if p.score >= max(linking.LINK_THRESHOLD, best.get(pid, 0.0))
+            ]
+    with write_transaction(db):
+        db.execute("delete from phenomenon_list_suggestions")
+        db.table("phenomenon_list_suggestions").insert_all(rows)
+    return len(rows)
 
 
 def _fit_on_decisions(db: Database, scored: Mapping[int, Sequence[Any]]) -> Any:

@@ -454,6 +454,9 @@ class PhenomenonPage:
     # The phenomenon's weak signal in each municipality and in the county: category and
     # reasons, under the disclosure rule outside the user's own municipalities.
     signals: list[dict[str, Any]] = field(default_factory=list)
+    # "Sotkanetissa olisi myös": indicators outside the catalogue that would fit, when none
+    # in the catalogue did (nakyma.phenomena._suggest_from_list).
+    beyond: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON twin: everything but the review tools, which only the page shows."""
@@ -565,6 +568,7 @@ def phenomenon_detail(
         lineage=_lineage(db, phenomenon_id),
         review=_review_tools(db, region, user, phenomenon_id, p["status"]),
         signals=phenomenon_signals(db, region, user, phenomenon_id, k=k, language=language),
+        beyond=_beyond_catalogue(db, phenomenon_id, language),
     )
 
 
@@ -629,6 +633,18 @@ def _indicator_links(
         link.pop("features", None)
         link["latest"] = _latest_values(db, link, areas, language)
     return links
+
+
+def _beyond_catalogue(db: Database, phenomenon_id: int, language: str) -> list[dict[str, Any]]:
+    """The stored list's indicators suggested for the phenomenon, best first, with reasons."""
+    rows = db.query(
+        "select b.indicator_id, b.score, b.reasons, s.title, s.title_sv, s.title_en "
+        "from phenomenon_list_suggestions b join sotkanet_indicators s on s.id = b.indicator_id "
+        "where b.phenomenon_id = ? and b.indicator_id not in (select id from indicators) "
+        "order by b.score desc, b.indicator_id",
+        [phenomenon_id],
+    )
+    return [{**r, "why": _link_reasons(r.pop("reasons"), language)} for r in rows]
 
 
 def _link_reasons(stored: str | None, language: str) -> list[str]:

@@ -19,6 +19,7 @@ from nakyma.phenomena import (
     ClusterParams,
     assign_incrementally,
     ensure_indicator_vectors,
+    ensure_list_vectors,
     run_clustering,
     suggest_indicator_links,
 )
@@ -48,6 +49,7 @@ def run(
     embedded = embed_pending(db, embedder, progress=progress)
     tell(progress, "indicator_vectors", 0)
     ensure_indicator_vectors(db, embedder)
+    ensure_list_vectors(db, embedder)
     tell(progress, "cluster", 0)
     result = run_clustering(
         db,

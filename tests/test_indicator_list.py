@@ -130,3 +130,91 @@ def test_only_administrators_reach_it(client, make_user) -> None:
     leader = make_user("johtaja", "johto")
     login(client, leader.username)
     assert client.get("/indikaattorit").status_code == 403
+
+
+class TestBeyondTheCatalogue:
+    """A phenomenon no catalogue indicator fits gets the stored list's best ones: the demo's
+    money-and-gambling phenomenon is offered the School Health Promotion study's gambling
+    item, which the catalogue does not have."""
+
+    @pytest.fixture
+    def db(self, demo_template, settings):
+        from tests.conftest import copy_of_demo
+
+        yield from copy_of_demo(demo_template, settings)
+
+    def test_gambling_gets_sotkanets_gambling_item(self, db, settings, client, make_user) -> None:
+        from nakyma.embedding import get_embedder
+        from nakyma.phenomena import ensure_list_vectors, suggest_indicator_links
+
+        school = [
+            item
+            for item in json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+            if "oppilai" in item["title"]["fi"] or "nuor" in item["title"]["fi"]
+        ]
+        assert indicator_list.store_list(db, school) == len(school) > 100
+        embedder = get_embedder(settings)
+        assert ensure_list_vectors(db, embedder) > 50
+        suggest_indicator_links(db, embedder.name)
+        money = db.execute(
+            "select id from phenomena where keywords like '%kasino%' and size > 0"
+        ).fetchone()[0]
+        offered = [
+            r[0]
+            for r in db.execute(
+                "select indicator_id from phenomenon_list_suggestions where phenomenon_id = ? "
+                "order by score desc",
+                [money],
+            )
+        ]
+        assert EXTRA in offered, offered
+        # It is offered because it fits better than the catalogue's best suggestion.
+        catalogue_best = db.execute(
+            "select max(score) from phenomenon_indicator_links where phenomenon_id = ?", [money]
+        ).fetchone()[0]
+        listed_best = db.execute(
+            "select max(score) from phenomenon_list_suggestions where phenomenon_id = ?", [money]
+        ).fetchone()[0]
+        assert catalogue_best is None or listed_best > catalogue_best
+        admin = make_user("paakayttaja", "admin")
+        login(client, admin.username)
+        page = client.get(f"/ilmiot/{money}").text
+        assert "Sotkanetissa olisi myös" in page and "Pelaa rahapelejä viikoittain" in page
+        assert f'href="/indikaattorit?q={EXTRA}"' in page
+
+
+@pytest.mark.parametrize(
+    ("model", "finnish", "swedish"),
+    [
+        (
+            {"decisions": 41, "fitted": True, "minimum": 30},
+            "Indikaattoriehdotukset: malli sovitettiin 41 päätökseen.",
+            "Indikatorförslag: modellen anpassades till 41 beslut.",
+        ),
+        (
+            {"decisions": 12, "fitted": False, "minimum": 30},
+            "Indikaattoriehdotukset: kiinteät painot (päätöksiä 12; malli sovitetaan, kun "
+            "niitä on 30).",
+            "Indikatorförslag: fasta vikter (beslut 12; modellen anpassas när de är 30).",
+        ),
+    ],
+)
+def test_runs_page_says_how_links_were_ranked(db, client, make_user, model, finnish, swedish):
+    from nakyma.db import now_utc
+
+    details = {"items": 10, "phenomena": 2, "new": 1, "unassigned_share": 0.1, "link_model": model}
+    db.table("runs").insert(
+        {
+            "pipeline": "phenomena",
+            "status": "ok",
+            "trigger": "schedule",
+            "started_at": now_utc(),
+            "finished_at": now_utc(),
+            "details": json.dumps(details),
+        }
+    )
+    admin = make_user("paakayttaja", "admin")
+    login(client, admin.username)
+    assert finnish in client.get("/ajot").text
+    set_language(db, admin.id, "sv")
+    assert swedish in client.get("/ajot").text
