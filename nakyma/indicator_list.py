@@ -149,6 +149,14 @@ def add(
         audit(db, user, "indicator_add", None, indicator=indicator_id, direction=direction)
 
 
+def list_status(db: Database) -> tuple[int, str | None]:
+    """How many indicators the stored list has and when it was stored (None: never)."""
+    count, recorded = db.execute(
+        "select count(*), max(recorded_at) from sotkanet_indicators"
+    ).fetchone()
+    return int(count), recorded
+
+
 def added(db: Database) -> list[dict[str, Any]]:
     """The indicators administrators added, newest first, with their titles and whether a
     run has fetched them yet."""

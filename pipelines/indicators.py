@@ -578,6 +578,8 @@ def _store_list(db: Database, src: SotkanetSource, report: RunReport) -> None:
     about."""
     if isinstance(src, LocalSource) and not (src.directory / "indicators.json").exists():
         return
+    if "regions_changed" not in report.details:
+        return  # the region list could not be fetched either: no more waiting on the list
     try:
         payload = src.indicators()
     except FetchError as exc:

@@ -243,6 +243,7 @@ def test_phenomenon_page_data_and_its_json_twin_come_from_one_function(
         "indicators",
         "lineage",
         "signals",
+        "beyond",
     ]
 
 

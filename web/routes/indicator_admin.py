@@ -30,7 +30,7 @@ def _page(
 ) -> Response:
     catalogue = {e.id for e in load_catalogue(settings.indicator_catalogue)}
     hits = indicator_list.search(db, query) if query.strip() else []
-    listed = db.execute("select count(*), max(recorded_at) from sotkanet_indicators").fetchone()
+    listed = indicator_list.list_status(db)
     return request.app.state.templates.TemplateResponse(
         request,
         "indicator_admin.html",
