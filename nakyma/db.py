@@ -1131,3 +1131,15 @@ def _m0023_list_suggestions(db: Database) -> None:
         {"phenomenon_id": int, "indicator_id": int, "score": float, "reasons": str},
         pk=("phenomenon_id", "indicator_id"),
     )
+
+
+@migrations(name="0024_indicator_descriptions")
+def _m0024_indicator_descriptions(db: Database) -> None:
+    # Sotkanet's own description and interpretation of an indicator (Finnish, plain text),
+    # stored by the indicator run from /indicators/{id}; NULL until the next run.
+    db.table("indicators").add_column("description", str)
+    db.table("indicators").add_column("interpretation", str)
+    # Indicators are now embedded and matched with an everyday description beside the title
+    # (nakyma/data/indicators/descriptions, issue 16): the old title-only vectors are dropped
+    # and the next full run embeds the texts again.
+    db.execute("delete from embeddings where item_kind in ('indicator', 'sotkanet')")

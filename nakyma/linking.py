@@ -19,11 +19,14 @@ features from an installation's own accept/reject decisions.
 
 from __future__ import annotations
 
+import csv
+import functools
 import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -69,7 +72,10 @@ STOP_TERMS = frozenset(
     # the statistics' own boilerplate ("% vastaavanikäisestä väestöstä", "vuoden aikana",
     # "kerran viikossa") and compound parts that are not words of the topic ("oppi+laki")
     "ikä vastata vastaava osuus väestö asukas vuosi aika kerta viikko päivä kausi kuu "
-    "kuukausi oppi laki saanut".split()
+    "kuukausi oppi laki saanut "
+    # the everyday descriptions' own frame ("Kertoo, kuinka moni …; Luku kuvaa …; Arjessa
+    # tämä voi näkyä esimerkiksi näin: …")
+    "kuinka luku kuvata arki näkyä esimerkiksi näin eli".split()
 )
 
 # A catalogue population group -> the target groups it covers.
@@ -150,6 +156,32 @@ def indicator_groups(title: str, population_group: str | None = None) -> frozens
     return frozenset(found)
 
 
+DESCRIPTIONS = Path(__file__).parent / "data" / "indicators" / "descriptions"
+
+
+@functools.cache
+def everyday_descriptions() -> dict[int, str]:
+    """Hand-written Finnish descriptions of Sotkanet indicators in the words frontline staff
+    use ("Arjessa tämä voi näkyä esimerkiksi näin: …"), by indicator id: the bridge between
+    observations written in everyday words and statistics' short titles. Shipped with the
+    package (`data/indicators/descriptions/*.csv`, columns id, description_fi)."""
+    out: dict[int, str] = {}
+    for path in sorted(DESCRIPTIONS.glob("*.csv")):
+        with open(path, encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                text = " ".join((row.get("description_fi") or "").split())
+                if text:
+                    out[int(row["id"])] = text
+    return out
+
+
+def linking_text(indicator_id: int, title: str) -> str:
+    """What an indicator is matched and embedded as: its title and, where one is shipped,
+    its everyday description."""
+    description = everyday_descriptions().get(int(indicator_id), "")
+    return f"{title.rstrip(' .')}. {description}" if description else title
+
+
 @dataclass(frozen=True)
 class IndicatorText:
     """What is known of an indicator for linking."""
@@ -189,7 +221,8 @@ class PairScore:
     indicator_id: int
     features: dict[str, float]
     score: float
-    shared_terms: list[str] = field(default_factory=list)
+    shared_terms: list[str] = field(default_factory=list)  # words of the indicator's title
+    description_terms: list[str] = field(default_factory=list)  # ... of its description only
     shared_groups: list[str] = field(default_factory=list)
     theme: str | None = None
 
@@ -216,6 +249,17 @@ class LexicalIndex:
                 [t or [""] for t in self.doc_terms], show_progress=False, leave_progress=False
             )
         self.vocabulary = {t for terms in self.doc_terms for t in terms} - {""}
+        # The terms of the titles alone: a reason tells a word of the title from one of the
+        # description.
+        self.title_terms = [
+            set(terms) if i.description else set(doc)
+            for i, terms, doc in zip(
+                indicators,
+                voikko_terms_many([i.title if i.description else "" for i in indicators]),
+                self.doc_terms,
+                strict=True,
+            )
+        ]
         self._per_term: dict[str, np.ndarray] = {}
 
     def term_scores(self, term: str) -> np.ndarray:
@@ -332,12 +376,15 @@ def score_pairs(
             "embedding": round(float(similarities[j]), 4),
             **structured,
         }
+        shared = index.shared_terms(query, j) if raw[j] > 0 else []
+        in_title = index.title_terms[j]
         out.append(
             PairScore(
                 indicator_id=indicator.id,
                 features=features,
                 score=round(combined_score(features, weights), 4),
-                shared_terms=index.shared_terms(query, j) if raw[j] > 0 else [],
+                shared_terms=[t for t in shared if t in in_title],
+                description_terms=[t for t in shared if t not in in_title],
                 shared_groups=groups,
                 theme=theme,
             )
@@ -357,6 +404,9 @@ def link_reasons(pair: PairScore, language: str = "fi") -> list[str]:
         reasons.append(_("sama teema: %(theme)s") % {"theme": _(THEMES[pair.theme]).lower()})
     if pair.shared_terms:
         reasons.append(_("yhteiset sanat: %(words)s") % {"words": ", ".join(pair.shared_terms)})
+    if pair.description_terms:
+        words = ", ".join(pair.description_terms)
+        reasons.append(_("indikaattorin kuvauksessa: %(words)s") % {"words": words})
     if pair.features.get("embedding", 0.0) >= EMBEDDING_REASON:
         reasons.append(_("sisällöltään lähellä havaintoja"))
     return reasons

@@ -1037,9 +1037,11 @@ LINKS_PER_PHENOMENON = 3
 
 
 def indicator_text(row: Mapping[str, Any]) -> str:
-    """What an indicator is embedded and matched as: its title (the catalogue stores no
-    description yet)."""
-    return str(row["title"])
+    """What an indicator is embedded and matched as: its title and its everyday description
+    where one is shipped (`nakyma.linking.linking_text`)."""
+    from nakyma.linking import linking_text
+
+    return linking_text(int(row["id"]), str(row["title"]))
 
 
 def ensure_indicator_vectors(db: Database, embedder: Any) -> int:
@@ -1155,10 +1157,12 @@ def suggest_indicator_links(db: Database, model: str) -> LinkRun:
         for r in db.query("select id, title, population_group, theme from indicators")
     }
     present = [j for j, k in enumerate(keys) if int(k[1]) in meta]
+    described = linking.everyday_descriptions()
     indicators = [
         linking.IndicatorText(
             id=int(keys[j][1]),
-            title=indicator_text(meta[int(keys[j][1])]),
+            title=str(meta[int(keys[j][1])]["title"]),
+            description=described.get(int(keys[j][1]), ""),
             population_group=meta[int(keys[j][1])]["population_group"] or "",
             theme=meta[int(keys[j][1])]["theme"] or "",
         )
@@ -1245,7 +1249,7 @@ def ensure_list_vectors(db: Database, embedder: Any) -> int:
     )
     if not rows:
         return 0
-    vectors = embedder.encode([r["title"] for r in rows], kind="passage")
+    vectors = embedder.encode([indicator_text(r) for r in rows], kind="passage")
     return store_vectors(db, embedder.name, [("sotkanet", str(r["id"])) for r in rows], vectors)
 
 
@@ -1270,8 +1274,13 @@ def _suggest_from_list(
     present = [j for j, k in enumerate(keys) if int(k[1]) in titles and int(k[1]) not in catalogue]
     rows: list[dict[str, Any]] = []
     if present:
+        described = linking.everyday_descriptions()
         listed = [
-            linking.IndicatorText(id=int(keys[j][1]), title=titles[int(keys[j][1])])
+            linking.IndicatorText(
+                id=int(keys[j][1]),
+                title=titles[int(keys[j][1])],
+                description=described.get(int(keys[j][1]), ""),
+            )
             for j in present
         ]
         vectors = vectors[present]

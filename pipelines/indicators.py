@@ -8,7 +8,9 @@ Sotkanet and each indicator's producer wherever values are shown.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -336,6 +338,16 @@ class IndicatorMeta:
     # (Sotkanet answers an untranslated title with the Finnish text).
     title_sv: str = ""
     title_en: str = ""
+    # Sotkanet's description and interpretation in Finnish, as plain text ("" when missing).
+    description: str = ""
+    interpretation: str = ""
+
+
+def _plain(value: Any) -> str:
+    """A metadata text as plain text: Sotkanet writes line breaks as <br> and may use other
+    HTML; tags are dropped and whitespace collapsed."""
+    text = re.sub(r"<[^>]*>", " ", _title(value))
+    return " ".join(html.unescape(text).split())
 
 
 def _translated_title(value: Any, lang: str) -> str:
@@ -373,6 +385,8 @@ def parse_indicator(payload: Any, indicator_id: int) -> IndicatorMeta:
         title=_title(payload.get("title")),
         title_sv=_translated_title(payload.get("title"), "sv"),
         title_en=_translated_title(payload.get("title"), "en"),
+        description=_plain(payload.get("description")),
+        interpretation=_plain(payload.get("interpretation")),
         organization=_title(organization.get("title")) if isinstance(organization, dict) else "",
         range_start=start if isinstance(start, int) and not isinstance(start, bool) else None,
         range_end=end if isinstance(end, int) and not isinstance(end, bool) else None,
@@ -721,6 +735,8 @@ def _run_indicator(
         "title_en": meta.title_en or entry.title_en or None,
         "unit": entry.unit or unit_from_title(title),
         "organization": meta.organization,
+        "description": meta.description or None,
+        "interpretation": meta.interpretation or None,
         "range_start": meta.range_start,
         "range_end": meta.range_end,
         "region_levels": json.dumps(list(meta.region_levels), ensure_ascii=False),

@@ -150,6 +150,31 @@ def test_parse_indicator_keeps_real_translations_only() -> None:
     assert (meta.title, meta.title_sv, meta.title_en) == ("Väestö", "Befolkning", "")
 
 
+def test_parse_indicator_keeps_description_and_interpretation_as_plain_text() -> None:
+    from pipelines.indicators import parse_indicator
+
+    meta = parse_indicator(
+        {
+            "id": 5,
+            "title": {"fi": "Toimeentulotukea saaneet"},
+            "description": {
+                "fi": "Indikaattori ilmaisee <b>toimeentulotukea</b> saaneiden osuuden."
+                "<br /><br />Väestötietona käytetään vuoden viimeisen päivän tietoa &amp; muuta.",
+                "sv": "Indikatorn anger",
+            },
+            "interpretation": {"fi": "  Suuri arvo\n kertoo   pienituloisuudesta. "},
+        },
+        5,
+    )
+    assert meta.description == (
+        "Indikaattori ilmaisee toimeentulotukea saaneiden osuuden. "
+        "Väestötietona käytetään vuoden viimeisen päivän tietoa & muuta."
+    )
+    assert meta.interpretation == "Suuri arvo kertoo pienituloisuudesta."
+    bare = parse_indicator({"id": 5, "title": "x", "description": None}, 5)
+    assert (bare.description, bare.interpretation) == ("", "")
+
+
 @pytest.fixture
 def indicators_loaded(db, settings) -> None:
     from pipelines.demo import demo_sources
@@ -305,3 +330,11 @@ def test_markdown_brief_download_names_indicators_in_the_users_language(demo_db,
             assert response.status_code == 200, response.text
             assert f"**{shown}**" in response.text
             assert hidden not in response.text
+
+
+def test_pipeline_stores_sotkanets_description(db, indicators_loaded) -> None:
+    # The recorded (synthetic) copy's metadata has a Finnish description and an empty
+    # interpretation: the first is kept as it is, the second stays NULL.
+    row = db.table("indicators").get(PLACED)
+    assert row["description"].startswith("SYNTEETTINEN KUVAUS")
+    assert row["interpretation"] is None

@@ -216,3 +216,21 @@ class TestDemo:
             "select count(*) from phenomenon_indicator_links where decision != 'suggested'"
         ).fetchone()[0]
         assert kept == decided
+
+
+def test_migration_drops_title_only_vectors_and_adds_description_columns(tmp_path) -> None:
+    from sqlite_utils import Database
+
+    database = Database(tmp_path / "old.db")
+    migrations.apply(database, stop_before="0024_indicator_descriptions")
+    row = {"model": "m", "dim": 1, "vector": b"\0\0\0\0", "created_at": "2026-01-01"}
+    database.table("embeddings").insert_all(
+        [
+            {**row, "item_kind": kind, "item_key": "1"}
+            for kind in ("indicator", "sotkanet", "observation")
+        ]
+    )
+    migrations.apply(database)
+    assert {"description", "interpretation"} <= set(database.table("indicators").columns_dict)
+    kinds = [r[0] for r in database.execute("select item_kind from embeddings")]
+    assert kinds == ["observation"]  # observations keep theirs; indicators are embedded again
