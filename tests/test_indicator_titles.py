@@ -72,6 +72,23 @@ def test_entries_outside_the_snapshot_have_no_swedish_title() -> None:
             assert not e.title_sv and not e.short_title_sv, e.id
 
 
+def test_entries_in_the_snapshot_have_swedish_and_english_titles() -> None:
+    titles = snapshot()
+    for e in load_catalogue():
+        if e.id in titles:
+            assert e.title_sv and e.title_en, e.id
+
+
+def test_crime_suspects_aged_15_17_ask_for_the_series_they_name() -> None:
+    # The entry had id 3893, which in the snapshot is the 0-14-year-olds' rate.
+    titles = snapshot()
+    by_id = {e.id: e for e in load_catalogue()}
+    assert 3893 not in by_id
+    entry = by_id[3894]
+    assert entry.title == titles[3894]["fi"]
+    assert "15 - 17" in entry.title and "0 - 14" in titles[3893]["fi"]
+
+
 def test_snapshot_is_the_oskari_fixture_unchanged() -> None:
     import hashlib
 

@@ -313,7 +313,7 @@ SPECS: dict[int, Spec] = {
         suppress=True,
         en="0-15-year-olds in hospital for injuries and poisonings, per 1 000",
     ),
-    3893: Spec(
+    3894: Spec(
         40.0, "15-17", org="TK", suppress=True, en="15-17-year-olds suspected of crimes, per 1 000"
     ),
     3328: Spec(
