@@ -62,6 +62,11 @@ LINK_PROBABILITY = 0.5  # learned model: more likely accepted than rejected
 MIN_DECISIONS = 30  # accepted + rejected links before the learned model is used
 KEYWORD_WEIGHT = 0.5  # a keyword counts as half of the members having the term
 REASON_WORDS = 4
+# Words that match but explain nothing to a reader ("sama", "ihminen"): they score as any
+# other term and are left out of the reasons.
+REASON_SKIP = frozenset(
+    "sama koko enää ihminen ken alue asia tilanne osa ala väli vähä lupa tunti vanha".split()
+)
 # Function words and the most general verbs: they match every indicator a little and
 # explain nothing ("ja", "ei", "olla").
 STOP_TERMS = frozenset(
@@ -303,8 +308,13 @@ class LexicalIndex:
         return total, weights
 
     def shared_terms(self, weights: Mapping[str, float], column: int) -> list[str]:
-        """The terms that carry a pair's lexical score, strongest first."""
-        contributions = [(w * float(self.term_scores(t)[column]), t) for t, w in weights.items()]
+        """The terms that carry a pair's lexical score, strongest first (words too general
+        to explain anything, `REASON_SKIP`, are not named though they count)."""
+        contributions = [
+            (w * float(self.term_scores(t)[column]), t)
+            for t, w in weights.items()
+            if t not in REASON_SKIP
+        ]
         ranked = sorted((c for c in contributions if c[0] > 0), key=lambda c: (-c[0], c[1]))
         return [t for _, t in ranked[:REASON_WORDS]]
 

@@ -73,6 +73,8 @@ def test_suggestion_says_why_and_shows_latest_values(db, client, make_user) -> N
     item = _indicator_item(client.get(f"/ilmiot/{pid}").text, indicator)
     text = item.get_text(" ", strip=True)
     assert "Miksi: sama kohderyhmä: nuoret; yhteiset sanat: nuuska, välitunti" in text
+    # the reasons replace the bare similarity number, which ranked nothing
+    assert "samankaltaisuus" not in text
     values = item.select_one(".link-values").get_text(" ", strip=True)
     assert values.startswith("Viimeisimmät arvot:")
     year, previous = db.execute(

@@ -186,6 +186,12 @@ class TestDemo:
             assert set(json.loads(row["features"])) == set(linking.FEATURES)
             reasons = json.loads(row["reasons"])
             assert set(reasons) == {"fi", "sv"} and len(reasons["fi"]) == len(reasons["sv"])
+        # the everyday descriptions reach the stored reasons
+        assert any(
+            r.startswith("indikaattorin kuvauksessa: ")
+            for row in rows
+            for r in json.loads(row["reasons"])["fi"]
+        )
         per = {}
         for row in rows:
             per.setdefault(row["phenomenon_id"], []).append(row)
@@ -234,3 +240,79 @@ def test_migration_drops_title_only_vectors_and_adds_description_columns(tmp_pat
     assert {"description", "interpretation"} <= set(database.table("indicators").columns_dict)
     kinds = [r[0] for r in database.execute("select item_kind from embeddings")]
     assert kinds == ["observation"]  # observations keep theirs; indicators are embedded again
+
+
+def test_everyday_descriptions_cover_the_catalogue_and_the_benchmark_pool() -> None:
+    import csv
+    from pathlib import Path
+
+    from nakyma.indicators import load_catalogue
+
+    described = linking.everyday_descriptions()
+    pool = Path(__file__).parent.parent / "benchmarks" / "data" / "indicator_links" / "pool.csv"
+    with open(pool, encoding="utf-8") as f:
+        pool_ids = {int(r["id"]) for r in csv.DictReader(f)}
+    assert pool_ids <= set(described)
+    assert {c.id for c in load_catalogue()} <= set(described)
+    seen: set[int] = set()
+    for path in sorted(linking.DESCRIPTIONS.glob("*.csv")):
+        with open(path, encoding="utf-8") as f:
+            ids = [int(r["id"]) for r in csv.DictReader(f)]
+        assert not seen & set(ids), f"{path.name} describes an indicator again"
+        seen |= set(ids)
+    for text in described.values():
+        assert 250 <= len(text) <= 600 and "Arjessa tämä voi näkyä esimerkiksi näin:" in text
+
+
+FOOD_AID = [
+    "Diakoniatyön ruokajonossa on nyt joka viikko enemmän väkeä kuin viime talvena.",
+    "Asiakkaan rahat loppuvat kesken kuun, ja sähkölasku jäi maksamatta.",
+    "Seurakunnan ruokakassit loppuivat kesken jakopäivän.",
+    "Moni työikäinen kysyy apua Kelan hakemuksen täyttämiseen.",
+]
+
+
+def test_a_description_brings_everyday_words_to_the_statistic(embedder) -> None:
+    described = linking.everyday_descriptions()
+    titled = [linking.IndicatorText(i.id, i.title) for i in POOL]
+    with_text = [linking.IndicatorText(i.id, i.title, described[i.id]) for i in POOL]
+    ev = linking.PhenomenonEvidence(
+        member_terms=voikko_terms_many(FOOD_AID), target_groups=["tyoikaiset"] * len(FOOD_AID)
+    )
+    centroid = embedder.encode(FOOD_AID, kind="item").mean(0)
+
+    def ranked(pool: list[linking.IndicatorText]) -> list[linking.PairScore]:
+        sims = embedder.encode([i.text for i in pool], kind="passage") @ centroid
+        pairs = linking.score_pairs(ev, pool, linking.LexicalIndex(pool), sims)
+        return sorted(pairs, key=lambda p: -p.score)
+
+    by_title, by_text = ranked(titled), ranked(with_text)
+    assert not any(p.shared_terms or p.description_terms for p in by_title if p.indicator_id == 5)
+    best = by_text[0]
+    assert best.indicator_id == 5  # social assistance of 25-64-year-olds
+    assert best.score > next(p.score for p in by_title if p.indicator_id == 5)
+    assert {"ruoka", "loppua"} <= set(best.description_terms)
+    assert any(r.startswith("indikaattorin kuvauksessa: ") for r in best.reasons())
+    assert any(r.startswith("i indikatorns beskrivning: ") for r in best.reasons("sv"))
+
+
+def test_indicators_are_embedded_with_their_description() -> None:
+    text = ph.indicator_text({"id": 5, "title": "Toimeentulotukea saaneet 25 - 64-vuotiaat"})
+    assert text.startswith("Toimeentulotukea saaneet 25 - 64-vuotiaat. ")
+    assert "rahat loppuvat kesken kuun" in text
+    assert ph.indicator_text({"id": 999999, "title": "Tuntematon"}) == "Tuntematon"
+
+
+def test_general_words_count_but_are_not_given_as_reasons() -> None:
+    pool = [
+        linking.IndicatorText(1, "Yksinäisyys", "Ihminen on yksin. Sama ihminen."),
+        linking.IndicatorText(2, "Liikunta", "Ihminen liikkuu."),
+    ]
+    texts = ["Sama ihminen on yksinäinen.", "Yksinäisyys vaivaa ihmistä."]
+    only_general = ["Sama ihminen.", "Ihminen."]
+    index = linking.LexicalIndex(pool)
+    pairs = linking.score_pairs(evidence(texts), pool, index, np.zeros(2))
+    terms = pairs[0].shared_terms + pairs[0].description_terms
+    assert "yksinäisyys" in terms and not {"sama", "ihminen"} & set(terms)
+    general = linking.score_pairs(evidence(only_general), pool, index, np.zeros(2))
+    assert general[0].features["lexical"] > 0 and not general[0].reasons()
