@@ -180,13 +180,6 @@ def everyday_descriptions() -> dict[int, str]:
     return out
 
 
-def linking_text(indicator_id: int, title: str) -> str:
-    """What an indicator is matched and embedded as: its title and, where one is shipped,
-    its everyday description."""
-    description = everyday_descriptions().get(int(indicator_id), "")
-    return f"{title.rstrip(' .')}. {description}" if description else title
-
-
 @dataclass(frozen=True)
 class IndicatorText:
     """What is known of an indicator for linking."""
@@ -204,6 +197,25 @@ class IndicatorText:
     @property
     def groups(self) -> frozenset[str]:
         return indicator_groups(self.title, self.population_group)
+
+
+def described(
+    indicator_id: int, title: str, population_group: str = "", theme: str = ""
+) -> IndicatorText:
+    """An indicator with its everyday description where one is shipped."""
+    return IndicatorText(
+        id=int(indicator_id),
+        title=title,
+        description=everyday_descriptions().get(int(indicator_id), ""),
+        population_group=population_group,
+        theme=theme,
+    )
+
+
+def linking_text(indicator_id: int, title: str) -> str:
+    """What an indicator is matched and embedded as: its title and, where one is shipped,
+    its everyday description (the text the benchmark measured)."""
+    return described(indicator_id, title).text
 
 
 @dataclass(frozen=True)
@@ -244,9 +256,11 @@ class LexicalIndex:
         from nakyma.finnish import voikko_terms_many
 
         self.ids = [i.id for i in indicators]
+        titles = voikko_terms_many([i.title for i in indicators])
+        descriptions = voikko_terms_many([i.description for i in indicators])
         self.doc_terms = [
-            [t for t in dict.fromkeys(terms) if t not in STOP_TERMS]
-            for terms in voikko_terms_many([i.text for i in indicators])
+            [t for t in dict.fromkeys([*title, *description]) if t not in STOP_TERMS]
+            for title, description in zip(titles, descriptions, strict=True)
         ]
         self._bm25 = bm25s.BM25()
         if indicators:
@@ -256,15 +270,7 @@ class LexicalIndex:
         self.vocabulary = {t for terms in self.doc_terms for t in terms} - {""}
         # The terms of the titles alone: a reason tells a word of the title from one of the
         # description.
-        self.title_terms = [
-            set(terms) if i.description else set(doc)
-            for i, terms, doc in zip(
-                indicators,
-                voikko_terms_many([i.title if i.description else "" for i in indicators]),
-                self.doc_terms,
-                strict=True,
-            )
-        ]
+        self.title_terms = [set(terms) - STOP_TERMS for terms in titles]
         self._per_term: dict[str, np.ndarray] = {}
 
     def term_scores(self, term: str) -> np.ndarray:

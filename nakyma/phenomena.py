@@ -1157,12 +1157,10 @@ def suggest_indicator_links(db: Database, model: str) -> LinkRun:
         for r in db.query("select id, title, population_group, theme from indicators")
     }
     present = [j for j, k in enumerate(keys) if int(k[1]) in meta]
-    described = linking.everyday_descriptions()
     indicators = [
-        linking.IndicatorText(
-            id=int(keys[j][1]),
-            title=str(meta[int(keys[j][1])]["title"]),
-            description=described.get(int(keys[j][1]), ""),
+        linking.described(
+            int(keys[j][1]),
+            str(meta[int(keys[j][1])]["title"]),
             population_group=meta[int(keys[j][1])]["population_group"] or "",
             theme=meta[int(keys[j][1])]["theme"] or "",
         )
@@ -1274,15 +1272,7 @@ def _suggest_from_list(
     present = [j for j, k in enumerate(keys) if int(k[1]) in titles and int(k[1]) not in catalogue]
     rows: list[dict[str, Any]] = []
     if present:
-        described = linking.everyday_descriptions()
-        listed = [
-            linking.IndicatorText(
-                id=int(keys[j][1]),
-                title=titles[int(keys[j][1])],
-                description=described.get(int(keys[j][1]), ""),
-            )
-            for j in present
-        ]
+        listed = [linking.described(int(keys[j][1]), titles[int(keys[j][1])]) for j in present]
         vectors = vectors[present]
         cosines = linking.centred_cosines(raw_centroids, vectors, space.mean)
         index = linking.LexicalIndex(listed)

@@ -4,6 +4,8 @@ a size cap while streaming, and retries with back-off that honour Retry-After.""
 from __future__ import annotations
 
 import email.utils
+import html
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -180,3 +182,10 @@ class SafeClient:
                 raise FetchError(f"Vastaus on liian suuri (yli {self.max_bytes} tavua).")
             chunks.append(chunk)
         return FetchResult(str(response.url), 200, b"".join(chunks), dict(response.headers))
+
+
+def plain_text(text: str) -> str:
+    """A source's text as plain text: HTML tags (Yle's teasers, Sotkanet's <br> in metadata)
+    dropped, entities unescaped and whitespace collapsed."""
+    text = re.sub(r"<[^>]+>", " ", text or "")
+    return " ".join(html.unescape(text).split())

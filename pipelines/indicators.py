@@ -8,9 +8,7 @@ Sotkanet and each indicator's producer wherever values are shown.
 
 from __future__ import annotations
 
-import html
 import json
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,7 +35,7 @@ from nakyma.indicators import (
 from nakyma.progress import Progress, tell
 from nakyma.regions import Region, fold, load_region
 from nakyma.runs import RunReport
-from pipelines.http import FetchError, SafeClient
+from pipelines.http import FetchError, SafeClient, plain_text
 
 GENDERS = ("total", "male", "female")
 
@@ -343,13 +341,6 @@ class IndicatorMeta:
     interpretation: str = ""
 
 
-def _plain(value: Any) -> str:
-    """A metadata text as plain text: Sotkanet writes line breaks as <br> and may use other
-    HTML; tags are dropped and whitespace collapsed."""
-    text = re.sub(r"<[^>]*>", " ", _title(value))
-    return " ".join(html.unescape(text).split())
-
-
 def _translated_title(value: Any, lang: str) -> str:
     text = _title(value, lang)
     return "" if text == _title(value) else text
@@ -385,8 +376,8 @@ def parse_indicator(payload: Any, indicator_id: int) -> IndicatorMeta:
         title=_title(payload.get("title")),
         title_sv=_translated_title(payload.get("title"), "sv"),
         title_en=_translated_title(payload.get("title"), "en"),
-        description=_plain(payload.get("description")),
-        interpretation=_plain(payload.get("interpretation")),
+        description=plain_text(_title(payload.get("description"))),
+        interpretation=plain_text(_title(payload.get("interpretation"))),
         organization=_title(organization.get("title")) if isinstance(organization, dict) else "",
         range_start=start if isinstance(start, int) and not isinstance(start, bool) else None,
         range_end=end if isinstance(end, int) and not isinstance(end, bool) else None,

@@ -8,9 +8,7 @@ the story; no images, no article fetching.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +25,7 @@ from nakyma.db import now_utc, write_transaction
 from nakyma.progress import Progress
 from nakyma.regions import Region, load_region
 from nakyma.runs import RunReport
-from pipelines.http import FetchError, SafeClient
+from pipelines.http import FetchError, SafeClient, plain_text
 
 # feedparser flags these but they do not make the feed wrong.
 BENIGN_BOZO = ("CharacterEncodingOverride",)
@@ -63,11 +61,6 @@ def stable_guid(value: str) -> str:
     parts = urlsplit(value.strip())
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "origin"]
     return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-def _plain(text: str) -> str:
-    text = re.sub(r"<[^>]+>", " ", text or "")
-    return " ".join(html.unescape(text).split())
 
 
 def _published(entry: Any) -> datetime | None:
@@ -114,7 +107,7 @@ def parse_feed(
     seen: set[str] = set()
     for entry in parsed.entries:
         link = (entry.get("link") or "").strip()
-        title = _plain(entry.get("title", ""))
+        title = plain_text(entry.get("title", ""))
         guid_source = entry.get("id") or link
         if not link or not title or not guid_source:
             warnings.append("Ohitettiin uutinen, jolta puuttui otsikko tai linkki.")
@@ -134,9 +127,9 @@ def parse_feed(
                 guid=guid,
                 link=link,
                 title=title,
-                teaser=_plain(entry.get("summary", "")),
+                teaser=plain_text(entry.get("summary", "")),
                 categories=tuple(
-                    t for tag in entry.get("tags", []) if (t := _plain(tag.get("term") or ""))
+                    t for tag in entry.get("tags", []) if (t := plain_text(tag.get("term") or ""))
                 ),
                 published=_published(entry),
             )
